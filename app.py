@@ -1,0 +1,25 @@
+"""CNN Lab: `streamlit run app.py`. Navigation over the pages and the sidebar they share."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.sidebar import render_sidebar
+
+st.set_page_config(page_title="CNN Lab", page_icon=":material/neurology:", layout="wide")
+
+PAGES = {
+    "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Steps": [
+        st.Page("pages/data.py", title="Data sets", icon=":material/photo_library:"),
+        st.Page("pages/augmentation.py", title="Augmentation", icon=":material/auto_awesome:"),
+        st.Page("pages/model_builder.py", title="Model builder", icon=":material/account_tree:"),
+        st.Page("pages/training.py", title="Training", icon=":material/monitoring:"),
+        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/grid_on:"),
+        st.Page("pages/mistakes.py", title="Mistakes", icon=":material/report:"),
+    ],
+}
+
+page = st.navigation(PAGES)
+render_sidebar()
+page.run()

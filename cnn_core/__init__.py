@@ -1,0 +1,25 @@
+"""CNN Lab's engine: data sets, models, background training, run store and evaluation.
+
+A plain Python package that never imports streamlit. TensorFlow is imported lazily, by the
+modules that need it, so ``import cnn_core`` stays fast.
+"""
+
+from cnn_core.errors import (
+    CnnLabError,
+    DatasetError,
+    DatasetUnavailableError,
+    RunNotFoundError,
+    RunStateError,
+    SpecError,
+    UnsafeArchiveError,
+)
+
+__all__ = [
+    "CnnLabError",
+    "DatasetError",
+    "DatasetUnavailableError",
+    "RunNotFoundError",
+    "RunStateError",
+    "SpecError",
+    "UnsafeArchiveError",
+]

@@ -1,0 +1,45 @@
+"""Errors a user can cause, each with a plain-language message.
+
+Pages catch :class:`CnnLabError` and show ``str(error)`` with ``st.error``; the CLI prints it
+and exits with status 2. Messages say what went wrong and what to do instead, in words for
+someone who has never trained a model.
+"""
+
+from __future__ import annotations
+
+
+class CnnLabError(Exception):
+    """Base class of every error a user can cause."""
+
+
+class DatasetError(CnnLabError):
+    """A data set cannot be loaded as asked (unknown id, empty folder, bad archive...)."""
+
+
+class DatasetUnavailableError(DatasetError):
+    """A downloadable data set is not in the local cache and cannot be downloaded now."""
+
+
+class SpecError(CnnLabError):
+    """A model, augmentation or preprocessing setting that cannot work.
+
+    Args:
+        setting: the name of the setting to change (a dataclass field name, e.g. ``"conv_blocks"``).
+        message: what is wrong and what to choose instead.
+    """
+
+    def __init__(self, setting: str, message: str):
+        super().__init__(message)
+        self.setting = setting
+
+
+class RunNotFoundError(CnnLabError):
+    """No run with that id in the workspace."""
+
+
+class RunStateError(CnnLabError):
+    """The run cannot do that now (e.g. resume a finished run, evaluate a run with no predictions)."""
+
+
+class UnsafeArchiveError(CnnLabError):
+    """An uploaded archive or model file was refused (paths outside its folder, too large, code)."""

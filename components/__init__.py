@@ -1,0 +1,1 @@
+"""Streamlit pieces shared by several pages: state, sidebar, image grid, charts, pickers."""

@@ -1,0 +1,75 @@
+"""Session state and process-wide resources, in one place so every page reads them the same way.
+
+Specs live in session state as plain dicts under fixed keys (widgets keep their own keys), so
+they survive page switches: Streamlit drops the state of widgets that a page does not draw.
+The run store and the job queue are process-wide (``st.cache_resource``): training goes on
+across reruns, page switches and browser reloads.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.datasets import DEFAULT_DATASET_ID
+from cnn_core.runs import RunStore, workspace_path
+
+DATASET_KEY = "dataset_id"
+MODEL_SPEC_KEY = "model_spec"
+PRESET_KEY = "preset"
+AUGMENT_SPEC_KEY = "augment_spec"
+ACTIVE_RUN_KEY = "active_run_id"
+
+LIVE_STATUSES = ("queued", "running", "paused", "stopping")
+
+
+@st.cache_resource(show_spinner=False)
+def _store_for(workspace: str) -> RunStore:
+    store = RunStore(workspace)
+    store.mark_interrupted()
+    return store
+
+
+def run_store() -> RunStore:
+    """The run store of the workspace (``CNN_LAB_WORKSPACE`` or ``./workspace``)."""
+    return _store_for(str(workspace_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _queue_for(workspace: str):
+    from cnn_core.training import get_job_queue  # imports TensorFlow: only pages that train pay
+
+    return get_job_queue(workspace)
+
+
+def job_queue():
+    """The process-wide training queue (imports TensorFlow on first use)."""
+    return _queue_for(str(workspace_path()))
+
+
+def dataset_id() -> str:
+    """The data set chosen in the sidebar."""
+    return st.session_state.setdefault(DATASET_KEY, DEFAULT_DATASET_ID)
+
+
+def set_active_run(run_id: str | None) -> None:
+    st.session_state[ACTIVE_RUN_KEY] = run_id
+
+
+def active_run_id() -> str | None:
+    """The run this browser session follows: the one it started or opened, else the newest run.
+
+    After a browser reload the session is new; falling back to the newest run (a live one
+    first) means the user finds the run that went on training while the page was gone.
+    """
+    chosen = st.session_state.get(ACTIVE_RUN_KEY)
+    store = run_store()
+    if chosen:
+        try:
+            store.get(chosen)
+            return chosen
+        except Exception:  # deleted meanwhile
+            st.session_state[ACTIVE_RUN_KEY] = None
+    runs = store.list_runs()
+    live = [r for r in runs if r.status in LIVE_STATUSES]
+    newest = (live or runs)[:1]
+    return newest[0].id if newest else None
