@@ -1,0 +1,106 @@
+"""Overhead of CNN Lab's training machinery compared with a plain ``model.fit``.
+
+Both sides train the same model (same spec, same seed) on the same prepared arrays through the
+same tf.data pipeline (``cnn_core.training.make_dataset``) with the same batch size and
+validation data. The plain side calls ``model.fit(..., verbose=0)`` with no callbacks; the CNN
+Lab side calls ``run_training`` (LiveMetricsCallback with progress points and stop/pause checks,
+SQLite epoch rows, an atomic checkpoint each epoch, TensorBoard logs, EarlyStopping off).
+
+Timed: the ``fit`` call only, on both sides. Data set loading, model building, the final test
+prediction and saving ``model.keras`` are excluded from both (for run_training the figure is the
+run's stored ``train_seconds``, which is exactly the duration of its ``fit`` call).
+The order alternates (plain first, then CNN Lab first, ...) and the ratio is of the medians.
+
+Run:  python bench/overhead.py [--dataset mnist_sample] [--preset lenet] [--epochs 3] [--repeats 5]
+The last line printed is the headline, e.g. ``overhead ratio 1.01x``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+
+from cnn_core import models  # noqa: E402
+from cnn_core.preprocessing import PreprocessSpec  # noqa: E402
+from cnn_core.runs import RunStore  # noqa: E402
+from cnn_core.training import (  # noqa: E402
+    TrainingRequest,
+    load_request_dataset,
+    make_dataset,
+    prepare_data,
+    run_training,
+)
+
+
+def plain_fit_seconds(request: TrainingRequest, dataset) -> float:
+    spec = request.model
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(int(spec.seed))
+    data = prepare_data(request, dataset)
+    steps = max(1, math.ceil(len(data.x_train) / spec.batch_size))
+    model = models.build_model(spec, dataset.image_shape, dataset.n_classes, data.scaling)
+    models.compile_model(model, spec, steps, data.label_encoding)
+    train_ds = make_dataset(data.x_train, data.y_train_encoded, spec.batch_size, shuffle=True,
+                            seed=int(spec.seed))
+    val_ds = make_dataset(data.x_val, data.y_val_encoded, spec.batch_size) if len(data.x_val) else None
+    start = time.monotonic()
+    model.fit(train_ds, validation_data=val_ds, epochs=spec.epochs, verbose=0)
+    return time.monotonic() - start
+
+
+def lab_fit_seconds(request: TrainingRequest, store: RunStore) -> float:
+    record = run_training(request, store)
+    if record.status != "finished":
+        raise SystemExit(f"run ended as {record.status}: {record.message}")
+    return float(record.train_seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="mnist_sample")
+    parser.add_argument("--preset", default="lenet")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    spec = models.PRESETS[args.preset].replace(epochs=args.epochs)
+    request = TrainingRequest(args.dataset, spec, PreprocessSpec(), preset=args.preset)
+    workspace = Path(tempfile.mkdtemp(prefix="cnnlab-bench-overhead-"))
+    store = RunStore(workspace)
+    dataset = load_request_dataset(request, store)
+    print(f"data set {dataset.id}: {len(dataset.x_train)} training images {dataset.image_shape}, "
+          f"preset {args.preset}, {args.epochs} epochs, batch {spec.batch_size}")
+
+    # Warm-up (first tf.function traces, kernel caches), not timed.
+    plain_fit_seconds(request.__class__(args.dataset, spec.replace(epochs=1)), dataset)
+
+    plain, lab = [], []
+    for i in range(args.repeats):
+        order = ("plain", "lab") if i % 2 == 0 else ("lab", "plain")
+        for side in order:
+            if side == "plain":
+                plain.append(plain_fit_seconds(request, dataset))
+            else:
+                lab.append(lab_fit_seconds(request, store))
+        print(f"repeat {i + 1}: plain fit {plain[-1]:.2f}s, run_training fit {lab[-1]:.2f}s "
+              f"(ratio {lab[-1] / plain[-1]:.3f})", flush=True)
+    ratio = statistics.median(lab) / statistics.median(plain)
+    print(f"median plain fit {statistics.median(plain):.2f}s, median run_training fit "
+          f"{statistics.median(lab):.2f}s (timed: the fit call; loading, building, final predict "
+          "and save excluded from both)")
+    print(f"overhead ratio {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Data augmentation: :class:`AugmentSpec` -> one Keras preprocessing pipeline.
+
+The preview page (:func:`augment_images`) and training's ``tf.data`` pipeline (:func:`augment_fn`)
+both go through :func:`build_augmenter`, so what the user previews is what the model sees.
+Images are 0..255 pixel values (uint8 or float), grayscale (1 channel) or RGB (3 channels).
+
+Example:
+    >>> spec = AugmentSpec(flip="horizontal", rotation=0.05, seed=1)
+    >>> images = np.zeros((2, 28, 28, 1), dtype="uint8")
+    >>> augment_images(spec, images, variants=4).shape
+    (8, 28, 28, 1)
+    >>> fn = augment_fn(spec)          # dataset.map(lambda x, y: (fn(x), y))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import keras
+import numpy as np
+
+from cnn_core.errors import CnnLabError, SpecError
+
+FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
+VALUE_RANGE = (0.0, 255.0)
+
+# Each layer's seed is spec.seed + this offset, so switching one augmentation on or off does not
+# change the random draws of the others.
+_SEED_OFFSETS = {"flip": 0, "rotation": 1, "translation": 2, "zoom": 3, "contrast": 4,
+                 "brightness": 5}
+
+
+@dataclass(frozen=True)
+class AugmentSpec:
+    """Random changes applied to training images (each off at 0 / ``"none"``).
+
+    Args:
+        flip: ``"none"``, ``"horizontal"`` (mirror left-right), ``"vertical"`` or
+            ``"horizontal_and_vertical"``.
+        rotation: largest rotation as a fraction of a full turn (0.05 = up to 18 degrees), 0..0.5.
+        translation: largest shift as a fraction of the image size, 0..0.5.
+        zoom: largest zoom in or out as a fraction of the image size, 0..0.9.
+        contrast: largest contrast change (0.2 = 80% to 120%), 0..1.
+        brightness: largest brightness change as a fraction of the 0..255 range, 0..1.
+        seed: makes the random changes repeatable.
+    """
+
+    flip: str = "none"
+    rotation: float = 0.0
+    translation: float = 0.0
+    zoom: float = 0.0
+    contrast: float = 0.0
+    brightness: float = 0.0
+    seed: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any augmentation is on."""
+        return self.flip != "none" or any(
+            getattr(self, name) > 0
+            for name in ("rotation", "translation", "zoom", "contrast", "brightness")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "AugmentSpec":
+        """Spec from a dict: missing settings get defaults, unknown ones raise SpecError."""
+        if not isinstance(d, Mapping):
+            raise SpecError("augment", f"Expected a dict of settings, got {type(d).__name__}.")
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        values = {}
+        for key, value in d.items():
+            if key not in names:
+                raise SpecError(
+                    str(key),
+                    f"'{key}' is not an augmentation setting. Known settings: "
+                    f"{', '.join(names)}.",
+                )
+            if key == "flip":
+                if not isinstance(value, str):
+                    raise SpecError(key, f"flip must be a name, not {value!r}.")
+            elif isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise SpecError(key, f"{key} must be a number, not {value!r}.")
+            elif key == "seed":
+                if not float(value).is_integer():
+                    raise SpecError(key, f"seed must be a whole number, not {value!r}.")
+                value = int(value)
+            else:
+                value = float(value)
+            values[key] = value
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "AugmentSpec":
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> "AugmentSpec":
+        """Raise :class:`SpecError` naming the first setting out of range; return self if fine."""
+        if self.flip not in FLIPS:
+            raise SpecError("flip", f"Unknown flip {self.flip!r}. Choose 'none', 'horizontal', "
+                                    "'vertical' or 'horizontal_and_vertical'.")
+        limits = {
+            "rotation": (0.5, "0.5 is half a turn either way; 0.05 to 0.1 is usual."),
+            "translation": (0.5, "0.1 shifts by up to a tenth of the image."),
+            "zoom": (0.9, "0.1 zooms by up to 10% in or out."),
+            "contrast": (1.0, "0.2 is usual."),
+            "brightness": (1.0, "0.2 is usual."),
+        }
+        for name, (high, hint) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                    or not math.isfinite(value) or not 0 <= value <= high:
+                raise SpecError(name, f"{name} must be between 0 and {high:g}, not {value!r}. "
+                                      f"{hint}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) \
+                or not 0 <= self.seed < 2**31 - 8:
+            raise SpecError("seed", f"seed must be a whole number from 0, not {self.seed!r}.")
+        return self
+
+    def describe(self) -> str:
+        """One plain line such as ``"flip horizontal, rotation 0.1"`` or ``"none"``."""
+        parts = [f"flip {self.flip.replace('_', ' ')}"] if self.flip != "none" else []
+        parts += [f"{name} {getattr(self, name):g}"
+                  for name in ("rotation", "translation", "zoom", "contrast", "brightness")
+                  if getattr(self, name) > 0]
+        return ", ".join(parts) or "none"
+
+
+def build_augmenter(spec: AugmentSpec) -> keras.Sequential | None:
+    """A ``keras.Sequential`` of the enabled random layers, or ``None`` when nothing is on.
+
+    Layers (in this order, each seeded from ``spec.seed``): RandomFlip, RandomRotation,
+    RandomTranslation, RandomZoom, RandomContrast, RandomBrightness; pixel values 0..255.
+    Call it with ``training=True`` to augment (Keras layers pass images through unchanged
+    otherwise). Geometric layers fill uncovered pixels by reflecting the image.
+    """
+    spec.validate()
+    if not spec.enabled:
+        return None
+    L = keras.layers
+    seed = {name: spec.seed + offset for name, offset in _SEED_OFFSETS.items()}
+    layers = []
+    if spec.flip != "none":
+        layers.append(L.RandomFlip(spec.flip, seed=seed["flip"], name="flip"))
+    if spec.rotation > 0:
+        layers.append(L.RandomRotation(spec.rotation, seed=seed["rotation"], name="rotation"))
+    if spec.translation > 0:
+        layers.append(L.RandomTranslation(spec.translation, spec.translation,
+                                          seed=seed["translation"], name="translation"))
+    if spec.zoom > 0:
+        layers.append(L.RandomZoom(spec.zoom, spec.zoom, seed=seed["zoom"], name="zoom"))
+    if spec.contrast > 0:
+        layers.append(L.RandomContrast(spec.contrast, value_range=VALUE_RANGE,
+                                       seed=seed["contrast"], name="contrast"))
+    if spec.brightness > 0:
+        layers.append(L.RandomBrightness(spec.brightness, value_range=VALUE_RANGE,
+                                         seed=seed["brightness"], name="brightness"))
+    return keras.Sequential(layers, name="augmenter")
+
+
+def _reseed(augmenter: keras.Sequential, seed: int) -> None:
+    """Restart every layer's random stream as if built with ``AugmentSpec(seed=seed)``."""
+    for layer in augmenter.layers:
+        generator = getattr(layer, "generator", None)
+        if generator is None:
+            continue
+        offset = _SEED_OFFSETS.get(layer.name, 0)
+        generator.state.assign(np.array([seed + offset, 0], dtype=generator.state.dtype))
+
+
+def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 1,
+                   seed: int | None = None, batch_size: int = 256) -> np.ndarray:
+    """Augmented copies of ``images_uint8`` as uint8, ``variants`` per image.
+
+    Returns ``(N * variants, H, W, C)`` ordered image 0's variants, then image 1's, ...;
+    values rounded and clipped to 0..255; the channel count is kept. A single ``(H, W, C)``
+    image is treated as ``N = 1``.
+
+    Args:
+        spec_or_augmenter: an :class:`AugmentSpec` (a fresh augmenter is built, seeded from
+            ``seed`` or else ``spec.seed``, so the same call gives the same pictures), an
+            augmenter from :func:`build_augmenter` (its random stream continues unless
+            ``seed`` is given), or ``None`` (no augmentation).
+        seed: restart the random stream from this seed ("shuffle" in the preview).
+    """
+    images = np.asarray(images_uint8)
+    if images.ndim == 3:
+        images = images[None]
+    if images.ndim != 4:
+        raise CnnLabError(
+            f"Expected images shaped (count, height, width, channels); got shape {images.shape}."
+        )
+    variants = int(variants)
+    if variants < 1:
+        raise CnnLabError(f"Ask for at least one variant per image, not {variants}.")
+    if isinstance(spec_or_augmenter, AugmentSpec):
+        spec = spec_or_augmenter if seed is None else spec_or_augmenter.replace(seed=int(seed))
+        augmenter = build_augmenter(spec)
+    else:
+        augmenter = spec_or_augmenter
+        if augmenter is not None and seed is not None:
+            _reseed(augmenter, int(seed))
+    repeated = np.repeat(images, variants, axis=0)
+    if augmenter is None or len(repeated) == 0:
+        return np.clip(np.rint(repeated), 0, 255).astype(np.uint8) \
+            if repeated.dtype != np.uint8 else repeated.copy()
+    out = np.empty(repeated.shape, dtype=np.uint8)
+    for start in range(0, len(repeated), batch_size):
+        batch = repeated[start:start + batch_size].astype("float32")
+        result = keras.ops.convert_to_numpy(augmenter(batch, training=True))
+        out[start:start + batch_size] = np.clip(np.rint(result), 0, 255).astype(np.uint8)
+    return out
+
+
+def augment_fn(spec: AugmentSpec) -> Callable:
+    """A function for ``tf.data``: ``dataset.map(lambda x, y: (fn(x), y))``.
+
+    Takes one image ``(H, W, C)`` or a batch ``(N, H, W, C)`` of 0..255 pixels (any numeric
+    dtype) and returns float32 pixels in 0..255 through the same augmenter as the preview
+    (:func:`build_augmenter`, called with ``training=True``). With nothing enabled it only
+    casts to float32. The returned function has ``.augmenter`` (the Keras model or ``None``).
+    """
+    augmenter = build_augmenter(spec)
+
+    def fn(images):
+        x = keras.ops.cast(images, "float32")
+        if augmenter is None:
+            return x
+        return keras.ops.clip(augmenter(x, training=True), VALUE_RANGE[0], VALUE_RANGE[1])
+
+    fn.augmenter = augmenter
+    return fn

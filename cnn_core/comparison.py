@@ -1,0 +1,280 @@
+"""Comparing runs: a table of runs, the settings that differ, what one change did.
+
+This module does not import TensorFlow (only :func:`mlp_vs_cnn`, which queues training, needs it).
+
+Example:
+    >>> store = RunStore()
+    >>> table = runs_table(store)                    # one row per run, newest first
+    >>> change = what_changed(store, "run-a", "run-b")
+    >>> print(change.summary())
+    learning_rate: 0.001 -> 0.01; test accuracy +3.1 points; training 4.2 s longer
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnn_core.errors import SpecError
+from cnn_core.runs import RunRecord, RunStore, new_run_id
+
+#: Model settings shown as columns of :func:`runs_table`.
+KEY_MODEL_SETTINGS = (
+    "conv_blocks", "filters", "conv_dropout", "dense_dropout", "learning_rate", "optimizer",
+    "epochs", "batch_size",
+)
+RUNS_TABLE_COLUMNS = (
+    "run_id", "name", "dataset", "preset", *KEY_MODEL_SETTINGS, "augmentation",
+    "best_val_accuracy", "test_accuracy", "train_seconds", "status", "created_at", "sweep_id",
+)
+#: Config keys that describe where a run came from, not how it was trained.
+BOOKKEEPING_KEYS = ("sweep", "comparison", "comparison_id", "imported", "name", "class_names")
+MLP_VS_CNN = "mlp_vs_cnn"
+
+
+def _augmentation_on(augment: Mapping | None) -> bool:
+    """Whether an augment spec dict changes images: any setting but the seed off its default
+    (flip ``"none"``, amounts 0). Judged from the values, so no TensorFlow import is needed."""
+    if not augment:
+        return False
+    return any(
+        value not in (None, 0, 0.0, "none", False, "")
+        for key, value in augment.items() if key != "seed"
+    )
+
+
+def run_row(run: RunRecord) -> dict[str, Any]:
+    """One run as a row of :func:`runs_table`."""
+    config = run.config or {}
+    model = config.get("model") or {}
+    dataset = config.get("dataset") or {}
+    row: dict[str, Any] = {
+        "run_id": run.id,
+        "name": run.name,
+        "dataset": dataset.get("id") if isinstance(dataset, Mapping) else dataset,
+        "preset": config.get("preset"),
+    }
+    for setting in KEY_MODEL_SETTINGS:
+        row[setting] = model.get(setting)
+    row.update(
+        augmentation=_augmentation_on(config.get("augment")),
+        best_val_accuracy=run.best_val_accuracy,
+        test_accuracy=run.test_accuracy,
+        train_seconds=run.train_seconds,
+        status=run.status,
+        created_at=run.created_at,
+        sweep_id=run.sweep_id or (config.get("sweep") or {}).get("id"),
+    )
+    return row
+
+
+def runs_table(store: RunStore, run_ids: Sequence[str] | None = None):
+    """A pandas DataFrame with one row per run (newest first, or in ``run_ids`` order).
+
+    Columns: :data:`RUNS_TABLE_COLUMNS` (``created_at`` as a local-time pandas timestamp;
+    ``augmentation`` True when the run trained on augmented images).
+
+    Raises:
+        RunNotFoundError: one of ``run_ids`` is not in the store.
+    """
+    import pandas as pd
+
+    runs = store.list_runs() if run_ids is None else [store.get(run_id) for run_id in run_ids]
+    table = pd.DataFrame([run_row(run) for run in runs], columns=list(RUNS_TABLE_COLUMNS))
+    table["created_at"] = pd.to_datetime(
+        [datetime.datetime.fromtimestamp(t) if t is not None else None for t in table["created_at"]]
+    )
+    return table
+
+
+def flatten_config(config: Mapping, prefix: str = "") -> dict[str, Any]:
+    """``{"model": {"learning_rate": 0.01}}`` -> ``{"model.learning_rate": 0.01}``.
+
+    Lists become tuples so values can be compared and hashed.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):  # an empty section has no settings
+            flat.update(flatten_config(value, name + "."))
+        elif isinstance(value, list):
+            flat[name] = tuple(value)
+        else:
+            flat[name] = value
+    return flat
+
+
+def _is_bookkeeping(name: str) -> bool:
+    return name.split(".", 1)[0] in BOOKKEEPING_KEYS
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or a == b and type(a) is type(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return float(a) == float(b)
+    return a == b
+
+
+def differing_settings(configs: Iterable[Mapping], include_bookkeeping: bool = False) -> list[str]:
+    """Flattened names (``"model.learning_rate"``, ``"augment.flip"``, ``"preset"``) of the
+    settings whose values are not the same in all ``configs``, in order of first appearance.
+
+    A setting missing from some configs counts as differing. Where a run came from (its sweep,
+    an import) is left out unless ``include_bookkeeping``.
+    """
+    flats = [flatten_config(c or {}) for c in configs]
+    if len(flats) < 2:
+        return []
+    names: list[str] = []
+    for flat in flats:
+        names.extend(n for n in flat if n not in names)
+    missing = object()
+    out = []
+    for name in names:
+        if not include_bookkeeping and _is_bookkeeping(name):
+            continue
+        values = [flat.get(name, missing) for flat in flats]
+        first = values[0]
+        if any(v is missing for v in values) or not all(_same(first, v) for v in values[1:]):
+            out.append(name)
+    return out
+
+
+def short_setting_name(name: str) -> str:
+    """``"model.learning_rate"`` -> ``"learning_rate"``; other sections keep their prefix."""
+    return name.split(".", 1)[1] if name.startswith("model.") else name
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    setting: str       # flattened name, e.g. "model.learning_rate"
+    old: Any
+    new: Any
+
+    def describe(self) -> str:
+        return f"{short_setting_name(self.setting)}: {_show(self.old)} -> {_show(self.new)}"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def _delta(new: float | None, old: float | None) -> float | None:
+    return None if new is None or old is None else float(new) - float(old)
+
+
+@dataclass
+class WhatChanged:
+    """The difference between run ``run_a`` (before) and ``run_b`` (after).
+
+    ``*_delta`` are ``b - a`` (accuracies as fractions, seconds), None when a run lacks the figure.
+    """
+
+    run_a: str
+    run_b: str
+    changes: list[SettingChange] = field(default_factory=list)
+    test_accuracy_a: float | None = None
+    test_accuracy_b: float | None = None
+    test_accuracy_delta: float | None = None
+    best_val_accuracy_delta: float | None = None
+    train_seconds_a: float | None = None
+    train_seconds_b: float | None = None
+    train_seconds_delta: float | None = None
+
+    def summary(self) -> str:
+        """One plain line, e.g. ``learning_rate: 0.001 -> 0.01; test accuracy +3.1 points; ...``."""
+        parts = [c.describe() for c in self.changes] or ["same settings"]
+        if self.test_accuracy_delta is not None:
+            parts.append(f"test accuracy {self.test_accuracy_delta * 100:+.1f} points")
+        if self.train_seconds_delta is not None:
+            seconds = self.train_seconds_delta
+            parts.append(f"training {abs(seconds):.1f} s {'longer' if seconds >= 0 else 'shorter'}")
+        return "; ".join(parts)
+
+
+def what_changed(store: RunStore, run_a: str, run_b: str) -> WhatChanged:
+    """The settings that differ between two runs (old -> new) and the effect on test accuracy and
+    training time. Raises RunNotFoundError for an unknown id."""
+    a, b = store.get(run_a), store.get(run_b)
+    flat_a, flat_b = flatten_config(a.config or {}), flatten_config(b.config or {})
+    changes = [
+        SettingChange(name, flat_a.get(name), flat_b.get(name))
+        for name in differing_settings([a.config or {}, b.config or {}])
+    ]
+    return WhatChanged(
+        run_a=a.id, run_b=b.id, changes=changes,
+        test_accuracy_a=a.test_accuracy, test_accuracy_b=b.test_accuracy,
+        test_accuracy_delta=_delta(b.test_accuracy, a.test_accuracy),
+        best_val_accuracy_delta=_delta(b.best_val_accuracy, a.best_val_accuracy),
+        train_seconds_a=a.train_seconds, train_seconds_b=b.train_seconds,
+        train_seconds_delta=_delta(b.train_seconds, a.train_seconds),
+    )
+
+
+def _comparison_request(dataset_id, spec, preset, name, augment):
+    from cnn_core.training import TrainingRequest
+
+    kwargs = dict(dataset_id=dataset_id, model=spec, preset=preset, name=name)
+    if augment is not None:
+        kwargs["augment"] = augment
+    return TrainingRequest(**kwargs)
+
+
+def mlp_vs_cnn(queue, dataset_id: str, epochs: int, cnn_preset: str = "lenet",
+               augment=None) -> tuple[str, str]:
+    """Queue the ``mlp`` preset and a CNN preset with the same number of epochs on one data set.
+
+    Both runs get ``config["comparison"] = "mlp_vs_cnn"`` and a shared
+    ``config["comparison_id"]``, so a page finds the pair with :func:`mlp_vs_cnn_pairs`.
+
+    Returns:
+        ``(mlp_run_id, cnn_run_id)``.
+
+    Raises:
+        SpecError: ``cnn_preset`` is not a CNN preset, or ``epochs`` is below 1.
+    """
+    from cnn_core.models import PRESETS
+
+    if cnn_preset not in PRESETS or int(PRESETS[cnn_preset].conv_blocks) == 0:
+        cnn = sorted(p for p in PRESETS if int(PRESETS[p].conv_blocks) > 0)
+        raise SpecError("preset", f"'{cnn_preset}' is not a CNN preset. Choose one of: {', '.join(cnn)}.")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise SpecError("epochs", f"Train for at least 1 epoch, not {epochs!r}.")
+    mlp_spec = PRESETS["mlp"].replace(epochs=epochs).validate()
+    cnn_spec = PRESETS[cnn_preset].replace(epochs=epochs).validate()
+    mlp_request = _comparison_request(dataset_id, mlp_spec, "mlp", f"MLP vs CNN · mlp · {epochs} epochs", augment)
+    cnn_request = _comparison_request(
+        dataset_id, cnn_spec, cnn_preset, f"MLP vs CNN · {cnn_preset} · {epochs} epochs", augment)
+    mlp_request.validate()
+    cnn_request.validate()
+    pair_id = "pair-" + new_run_id()
+    ids = []
+    for request in (mlp_request, cnn_request):
+        run_id = queue.submit(request)
+        queue.store.update_config(run_id, comparison=MLP_VS_CNN, comparison_id=pair_id)
+        ids.append(run_id)
+    return ids[0], ids[1]
+
+
+def mlp_vs_cnn_pairs(store: RunStore) -> list[tuple[RunRecord, RunRecord]]:
+    """``(mlp_run, cnn_run)`` pairs queued by :func:`mlp_vs_cnn`, newest first (pairs with a
+    deleted run are left out)."""
+    groups: dict[str, dict[str, RunRecord]] = {}
+    for run in store.list_runs():  # newest first, so groups come out newest first too
+        config = run.config or {}
+        if config.get("comparison") != MLP_VS_CNN:
+            continue
+        is_mlp = int((config.get("model") or {}).get("conv_blocks", 1) or 0) == 0
+        groups.setdefault(config.get("comparison_id") or run.id, {})["mlp" if is_mlp else "cnn"] = run
+    return [(g["mlp"], g["cnn"]) for g in groups.values() if {"mlp", "cnn"} <= set(g)]

@@ -1,0 +1,241 @@
+"""Plain-language reading of training curves: is the model learning, overfitting, done?
+
+Pure Python (no numpy, no TensorFlow). Input is the list of epoch rows the run store keeps
+(:meth:`cnn_core.runs.RunStore.epochs`): dicts with ``loss``, ``accuracy``, ``val_loss`` and
+``val_accuracy`` (any may be ``None``). Output is a :class:`CurveReading`: a verdict for code, a
+level for colour, a one-line headline and a few sentences written for someone who has never
+trained a model.
+
+Example:
+    >>> rows = [{"epoch": i + 1, "loss": l, "accuracy": a, "val_loss": vl, "val_accuracy": va}
+    ...         for i, (l, a, vl, va) in enumerate([(1.2, .55, 1.0, .62), (.8, .72, .75, .74),
+    ...                                             (.6, .80, .62, .79)])]
+    >>> read_curves(rows, status="finished", epochs_planned=3).verdict
+    'too_few_epochs'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+#: Verdicts, roughly from worst to best.
+VERDICTS = (
+    "failed", "diverged", "unstable", "not_learning", "overfitting", "starting_to_overfit",
+    "waiting", "too_few_epochs", "still_improving", "plateaued", "good_fit",
+)
+LEVELS = ("error", "warning", "info", "success")
+
+#: Relative drop in loss over the last few epochs that counts as "still improving".
+IMPROVING_LOSS_DROP = 0.02
+#: Rise in accuracy (fraction) over the last few epochs that counts as "still improving".
+IMPROVING_ACCURACY_RISE = 0.01
+#: Training minus validation accuracy that counts as a clear gap.
+GAP_CLEAR = 0.15
+GAP_SMALL = 0.07
+
+
+@dataclass(frozen=True)
+class CurveReading:
+    """What the curves say.
+
+    Attributes:
+        verdict: one of :data:`VERDICTS`.
+        level: ``"error"``, ``"warning"``, ``"info"`` or ``"success"`` (how to colour it).
+        headline: one short sentence.
+        details: further plain sentences (what the curves show, then what to try).
+        best_epoch: the epoch (1-based) with the best validation accuracy (or lowest loss).
+    """
+
+    verdict: str
+    level: str
+    headline: str
+    details: tuple[str, ...] = field(default_factory=tuple)
+    best_epoch: int | None = None
+
+    @property
+    def text(self) -> str:
+        """Headline and details as one paragraph."""
+        return " ".join((self.headline, *self.details))
+
+
+def _finite(value) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _series(rows: list[dict], key: str) -> list[float] | None:
+    """The values of ``key``; None unless every row has a finite value."""
+    values = [row.get(key) for row in rows]
+    if not values or not all(_finite(v) for v in values):
+        return None
+    return [float(v) for v in values]
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def _argmin(values: list[float]) -> int:
+    return min(range(len(values)), key=lambda i: (values[i], i))
+
+
+def _argmax(values: list[float]) -> int:
+    return max(range(len(values)), key=lambda i: (values[i], -i))
+
+
+def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: int | None = None,
+                message: str = "") -> CurveReading:
+    """Read the loss and accuracy curves of one run in plain language.
+
+    Args:
+        epochs: the run's epoch rows, in order (``RunStore.epochs(run_id)``).
+        status: the run's status (``"running"``, ``"finished"``, ``"diverged"``...); changes the
+            tense and the advice ("more epochs would help" only once training is over).
+        epochs_planned: epochs the run was set to train.
+        message: the run's status message, repeated for failed runs.
+    """
+    rows = list(epochs or [])
+    live = status in ("queued", "running", "paused", "stopping")
+    n = len(rows)
+
+    if status == "failed":
+        return CurveReading("failed", "error", "Training failed.",
+                            (message,) if message else ("Look at the message above, change the "
+                                                        "setting it names and train again.",))
+    all_losses = [row.get("loss") for row in rows] + [row.get("val_loss") for row in rows]
+    blew_up = any(v is not None and not _finite(v) for v in all_losses)
+    if status == "diverged" or blew_up:
+        return CurveReading(
+            "diverged", "error",
+            "Training diverged: the loss became too large to compute (NaN or infinite).",
+            ("The network took steps that were too big and lost its way.",
+             "Try a learning rate 10 times smaller; if that does not help, turn batch "
+             "normalization off or check how the images are scaled."),
+        )
+    if n == 0:
+        if live:
+            return CurveReading("waiting", "info", "Waiting for the first epoch to finish.",
+                                ("The curves appear after the model has seen every training "
+                                 "picture once.",))
+        return CurveReading("waiting", "info", "No epoch was completed, so there are no curves to read.")
+
+    loss = _series(rows, "loss")
+    acc = _series(rows, "accuracy")
+    val_loss = _series(rows, "val_loss")
+    val_acc = _series(rows, "val_accuracy")
+    watch_loss = val_loss or loss
+    watch_acc = val_acc or acc
+    which = "validation" if val_loss else "training"
+    best = (_argmax(watch_acc) if watch_acc else _argmin(watch_loss) if watch_loss else n - 1) + 1
+    planned = int(epochs_planned or 0)
+    ended_early = not live and planned and n < planned
+
+    if n == 1:
+        if live:
+            return CurveReading("waiting", "info", "One epoch done: too early to tell how training goes.",
+                                ("A trend shows after two or three epochs.",), best)
+        return CurveReading(
+            "too_few_epochs", "warning", "Only one epoch was trained: too few to judge the model.",
+            ("A model usually needs several passes over the pictures; try 5 to 10 epochs.",), best)
+
+    if loss is None:
+        return CurveReading("waiting", "info", f"{n} epochs done; the training loss was not recorded.",
+                            best_epoch=best)
+
+    # The training loss rose well above its best: steps are too big.
+    lowest = min(loss)
+    if loss[-1] > 1.5 * lowest and loss[-1] > loss[0] * 0.98 and n >= 3:
+        return CurveReading(
+            "unstable", "warning",
+            "Training is unstable: the training loss went down, then back up.",
+            (f"It was lowest in epoch {_argmin(loss) + 1} ({lowest:.3g}) and is now {loss[-1]:.3g}.",
+             "The learning rate is probably too high: try one 3 to 10 times smaller."), best)
+
+    # Nothing is being learned.
+    loss_drop = (loss[0] - loss[-1]) / max(abs(loss[0]), 1e-9)
+    acc_rise = (acc[-1] - acc[0]) if acc else None
+    if loss_drop < 0.02 and (acc_rise is None or acc_rise < 0.02):
+        acc_text = f" Accuracy stays near {_pct(acc[-1])}." if acc else ""
+        return CurveReading(
+            "not_learning", "warning", "The model is not learning: the loss has hardly moved.",
+            (f"Training loss went from {loss[0]:.3g} to {loss[-1]:.3g} in {n} epochs.{acc_text}",
+             "Try a different learning rate (often larger, or smaller if it was very large), "
+             "the Adam optimizer, or a bigger model."), best)
+
+    # Overfitting: validation loss rising since its best while training loss keeps falling.
+    gap = (acc[-1] - val_acc[-1]) if acc and val_acc else None
+    if val_loss is not None and n >= 3:
+        b = _argmin(val_loss)
+        since = n - 1 - b
+        rising = val_loss[-1] > val_loss[b] * 1.05 and loss[-1] < loss[b]
+        if since >= 2 and rising and (gap is None or gap >= GAP_SMALL):
+            gap_text = (f" The model gets {_pct(acc[-1])} of the training pictures right but only "
+                        f"{_pct(val_acc[-1])} of the validation pictures." if gap is not None else "")
+            return CurveReading(
+                "overfitting", "warning",
+                "The model is overfitting: it is memorising the training pictures instead of "
+                "learning what generalises.",
+                (f"The validation loss was lowest in epoch {b + 1} and has risen since, while the "
+                 f"training loss keeps falling.{gap_text}",
+                 "Try more augmentation, dropout, a smaller model, fewer epochs or early stopping."),
+                best)
+        if since >= 1 and val_loss[-1] > val_loss[b] * 1.02 and gap is not None and gap >= GAP_SMALL:
+            return CurveReading(
+                "starting_to_overfit", "warning",
+                "The model is starting to overfit.",
+                (f"The validation loss has stopped falling (best in epoch {b + 1}) and the model "
+                 f"does better on training pictures ({_pct(acc[-1])}) than on new ones "
+                 f"({_pct(val_acc[-1])}).",
+                 "More epochs will probably not help; dropout or augmentation might."), best)
+
+    window = min(3, n - 1)
+    recent_drop = (watch_loss[-1 - window] - watch_loss[-1]) / max(abs(watch_loss[-1 - window]), 1e-9)
+    recent_rise = (watch_acc[-1] - watch_acc[-1 - window]) if watch_acc else 0.0
+    lowest_watch = min(watch_loss)
+    near_best = watch_loss[-1] <= lowest_watch + 0.02 * abs(lowest_watch)
+    improving = near_best and (recent_drop > IMPROVING_LOSS_DROP or recent_rise > IMPROVING_ACCURACY_RISE)
+    score = (f" Validation accuracy is now {_pct(val_acc[-1])}." if val_acc
+             else f" Training accuracy is now {_pct(acc[-1])}." if acc else "")
+    gap_note = ()
+    if gap is not None and gap >= GAP_CLEAR:
+        gap_note = (f"Training accuracy ({_pct(acc[-1])}) is well above validation accuracy "
+                    f"({_pct(val_acc[-1])}): watch for overfitting.",)
+    elif gap is not None and gap < -0.05:
+        gap_note = ("Validation accuracy is above training accuracy; that is normal with dropout "
+                    "or augmentation, which make training pictures harder.",)
+
+    if improving:
+        if live:
+            return CurveReading("still_improving", "info",
+                                f"Still improving: the {which} loss keeps going down.{score}",
+                                gap_note, best)
+        if ended_early:
+            return CurveReading(
+                "still_improving", "info",
+                f"Training was stopped after {n} of {planned} epochs while the model was still "
+                f"improving.{score}", (*gap_note, "Resuming it would probably help."), best)
+        return CurveReading(
+            "too_few_epochs", "warning",
+            f"The model was still improving when training ended: more epochs would likely help.{score}",
+            (*gap_note, f"The {which} loss fell {recent_drop * 100:.0f}% over the last "
+                        f"{window} epochs. Try training for longer."), best)
+
+    flat = recent_drop < 0.005 and recent_rise < 0.005
+    if flat or not near_best:
+        lowest_at = _argmin(watch_loss) + 1
+        where = (f"The {which} loss was lowest in epoch {lowest_at}; it has not improved since. "
+                 if lowest_at < n else "")
+        return CurveReading(
+            "plateaued", "info" if live else "success",
+            f"The curves have levelled off: the model has learned what it can with these settings.{score}",
+            (*gap_note, f"{where}More epochs will not change much. To do better, try a lower learning "
+                        "rate, a bigger model or augmentation."), best)
+    return CurveReading(
+        "good_fit", "success",
+        f"Training is going well: the losses fell together and are now flattening out.{score}",
+        (*gap_note, f"The best {which} result so far came in epoch {best}."), best)
+
+__all__ = ["CurveReading", "LEVELS", "VERDICTS", "read_curves"]

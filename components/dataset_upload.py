@@ -1,0 +1,148 @@
+"""Bringing your own pictures in: a ZIP with one folder per class, or a few loose pictures.
+
+The work happens in button callbacks (before the page redraws), so a new data set can become
+the sidebar's choice at once. What happened is kept in session state and shown under the form;
+an unsafe or broken upload shows the engine's plain message and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from cnn_core.errors import CnnLabError
+from cnn_core.runs import workspace_path
+from components import state
+
+RESULT_KEY = "data_upload_result"
+USER_PREFIX = "user:"
+
+
+def select_dataset(dataset_id: str) -> None:
+    """Make ``dataset_id`` the sidebar's data set (call from a callback, before the sidebar draws)."""
+    st.session_state[state.DATASET_KEY] = dataset_id
+    st.session_state["sidebar_dataset"] = dataset_id
+
+
+def _report(kind: str, message: str, details: list | None = None) -> None:
+    st.session_state[RESULT_KEY] = {"kind": kind, "message": message, "details": details or []}
+
+
+def show_result(form: str) -> None:
+    """Show what the last upload did, once (the next interaction clears it)."""
+    result = st.session_state.get(RESULT_KEY)
+    if not result or result.get("form") != form:
+        return
+    del st.session_state[RESULT_KEY]
+    {"error": st.error, "success": st.success, "warning": st.warning}[result["kind"]](result["message"])
+    if result["details"]:
+        with st.expander(f"{len(result['details'])} files were skipped"):
+            st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True)
+
+
+def _import_zip() -> None:
+    from cnn_core.uploads import import_image_zip_report
+
+    uploaded = st.session_state.get("data_zip_file")
+    name = (st.session_state.get("data_zip_name") or "").strip()
+    if uploaded is None:
+        _report("warning", "Choose a ZIP file first.")
+    else:
+        try:
+            report = import_image_zip_report(uploaded.getvalue(), name or Path(uploaded.name).stem,
+                                             workspace_path())
+            select_dataset(USER_PREFIX + report.name)
+            classes = ", ".join(f"{c} ({n})" for c, n in report.class_counts.items())
+            _report("success", f"Added the data set '{report.name}' with {report.n_images} pictures: "
+                               f"{classes}. It is now selected in the sidebar.", report.skipped)
+        except CnnLabError as error:
+            _report("error", str(error))
+        except Exception as error:  # noqa: BLE001 - a bad upload must not break the page
+            _report("error", f"This ZIP file could not be read ({error}). Check that it is a ZIP of pictures.")
+    st.session_state[RESULT_KEY]["form"] = "zip"
+
+
+def skipped_files(dataset) -> list[tuple[str, str]]:
+    """Files left out of ``dataset``: unreadable ones, plus those its ZIP import left out."""
+    skipped = list(dataset.skipped)
+    if str(dataset.id).startswith(USER_PREFIX):
+        from cnn_core.datasets import user_datasets_dir
+        from cnn_core.uploads import read_import_report
+
+        report = read_import_report(user_datasets_dir(workspace_path()) / dataset.id.removeprefix(USER_PREFIX))
+        skipped += [tuple(s) for s in (report.skipped if report else []) if tuple(s) not in skipped]
+    return skipped
+
+
+def zip_upload_form() -> None:
+    st.subheader("Upload a ZIP")
+    st.caption("One folder per class inside the ZIP, e.g. cats/…jpg and dogs/…jpg. PNG, JPEG, BMP and "
+               "GIF pictures; at least a few per class.")
+    st.file_uploader("ZIP file", type=["zip"], key="data_zip_file",
+                     help="A ZIP archive made from a folder that holds one sub-folder per class.")
+    st.text_input("Name for the data set", key="data_zip_name", placeholder="e.g. my pets",
+                  help="How the data set is called in the sidebar. Empty: the ZIP's file name.")
+    st.button("Add data set", key="data_zip_add", icon=":material/upload:", on_click=_import_zip,
+              help="Unpacks the pictures into CNN Lab's workspace and selects the new data set.")
+    show_result("zip")
+
+
+NEW_SET = "+ new data set"
+
+
+def _user_sets() -> list[str]:
+    from cnn_core.datasets import list_datasets
+
+    return [i.id for i in list_datasets(workspace_path()) if i.id.startswith(USER_PREFIX)]
+
+
+def _add_images() -> None:
+    from cnn_core.uploads import import_image_files
+
+    dataset_id = st.session_state.get("data_add_set")
+    name = (st.session_state.get("data_add_new_name") or "").strip() if dataset_id == NEW_SET \
+        else str(dataset_id or "").removeprefix(USER_PREFIX)
+    class_name = (st.session_state.get("data_add_class") or "").strip()
+    files = st.session_state.get("data_add_files") or []
+    if not name or not class_name or not files:
+        _report("warning", "Choose or name a data set, type a class name and pick some pictures first.")
+    else:
+        try:
+            report = import_image_files([(f.name, f.getvalue()) for f in files], class_name, name,
+                                        workspace_path())
+            st.session_state["data_add_set"] = USER_PREFIX + report.name
+            if len(report.class_counts) >= 2:
+                select_dataset(USER_PREFIX + report.name)
+                where = "It is now selected in the sidebar."
+            else:
+                where = "Add pictures of at least one more class to train on it."
+            kind = "success" if report.n_images else "error"
+            _report(kind, f"Added {report.n_images} picture(s) to the class '{class_name}' of '{report.name}'. "
+                          f"{where}", report.skipped)
+        except CnnLabError as error:
+            _report("error", str(error))
+    st.session_state[RESULT_KEY]["form"] = "images"
+
+
+def add_images_form() -> None:
+    st.subheader("Add a few pictures")
+    st.caption("No ZIP? Add pictures class by class: pick your data set (or start a new one), type the "
+               "class name and choose the pictures. A new class name creates the class.")
+    sets = [*_user_sets(), NEW_SET]
+    current = state.dataset_id()
+    if st.session_state.get("data_add_set") not in sets:
+        st.session_state["data_add_set"] = current if current in sets else sets[0]
+    chosen = st.selectbox("Your data set", sets, key="data_add_set",
+                          format_func=lambda i: i.removeprefix(USER_PREFIX),
+                          help="Which of your data sets gets the pictures, or a new one.")
+    if chosen == NEW_SET:
+        st.text_input("Name of the new data set", key="data_add_new_name", placeholder="e.g. fruit",
+                      help="How the new data set is called in the sidebar.")
+    st.text_input("Class", key="data_add_class", placeholder="e.g. apples",
+                  help="An existing class name adds to it; a new name creates a new class.")
+    st.file_uploader("Pictures", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], accept_multiple_files=True,
+                     key="data_add_files", help="Pick one or more picture files from your computer.")
+    st.button("Add pictures", key="data_add_button", icon=":material/add_photo_alternate:",
+              on_click=_add_images, help="Copies the pictures into the class folder.")
+    show_result("images")

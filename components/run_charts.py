@@ -1,0 +1,165 @@
+"""Plotly figures of a training run: curves, confusion matrix, per-class scores, probabilities.
+
+Pure functions from plain data to ``go.Figure`` (no Streamlit calls), so pages stay thin and the
+figures can be tested on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+TRAIN_COLOR = "#3b6fd8"
+VALIDATION_COLOR = "#e8743b"
+GOOD_COLOR = "#2e9e5b"
+BAD_COLOR = "#d64545"
+SCORE_COLORS = {"precision": "#3b6fd8", "recall": "#e8743b", "f1": "#2e9e5b"}
+_MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def curves_figure(epochs: Sequence[dict], best_epoch: int | None = None) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch, training vs validation.
+
+    ``epochs`` are run-store rows (``epoch``, ``loss``, ``accuracy``, ``val_loss``,
+    ``val_accuracy``). Series with no values are left out; ``best_epoch`` gets a dotted line.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)",
+                                                       "Accuracy (higher is better)"),
+                        horizontal_spacing=0.1)
+    x = [int(row["epoch"]) for row in epochs]
+    series = (("loss", "training", TRAIN_COLOR, 1, False), ("val_loss", "validation", VALIDATION_COLOR, 1, False),
+              ("accuracy", "training", TRAIN_COLOR, 2, True),
+              ("val_accuracy", "validation", VALIDATION_COLOR, 2, True))
+    for key, label, color, col, percent in series:
+        y = [row.get(key) for row in epochs]
+        if all(v is None for v in y):
+            continue
+        if percent:
+            y = [None if v is None else 100.0 * v for v in y]
+        fig.add_trace(go.Scatter(
+            x=x, y=y, name=label, legendgroup=label, showlegend=col == 1, mode="lines+markers",
+            line=dict(color=color, width=2.5, dash="solid" if label == "training" else "dash"),
+            hovertemplate=f"{label}: %{{y:.3f}}{'%' if percent else ''}<extra>epoch %{{x}}</extra>",
+        ), row=1, col=col)
+    if best_epoch:
+        for col in (1, 2):
+            fig.add_vline(x=best_epoch, line=dict(color="#888", dash="dot", width=1), row=1, col=col)
+    fig.update_xaxes(title_text="epoch (one pass over all training pictures)", dtick=1 if len(x) <= 20 else None,
+                     rangemode="tozero" if not x else "normal")
+    fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="accuracy (%)", row=1, col=2, range=[0, 101])
+    fig.update_layout(height=340, margin=_MARGIN, hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
+    return fig
+
+
+def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, normalized: bool = False,
+                     selected: tuple[int, int] | None = None) -> go.Figure:
+    """The confusion matrix as a heatmap: rows = true class, columns = predicted class.
+
+    With ``normalized`` each row is divided by its total (share of that class's pictures).
+    An invisible marker sits on every cell (``customdata`` = ``[true, predicted]``) so a click
+    selects the cell: Plotly heatmaps report no selection themselves.
+    """
+    counts = np.asarray(confusion, dtype=np.int64)
+    names = [str(n) for n in class_names]
+    n = len(names)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, np.maximum(totals, 1), dtype=np.float64)
+    z = shares if normalized else counts
+    text = [[(f"{shares[i, j] * 100:.0f}%" if normalized else f"{counts[i, j]}") for j in range(n)]
+            for i in range(n)]
+    hover = [[f"true {names[i]}, predicted {names[j]}: {counts[i, j]} pictures "
+              f"({shares[i, j] * 100:.1f}% of {names[i]}). Click to see them." for j in range(n)]
+             for i in range(n)]
+    fig = go.Figure(go.Heatmap(
+        z=z.tolist(), x=names, y=names, text=text, texttemplate="%{text}" if n <= 20 else None,
+        hoverinfo="skip", colorscale="Blues",
+        zmin=0, zmax=1 if normalized else None, xgap=1, ygap=1,
+        colorbar=dict(title="share" if normalized else "pictures", tickformat=".0%" if normalized else None),
+    ))
+    cells = [(i, j) for i in range(n) for j in range(n)]
+    fig.add_trace(go.Scatter(
+        x=[names[j] for _, j in cells], y=[names[i] for i, _ in cells], mode="markers",
+        marker=dict(symbol="square", size=max(8, min(48, 420 // max(n, 1))), color="rgba(0,0,0,0)"),
+        customdata=[[i, j] for i, j in cells], text=[hover[i][j] for i, j in cells],
+        hovertemplate="%{text}<extra></extra>", showlegend=False, name="cells",
+    ))
+    if selected is not None:
+        i, j = selected
+        fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
+                      line=dict(color=BAD_COLOR, width=3))
+    side = max(360, min(720, 60 + 44 * n))
+    fig.update_layout(height=side, margin=_MARGIN, clickmode="event+select", dragmode=False)
+    fig.update_xaxes(title_text="predicted class (what the model said)", type="category", side="bottom",
+                     constrain="domain")
+    fig.update_yaxes(title_text="true class (what the picture really is)", type="category",
+                     autorange="reversed", scaleanchor="x")
+    return fig
+
+
+def clicked_cell(selection_state) -> tuple[int, int] | None:
+    """The ``(true, predicted)`` cell clicked on a :func:`confusion_figure`, from the chart's
+    selection state (``st.session_state[key]`` of ``st.plotly_chart(on_select=...)``), or None."""
+    try:
+        points = selection_state["selection"]["points"]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    for point in points or []:
+        data = point.get("customdata") if hasattr(point, "get") else None
+        if isinstance(data, (list, tuple)) and len(data) == 2:
+            return int(data[0]), int(data[1])
+    return None
+
+
+def per_class_figure(report) -> go.Figure:
+    """Grouped bars of precision, recall and F1 per class (``report``: DataFrame or list of dicts)."""
+    rows = report.to_dict("records") if hasattr(report, "to_dict") else list(report)
+    names = [str(r["class"]) for r in rows]
+    fig = go.Figure()
+    for key, label in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
+        fig.add_trace(go.Bar(x=names, y=[100.0 * float(r[key]) for r in rows], name=label,
+                             marker_color=SCORE_COLORS[key],
+                             hovertemplate=f"{label} of %{{x}}: %{{y:.1f}}%<extra></extra>"))
+    fig.update_layout(barmode="group", height=320, margin=_MARGIN,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    fig.update_xaxes(type="category", title_text="class")
+    fig.update_yaxes(range=[0, 101], title_text="score (%)")
+    return fig
+
+
+def probability_figure(probs: Sequence[float], class_names: Sequence[str], *, true_index: int | None = None,
+                       height: int | None = None) -> go.Figure:
+    """Horizontal bars of the model's probability for every class.
+
+    The predicted class (highest bar) is red when wrong, green when right; the true class is
+    marked "(true)".
+    """
+    p = np.asarray(probs, dtype=np.float64).reshape(-1)
+    names = [str(n) for n in class_names]
+    predicted = int(np.argmax(p)) if p.size else -1
+    labels = [f"{name} (true)" if i == true_index else name for i, name in enumerate(names)]
+    colors = []
+    for i in range(len(names)):
+        if i == predicted:
+            colors.append(GOOD_COLOR if predicted == true_index or true_index is None else BAD_COLOR)
+        elif i == true_index:
+            colors.append(GOOD_COLOR)
+        else:
+            colors.append("#9aa5b8")
+    fig = go.Figure(go.Bar(
+        x=(100.0 * p).tolist(), y=labels, orientation="h", marker_color=colors,
+        text=[f"{v * 100:.1f}%" for v in p], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+    ))
+    fig.update_layout(height=height or max(220, 40 + 28 * len(names)), margin=dict(l=10, r=40, t=10, b=10),
+                      showlegend=False)
+    fig.update_xaxes(range=[0, 112], title_text="probability the model gave (%)")
+    fig.update_yaxes(type="category", autorange="reversed")
+    return fig
+
+
+__all__ = ["clicked_cell", "confusion_figure", "curves_figure", "per_class_figure", "probability_figure"]

@@ -1,0 +1,120 @@
+"""Buttons that steer a run (pause, resume, stop, resume an interrupted run) and its live status.
+
+Buttons act in ``on_click`` callbacks, so the redraw that follows already shows the new status.
+Errors from the engine (e.g. pausing a run that just finished) are kept in session state and
+shown once, in plain language, next to the buttons.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+
+from cnn_core.errors import CnnLabError
+from cnn_core.runs import RunRecord
+from components import state
+from components.run_picker import duration
+
+ERROR_KEY = "train_control_error"
+
+
+def _act(action: str, run_id: str) -> None:
+    try:
+        queue = state.job_queue()
+        if action == "resume_interrupted":
+            queue.resume_interrupted(run_id)
+            state.set_active_run(run_id)
+        else:
+            getattr(queue, action)(run_id)
+    except CnnLabError as error:
+        st.session_state[ERROR_KEY] = str(error)
+    except Exception as error:  # noqa: BLE001 - the page must keep working
+        st.session_state[ERROR_KEY] = f"Something went wrong that CNN Lab did not expect: {error}"
+
+
+def control_buttons(run: RunRecord) -> None:
+    """Pause / Continue / Stop for a live run, Resume for a stopped or interrupted one."""
+    buttons = []
+    if run.status == "running":
+        buttons.append(("Pause", "pause", "train_pause", ":material/pause:",
+                        "Holds training after the current batch; nothing is lost. Continue whenever you like."))
+    if run.status == "paused":
+        buttons.append(("Continue", "resume_paused", "train_continue", ":material/play_arrow:",
+                        "Goes on training exactly where it paused."))
+    if run.status in ("queued", "running", "paused"):
+        buttons.append(("Stop", "stop", "train_stop", ":material/stop:",
+                        "Ends training early. The epochs already done are kept and the model is tested "
+                        "so you can still look at its results."))
+    if run.can_resume:
+        buttons.append(("Resume training", "resume_interrupted", "train_resume", ":material/replay:",
+                        f"Trains the remaining {run.epochs_planned - run.epochs_done} epoch(s), starting "
+                        "from the last saved epoch."))
+    if buttons:
+        for column, (label, action, key, icon, help_text) in zip(st.columns(len(buttons) + 2), buttons):
+            column.button(label, key=key, icon=icon, help=help_text, on_click=_act, args=(action, run.id),
+                          width="stretch", type="primary" if action == "resume_interrupted" else "secondary")
+    error = st.session_state.pop(ERROR_KEY, None)
+    if error:
+        st.error(error, icon=":material/error:")
+
+
+def queue_place(run: RunRecord) -> int:
+    """How many runs train or wait before ``run`` (0 = it is next)."""
+    store = state.run_store()
+    busy = store.list_runs(status=("running", "paused", "stopping"))
+    if "cnn_core.training" in sys.modules:  # the queue knows best; never import TensorFlow just for this
+        position = state.job_queue().position(run.id)
+        if position > 0:
+            return position - 1 + len(busy)
+    waiting = sorted(store.list_runs(status=("queued",)), key=lambda r: (r.created_at, r.id))
+    ahead = [r for r in waiting if (r.created_at, r.id) < (run.created_at, run.id)]
+    return len(ahead) + len(busy)
+
+
+def status_panel(run: RunRecord) -> None:
+    """What the run is doing now: place in the queue, a progress bar with time left, or how it ended."""
+    progress = run.progress or {}
+    phase = progress.get("phase", "")
+    done, planned = run.epochs_done, run.epochs_planned
+    if run.status == "queued":
+        ahead = queue_place(run)
+        st.info(f"Waiting in line: {ahead} run(s) before this one. It starts by itself when they are done."
+                if ahead else "Starting…", icon=":material/schedule:")
+    elif run.status in ("running", "paused", "stopping"):
+        if run.status == "paused":
+            st.info("Paused. Press Continue to go on, or Stop to end training here.", icon=":material/pause_circle:")
+        elif run.status == "stopping":
+            st.warning(f"Stopping after the current batch ({done} epoch(s) done so far)…", icon=":material/stop_circle:")
+        if phase == "loading data":
+            st.progress(min(1.0, float(progress.get("fraction") or 0.0)), text="Loading the pictures…")
+        elif phase in ("building model", "loading checkpoint"):
+            st.progress(0.0, text="Building the model…" if phase == "building model" else "Loading the last saved epoch…")
+        elif phase in ("evaluating", "saving"):
+            st.progress(1.0, text="Testing the trained model on the test pictures…"
+                        if phase == "evaluating" else "Saving the model…")
+        else:
+            batches = int(progress.get("batches") or 0)
+            batch = int(progress.get("batch") or 0)
+            epoch = int(progress.get("epoch") or done + 1)
+            left = progress.get("seconds_left")
+            text = f"Epoch {epoch} of {planned or progress.get('epochs', '?')}"
+            if batches:
+                text += f" · batch {batch} of {batches}"
+            if batch == 0 and not done and run.status == "running":
+                text += " · getting ready: the first batch takes longest while TensorFlow prepares the model"
+            if left is not None and run.status == "running":
+                text += f" · about {duration(left)} left in total"
+            st.progress(min(1.0, batch / batches) if batches else 0.0, text=text)
+        st.caption("The bar fills once per epoch (one pass over all training pictures). Training goes on "
+                   "if you open other pages or close this tab.")
+    elif run.status == "finished":
+        st.success(f"Finished: {run.message or f'trained {done} epochs.'} "
+                   f"Training took {duration(run.train_seconds)}.", icon=":material/check_circle:")
+    elif run.status == "stopped":
+        st.info(f"Stopped after {done} epoch{'s' if done != 1 else ''} (of {planned}). "
+                + ("You can resume it to train the rest." if run.can_resume else ""), icon=":material/stop_circle:")
+    elif run.status in ("diverged", "failed"):
+        st.error(run.message or f"Training {run.status}.", icon=":material/error:")
+    elif run.status == "interrupted":
+        st.warning(run.message or "Training was cut off.", icon=":material/history:")

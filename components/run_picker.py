@@ -1,0 +1,104 @@
+"""Choosing a training run, with labels a person can read, and the table of past runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import streamlit as st
+
+from cnn_core.runs import RunRecord
+
+STATUS_WORDS = {
+    "queued": "waiting", "running": "training", "paused": "paused", "stopping": "stopping",
+    "stopped": "stopped", "finished": "finished", "diverged": "diverged", "failed": "failed",
+    "interrupted": "interrupted",
+}
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def duration(seconds: float | None) -> str:
+    """``"45 s"``, ``"3 min 20 s"``, ``"1 h 05 min"``; ``"–"`` when unknown."""
+    if seconds is None:
+        return "–"
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def when(timestamp: float | None) -> str:
+    return "–" if not timestamp else time.strftime("%d %b %H:%M", time.localtime(timestamp))
+
+
+def dataset_of(run: RunRecord) -> str:
+    return str((run.config.get("dataset") or {}).get("id") or "?")
+
+
+def run_label(run: RunRecord) -> str:
+    """One line: name, status and the score that matters, e.g. ``"my model · finished · test 91.2%"``."""
+    parts = [run.name or run.id, STATUS_WORDS.get(run.status, run.status)]
+    if run.test_accuracy is not None:
+        parts.append(f"test {percent(run.test_accuracy)}")
+    elif run.best_val_accuracy is not None:
+        parts.append(f"validation {percent(run.best_val_accuracy)}")
+    parts.append(when(run.created_at))
+    return " · ".join(parts)
+
+
+def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = None,
+             label: str = "Training run",
+             help: str = "Which trained model to look at. The newest is at the top.") -> RunRecord | None:
+    """A selectbox of ``runs`` (newest first); returns the chosen record (None when empty).
+
+    The choice survives page switches: it is kept under ``key`` + ``"_choice"`` in session state.
+    """
+    if not runs:
+        return None
+    by_id = {run.id: run for run in runs}
+    ids = list(by_id)
+    remembered = st.session_state.get(key + "_choice")
+    current = remembered if remembered in by_id else default_id if default_id in by_id else ids[0]
+    if st.session_state.get(key) not in by_id:
+        st.session_state[key] = current
+    chosen = st.selectbox(label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help)
+    st.session_state[key + "_choice"] = chosen
+    return by_id[chosen]
+
+
+def default_finished_run(runs: Sequence[RunRecord], active_id: str | None) -> str | None:
+    """The active run if it is among ``runs`` (finished ones), else the newest of them."""
+    ids = [run.id for run in runs]
+    if active_id in ids:
+        return active_id
+    return ids[0] if ids else None
+
+
+def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
+    """Rows for the table of past runs (numbers kept numeric so columns sort correctly)."""
+    return [{
+        "run": run.name or run.id,
+        "status": STATUS_WORDS.get(run.status, run.status),
+        "data set": dataset_of(run),
+        "preset": run.config.get("preset") or "custom",
+        "epochs": f"{run.epochs_done} of {run.epochs_planned}",
+        "best validation accuracy": None if run.best_val_accuracy is None else 100 * run.best_val_accuracy,
+        "test accuracy": None if run.test_accuracy is None else 100 * run.test_accuracy,
+        "training time": duration(run.train_seconds),
+        "started": when(run.started_at or run.created_at),
+    } for run in runs]
+
+
+RUNS_TABLE_COLUMNS = {
+    "best validation accuracy": st.column_config.NumberColumn(
+        format="%.1f%%", help="The best score on the validation pictures (held back from training) "
+                              "in any epoch."),
+    "test accuracy": st.column_config.NumberColumn(
+        format="%.1f%%", help="Share of the test pictures (never seen in training) the final model got right."),
+    "epochs": st.column_config.TextColumn(help="Passes over the training pictures: done of planned."),
+}

@@ -1,0 +1,121 @@
+"""Evaluation: how a finished model does on its test pictures.
+
+Test accuracy and loss, the confusion matrix (click a cell, or pick its two classes, to see the
+pictures in it), per-class precision / recall / F1 and the most common mix-ups. Everything is
+read from the run's stored test-set predictions: nothing is trained or predicted again here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.evaluation import top_confused_pairs
+from components import state
+from components.feedback import engine_errors
+from components.image_grid import image_grid
+from components.run_charts import clicked_cell, confusion_figure, per_class_figure
+from components.run_picker import default_finished_run, pick_run
+from components.run_results import finished_runs, run_evaluation, run_test_images
+
+MAX_CELL_IMAGES = 36
+
+
+def default_cell(ev) -> tuple[str, str]:
+    pairs = top_confused_pairs(ev, 1)
+    if len(pairs):
+        return pairs.iloc[0]["true_name"], pairs.iloc[0]["predicted_name"]
+    return ev.class_names[0], ev.class_names[0]
+
+
+def forget_click() -> None:
+    st.session_state.pop("eval_last_click", None)
+
+
+st.title("Evaluation")
+st.caption("How well a trained model does on the test pictures: pictures kept aside, never seen while training.")
+
+runs = finished_runs(state.run_store())
+if not runs:
+    st.info("No model has finished training yet, so there is nothing to evaluate. Train one first.",
+            icon=":material/school:")
+    st.page_link("pages/model_builder.py", label="Build and train a model", icon=":material/account_tree:")
+    st.page_link("pages/training.py", label="See training in progress", icon=":material/monitoring:")
+    st.stop()
+
+run = pick_run(runs, key="eval_run", default_id=default_finished_run(runs, state.active_run_id()),
+               help="Only runs that finished (or were stopped) and tested their model are listed.")
+ev = None
+with engine_errors("The results of this run cannot be read: "):
+    ev = run_evaluation(run.id)
+if ev is None:
+    st.stop()
+names = ev.class_names
+cell_keys_ok = all(st.session_state.get(k) in names for k in ("eval_true", "eval_pred"))
+if st.session_state.get("eval_for") != run.id or not cell_keys_ok:  # new run: start at its top mix-up
+    st.session_state["eval_for"] = run.id
+    st.session_state["eval_true"], st.session_state["eval_pred"] = default_cell(ev)
+    forget_click()
+
+n_test, n_wrong = len(ev.y_true), int((ev.y_true != ev.y_pred).sum())
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Test accuracy", f"{ev.accuracy * 100:.1f}%", help="Share of test pictures the model labelled correctly.")
+m2.metric("Test loss", f"{ev.loss:.3f}", help="How unsure or wrong the model was on average (cross-entropy); "
+                                              "lower is better, 0 would be perfect and certain.")
+m3.metric("Test pictures", f"{n_test:,}", help="Pictures the model never saw while training.")
+m4.metric("Mistakes", f"{n_wrong:,}", help="Test pictures it labelled wrongly. See them on the Mistakes page.")
+
+st.subheader("Confusion matrix")
+st.caption("Each row is what a picture really is, each column what the model said. The diagonal holds the "
+           "correct answers; everything else is a mix-up. Click a cell to see its pictures below.")
+normalized = st.toggle("Show shares of each row instead of counts", key="eval_normalize",
+                       help="Shares make classes with few pictures easier to compare: each row adds up to 100%.")
+click = clicked_cell(st.session_state.get("eval_confusion"))
+if click is not None and click != st.session_state.get("eval_last_click"):
+    st.session_state["eval_last_click"] = click
+    st.session_state["eval_true"], st.session_state["eval_pred"] = names[click[0]], names[click[1]]
+true_index, pred_index = names.index(st.session_state["eval_true"]), names.index(st.session_state["eval_pred"])
+st.plotly_chart(confusion_figure(ev.confusion, names, normalized=normalized, selected=(true_index, pred_index)),
+                key="eval_confusion", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+
+st.markdown("**Pictures in one cell**")
+c1, c2 = st.columns(2)
+c1.selectbox("True class", names, key="eval_true", on_change=forget_click,
+             help="What the pictures really show (a row of the matrix).")
+c2.selectbox("Predicted class", names, key="eval_pred", on_change=forget_click,
+             help="What the model said they show (a column of the matrix).")
+in_cell = np.flatnonzero((ev.y_true == true_index) & (ev.y_pred == pred_index))
+verb = "correctly recognised as" if true_index == pred_index else "mistaken for"
+st.caption(f"{len(in_cell)} test picture{'s' if len(in_cell) != 1 else ''} of **{names[true_index]}** "
+           f"{verb} **{names[pred_index]}**"
+           + (f"; showing the first {MAX_CELL_IMAGES}." if len(in_cell) > MAX_CELL_IMAGES else "."))
+if len(in_cell):
+    images = None
+    with engine_errors("The test pictures cannot be loaded: "):
+        images = run_test_images(run, n_test)
+    if images is not None:
+        shown = in_cell[:MAX_CELL_IMAGES]
+        image_grid(images[shown], [f"{ev.confidence[i] * 100:.0f}% sure" for i in shown], columns=9, min_side=64)
+
+st.subheader("Scores per class")
+st.caption("Precision: when the model says this class, how often it is right. Recall: of the pictures of this "
+           "class, how many it finds. F1 balances the two. Support: test pictures of the class.")
+st.dataframe(ev.report, hide_index=True, key="eval_report", width="stretch", column_config={
+    "precision": st.column_config.NumberColumn(format="percent"),
+    "recall": st.column_config.NumberColumn(format="percent"),
+    "f1": st.column_config.NumberColumn("F1", format="percent"),
+    "support": st.column_config.NumberColumn("support (pictures)"),
+})
+st.plotly_chart(per_class_figure(ev.report), key="eval_per_class", config={"displayModeBar": False})
+st.caption("Short bars point at the classes the model finds hard.")
+
+st.subheader("Most common mix-ups")
+pairs = top_confused_pairs(ev, 8)
+if len(pairs):
+    st.caption("The pairs of classes the model confuses most often. Share: of all test pictures of the true class.")
+    st.dataframe(pairs[["true_name", "predicted_name", "count", "share"]], hide_index=True, key="eval_pairs",
+                 column_config={"true_name": "true class", "predicted_name": "predicted as", "count": "pictures",
+                                "share": st.column_config.NumberColumn("share", format="percent")})
+else:
+    st.success("The model made no mistakes on the test pictures.", icon=":material/celebration:")
+st.page_link("pages/mistakes.py", label="Look at every mistake", icon=":material/report:")

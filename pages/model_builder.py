@@ -1,0 +1,89 @@
+"""Model builder: every model setting as a widget; the network's layers, size and speed as you go.
+
+Building a Keras model to count its parameters needs TensorFlow, imported on this page only.
+Summaries are cached per (spec, input shape, classes), so moving back to a setting is instant.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.models import ModelSpec, check_spec
+from components import spec_form, state
+from components.feedback import engine_errors
+from components.launch import launch_run
+from components.model_diagram import model_diagram_figure
+from components.model_summary import dataset_facts, epoch_seconds, human_count, human_seconds, summarize_spec
+
+st.title("Model builder")
+st.caption("Design the network layer by layer. The picture, the table and the numbers on the right "
+           "follow every change you make.")
+
+facts = None
+with engine_errors("The data set cannot be read, so the model cannot be sized for it: "):
+    facts = dataset_facts(state.dataset_id())
+
+spec_form.preset_picker()
+pending = spec_form.pending_spec()
+spec, error = None, None
+try:
+    spec = ModelSpec.from_dict(pending)
+    spec.validate()
+    if facts is not None:
+        check_spec(spec, facts.input_shape, facts.n_classes)
+except SpecError as caught:
+    error = caught
+
+summary = None
+if facts is not None and error is None:
+    with engine_errors("The model could not be built: "):
+        summary = summarize_spec(spec.to_dict(), facts.input_shape, facts.n_classes)
+if summary is not None:
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Parameters", human_count(summary["total_params"]),
+              help="How many numbers the network learns. More can capture more, but needs more pictures and time.")
+    m2.metric("Operations per picture", human_count(summary["flops_per_image"]),
+              help="Roughly how many multiplications and additions the network does to classify one picture "
+                   "(FLOPs).")
+    m3.metric("Time per epoch", human_seconds(epoch_seconds(spec.to_dict(), facts)),
+              help="An estimate of one pass over all training pictures on this computer.")
+    m4.metric("Layers", len(summary["rows"]), help="How many layers the data flows through, input included.")
+    st.caption(f"Sized for {facts.name}: pictures of {facts.shape_text}, {facts.n_classes} classes.")
+
+settings, summary_column = st.columns([1, 1.25], gap="large")
+with settings:
+    values = spec_form.spec_form(pending, error)
+spec_form.save_spec(values)
+
+with summary_column:
+    if error is not None and spec_form.group_of(getattr(error, "setting", "")) is None:
+        st.error(str(error), icon=":material/error:")
+    if facts is None:
+        st.info("Pick a data set in the sidebar that can be loaded to see the model's size.")
+    elif error is not None:
+        st.info("This combination of settings cannot work: change the setting marked in red.",
+                icon=":material/build:")
+    if summary is not None:
+        st.subheader("The layer stack")
+        st.caption("Data flows from top to bottom. Wider boxes have more channels (filters); taller boxes hold "
+                   "bigger images. Point at a box for details.")
+        st.plotly_chart(model_diagram_figure(summary["rows"], facts.input_shape), key="mb_diagram",
+                        config={"displayModeBar": False})
+        st.subheader("Layers")
+        st.caption("Each layer, the shape of what it outputs (height × width × channels) and how many "
+                   "numbers it learns.")
+        st.dataframe(
+            [{"layer": r["type"], "output shape": r["output_shape"], "parameters": r["params"]}
+             for r in summary["rows"]],
+            hide_index=True, key="mb_layers",
+        )
+    st.divider()
+    clicked = st.button("Train this model", key="mb_train", type="primary", icon=":material/play_arrow:",
+                        disabled=error is not None or facts is None,
+                        help="Queues training with these settings on the sidebar's data set and opens the "
+                             "Training page.")
+    if clicked:
+        with engine_errors("Could not start training: "):
+            launch_run(ModelSpec.from_dict(values))
+            st.switch_page("pages/training.py")

@@ -1,0 +1,134 @@
+"""Training: start, pause, resume and stop runs; live curves; a plain reading of them; past runs.
+
+The live part is a fragment that re-reads the run store every second while the run is alive. It
+never touches Keras: the worker thread writes to the store, this page only reads it, so the
+curves are whole again after a page switch or a browser reload.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.curve_reading import read_curves
+from components import state
+from components.feedback import engine_errors
+from components.run_charts import curves_figure
+from components.run_controls import control_buttons, status_panel
+from components.run_picker import RUNS_TABLE_COLUMNS, dataset_of, run_label, runs_table
+
+READING_STYLES = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
+READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:", "info": ":material/insights:",
+                 "success": ":material/thumb_up:"}
+
+
+def start_button(label: str = "Start training") -> None:
+    """Queue the model builder's current settings on the sidebar's data set."""
+    spec = st.session_state.get(state.MODEL_SPEC_KEY) or {}
+    what = f"{spec['epochs']} epochs" if spec.get("epochs") else "the default settings"
+    if st.button(label, key="train_start", type="primary", icon=":material/play_arrow:",
+                 help=f"Trains the model designed in the Model builder ({what}) on the data set chosen "
+                      "in the sidebar."):
+        from components.launch import launch_run
+
+        with engine_errors("Could not start training: "):
+            launch_run()
+            st.rerun()
+
+
+def live_view(run_id: str) -> None:
+    """Status, controls, curves and their reading; polls every second while the run is alive."""
+    store = state.run_store()
+    alive = store.get(run_id).is_active
+
+    @st.fragment(run_every=1.0 if alive else None)
+    def draw() -> None:
+        run = store.get(run_id)
+        if run.is_active != alive:  # it just started or ended: redraw the whole page once
+            st.rerun()
+        st.subheader(run.name or run.id)
+        model = run.config.get("model") or {}
+        st.caption(f"Data set **{dataset_of(run)}** · preset **{run.config.get('preset') or 'custom'}** · "
+                   f"{run.epochs_planned} epochs of batches of {model.get('batch_size', '?')} pictures · "
+                   f"learning rate {model.get('learning_rate', '?')}")
+        control_buttons(run)
+        status_panel(run)
+        epochs = store.epochs(run_id)
+        last = epochs[-1] if epochs else {}
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Epochs done", f"{run.epochs_done} of {run.epochs_planned}",
+                  help="An epoch is one pass over all the training pictures.")
+        m2.metric("Training accuracy", _pct(last.get("accuracy")),
+                  help="Share of the training pictures the model got right in the last epoch.")
+        m3.metric("Validation accuracy", _pct(last.get("val_accuracy")),
+                  help="Share of held-back pictures (never trained on) it got right: the honest score.")
+        m4.metric("Test accuracy" if run.test_accuracy is not None else "Best validation accuracy",
+                  _pct(run.test_accuracy if run.test_accuracy is not None else run.best_val_accuracy),
+                  help="Test: pictures kept aside until training ended. Best validation: the top score in any epoch.")
+        if not epochs:
+            st.caption("The loss and accuracy curves appear here after the first epoch.")
+            return
+        reading = read_curves(epochs, status=run.status, epochs_planned=run.epochs_planned, message=run.message)
+        st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
+                        config={"displayModeBar": False})
+        st.caption("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
+                   "learns from. Good training: both losses go down and both accuracies go up, close together. "
+                   "The dotted line marks the best epoch.")
+        if run.status not in ("failed", "diverged"):
+            READING_STYLES[reading.level](f"**{reading.headline}** {' '.join(reading.details)}",
+                                          icon=READING_ICONS[reading.level])
+        if run.status in ("finished", "stopped") and run.test_accuracy is not None:
+            st.page_link("pages/evaluation.py", label="See what it gets right and wrong", icon=":material/grid_on:")
+
+    draw()
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def past_runs() -> None:
+    store = state.run_store()
+    runs = store.list_runs()
+    if not runs:
+        return
+    st.subheader("All runs")
+    st.caption("Every model trained in this workspace, newest first. Open one to see its curves again.")
+    by_id = {run.id: run for run in runs}
+    active = state.active_run_id()
+    if st.session_state.get("train_open") != active and active in by_id:
+        st.session_state["train_open"] = active
+    st.selectbox("Open a run", list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
+                 on_change=lambda: state.set_active_run(st.session_state["train_open"]),
+                 help="Shows that run's curves and results above. Training runs go on in the background.")
+    st.session_state["train_table_ids"] = list(by_id)
+    st.dataframe(runs_table(runs), hide_index=True, column_config=RUNS_TABLE_COLUMNS, key="train_runs_table",
+                 on_select=_open_selected_row, selection_mode="single-row", width="stretch")
+
+
+def _open_selected_row() -> None:
+    rows = st.session_state["train_runs_table"].selection.rows
+    ids = st.session_state.get("train_table_ids") or []
+    if rows and rows[0] < len(ids):
+        state.set_active_run(ids[rows[0]])
+
+
+st.title("Training")
+st.caption("The model looks at the training pictures again and again, adjusting itself to make fewer "
+           "mistakes. Here you follow it, epoch by epoch.")
+
+run_id = state.active_run_id()
+if run_id is None:
+    st.info("No model has been trained yet. Start one with the model builder's settings, or design your "
+            "own model first.", icon=":material/school:")
+    start_button()
+    st.page_link("pages/model_builder.py", label="Design a model in the Model builder", icon=":material/account_tree:")
+    st.stop()
+
+with engine_errors():
+    live_view(run_id)
+
+if not state.run_store().get(run_id).is_active:
+    st.divider()
+    start_button("Train a new model")
+    st.caption("Uses the settings from the Model builder and the data set in the sidebar.")
+past_runs()

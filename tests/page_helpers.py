@@ -1,0 +1,61 @@
+"""Helpers for the AppTest page tests: open a page of the app, find where a run ended up.
+
+AppTest note (Streamlit 1.67): after the first run of an ``st.navigation`` app, later runs
+(``switch_page``, widget interactions, ``st.switch_page``) execute only the page script, not
+``app.py``, so the shared sidebar is in the tree of the first run only. Pages therefore read
+the chosen data set from session state, never from the sidebar widget.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@functools.lru_cache(maxsize=1)
+def _component_registry():
+    """Streamlit scans every installed package for components once per AppTest (~1.3 s here);
+    the result never changes within a test session, so the page tests share one scan."""
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
+
+
+def new_app(timeout: float = 120) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if hasattr(at, "_bidi_component_manager"):  # private; skipped if a Streamlit release drops it
+        at._bidi_component_manager = _component_registry()  # noqa: SLF001
+    return at
+
+
+def open_page(page: str | None, dataset_id: str = "shapes", timeout: float = 120) -> AppTest:
+    """Run the app once (home, with the sidebar) on ``dataset_id``, then switch to ``page``."""
+    at = new_app(timeout)
+    at.session_state["dataset_id"] = dataset_id
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def current_page(at: AppTest) -> str:
+    """File name of the page the last run ended on (after any ``st.switch_page``)."""
+    info = at._registered_pages.get(at._finished_page_script_hash) or {}  # noqa: SLF001
+    return Path(str(info.get("script_path", ""))).name
+
+
+def stop_run(workspace: Path, run_id: str) -> None:
+    """Stop a run a test queued, and wait until the worker let go of it."""
+    from cnn_core.training import get_job_queue
+
+    queue = get_job_queue(workspace)
+    queue.stop(run_id)
+    queue.wait(run_id, timeout=60)

@@ -1,0 +1,113 @@
+"""AppTest of the mistakes page, on a run written straight into the run store (no training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from run_fixtures import (
+    MISTAKE_CONFIDENCES, figure, image_captions, image_count, known_probabilities, make_finished_run,
+    shapes_test_set,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGE = "pages/mistakes.py"
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["dataset_id"] = "shapes"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def wrong():
+    """(test index, true, predicted, confidence) of every mistake the fixture run makes."""
+    y_true, names = shapes_test_set()
+    probs = known_probabilities(y_true, len(names))
+    pred = probs.argmax(1)
+    idx = np.flatnonzero(pred != y_true)
+    return idx, y_true[idx], pred[idx], probs[idx, pred[idx]], names
+
+
+def grid_captions(at) -> list[str]:
+    """Captions of the grid (the last image drawn is the large one under "Look closer")."""
+    return image_captions(at)[:-1]
+
+
+def test_empty_state_points_to_the_model_builder():
+    at = open_page()
+    assert "no mistakes to look at" in at.info[0].value
+    assert "model_builder" in [link.proto.page for link in at.get("page_link")]
+
+
+def test_grid_shows_the_mistakes_page_by_page(workspace):
+    make_finished_run(workspace)
+    idx, true, pred, conf, names = wrong()
+    at = open_page()
+    # grid (page size 24) + the large picture under "Look closer"
+    assert image_count(at) == 24 + 1
+    at.select_slider(key="mis_count").set_value(96).run()
+    assert image_count(at) == len(idx) + 1
+    captions = grid_captions(at)
+    assert captions[0].endswith("(95%)")  # most confident first
+    first = idx[np.argmax(conf)]
+    assert captions[0] == f"{names[true[idx == first][0]]} → {names[pred[idx == first][0]]} (95%)"
+    assert any(f"{len(idx)} of {len(idx)} mistakes" in c.value for c in at.caption)
+
+
+def test_filters_reduce_the_grid(workspace):
+    make_finished_run(workspace)
+    idx, true, pred, conf, names = wrong()
+    at = open_page()
+    at.select_slider(key="mis_count").set_value(96)
+    at.multiselect(key="mis_true").set_value(["circle"]).run()
+    assert image_count(at) == int(np.sum(true == 0)) + 1
+    assert all(c.startswith("circle →") for c in grid_captions(at))
+    at.multiselect(key="mis_true").set_value([])
+    at.multiselect(key="mis_pred").set_value(["star", "square"]).run()
+    assert image_count(at) == int(np.sum(np.isin(pred, [1, 4]))) + 1
+    at.multiselect(key="mis_pred").set_value([])
+    at.slider(key="mis_conf").set_value((90, 100)).run()
+    high = int(np.sum(conf >= 0.9))
+    assert 0 < high < 24
+    assert image_count(at) == high + 1
+    assert all(c.endswith("(95%)") for c in grid_captions(at))
+    at.slider(key="mis_conf").set_value((0, 10)).run()
+    assert image_count(at) == 0 and "No mistakes match" in at.info[0].value
+    assert not at.exception
+
+
+def test_random_order_and_reshuffle(workspace):
+    make_finished_run(workspace)
+    at = open_page()
+    assert at.button(key="mis_shuffle").disabled
+    at.radio(key="mis_order").set_value("random").run()
+    first = grid_captions(at)
+    at.button(key="mis_shuffle").click().run()
+    second = grid_captions(at)
+    assert len(first) == len(second) == 24 and first != second
+
+
+def test_choosing_one_shows_its_probabilities(workspace):
+    make_finished_run(workspace)
+    idx, true, pred, conf, names = wrong()
+    y_true, _ = shapes_test_set()
+    probs = known_probabilities(y_true, len(names))
+    at = open_page()
+    picker = at.selectbox(key="mis_pick")
+    assert picker.help and len(picker.options) == 24
+    choice = int(idx[conf == MISTAKE_CONFIDENCES[1]][0])
+    at.select_slider(key="mis_count").set_value(96).run()
+    at.selectbox(key="mis_pick").set_value(choice).run()
+    chart = figure(at.get("plotly_chart")[0])
+    bars = chart["data"][0]
+    assert bars["type"] == "bar" and len(bars["x"]) == len(names)
+    assert np.allclose(bars["x"], probs[choice] * 100)
+    assert f"{names[y_true[choice]]} (true)" in bars["y"]
+    assert image_captions(at)[-1] == f"{names[y_true[choice]]} → {names[probs[choice].argmax()]} (70%)"

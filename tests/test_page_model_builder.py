@@ -1,0 +1,146 @@
+"""AppTest of the model builder: a widget per setting, live layer table/totals, inline errors, training."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from page_helpers import current_page, open_page, stop_run
+
+WIDGET_KINDS = ("slider", "select_slider", "selectbox", "radio", "toggle", "number_input")
+
+pytest.importorskip("tensorflow")
+
+
+def open_builder(dataset_id: str = "shapes") -> AppTest:
+    return open_page("pages/model_builder.py", dataset_id)
+
+
+def widgets(at: AppTest) -> dict:
+    return {w.key: w for kind in WIDGET_KINDS for w in at.main.get(kind) if w.key}
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.main.metric if m.label == label)
+
+
+def element_after(at: AppTest, key: str):
+    """The element drawn right after the widget ``key`` inside its expander."""
+    for expander in at.main.expander:
+        children = list(expander.children.values())
+        for i, child in enumerate(children):
+            if getattr(child, "key", None) == key:
+                return children[i + 1] if i + 1 < len(children) else None
+    raise AssertionError(f"no widget {key!r} in an expander")
+
+
+def expected_summary(spec, dataset_id: str = "shapes"):
+    from cnn_core.datasets import load_dataset
+    from cnn_core.models import build_model, summarize
+
+    dataset = load_dataset(dataset_id)
+    return summarize(build_model(spec, dataset.image_shape, dataset.n_classes))
+
+
+def test_table_totals_and_diagram_match_the_built_model():
+    from cnn_core.models import DEFAULT_PRESET, PRESETS
+
+    from components.model_summary import human_count
+
+    at = open_builder()
+    summary = expected_summary(PRESETS[DEFAULT_PRESET])
+    table = at.main.dataframe[0].value
+    assert len(table) == len(summary.rows)
+    assert list(table["parameters"]) == [row.params for row in summary.rows]
+    assert metric(at, "Parameters") == human_count(summary.total_params)
+    assert metric(at, "Operations per picture") == human_count(summary.flops_per_image)
+    assert metric(at, "Time per epoch") != "—"
+    assert len(at.get("plotly_chart")) == 1
+    assert at.session_state["model_spec"] == PRESETS[DEFAULT_PRESET].to_dict()
+
+
+def test_every_setting_has_an_explained_widget():
+    from cnn_core.models import ModelSpec
+
+    at = open_builder()
+    shown = widgets(at)
+    for field in dataclasses.fields(ModelSpec):
+        widget = shown.get(f"spec_{field.name}")
+        assert widget is not None, f"no widget for {field.name}"
+        assert widget.help, f"no explanation for {field.name}"
+    assert at.selectbox(key="spec_preset").help
+    assert at.button(key="mb_train").help
+
+
+def test_moving_a_slider_changes_the_totals_and_the_stored_spec():
+    at = open_builder()
+    before = metric(at, "Parameters")
+    rows_before = len(at.main.dataframe[0].value)
+    at.select_slider(key="spec_filters").set_value(64).run()
+    assert not at.exception
+    assert metric(at, "Parameters") != before
+    assert at.session_state["model_spec"]["filters"] == 64
+    assert at.session_state["preset"] is None  # no longer the preset as shipped
+    at.slider(key="spec_dense_layers").set_value(0).run()
+    assert len(at.main.dataframe[0].value) < rows_before
+
+
+def test_choosing_a_preset_sets_every_widget():
+    from cnn_core.models import PRESETS
+
+    at = open_builder()
+    at.selectbox(key="spec_preset").select("mlp").run()
+    assert not at.exception
+    assert at.slider(key="spec_conv_blocks").value == 0
+    assert at.session_state["model_spec"] == PRESETS["mlp"].to_dict()
+    assert at.session_state["preset"] == "mlp"
+    assert "Conv2D" not in set(at.main.dataframe[0].value["layer"])
+
+
+def test_impossible_spec_shows_the_error_under_the_setting_it_names():
+    from cnn_core.datasets import load_dataset
+    from cnn_core.errors import SpecError
+    from cnn_core.models import PRESETS, check_spec
+
+    at = open_builder()
+    at.selectbox(key="spec_preset").select("fast").run()
+    at.slider(key="spec_conv_blocks").set_value(6).run()
+    assert not at.exception
+    dataset = load_dataset("shapes")
+    with pytest.raises(SpecError) as caught:
+        check_spec(PRESETS["fast"].replace(conv_blocks=6), dataset.image_shape, dataset.n_classes)
+    assert caught.value.setting == "conv_blocks"
+    shown = element_after(at, "spec_conv_blocks")
+    assert shown.type == "error" and shown.value == str(caught.value)
+    assert at.button(key="mb_train").disabled
+    assert not at.main.dataframe
+    # back to a possible value: the error goes, the table comes back
+    at.slider(key="spec_conv_blocks").set_value(3).run()
+    assert not at.main.error and at.main.dataframe
+
+
+def test_settings_survive_a_page_switch():
+    at = open_builder()
+    at.select_slider(key="spec_filters").set_value(16).run()
+    at.switch_page("pages/data.py").run()
+    at.switch_page("pages/model_builder.py").run()
+    assert at.select_slider(key="spec_filters").value == 16
+    assert at.session_state["model_spec"]["filters"] == 16
+
+
+def test_train_this_model_queues_a_run_and_opens_training(workspace):
+    from cnn_core.runs import RunStore
+
+    at = open_builder()
+    at.select_slider(key="spec_filters").set_value(8).run()
+    at.button(key="mb_train").click().run()
+    runs = RunStore(workspace).list_runs()
+    assert len(runs) == 1
+    try:
+        assert runs[0].config["model"]["filters"] == 8
+        assert runs[0].config["dataset"]["id"] == "shapes"
+        assert current_page(at) == "training.py"
+    finally:
+        stop_run(workspace, runs[0].id)

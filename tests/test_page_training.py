@@ -1,0 +1,133 @@
+"""AppTest of the training page: stored runs (curves, reading, past runs, queue place, endings)
+and one real tiny run on ``shapes`` driven by the Start / Pause / Continue / Stop buttons."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from run_fixtures import CURVE, figure, make_finished_run
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGE = "pages/training.py"
+
+
+def open_page(active: str | None = None, **session) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["dataset_id"] = "shapes"
+    if active:
+        at.session_state["active_run_id"] = active
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    return " ".join(e.value for kind in ("info", "warning", "error", "success", "caption", "markdown")
+                    for e in at.main.get(kind))
+
+
+def test_empty_state_offers_start_and_the_model_builder():
+    at = open_page()
+    assert "No model has been trained yet" in at.info[0].value
+    start = at.button(key="train_start")
+    assert start.help and not start.disabled
+    assert "model_builder" in [link.proto.page for link in at.get("page_link")]
+    assert not at.get("plotly_chart")
+
+
+def test_stored_run_shows_whole_curves_and_their_reading(workspace):
+    from cnn_core.curve_reading import read_curves
+    from cnn_core.runs import RunStore
+
+    run_id = make_finished_run(workspace, name="three epochs")
+    at = open_page()
+    assert at.subheader[0].value == "three epochs"
+    chart = figure(at.get("plotly_chart")[0])
+    traces = chart["data"]
+    assert [t["name"] for t in traces] == ["training", "validation", "training", "validation"]
+    assert all(len(t["x"]) == len(CURVE) == 3 for t in traces)
+    assert traces[3]["y"] == [100 * row[3] for row in CURVE]
+    reading = read_curves(RunStore(workspace).epochs(run_id), status="finished", epochs_planned=3)
+    assert reading.headline in texts(at)
+    assert "Finished" in at.success[0].value
+    metrics = {m.label: m.value for m in at.main.metric}
+    assert metrics["Epochs done"] == "3 of 3" and metrics["Validation accuracy"] == "79.0%"
+    assert all(m.help for m in at.main.metric)
+    assert at.button(key="train_start").label == "Train a new model"
+    assert not any(b.key in ("train_pause", "train_stop") for b in at.button)
+
+
+def test_past_runs_can_be_reopened(workspace):
+    first = make_finished_run(workspace, name="first run")
+    make_finished_run(workspace, name="second run")
+    at = open_page()
+    assert at.subheader[0].value == "second run"  # the newest
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["second run", "first run"]
+    assert {"status", "data set", "preset", "best validation accuracy", "test accuracy", "training time"} <= set(table)
+    at.selectbox(key="train_open").set_value(first).run()
+    assert at.subheader[0].value == "first run"
+    assert at.session_state["active_run_id"] == first
+
+
+def test_queued_run_shows_its_place_and_endings_show_their_message(workspace):
+    from cnn_core.runs import RunStore
+
+    store = RunStore(workspace)
+    busy = make_finished_run(workspace, name="busy", status="running", predictions=False)
+    waiting = store.create_run({"dataset": {"id": "shapes"}, "model": {"epochs": 2}}, name="waiting")
+    at = open_page(active=waiting)
+    assert "Waiting in line: 1 run(s) before this one" in at.info[0].value
+    assert at.button(key="train_stop").help
+    store.set_status(busy, "diverged", "The loss became NaN in epoch 2. Try a 10x lower learning rate.")
+    at = open_page(active=busy)
+    assert "loss became NaN" in at.error[0].value
+    store.set_status(waiting, "interrupted", "Training was cut off after 0 epoch(s).")
+    at = open_page(active=waiting)
+    assert "cut off" in at.warning[0].value
+    assert at.button(key="train_resume").help
+
+
+def wait_for(store, run_id, statuses, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while store.get(run_id).status not in statuses:
+        assert time.monotonic() < deadline, f"run stayed {store.get(run_id).status}"
+        time.sleep(0.2)
+    return store.get(run_id)
+
+
+def test_start_pause_continue_and_stop_a_real_run(workspace):
+    from cnn_core.models import PRESETS
+    from cnn_core.runs import RunStore
+
+    spec = PRESETS["fast"].replace(epochs=40, conv_blocks=1, filters=8, dense_units=16, batch_size=64)
+    at = open_page(model_spec=spec.to_dict())
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    run_id = at.session_state["active_run_id"]
+    store = RunStore(workspace)
+    assert store.get(run_id).epochs_planned == 40
+    wait_for(store, run_id, ("running",))
+    while store.get(run_id).progress.get("phase") != "training":
+        time.sleep(0.2)
+    at.run()
+    at.button(key="train_pause").click().run()
+    assert store.get(run_id).status == "paused"
+    assert "Paused" in at.info[0].value
+    at.button(key="train_continue").click().run()
+    assert store.get(run_id).status == "running"
+    at.button(key="train_stop").click().run()
+    started = time.monotonic()
+    record = wait_for(store, run_id, ("stopped",), timeout=30)
+    assert time.monotonic() - started < 10
+    at.run()
+    done = record.epochs_done
+    assert f"Stopped after {done} epoch" in at.info[0].value
+    assert at.button(key="train_resume") and at.button(key="train_start")

@@ -1,0 +1,277 @@
+"""Background training: the job queue, stop/pause/resume, divergence, failures, resumption.
+
+Everything trains tiny models on the built-in generated ``shapes`` data set.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn_core import training
+from cnn_core.augment import AugmentSpec
+from cnn_core.models import ModelSpec, load_model
+from cnn_core.preprocessing import PreprocessSpec
+from cnn_core.runs import RunStore
+from cnn_core.training import JobControl, TrainingRequest, get_job_queue, run_training
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = "shapes"
+TINY = ModelSpec(conv_blocks=1, filters=4, kernel_size=3, pooling="max", dense_layers=0,
+                 optimizer="adam", learning_rate=0.01, batch_size=64, epochs=2, seed=1)
+#: Many small batches, so a stop or pause lands in the middle of an epoch.
+SLOW = TINY.replace(batch_size=4, epochs=3)
+
+
+def wait_for(condition, timeout: float = 60.0, interval: float = 0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+
+
+def request(spec: ModelSpec = TINY, **kwargs) -> TrainingRequest:
+    return TrainingRequest(DATASET, spec, **kwargs)
+
+
+def test_request_config_round_trip():
+    original = TrainingRequest(
+        DATASET, TINY.replace(learning_rate=0.003), PreprocessSpec(validation_fraction=0.2),
+        AugmentSpec(flip="horizontal"), dataset_options={"image_size": (16, 16)}, preset="fast",
+        name="n", extra_config={"sweep": {"id": "s1"}})
+    config = original.to_config()
+    assert config["dataset"] == {"id": DATASET, "image_size": [16, 16]}
+    assert config["model"]["learning_rate"] == 0.003 and config["preset"] == "fast"
+    assert config["sweep"] == {"id": "s1"}
+    again = TrainingRequest.from_config(config, name="n")
+    assert again == original
+
+
+def test_run_training_records_everything(workspace):
+    import tensorflow as tf
+
+    store = RunStore()
+    seen = []
+    record = run_training(request(preset="custom"), store,
+                          on_epoch=lambda e, n, m: seen.append((e, n, m["loss"])))
+    assert record.status == "finished", record.message
+    assert [s[:2] for s in seen] == [(1, 2), (2, 2)]
+    rows = store.epochs(record.id)
+    assert [r["epoch"] for r in rows] == [1, 2]
+    for row in rows:
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"):
+            assert row[key] is not None and np.isfinite(row[key]), key
+        assert row["learning_rate"] == pytest.approx(0.01)
+    assert record.epochs_done == 2 and record.best_val_accuracy == max(r["val_accuracy"] for r in rows)
+    assert record.train_seconds > 0 and 0 <= record.test_accuracy <= 1 and record.test_loss > 0
+    assert record.progress["phase"] == "finished"
+
+    probs, y_true = store.load_predictions(record.id)
+    info = store.dataset_info(record.id)
+    assert probs.dtype == np.float32 and probs.shape == (info["n_test"], len(info["class_names"]))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    assert record.test_accuracy == pytest.approx(float(np.mean(probs.argmax(1) == y_true)))
+
+    # model.keras takes raw 0..255 pixels and reproduces the stored predictions
+    from cnn_core.datasets import load_dataset
+
+    dataset = load_dataset(DATASET, workspace=workspace)
+    model = load_model(store.model_path(record.id))
+    again = model.predict(dataset.x_test[:16].astype("float32"), verbose=0)
+    np.testing.assert_allclose(again, probs[:16], atol=1e-4)
+    run_dir = store.run_dir(record.id)
+    assert (run_dir / "checkpoint.keras").exists()
+    events = list((run_dir / "logs").rglob("events.out.tfevents.*"))
+    assert {p.parent.name for p in events} >= {"train", "validation"}
+    tags = {}   # TensorBoard scalars, one point per epoch
+    for path in (run_dir / "logs" / "train").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                tags.setdefault(value.tag, []).append(event.step)
+    assert tags["epoch_loss"] == [0, 1] and "epoch_accuracy" in tags
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]   # no temp files left
+
+
+def test_schedule_smoothing_augmentation_and_early_stopping(workspace):
+    store = RunStore()
+    spec = TINY.replace(epochs=3, lr_schedule="cosine", label_smoothing=0.1,
+                        early_stopping_patience=5)
+    record = run_training(request(spec, augment=AugmentSpec(flip="horizontal", seed=3)), store)
+    assert record.status == "finished", record.message
+    rates = [r["learning_rate"] for r in store.epochs(record.id)]
+    assert rates[0] > rates[1] > rates[2]          # the schedule's value is read each epoch
+    assert store.dataset_info(record.id)["label_encoding"] == "onehot"   # smoothing needs one-hot
+
+
+def test_impossible_spec_fails_naming_the_setting_without_training(workspace):
+    store = RunStore()
+    spec = TINY.replace(conv_blocks=8, pooling="max", padding="valid", kernel_size=5)
+    record = run_training(request(spec), store)
+    assert record.status == "failed"
+    assert "conv_blocks" in record.message or "pooling" in record.message or "kernel" in record.message
+    assert store.epochs(record.id) == []
+    run_dir = store.run_dir(record.id)
+    assert not (run_dir / "checkpoint.keras").exists() and not (run_dir / "logs").exists()
+    assert record.progress.get("user_error") is True
+
+
+def test_nan_loss_ends_as_diverged(workspace):
+    store = RunStore()
+    # raw 0..255 pixels, two leaky-ReLU layers and SGD at learning rate 1: overflows at once
+    spec = ModelSpec(conv_blocks=0, dense_layers=2, dense_units=64, activation="leaky_relu",
+                     optimizer="sgd", learning_rate=1.0, momentum=0.9, batch_size=32, epochs=3,
+                     seed=0)
+    record = run_training(request(spec, preprocess=PreprocessSpec(scaling="none")), store)
+    assert record.status == "diverged", (record.status, record.message)
+    assert "learning rate" in record.message and "10x lower" in record.message
+    assert record.epochs_done < 3
+    assert not store.model_path(record.id).exists()
+
+
+def test_unexpected_error_fails_with_log_and_worker_survives(workspace, monkeypatch):
+    queue = get_job_queue()
+
+    def broken_build(*args, **kwargs):
+        raise RuntimeError("boom in build")
+
+    monkeypatch.setattr(training.models_module, "build_model", broken_build)
+    run_id = queue.submit(request())
+    record = queue.wait(run_id, timeout=60)
+    assert record.status == "failed" and "boom in build" in record.message
+    assert "boom in build" in (queue.store.run_dir(run_id) / "error.log").read_text()
+    monkeypatch.undo()
+    second = queue.submit(request(TINY.replace(epochs=1)))
+    assert queue.wait(second, timeout=60).status == "finished"
+
+
+def test_stop_ends_a_job_within_one_batch(workspace):
+    queue = get_job_queue()
+    run_id = queue.submit(request(SLOW))
+    control = wait_for(lambda: queue.control(run_id))
+    wait_for(lambda: control.batches_done >= 5)
+    asked = time.monotonic()
+    queue.stop(run_id)
+    at_stop = control.batches_done
+    record = queue.wait(run_id, timeout=60)
+    assert record.status == "stopped", record.message
+    assert control.batches_done - at_stop <= 1
+    assert time.monotonic() - asked < 10
+    assert record.epochs_done == 0 and queue.store.epochs(run_id) == []   # the cut epoch is not kept
+    assert "resumed" in record.message
+    assert queue.store.model_path(run_id).exists() and queue.store.has_predictions(run_id)
+    assert queue.position(run_id) == -1
+
+
+def test_pause_then_resume_continues(workspace):
+    queue = get_job_queue()
+    submitted = time.monotonic()
+    run_id = queue.submit(request(SLOW.replace(epochs=1)))
+    control = wait_for(lambda: queue.control(run_id))
+    wait_for(lambda: control.batches_done >= 3)
+    queue.pause(run_id)
+    assert queue.store.status(run_id) == "paused"
+    time.sleep(0.3)
+    held = control.batches_done
+    time.sleep(0.8)
+    assert control.batches_done == held                 # nothing trains while paused
+    assert queue.store.get(run_id).progress["phase"] == "paused"
+    queue.resume_paused(run_id)
+    wait_for(lambda: control.batches_done > held)
+    record = queue.wait(run_id, timeout=60)
+    assert record.status == "finished", record.message
+    assert record.epochs_done == 1
+    assert record.train_seconds <= time.monotonic() - submitted - 1.0   # pauses are not training
+    with pytest.raises(training.RunStateError):
+        queue.pause(run_id)                               # finished runs cannot pause
+
+
+def test_queue_is_fifo_with_positions_and_stop_of_waiting_runs(workspace):
+    queue = get_job_queue()
+    assert get_job_queue() is queue
+    first = queue.submit(request(SLOW, name="first"))
+    second = queue.submit(request(TINY.replace(epochs=1), name="second"))
+    third = queue.submit(request(TINY.replace(epochs=1), name="third"))
+    wait_for(lambda: queue.position(first) == 0)
+    assert (queue.position(second), queue.position(third)) == (1, 2)
+    assert queue.active_run_id() == first
+
+    queue.stop(third)                                     # a waiting run just leaves the queue
+    assert queue.position(third) == -1 and queue.position(second) == 1
+    third_record = queue.store.get(third)
+    assert third_record.status == "stopped" and third_record.started_at is None
+
+    queue.stop(first)
+    assert queue.wait(second, timeout=60).status == "finished"
+    first_record, second_record = queue.store.get(first), queue.store.get(second)
+    assert first_record.status == "stopped"
+    assert second_record.started_at >= first_record.started_at
+    assert queue.store.get(third).status == "stopped"
+    with pytest.raises(training.RunStateError):
+        queue.stop(second)                                # nothing to stop any more
+
+
+def test_stopped_run_resumes_keeping_its_epochs(workspace):
+    store = RunStore()
+    control = JobControl()
+
+    def stop_after_first(epoch, epochs, metrics):
+        if epoch == 1:
+            control.request_stop()
+
+    record = run_training(request(TINY.replace(epochs=2)), store, control, on_epoch=stop_after_first)
+    assert record.status == "stopped" and record.epochs_done == 1
+    first_epoch = store.epochs(record.id)[0]
+    queue = get_job_queue()
+    assert queue.resume_interrupted(record.id) == record.id
+    done = queue.wait(record.id, timeout=60)
+    assert done.status == "finished", done.message
+    rows = store.epochs(record.id)
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[0] == first_epoch
+    with pytest.raises(training.RunStateError):
+        queue.resume_interrupted(record.id)               # finished: nothing to resume
+
+
+def test_killed_training_process_is_interrupted_and_resumable(workspace):
+    """A CLI training killed with SIGKILL after its first epoch; this process resumes it."""
+    cmd = [sys.executable, "-m", "cnn_core", "train", "--dataset", DATASET, "--preset", "fast",
+           "--epochs", "3", "--workspace", str(workspace)]
+    for key, value in TINY.replace(batch_size=32).to_dict().items():
+        if key not in ("epochs",):
+            cmd += ["--set", f"{key}={value}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "CNN_LAB_WORKSPACE": str(workspace)})
+    try:
+        store = RunStore(workspace)
+        run_id = wait_for(lambda: next((r.id for r in store.list_runs() if r.epochs_done >= 1), None),
+                          timeout=90, interval=0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    record = store.get(run_id)
+    assert record.status == "running", "the training finished before it could be killed"
+    kept = store.epochs(run_id)
+    assert store.mark_interrupted() == [run_id]
+    record = store.get(run_id)
+    assert record.status == "interrupted" and "resumed" in record.message and record.can_resume
+
+    queue = get_job_queue(workspace)
+    queue.resume_interrupted(run_id)
+    done = queue.wait(run_id, timeout=90)
+    assert done.status == "finished", done.message
+    rows = store.epochs(run_id)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert rows[: len(kept)] == kept                       # earlier epochs kept as recorded
+    assert store.has_predictions(run_id) and store.model_path(run_id).exists()
