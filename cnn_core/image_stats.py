@@ -43,7 +43,7 @@ def sample_indices(
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(pool, size=n, replace=False)).astype(np.int64)
+    return rng.choice(pool, size=n, replace=False).astype(np.int64)  # random order: classes mixed
 
 
 def upscale_factor(height: int, width: int, min_side: int = 96, max_factor: int = 16) -> int:

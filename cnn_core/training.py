@@ -4,8 +4,9 @@ A page never calls ``model.fit``: it submits a :class:`TrainingRequest` to the j
 workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker thread trains the
 queued runs one after another (FIFO) through :func:`run_training`, which the command line uses
 directly. Everything the worker learns goes to the :class:`~cnn_core.runs.RunStore`: status,
-a progress point at most every ``progress_interval`` seconds, one row per epoch, a checkpoint
-after each epoch, and at the end the test-set predictions and ``model.keras``.
+a progress point at most every ``progress_interval`` seconds, one row per epoch, checkpoints
+(see :class:`LiveMetricsCallback`), TensorBoard scalars in ``logs/``, and at the end the
+test-set predictions and ``model.keras``.
 
 Run life cycle (statuses)::
 
@@ -36,7 +37,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import collections  # noqa: E402
 import contextlib  # noqa: E402
 import gc  # noqa: E402
+import importlib  # noqa: E402
 import math  # noqa: E402
+import socket  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -44,21 +47,13 @@ from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
-import importlib.util  # noqa: E402
-
 import h5py  # noqa: E402,F401  (Keras imports it lazily when saving; import it here, not in a worker)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from tensorflow.core.framework import summary_pb2  # noqa: E402
+from tensorflow.core.framework import summary_pb2, types_pb2  # noqa: E402
+from tensorflow.core.util import event_pb2  # noqa: E402
 
 import keras  # noqa: E402
-
-#: Whether the ``tensorboard`` package is installed. Keras' TensorBoard callback needs it (its
-#: ``tf.summary.scalar`` lives there); without it :class:`EpochSummaryWriter` writes the same
-#: event files with TensorFlow alone.
-HAS_TENSORBOARD = importlib.util.find_spec("tensorboard") is not None
-if HAS_TENSORBOARD:  # load tf.summary's lazy TensorBoard part now, not first in a worker thread
-    _ = tf.summary.scalar
 
 #: Modules the worker would otherwise import first (lazily, inside datasets/preprocessing):
 #: importing them here, at module import, keeps the worker from being a module's first importer.
@@ -99,6 +94,14 @@ DATASET_OPTION_KEYS = ("image_size", "color_mode", "test_fraction", "seed")
 _CONFIG_KEYS = ("dataset", "model", "preprocess", "augment", "preset")
 
 EpochHook = Callable[[int, int, dict], None]   # (epoch 1-based, epochs planned, metrics)
+
+#: A checkpoint is written at an epoch's end when the last one (or the start of training) is at
+#: least this many times a checkpoint's write time old (see :class:`LiveMetricsCallback`), so at
+#: most ~2% of training time goes to checkpoints. 0 writes one after every epoch. Overridable
+#: with the environment variable ``CNN_LAB_CHECKPOINT_COST_FACTOR``.
+CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "50"))
+#: Write time assumed before the first checkpoint of a session is measured (seconds).
+CHECKPOINT_SECONDS_GUESS = 0.1
 
 
 # =========================================================================== requests
@@ -172,7 +175,7 @@ class TrainingRequest:
             raise SpecError("dataset", "This run's settings name no data set, so it cannot be trained.")
         options = {}
         for key, value in dataset.items():
-            if value is None:
+            if value is None or key not in DATASET_OPTION_KEYS:   # e.g. informational names
                 continue
             options[key] = tuple(value) if key == "image_size" else value
         return cls(
@@ -253,14 +256,16 @@ class LiveMetricsCallback(keras.callbacks.Callback):
     """Streams training to the run store and obeys stop/pause requests.
 
     * one row per finished epoch: loss, accuracy, val_loss, val_accuracy, learning_rate, seconds;
-    * a checkpoint (``checkpoint.keras``: model + optimizer state) after each epoch, written
-      atomically before the epoch row. Writing one takes ~0.1 s whatever the epoch length, so
-      when epochs are short the write is skipped while the last one is younger than
-      ``checkpoint_cost_factor`` times its write time (at most ~2% of training goes to
-      checkpoints); the skipped epoch's weights are kept in memory instead and
-      :meth:`flush_checkpoint` writes them when training ends (stop, finish, error). The first
-      epoch of a session is always written. ``RunRecord.checkpoint_epoch`` tells which epoch
-      the file holds; a run killed outright resumes from there;
+    * a checkpoint (``checkpoint.keras``: model + optimizer state) at the end of each epoch,
+      written atomically after the epoch row. Writing one takes ~0.1 s whatever the epoch
+      length, so when epochs are short the write waits until the last one (or the start of
+      training) is ``checkpoint_cost_factor`` times a write's duration old (at most ~2% of
+      training goes to checkpoints; with epochs of 5 s or more every epoch is written). A
+      skipped epoch's state (weights and optimizer) is kept in memory instead and
+      :meth:`flush_checkpoint` writes it when training ends (finish, stop, error), so a stopped
+      run resumes exactly after its last full epoch; a process killed outright loses at most
+      the epochs since the last write. ``RunRecord.checkpoint_epoch`` tells which epoch the
+      file holds;
     * a progress point at most every ``progress_interval`` seconds (time-throttled, so the cost
       per batch is a few attribute reads);
     * a stop request ends training after the current batch (and skips validation of the cut
@@ -309,8 +314,8 @@ class LiveMetricsCallback(keras.callbacks.Callback):
         self.checkpoint_cost_factor = float(checkpoint_cost_factor)
         self.checkpointed_epoch = 0               # epoch held by checkpoint.keras (this session)
         self.checkpoint_writes = 0
-        self._last_checkpoint_at: float | None = None
-        self._last_checkpoint_seconds = 0.0
+        self._last_checkpoint_at = time.monotonic()
+        self._last_checkpoint_seconds = CHECKPOINT_SECONDS_GUESS
         self._snapshot: tuple[int, list] | None = None   # (epoch, variable values) not yet written
 
     # ---------------------------------------------------------------- checkpoints
@@ -319,8 +324,6 @@ class LiveMetricsCallback(keras.callbacks.Callback):
         return list(self.model.weights) + (list(optimizer.variables) if optimizer is not None else [])
 
     def _checkpoint_due(self) -> bool:
-        if self._last_checkpoint_at is None:
-            return True
         age = time.monotonic() - self._last_checkpoint_at
         return age >= self.checkpoint_cost_factor * self._last_checkpoint_seconds
 
@@ -410,6 +413,7 @@ class LiveMetricsCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._train_start = time.monotonic()
         self._last_progress = 0.0
+        self._last_checkpoint_at = self._train_start
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = int(epoch)
@@ -486,8 +490,10 @@ class LiveMetricsCallback(keras.callbacks.Callback):
         for key, value in logs.items():
             if key not in metrics and isinstance(value, (int, float)):
                 metrics[key] = value
-        self._checkpoint_epoch_end(int(epoch) + 1)
+        # The row first, then the checkpoint: a checkpoint of epoch N always has rows 1..N (a run
+        # killed in between has one row more than its checkpoint; resuming trains it again).
         self.store.add_epoch(self.run_id, int(epoch) + 1, metrics)
+        self._checkpoint_epoch_end(int(epoch) + 1)
         self._batch = self.batches
         self._last_logs = logs
         self._write_progress()
@@ -496,28 +502,51 @@ class LiveMetricsCallback(keras.callbacks.Callback):
 
 
 class EpochSummaryWriter(keras.callbacks.Callback):
-    """TensorBoard event files with one point per epoch, written with TensorFlow alone.
+    """TensorBoard event files with one point per epoch: ``tensorboard --logdir <workspace>``.
 
-    The same layout and tags as ``keras.callbacks.TensorBoard(update_freq="epoch")``:
+    The layout and tags of ``keras.callbacks.TensorBoard(update_freq="epoch")``:
     ``<log_dir>/train`` gets ``epoch_loss``, ``epoch_accuracy``, ``epoch_learning_rate``...,
-    ``<log_dir>/validation`` gets the ``val_`` metrics without the prefix, so
-    ``tensorboard --logdir <workspace>`` shows every run. Used when the ``tensorboard`` package
-    (which Keras' callback needs) is not installed.
+    ``<log_dir>/validation`` gets the ``val_`` metrics without the prefix, as scalars-plugin
+    summaries with the epoch as step. Written as protocol buffers through ``tf.io.TFRecordWriter``
+    (about 0.1 ms an epoch): Keras' callback needs the ``tensorboard`` package (not a dependency
+    of CNN Lab) and spends ~40 ms an epoch in eager summary ops, a few percent of a short epoch.
     """
 
-    def __init__(self, log_dir: str | Path):
+    def __init__(self, log_dir: str | Path, skip_epoch: Callable[[], bool] | None = None):
         super().__init__()
         self.log_dir = Path(log_dir)
+        self.skip_epoch = skip_epoch   # e.g. an epoch cut short by a stop: its metrics are partial
         self._writers: dict[str, Any] = {}
         self._metadata = summary_pb2.SummaryMetadata()
         self._metadata.plugin_data.plugin_name = "scalars"
 
     def _writer(self, name: str):
-        if name not in self._writers:
-            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name))
-        return self._writers[name]
+        writer = self._writers.get(name)
+        if writer is None:
+            folder = self.log_dir / name
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / (f"events.out.tfevents.{time.time():.6f}.{socket.gethostname()}."
+                             f"{os.getpid()}.{threading.get_ident()}.v2")
+            writer = self._writers[name] = tf.io.TFRecordWriter(str(path))
+            writer.write(event_pb2.Event(wall_time=time.time(),
+                                         file_version="brain.Event:2").SerializeToString())
+        return writer
+
+    def write_scalars(self, name: str, step: int, values: dict[str, float]) -> None:
+        """Write ``epoch_<key>`` scalars at ``step`` to the ``name`` folder (train/validation)."""
+        summary = summary_pb2.Summary()
+        for key, value in values.items():
+            entry = summary.value.add(tag=f"epoch_{key}", metadata=self._metadata)
+            entry.tensor.dtype = types_pb2.DT_FLOAT
+            entry.tensor.float_val.append(float(value))
+        writer = self._writer(name)
+        writer.write(event_pb2.Event(wall_time=time.time(), step=int(step),
+                                     summary=summary).SerializeToString())
+        writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.skip_epoch is not None and self.skip_epoch():
+            return
         logs = dict(logs or {})
         lr = current_learning_rate(self.model)
         if lr is not None:
@@ -531,13 +560,8 @@ class EpochSummaryWriter(keras.callbacks.Callback):
             else:
                 groups["train"][key] = float(value)
         for name, values in groups.items():
-            if not values:
-                continue
-            with self._writer(name).as_default():
-                for key, value in values.items():
-                    tf.summary.write(f"epoch_{key}", tf.constant(value, tf.float32),
-                                     step=int(epoch), metadata=self._metadata)
-            self._writers[name].flush()
+            if values:
+                self.write_scalars(name, int(epoch), values)
 
     def on_train_end(self, logs=None):
         self.close()
@@ -548,21 +572,15 @@ class EpochSummaryWriter(keras.callbacks.Callback):
         self._writers = {}
 
 
-def tensorboard_callback(log_dir: str | Path) -> keras.callbacks.Callback:
-    """Keras' TensorBoard callback (per epoch, no profiling) when TensorBoard is installed,
-    else :class:`EpochSummaryWriter` writing the same scalars."""
-    if HAS_TENSORBOARD:
-        return keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch",
-                                           profile_batch=0, write_graph=False)
-    return EpochSummaryWriter(log_dir)
+def tensorboard_callback(log_dir: str | Path,
+                         skip_epoch: Callable[[], bool] | None = None) -> keras.callbacks.Callback:
+    """The callback writing a run's TensorBoard logs (:class:`EpochSummaryWriter`)."""
+    return EpochSummaryWriter(log_dir, skip_epoch)
 
 
 def _close_tensorboard(callback: keras.callbacks.Callback) -> None:
     try:
-        if isinstance(callback, EpochSummaryWriter):
-            callback.close()
-        elif hasattr(callback, "_close_writers"):
-            callback._close_writers()
+        callback.close()
     except Exception:  # noqa: BLE001 - closing logs must not hide the real outcome
         pass
 
@@ -747,7 +765,8 @@ def _spec_message(error: SpecError) -> str:
 def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | None = None,
                  control: JobControl | None = None, *, on_epoch: EpochHook | None = None,
                  on_status: Callable[[str], None] | None = None,
-                 progress_interval: float = 0.5) -> RunRecord:
+                 progress_interval: float = 0.5,
+                 extra_callbacks: list | None = None) -> RunRecord:
     """Train one run synchronously, recording everything in ``store``; returns its final record.
 
     Given a :class:`TrainingRequest`, a new run is created. Given a run id, the run must be
@@ -767,6 +786,7 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
         on_epoch: called after each recorded epoch as ``on_epoch(epoch, epochs, metrics)``.
         on_status: called with a short line when the phase changes (CLI printing).
         progress_interval: minimum seconds between progress points.
+        extra_callbacks: more Keras callbacks for ``fit`` (benchmarks, experiments).
     """
     store = store or RunStore()
     control = control or JobControl()
@@ -798,7 +818,12 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
             record = store.get(run_id)
             request = TrainingRequest.from_config(record.config, name=record.name,
                                                   sweep_id=record.sweep_id)
-        _train(request, run_id, store, control, on_epoch, say, progress_interval)
+        _train(request, run_id, store, control, on_epoch, say, progress_interval,
+               list(extra_callbacks or []))
+    except _StoppedBeforeTraining:
+        store.set_progress(run_id, phase="stopped")
+        store.set_status(run_id, "stopped", "Stopped before training began. It can be resumed "
+                                            "(it will start from the beginning).")
     except SpecError as error:
         _fail(store, run_id, _spec_message(error), user_error=True)
     except CnnLabError as error:
@@ -825,13 +850,18 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
     return store.get(run_id)
 
 
+class _StoppedBeforeTraining(Exception):
+    """A stop request arrived while the data set was loading."""
+
+
 def _fail(store: RunStore, run_id: str, message: str, *, user_error: bool) -> None:
     store.set_progress(run_id, phase="failed", user_error=user_error)
     store.set_status(run_id, "failed", message)
 
 
 def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobControl,
-           on_epoch: EpochHook | None, say: Callable[[str], None], progress_interval: float) -> None:
+           on_epoch: EpochHook | None, say: Callable[[str], None], progress_interval: float,
+           extra_callbacks: list) -> None:
     spec = request.model
     run_dir = store.run_dir(run_id)
     record = store.get(run_id)
@@ -846,11 +876,15 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     last_loading_write = [0.0]
 
     def loading_progress(fraction: float, message: str) -> None:
+        if control.stop_requested:
+            raise _StoppedBeforeTraining
         now = time.monotonic()
         if now - last_loading_write[0] >= progress_interval or fraction >= 1.0:
             last_loading_write[0] = now
-            store.set_progress(run_id, phase="loading data", fraction=float(fraction),
-                               message=str(message))
+            status = store.set_progress(run_id, phase="loading data", fraction=float(fraction),
+                                        message=str(message))
+            if status == "stopping":   # asked by another process
+                raise _StoppedBeforeTraining
 
     store.set_progress(run_id, replace=True, phase="loading data", epoch=record.epochs_done,
                        epochs=spec.epochs)
@@ -875,8 +909,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         "scaling": data.scaling.to_dict() if hasattr(data.scaling, "to_dict") else None,
     })
     if control.stop_requested:
-        store.set_status(run_id, "stopped", "Stopped before training began.")
-        return
+        raise _StoppedBeforeTraining
 
     batch_size = int(spec.batch_size)
     steps_per_epoch = max(1, math.ceil(len(data.x_train) / batch_size))
@@ -900,7 +933,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
 
     live = LiveMetricsCallback(store, run_id, control, epochs=spec.epochs, batches=steps_per_epoch,
                                checkpoint_path=checkpoint, on_epoch=on_epoch,
-                               progress_interval=progress_interval)
+                               progress_interval=progress_interval,
+                               checkpoint_cost_factor=CHECKPOINT_COST_FACTOR)
     callbacks: list = [live]
     early = None
     if spec.early_stopping_patience > 0:
@@ -908,8 +942,9 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
             live, monitor="val_loss" if val_ds is not None else "loss",
             patience=int(spec.early_stopping_patience), restore_best_weights=True)
         callbacks.append(early)
-    tensorboard = tensorboard_callback(store.logs_dir(run_id))
+    tensorboard = tensorboard_callback(store.logs_dir(run_id), skip_epoch=lambda: live.cut_epoch)
     callbacks.append(tensorboard)
+    callbacks.extend(extra_callbacks)
 
     store.set_progress(run_id, phase="training", epoch=initial_epoch + 1, epochs=spec.epochs,
                        batch=0, batches=steps_per_epoch)
@@ -1105,22 +1140,44 @@ class JobQueue:
 
     # ---------------------------------------------------------------- control
     def pause(self, run_id: str) -> None:
-        """Pause a training run before its next batch."""
+        """Pause a training run before its next batch.
+
+        A run trained outside this queue (the command line, another process) is asked through
+        the store and pauses within about a second.
+        """
         control = self.control(run_id)
-        if control is None or not self.store.set_status(
-                run_id, "paused", "Paused by you. Resume to continue.", expected=("running",)):
+        if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
             raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
                                 "be paused.")
-        control.pause()
+        if not self.store.set_status(run_id, "paused", "Paused by you. Resume to continue.",
+                                     expected=("running",)):
+            record = self.store.get(run_id)
+            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
+                                "be paused.")
+        if control is not None:
+            control.pause()
 
     def resume_paused(self, run_id: str) -> None:
         """Continue a paused run."""
         control = self.control(run_id)
-        if control is None or not self.store.set_status(run_id, "running", "", expected=("paused",)):
+        if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
             raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
-        control.resume()
+        if not self.store.set_status(run_id, "running", "", expected=("paused",)):
+            record = self.store.get(run_id)
+            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
+        if control is not None:
+            control.resume()
+
+    def _trained_outside(self, run_id: str) -> bool:
+        """Whether a live process trains the run without this queue (the command line, or
+        ``run_training`` called directly); such runs obey requests written to the store."""
+        with self._cond:
+            if run_id in self._active or run_id in self._pending:
+                return False
+        record = self.store.get(run_id)
+        return record.status in ("running", "paused") and owner_alive(record.owner)
 
     def stop(self, run_id: str) -> None:
         """Stop a run: a waiting run leaves the queue (status ``stopped``); a training run stops
@@ -1143,7 +1200,7 @@ class JobQueue:
             control.request_stop()
             return
         record = self.store.get(run_id)
-        if record.status in ("running", "paused") and owner_alive(record.owner):
+        if self._trained_outside(run_id):
             self.store.set_status(run_id, "stopping", "Stopping after the current batch…",
                                   expected=("running", "paused"))
             return

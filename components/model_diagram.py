@@ -28,6 +28,30 @@ TYPE_COLORS = (
 )
 
 
+LAYER_EXPLANATIONS = (
+    ("inputlayer", "the picture goes in"),
+    ("rescal", "scales pixel values to small numbers"),
+    ("normalization", "scales pixel values to small numbers"),
+    ("batchnorm", "re-centres the numbers so training stays stable"),
+    ("conv", "slides small filters over the picture to find patterns"),
+    ("maxpool", "halves the size, keeping the strongest signal of each patch"),
+    ("averagepool", "halves the size, averaging each patch"),
+    ("globalaverage", "one number per filter: how strongly its pattern was found"),
+    ("dropout", "switches off random neurons while training, against memorising"),
+    ("activation", "bends the numbers so the network can learn curves, not just lines"),
+    ("flatten", "lays the feature maps out as one long list of numbers"),
+    ("dense", "combines everything found so far"),
+)
+
+
+def explain_layer(layer_type: str, is_last: bool = False) -> str:
+    """What a layer does, in one plain phrase (``Conv2D`` -> "slides small filters ...")."""
+    if is_last and "dense" in layer_type.lower():
+        return "gives one score per class: the model's answer"
+    lowered = layer_type.lower().replace("_", "").replace("2d", "")
+    return next((text for needle, text in LAYER_EXPLANATIONS if needle in lowered), "")
+
+
 def layer_color(layer_type: str) -> str:
     lowered = layer_type.lower().replace("_", "")
     for needle, color in TYPE_COLORS:
@@ -75,7 +99,7 @@ def diagram_boxes(rows: Iterable[Any], input_shape: Sequence[int] | None = None)
     sides = [max(d["dims"][0], 1) for d in layers if len(d["dims"]) >= 3]
     max_channels, max_side = max(channels), max(sides, default=1)
     boxes, y = [], 0.0
-    for layer, ch in zip(layers, channels):
+    for i, (layer, ch) in enumerate(zip(layers, channels)):
         dims = layer["dims"]
         width = 0.12 + 0.88 * math.log2(ch + 1) / math.log2(max_channels + 1)
         spatial = len(dims) >= 3
@@ -85,7 +109,8 @@ def diagram_boxes(rows: Iterable[Any], input_shape: Sequence[int] | None = None)
             "type": layer["type"],
             "name": layer["name"],
             "label": f"{layer['type']}  {_shape_text(dims)}",
-            "hover": f"<b>{layer['type']}</b> ({layer['name']})<br>output {_shape_text(dims)}{params}",
+            "hover": f"<b>{layer['type']}</b> ({layer['name']}): "
+                     f"{explain_layer(layer['type'], i == len(layers) - 1)}<br>output {_shape_text(dims)}{params}",
             "x0": -width / 2, "x1": width / 2, "y0": -(y + height), "y1": -y,
             "color": layer_color(layer["type"]),
         })

@@ -92,12 +92,14 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
         i, j = selected
         fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
                       line=dict(color=BAD_COLOR, width=3))
-    side = max(360, min(720, 60 + 44 * n))
-    fig.update_layout(height=side, margin=_MARGIN, clickmode="event+select", dragmode=False)
-    fig.update_xaxes(title_text="predicted class (what the model said)", type="category", side="bottom",
-                     constrain="domain")
+    side = max(380, min(760, 110 + 40 * n))
+    fig.update_layout(height=side, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select",
+                      dragmode=False)
+    fig.update_xaxes(title_text="predicted class (what the model said)", type="category", showgrid=False,
+                     zeroline=False, tickangle=-45 if max(map(len, names), default=0) > 6 else 0,
+                     range=[-0.5, n - 0.5], autorange=False)
     fig.update_yaxes(title_text="true class (what the picture really is)", type="category",
-                     autorange="reversed", scaleanchor="x")
+                     range=[n - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False)
     return fig
 
 

@@ -72,7 +72,54 @@ def queue_place(run: RunRecord) -> int:
     return len(ahead) + len(busy)
 
 
-def status_panel(run: RunRecord) -> None:
+def estimate_seconds_left(epochs_planned: int, epoch_seconds: list[float], batch: int, batches: int,
+                          batches_per_second: float | None) -> float | None:
+    """Seconds until the last epoch ends, or None while there is nothing to base a guess on.
+
+    The first epoch is slow (TensorFlow prepares the model during its first batches), so its
+    duration is only used when it is the only one; within an epoch the recent batch rate is used.
+    """
+    done = len(epoch_seconds)
+    steady = [s for s in epoch_seconds[1:] if s] or [s for s in epoch_seconds if s]
+    per_epoch = sorted(steady)[len(steady) // 2] if steady else None
+    if batches_per_second and batches_per_second > 0 and batches:
+        in_epoch_left = max(0, batches - batch) / batches_per_second
+        if per_epoch is None or done < 2:
+            per_epoch = batches / batches_per_second
+    elif per_epoch is not None and batches:
+        in_epoch_left = (1 - min(batch, batches) / batches) * per_epoch
+    else:
+        return None
+    later_epochs = max(0, epochs_planned - done - 1)
+    return in_epoch_left + later_epochs * per_epoch
+
+
+def _batch_rate(run: RunRecord) -> float | None:
+    """Batches per second over the last ~10 s this session watched (None until it has seen two points)."""
+    progress = run.progress or {}
+    if progress.get("phase") != "training" or run.status != "running":
+        return None
+    epoch, batch, batches = progress.get("epoch") or 0, progress.get("batch") or 0, progress.get("batches") or 0
+    at = float(progress.get("updated_at") or 0)
+    history = st.session_state.setdefault("train_rate_history", {}).setdefault(run.id, [])
+    point = (at, epoch * max(batches, 1) + batch)
+    if not history or history[-1][0] != at:
+        history.append(point)
+    del history[:-12]
+    recent = [(t, b) for t, b in history if at - t <= 10 and b > 0]
+    if len(recent) < 2 or recent[-1][0] - recent[0][0] < 1.0 or recent[-1][1] <= recent[0][1]:
+        return None
+    return (recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])
+
+
+def seconds_left(run: RunRecord, epochs: list[dict]) -> float | None:
+    progress = run.progress or {}
+    return estimate_seconds_left(run.epochs_planned, [e.get("seconds") or 0.0 for e in epochs],
+                                 int(progress.get("batch") or 0), int(progress.get("batches") or 0),
+                                 _batch_rate(run))
+
+
+def status_panel(run: RunRecord, epochs: list[dict] | None = None) -> None:
     """What the run is doing now: place in the queue, a progress bar with time left, or how it ended."""
     progress = run.progress or {}
     phase = progress.get("phase", "")
@@ -97,14 +144,14 @@ def status_panel(run: RunRecord) -> None:
             batches = int(progress.get("batches") or 0)
             batch = int(progress.get("batch") or 0)
             epoch = int(progress.get("epoch") or done + 1)
-            left = progress.get("seconds_left")
+            left = seconds_left(run, epochs or [])
             text = f"Epoch {epoch} of {planned or progress.get('epochs', '?')}"
             if batches:
                 text += f" · batch {batch} of {batches}"
             if batch == 0 and not done and run.status == "running":
                 text += " · getting ready: the first batch takes longest while TensorFlow prepares the model"
-            if left is not None and run.status == "running":
-                text += f" · about {duration(left)} left in total"
+            if run.status == "running" and (batch or done):
+                text += f" · about {duration(left)} left in total" if left is not None else " · estimating time left…"
             st.progress(min(1.0, batch / batches) if batches else 0.0, text=text)
         st.caption("The bar fills once per epoch (one pass over all training pictures). Training goes on "
                    "if you open other pages or close this tab.")

@@ -52,22 +52,25 @@ def run_label(run: RunRecord) -> str:
 
 
 def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = None,
-             label: str = "Training run",
+             label: str = "Training run", memory: str | None = None,
              help: str = "Which trained model to look at. The newest is at the top.") -> RunRecord | None:
     """A selectbox of ``runs`` (newest first); returns the chosen record (None when empty).
 
-    The choice survives page switches: it is kept under ``key`` + ``"_choice"`` in session state.
+    The choice is remembered under ``memory`` (pages sharing it show the same run) until the
+    default changes, e.g. because a newer run became the active one.
     """
     if not runs:
         return None
     by_id = {run.id: run for run in runs}
     ids = list(by_id)
-    remembered = st.session_state.get(key + "_choice")
-    current = remembered if remembered in by_id else default_id if default_id in by_id else ids[0]
+    default = default_id if default_id in by_id else ids[0]
+    memory = memory or key + "_choice"
+    remembered, default_then = st.session_state.get(memory) or (None, None)
+    current = remembered if remembered in by_id and default_then == default else default
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = current
     chosen = st.selectbox(label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help)
-    st.session_state[key + "_choice"] = chosen
+    st.session_state[memory] = (chosen, default)
     return by_id[chosen]
 
 

@@ -26,8 +26,10 @@ def dataset_picker() -> None:
     if current not in ids:
         ids.append(current)
         labels[current] = current
+    if st.session_state.get("sidebar_dataset") != current:  # a page chose a data set (upload, home)
+        st.session_state["sidebar_dataset"] = current
     st.selectbox(
-        "Data set", ids, index=ids.index(current), key="sidebar_dataset",
+        "Data set", ids, key="sidebar_dataset",
         format_func=lambda i: labels.get(i, i),
         on_change=lambda: st.session_state.update({state.DATASET_KEY: st.session_state["sidebar_dataset"]}),
         help="The images every page works on. Sets marked (download) are fetched from the internet once.",

@@ -160,6 +160,15 @@ def _generic_setting(name: str, default: Any) -> Setting:
     return Setting(name, label, f"The model setting '{name}'.", "text")
 
 
+def label_of(setting_name: str) -> str | None:
+    """The widget label of a setting, e.g. ``"conv_blocks"`` -> ``"Convolution blocks"``."""
+    for items in settings_by_group().values():
+        for s in items:
+            if s.name == setting_name:
+                return s.label
+    return None
+
+
 def group_of(setting_name: str) -> str | None:
     for group, items in settings_by_group().items():
         if any(s.name == setting_name for s in items):

@@ -10,10 +10,9 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.augment import AugmentSpec, augment_images
-from cnn_core.datasets import load_dataset
 from cnn_core.image_stats import sample_indices
-from cnn_core.runs import workspace_path
 from components import augment_form, state
+from components.dataset_loader import load_with_progress
 from components.feedback import engine_errors
 from components.image_grid import image_rows
 
@@ -51,7 +50,7 @@ with b3:
 
 dataset = None
 with engine_errors("This data set cannot be shown: "):
-    dataset = load_dataset(state.dataset_id(), workspace=workspace_path())
+    dataset = load_with_progress(state.dataset_id())
 
 if dataset is not None and spec is not None:
     st.subheader("Preview")

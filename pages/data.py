@@ -7,37 +7,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.datasets import dataset_info, load_dataset
+from cnn_core.datasets import dataset_info
 from cnn_core.errors import CnnLabError
 from cnn_core.image_stats import pixel_histogram, sample_indices
 from cnn_core.runs import workspace_path
 from components import state
 from components.dataset_charts import class_counts_figure, pixel_histogram_figure
+from components.dataset_loader import load_with_progress
 from components.dataset_upload import add_images_form, skipped_files, zip_upload_form
 from components.feedback import engine_errors
 from components.image_grid import image_grid
 
 ALL_CLASSES = "All classes"
 SEED_KEY = "data_grid_seed"
-
-
-def load_with_progress(dataset_id: str):
-    """Load the data set; a first download shows a progress bar that goes away when done."""
-    slot = st.empty()
-    bar = None
-
-    def progress(fraction: float, message: str) -> None:
-        nonlocal bar
-        fraction = min(max(float(fraction), 0.0), 1.0)
-        if bar is None:
-            bar = slot.progress(fraction, text=message or "Loading...")
-        else:
-            bar.progress(fraction, text=message or "Loading...")
-
-    try:
-        return load_dataset(dataset_id, progress=progress, workspace=workspace_path())
-    finally:
-        slot.empty()
 
 
 def shuffle() -> None:

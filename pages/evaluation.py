@@ -44,6 +44,7 @@ if not runs:
     st.stop()
 
 run = pick_run(runs, key="eval_run", default_id=default_finished_run(runs, state.active_run_id()),
+               memory="results_run",
                help="Only runs that finished (or were stopped) and tested their model are listed.")
 ev = None
 with engine_errors("The results of this run cannot be read: "):
@@ -67,7 +68,7 @@ m4.metric("Mistakes", f"{n_wrong:,}", help="Test pictures it labelled wrongly. S
 
 st.subheader("Confusion matrix")
 st.caption("Each row is what a picture really is, each column what the model said. The diagonal holds the "
-           "correct answers; everything else is a mix-up. Click a cell to see its pictures below.")
+           "correct answers; everything else is a mix-up. Click a cell to see its pictures on the right.")
 normalized = st.toggle("Show shares of each row instead of counts", key="eval_normalize",
                        help="Shares make classes with few pictures easier to compare: each row adds up to 100%.")
 click = clicked_cell(st.session_state.get("eval_confusion"))
@@ -75,37 +76,41 @@ if click is not None and click != st.session_state.get("eval_last_click"):
     st.session_state["eval_last_click"] = click
     st.session_state["eval_true"], st.session_state["eval_pred"] = names[click[0]], names[click[1]]
 true_index, pred_index = names.index(st.session_state["eval_true"]), names.index(st.session_state["eval_pred"])
-st.plotly_chart(confusion_figure(ev.confusion, names, normalized=normalized, selected=(true_index, pred_index)),
-                key="eval_confusion", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+chart_column, cell_column = st.columns([1.25, 1], gap="large")
+chart_column.plotly_chart(
+    confusion_figure(ev.confusion, names, normalized=normalized, selected=(true_index, pred_index)),
+    key="eval_confusion", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
 
-st.markdown("**Pictures in one cell**")
-c1, c2 = st.columns(2)
-c1.selectbox("True class", names, key="eval_true", on_change=forget_click,
-             help="What the pictures really show (a row of the matrix).")
-c2.selectbox("Predicted class", names, key="eval_pred", on_change=forget_click,
-             help="What the model said they show (a column of the matrix).")
-in_cell = np.flatnonzero((ev.y_true == true_index) & (ev.y_pred == pred_index))
-verb = "correctly recognised as" if true_index == pred_index else "mistaken for"
-st.caption(f"{len(in_cell)} test picture{'s' if len(in_cell) != 1 else ''} of **{names[true_index]}** "
-           f"{verb} **{names[pred_index]}**"
-           + (f"; showing the first {MAX_CELL_IMAGES}." if len(in_cell) > MAX_CELL_IMAGES else "."))
-if len(in_cell):
-    images = None
-    with engine_errors("The test pictures cannot be loaded: "):
-        images = run_test_images(run, n_test)
-    if images is not None:
-        shown = in_cell[:MAX_CELL_IMAGES]
-        image_grid(images[shown], [f"{ev.confidence[i] * 100:.0f}% sure" for i in shown], columns=9, min_side=64)
+with cell_column:
+    st.markdown("**Pictures in one cell**")
+    c1, c2 = st.columns(2)
+    c1.selectbox("True class", names, key="eval_true", on_change=forget_click,
+                 help="What the pictures really show (a row of the matrix).")
+    c2.selectbox("Predicted class", names, key="eval_pred", on_change=forget_click,
+                 help="What the model said they show (a column of the matrix).")
+    in_cell = np.flatnonzero((ev.y_true == true_index) & (ev.y_pred == pred_index))
+    verb = "correctly recognised as" if true_index == pred_index else "mistaken for"
+    st.caption(f"{len(in_cell)} test picture{'s' if len(in_cell) != 1 else ''} of **{names[true_index]}** "
+               f"{verb} **{names[pred_index]}**"
+               + (f"; showing the first {MAX_CELL_IMAGES}." if len(in_cell) > MAX_CELL_IMAGES else ".")
+               + " Under each: how sure the model was.")
+    if len(in_cell):
+        images = None
+        with engine_errors("The test pictures cannot be loaded: "):
+            images = run_test_images(run, n_test)
+        if images is not None:
+            shown = in_cell[:MAX_CELL_IMAGES]
+            image_grid(images[shown], [f"{ev.confidence[i] * 100:.0f}% sure" for i in shown], columns=5,
+                       min_side=64)
 
 st.subheader("Scores per class")
 st.caption("Precision: when the model says this class, how often it is right. Recall: of the pictures of this "
            "class, how many it finds. F1 balances the two. Support: test pictures of the class.")
-st.dataframe(ev.report, hide_index=True, key="eval_report", width="stretch", column_config={
-    "precision": st.column_config.NumberColumn(format="percent"),
-    "recall": st.column_config.NumberColumn(format="percent"),
-    "f1": st.column_config.NumberColumn("F1", format="percent"),
-    "support": st.column_config.NumberColumn("support (pictures)"),
-})
+percent = st.column_config.NumberColumn(format="%.1f%%")
+st.dataframe(ev.report.assign(**{k: ev.report[k] * 100 for k in ("precision", "recall", "f1")}), hide_index=True,
+             key="eval_report", width="stretch", column_config={
+                 "precision": percent, "recall": percent, "f1": st.column_config.NumberColumn("F1", format="%.1f%%"),
+                 "support": st.column_config.NumberColumn("support (pictures)")})
 st.plotly_chart(per_class_figure(ev.report), key="eval_per_class", config={"displayModeBar": False})
 st.caption("Short bars point at the classes the model finds hard.")
 
@@ -113,9 +118,9 @@ st.subheader("Most common mix-ups")
 pairs = top_confused_pairs(ev, 8)
 if len(pairs):
     st.caption("The pairs of classes the model confuses most often. Share: of all test pictures of the true class.")
-    st.dataframe(pairs[["true_name", "predicted_name", "count", "share"]], hide_index=True, key="eval_pairs",
-                 column_config={"true_name": "true class", "predicted_name": "predicted as", "count": "pictures",
-                                "share": st.column_config.NumberColumn("share", format="percent")})
+    st.dataframe(pairs[["true_name", "predicted_name", "count"]].assign(share=pairs["share"] * 100), hide_index=True,
+                 key="eval_pairs", column_config={"true_name": "true class", "predicted_name": "predicted as",
+                                                  "count": "pictures", "share": percent})
 else:
     st.success("The model made no mistakes on the test pictures.", icon=":material/celebration:")
 st.page_link("pages/mistakes.py", label="Look at every mistake", icon=":material/report:")

@@ -40,6 +40,7 @@ if not runs:
     st.stop()
 
 run = pick_run(runs, key="mis_run", default_id=default_finished_run(runs, state.active_run_id()),
+               memory="results_run",
                help="Only runs that finished (or were stopped) and tested their model are listed.")
 ev = images = None
 with engine_errors("The results of this run cannot be read: "):

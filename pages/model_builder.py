@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.errors import CnnLabError
 from cnn_core.models import ModelSpec, check_spec
 from components import spec_form, state
 from components.feedback import engine_errors
 from components.launch import launch_run
-from components.model_diagram import model_diagram_figure
+from components.model_diagram import explain_layer, model_diagram_figure
 from components.model_summary import dataset_facts, epoch_seconds, human_count, human_seconds, summarize_spec
 
 st.title("Model builder")
@@ -32,7 +32,7 @@ try:
     spec.validate()
     if facts is not None:
         check_spec(spec, facts.input_shape, facts.n_classes)
-except SpecError as caught:
+except CnnLabError as caught:  # SpecError names a setting; others show above
     error = caught
 
 summary = None
@@ -62,8 +62,9 @@ with summary_column:
     if facts is None:
         st.info("Pick a data set in the sidebar that can be loaded to see the model's size.")
     elif error is not None:
-        st.info("This combination of settings cannot work: change the setting marked in red.",
-                icon=":material/build:")
+        where = spec_form.label_of(getattr(error, "setting", ""))
+        st.info("This combination of settings cannot work. Change the setting marked in red"
+                + (f" (“{where}”)." if where else "."), icon=":material/build:")
     if summary is not None:
         st.subheader("The layer stack")
         st.caption("Data flows from top to bottom. Wider boxes have more channels (filters); taller boxes hold "
@@ -73,10 +74,14 @@ with summary_column:
         st.subheader("Layers")
         st.caption("Each layer, the shape of what it outputs (height × width × channels) and how many "
                    "numbers it learns.")
+        rows = summary["rows"]
         st.dataframe(
-            [{"layer": r["type"], "output shape": r["output_shape"], "parameters": r["params"]}
-             for r in summary["rows"]],
+            [{"layer": r["type"], "output shape": r["output_shape"], "parameters": r["params"],
+              "what it does": explain_layer(r["type"], i == len(rows) - 1)} for i, r in enumerate(rows)],
             hide_index=True, key="mb_layers",
+            column_config={"output shape": st.column_config.TextColumn(width="small"),
+                           "parameters": st.column_config.NumberColumn(width="small"),
+                           "what it does": st.column_config.TextColumn(width="large")},
         )
     st.divider()
     clicked = st.button("Train this model", key="mb_train", type="primary", icon=":material/play_arrow:",

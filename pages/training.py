@@ -51,8 +51,8 @@ def live_view(run_id: str) -> None:
                    f"{run.epochs_planned} epochs of batches of {model.get('batch_size', '?')} pictures · "
                    f"learning rate {model.get('learning_rate', '?')}")
         control_buttons(run)
-        status_panel(run)
         epochs = store.epochs(run_id)
+        status_panel(run, epochs)
         last = epochs[-1] if epochs else {}
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("Epochs done", f"{run.epochs_done} of {run.epochs_planned}",

@@ -1,9 +1,11 @@
 """Helpers for the AppTest page tests: open a page of the app, find where a run ended up.
 
-AppTest note (Streamlit 1.67): after the first run of an ``st.navigation`` app, later runs
-(``switch_page``, widget interactions, ``st.switch_page``) execute only the page script, not
-``app.py``, so the shared sidebar is in the tree of the first run only. Pages therefore read
-the chosen data set from session state, never from the sidebar widget.
+AppTest note (Streamlit 1.67): because the app keeps its pages in a folder named ``pages/``,
+Streamlit's legacy "pages directory" mode is on until a run calls ``st.navigation``; AppTest resets
+that flag before every run, so every run after the first executes only the page script, not
+``app.py`` (no sidebar in the tree). The same happens on a real server for a first visit straight
+to a page URL. Pages therefore read the chosen data set from session state, never from the
+sidebar widget, and these tests check the sidebar on the first run only.
 """
 
 from __future__ import annotations

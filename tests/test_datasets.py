@@ -204,30 +204,32 @@ def test_progress_is_reported_and_finishes():
     assert fractions == sorted(fractions) and all(isinstance(m, str) and m for _, m in calls)
 
 
-def test_cache_is_thread_safe_and_lru():
-    results, calls = [], []
-    original = datasets.BUILTINS["shapes"].loader
+def test_cache_is_thread_safe_and_lru(monkeypatch):
+    calls = []
 
-    def counting(*a, **k):
-        calls.append(1)
-        time.sleep(0.05)
-        return original(*a, **k)
+    def slow_tiny_loader(image_size, color_mode, test_fraction, seed, progress=None):
+        calls.append(seed)
+        time.sleep(0.05)                       # widen the window for a double load
+        x = np.zeros((4, 2, 2, 1), np.uint8)
+        return datasets._finish("shapes", "Shapes", x, [0, 1, 0, 1], x, [0, 1, 0, 1], ["a", "b"], "t")
 
-    datasets.BUILTINS["shapes"] = dataclasses.replace(datasets.BUILTINS["shapes"], loader=counting)
-    try:
-        threads = [threading.Thread(target=lambda: results.append(load_dataset("shapes", seed=11)))
-                   for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert len(calls) == 1 and all(r is results[0] for r in results)
-        first = results[0]
-        for s in range(20, 20 + datasets._CACHE_SIZE):          # push it out of the LRU
-            load_dataset("shapes", seed=s)
-        assert load_dataset("shapes", seed=11) is not first
-    finally:
-        datasets.BUILTINS["shapes"] = dataclasses.replace(datasets.BUILTINS["shapes"], loader=original)
+    monkeypatch.setitem(datasets.BUILTINS, "shapes",
+                        dataclasses.replace(datasets.BUILTINS["shapes"], loader=slow_tiny_loader))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(load_dataset("shapes", seed=11)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [11] and len(results) == 4 and all(r is results[0] for r in results)
+    first = results[0]
+    for s in range(20, 20 + datasets._CACHE_SIZE - 1):    # fills the LRU, 11 still inside
+        load_dataset("shapes", seed=s)
+    assert load_dataset("shapes", seed=11) is first and calls.count(11) == 1
+    for s in range(40, 40 + datasets._CACHE_SIZE):        # now pushes it out
+        load_dataset("shapes", seed=s)
+    assert load_dataset("shapes", seed=11) is not first and calls.count(11) == 2
 
 
 # --------------------------------------------------------------------------- Keras downloads

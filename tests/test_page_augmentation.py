@@ -90,3 +90,9 @@ def test_draft_survives_a_page_switch():
     at.switch_page("pages/data.py").run()
     at.switch_page("pages/augmentation.py").run()
     assert at.toggle(key="aug_contrast_on").value is True
+
+
+def test_unreadable_data_set_shows_the_error_and_keeps_the_controls():
+    at = open_augmentation("user:missing")
+    assert at.main.error and not at.main.image
+    assert at.toggle(key="aug_rotation_on") and at.button(key="aug_use")

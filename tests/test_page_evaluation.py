@@ -51,7 +51,10 @@ def test_metrics_heatmap_and_toggle(workspace):
     assert metrics["Test accuracy"] == f"{np.mean(y_true == y_pred) * 100:.1f}%"
     assert metrics["Mistakes"] == str(int(np.sum(y_true != y_pred)))
     assert all(m.help for m in at.main.metric)
-    counts = heatmap(at)["data"][0]
+    figure_counts = heatmap(at)
+    counts = figure_counts["data"][0]
+    cells = figure_counts["data"][1]  # invisible markers that make cells clickable
+    assert len(cells["customdata"]) == len(names) ** 2 and cells["customdata"][1] == [0, 1]
     assert counts["x"] == names and counts["y"] == names
     assert sum(map(sum, counts["z"])) == len(y_true)
     at.toggle(key="eval_normalize").set_value(True).run()
@@ -85,7 +88,7 @@ def test_per_class_table_and_top_pairs(workspace):
     tables = [frame.value for frame in at.dataframe]
     report = next(t for t in tables if "f1" in t.columns)
     assert list(report["class"]) == names
-    assert np.allclose(report["f1"], f1_score(y_true, y_pred, average=None, labels=range(len(names))))
+    assert np.allclose(report["f1"] / 100, f1_score(y_true, y_pred, average=None, labels=range(len(names))))
     assert list(report["support"]) == [int(np.sum(y_true == i)) for i in range(len(names))]
     bars = next(f for f in map(figure, at.get("plotly_chart")) if f["data"][0]["type"] == "bar")
     assert [t["name"] for t in bars["data"]] == ["precision", "recall", "F1"]
@@ -96,7 +99,7 @@ def test_per_class_table_and_top_pairs(workspace):
 
 def test_defaults_to_the_active_finished_run(workspace):
     older = make_finished_run(workspace, name="older")
-    make_finished_run(workspace, name="newer")
+    newer = make_finished_run(workspace, name="newer")
     make_finished_run(workspace, name="not tested", predictions=False, status="stopped")
     at = AppTest.from_file(APP, default_timeout=90)
     at.session_state["active_run_id"] = older
@@ -104,6 +107,9 @@ def test_defaults_to_the_active_finished_run(workspace):
     at.switch_page(PAGE).run()
     picker = at.selectbox(key="eval_run")
     assert picker.value == older and len(picker.options) == 2 and picker.help
+    picker.set_value(newer).run()
+    at.switch_page("pages/mistakes.py").run()  # the mistakes page shows the same run
+    assert at.selectbox(key="mis_run").value == newer
 
 
 def test_clicked_cell_reads_the_chart_selection():

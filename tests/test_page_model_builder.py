@@ -144,3 +144,11 @@ def test_train_this_model_queues_a_run_and_opens_training(workspace):
         assert current_page(at) == "training.py"
     finally:
         stop_run(workspace, runs[0].id)
+
+
+def test_unreadable_data_set_keeps_the_settings_and_explains():
+    at = open_builder("user:missing")
+    assert at.main.error and "missing" in at.main.error[0].value
+    assert any("data set" in i.value for i in at.main.info)
+    assert at.slider(key="spec_conv_blocks")  # the settings stay usable
+    assert at.button(key="mb_train").disabled

@@ -281,7 +281,8 @@ def test_real_queue_runs_a_sweep_and_stops_another(workspace):
     assert len(stopped) == 3
 
     for run_id in load_sweep(store, sweep_id).run_ids:
-        assert queue.wait(run_id, timeout=120).status == "finished"
+        record = queue.wait(run_id, timeout=120)
+        assert record.status == "finished", record.message
     for run_id in load_sweep(store, second).run_ids:
         assert queue.wait(run_id, timeout=60).status in FINAL_STATUSES
     assert sweep_status(store, second).counts["stopped"] == 3

@@ -90,7 +90,7 @@ def test_run_training_records_everything(workspace):
     again = model.predict(dataset.x_test[:16].astype("float32"), verbose=0)
     np.testing.assert_allclose(again, probs[:16], atol=1e-4)
     run_dir = store.run_dir(record.id)
-    assert (run_dir / "checkpoint.keras").exists()
+    assert (run_dir / "checkpoint.keras").exists() and record.checkpoint_epoch == 2
     events = list((run_dir / "logs").rglob("events.out.tfevents.*"))
     assert {p.parent.name for p in events} >= {"train", "validation"}
     tags = {}   # TensorBoard scalars, one point per epoch
@@ -220,23 +220,36 @@ def test_queue_is_fifo_with_positions_and_stop_of_waiting_runs(workspace):
         queue.stop(second)                                # nothing to stop any more
 
 
-def test_stopped_run_resumes_keeping_its_epochs(workspace):
+def test_stopped_run_resumes_from_its_checkpoint_keeping_its_epochs(workspace, monkeypatch):
+    import math
+
+    # No checkpoint is written during these short epochs; the state after each epoch stays in
+    # memory until training ends, when the last finished epoch (not the cut one) is written.
+    monkeypatch.setattr(training, "CHECKPOINT_COST_FACTOR", 1e9)
     store = RunStore()
     control = JobControl()
 
-    def stop_after_first(epoch, epochs, metrics):
-        if epoch == 1:
+    def stop_after_second(epoch, epochs, metrics):
+        if epoch == 2:
             control.request_stop()
 
-    record = run_training(request(TINY.replace(epochs=2)), store, control, on_epoch=stop_after_first)
-    assert record.status == "stopped" and record.epochs_done == 1
-    first_epoch = store.epochs(record.id)[0]
+    record = run_training(request(TINY.replace(epochs=3)), store, control, on_epoch=stop_after_second)
+    assert record.status == "stopped" and record.epochs_done == 2 and record.checkpoint_epoch == 2
+    assert record.can_resume and "resumed" in record.message
+    steps = math.ceil(store.dataset_info(record.id)["n_train"] / TINY.batch_size)
+    checkpoint = load_model(store.checkpoint_path(record.id))
+    assert int(checkpoint.optimizer.iterations.numpy()) == 2 * steps      # exactly epoch 2's end
+    final = load_model(store.model_path(record.id))
+    assert int(final.optimizer.iterations.numpy()) > 2 * steps            # a bit into epoch 3
+    kept = store.epochs(record.id)
+
     queue = get_job_queue()
     assert queue.resume_interrupted(record.id) == record.id
     done = queue.wait(record.id, timeout=60)
     assert done.status == "finished", done.message
     rows = store.epochs(record.id)
-    assert [r["epoch"] for r in rows] == [1, 2] and rows[0] == first_epoch
+    assert [r["epoch"] for r in rows] == [1, 2, 3] and rows[:2] == kept
+    assert int(load_model(store.model_path(record.id)).optimizer.iterations.numpy()) == 3 * steps
     with pytest.raises(training.RunStateError):
         queue.resume_interrupted(record.id)               # finished: nothing to resume
 
@@ -248,21 +261,24 @@ def test_killed_training_process_is_interrupted_and_resumable(workspace):
     for key, value in TINY.replace(batch_size=32).to_dict().items():
         if key not in ("epochs",):
             cmd += ["--set", f"{key}={value}"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "CNN_LAB_WORKSPACE": str(workspace)})
+    env = {**os.environ, "CNN_LAB_WORKSPACE": str(workspace),
+           "CNN_LAB_CHECKPOINT_COST_FACTOR": "0"}         # a checkpoint after every epoch
+    log = open(workspace.parent / "killed-train.log", "w")   # noqa: SIM115 - closed below
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         store = RunStore(workspace)
-        run_id = wait_for(lambda: next((r.id for r in store.list_runs() if r.epochs_done >= 1), None),
-                          timeout=90, interval=0.02)
+        run_id = wait_for(lambda: next((r.id for r in store.list_runs() if r.checkpoint_epoch >= 1),
+                                       None), timeout=90, interval=0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        log.close()
     record = store.get(run_id)
     assert record.status == "running", "the training finished before it could be killed"
-    kept = store.epochs(run_id)
+    kept = store.epochs(run_id)[: record.checkpoint_epoch]
     assert store.mark_interrupted() == [run_id]
     record = store.get(run_id)
     assert record.status == "interrupted" and "resumed" in record.message and record.can_resume
@@ -275,3 +291,33 @@ def test_killed_training_process_is_interrupted_and_resumable(workspace):
     assert [r["epoch"] for r in rows] == [1, 2, 3]
     assert rows[: len(kept)] == kept                       # earlier epochs kept as recorded
     assert store.has_predictions(run_id) and store.model_path(run_id).exists()
+
+
+def test_runs_trained_outside_the_queue_obey_pause_and_stop_through_the_store(workspace):
+    """E.g. a command-line training while the app is open: requests travel through the store."""
+    import threading
+
+    store = RunStore()
+    control = JobControl()
+    result = {}
+    run_request = request(SLOW.replace(epochs=1))
+    thread = threading.Thread(target=lambda: result.update(record=run_training(
+        run_request, store, control, progress_interval=0.1)))
+    thread.start()
+    try:
+        run_id = wait_for(lambda: next((r.id for r in store.list_runs()
+                                        if r.progress.get("batch", 0) >= 2), None))
+        queue = get_job_queue()                # a queue that does not own the run
+        queue.pause(run_id)
+        wait_for(lambda: control.paused)
+        time.sleep(0.3)
+        held = control.batches_done
+        time.sleep(0.5)
+        assert control.batches_done == held
+        queue.resume_paused(run_id)
+        wait_for(lambda: control.batches_done > held)
+        queue.stop(run_id)
+        assert store.status(run_id) in ("stopping", "stopped")
+    finally:
+        thread.join(timeout=60)
+    assert result["record"].status == "stopped"

@@ -1,0 +1,50 @@
+"""The figure builders behind the data set and model builder pages (no Streamlit needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_core.image_stats import pixel_histogram
+from components.dataset_charts import class_counts_figure, pixel_histogram_figure
+from components.model_diagram import diagram_boxes, explain_layer, model_diagram_figure, parse_shape
+
+ROWS = [
+    {"name": "image", "type": "InputLayer", "output_shape": "(28, 28, 1)", "params": 0},
+    {"name": "block1_conv1", "type": "Conv2D", "output_shape": "(28, 28, 32)", "params": 320},
+    {"name": "block1_pool", "type": "MaxPooling2D", "output_shape": "(14, 14, 32)", "params": 0},
+    {"name": "flatten", "type": "Flatten", "output_shape": "(6272,)", "params": 0},
+    {"name": "output", "type": "Dense", "output_shape": "(10,)", "params": 62730},
+]
+
+
+def test_class_counts_figure_has_one_bar_group_per_split():
+    fig = class_counts_figure({"train": {"cat": 5, "dog": 7}, "test": {"cat": 1, "dog": 2}})
+    assert [trace.name for trace in fig.data] == ["train", "test"]
+    assert list(fig.data[0].x) == ["cat", "dog"] and list(fig.data[1].y) == [1, 2]
+
+
+def test_pixel_histogram_figure_has_one_line_per_channel_as_shares():
+    images = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    fig = pixel_histogram_figure(pixel_histogram(images, bins=16))
+    assert [trace.name for trace in fig.data] == ["red", "green", "blue"]
+    assert all(abs(sum(trace.y) - 1) < 1e-9 for trace in fig.data)
+
+
+def test_diagram_boxes_follow_channels_and_image_size():
+    assert parse_shape("(None, 28, 28, 32)") == (28, 28, 32) and parse_shape((None, 10)) == (10,)
+    boxes = diagram_boxes(ROWS, input_shape=(28, 28, 1))
+    assert [b["type"] for b in boxes] == [r["type"] for r in ROWS]  # no second input box
+    width = {b["type"]: b["x1"] - b["x0"] for b in boxes}
+    height = {b["type"]: b["y1"] - b["y0"] for b in boxes}
+    assert width["Conv2D"] > width["InputLayer"]  # more channels: wider
+    assert height["Conv2D"] > height["MaxPooling2D"]  # smaller image: lower
+    assert all(lower["y1"] < upper["y0"] for upper, lower in zip(boxes, boxes[1:]))  # top to bottom
+
+
+def test_model_diagram_figure_labels_every_layer_and_explains_it():
+    fig = model_diagram_figure(ROWS)
+    labels = next(trace for trace in fig.data if trace.mode == "text").text
+    assert len(labels) == len(ROWS) and labels[1].startswith("Conv2D") and "28×28×32" in labels[1]
+    assert len(fig.layout.shapes) == len(ROWS)
+    assert "filters" in explain_layer("Conv2D") and "score per class" in explain_layer("Dense", is_last=True)
+    assert model_diagram_figure([]).data == ()
