@@ -23,6 +23,7 @@ def _act(action: str, run_id: str) -> None:
     try:
         queue = state.job_queue()
         if action == "resume_interrupted":
+            queue.wait(run_id, timeout=10)  # a just-stopped run leaves the queue a moment after its status
             queue.resume_interrupted(run_id)
             state.set_active_run(run_id)
         else:

@@ -83,25 +83,25 @@ def default_finished_run(runs: Sequence[RunRecord], active_id: str | None) -> st
 
 
 def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
-    """Rows for the table of past runs (numbers kept numeric so columns sort correctly)."""
+    """Rows for the table of past runs, as readable text ("–" where there is no value yet)."""
     return [{
         "run": run.name or run.id,
         "status": STATUS_WORDS.get(run.status, run.status),
         "data set": dataset_of(run),
         "preset": run.config.get("preset") or "custom",
         "epochs": f"{run.epochs_done} of {run.epochs_planned}",
-        "best validation accuracy": None if run.best_val_accuracy is None else 100 * run.best_val_accuracy,
-        "test accuracy": None if run.test_accuracy is None else 100 * run.test_accuracy,
+        "best validation accuracy": percent(run.best_val_accuracy),
+        "test accuracy": percent(run.test_accuracy),
         "training time": duration(run.train_seconds),
         "started": when(run.started_at or run.created_at),
     } for run in runs]
 
 
 RUNS_TABLE_COLUMNS = {
-    "best validation accuracy": st.column_config.NumberColumn(
-        format="%.1f%%", help="The best score on the validation pictures (held back from training) "
-                              "in any epoch."),
-    "test accuracy": st.column_config.NumberColumn(
-        format="%.1f%%", help="Share of the test pictures (never seen in training) the final model got right."),
+    "best validation accuracy": st.column_config.TextColumn(
+        help="The best score on the validation pictures (held back from training) in any epoch."),
+    "test accuracy": st.column_config.TextColumn(
+        help="Share of the test pictures (never seen in training) the final model got right."),
     "epochs": st.column_config.TextColumn(help="Passes over the training pictures: done of planned."),
+    "training time": st.column_config.TextColumn(help="Time spent training, without pauses."),
 }

@@ -1,0 +1,203 @@
+"""Figures and tables for comparing runs: overlaid curves, parallel coordinates, sweep results.
+
+Pure functions from plain data (run-store rows, configs, pandas tables) to ``go.Figure`` or
+DataFrames, with no Streamlit calls, so the compare page stays thin and they can be tested alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cnn_core.comparison import flatten_config, short_setting_name
+
+#: One colour per run (cycled after ten).
+RUN_COLORS = ("#3b6fd8", "#e8743b", "#2e9e5b", "#d64545", "#8e5cc4", "#9c6b3f", "#d45fa8", "#7a7a7a",
+              "#b8b02e", "#2bb3c0")
+#: Columns of the compare page's runs table, in order, with their header.
+TABLE_HEADERS = {
+    "name": "run", "status": "status", "dataset": "data set", "preset": "preset",
+    "test_accuracy": "test accuracy", "best_val_accuracy": "best validation accuracy",
+    "train_seconds": "training time (s)", "conv_blocks": "conv blocks", "filters": "filters",
+    "learning_rate": "learning rate", "optimizer": "optimiser", "batch_size": "batch size", "epochs": "epochs",
+    "conv_dropout": "conv dropout", "dense_dropout": "dense dropout", "augmentation": "augmentation",
+    "created_at": "created",
+}
+MAX_PARALLEL_SETTINGS = 10
+_MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def run_color(index: int) -> str:
+    return RUN_COLORS[index % len(RUN_COLORS)]
+
+
+def filter_runs(table, datasets: Sequence[str] = (), statuses: Sequence[str] = (), presets: Sequence[str] = ()):
+    """Rows of :func:`cnn_core.comparison.runs_table` matching every non-empty choice.
+
+    A run without a preset matches the choice ``"custom"``.
+    """
+    mask = table["run_id"].notna()
+    if datasets:
+        mask &= table["dataset"].isin(list(datasets))
+    if statuses:
+        mask &= table["status"].isin(list(statuses))
+    if presets:
+        mask &= table["preset"].fillna("custom").isin(list(presets))
+    return table[mask]
+
+
+def display_table(table):
+    """The runs table as shown: readable headers, accuracies in percent, the id as the index."""
+    shown = table.set_index("run_id")[list(TABLE_HEADERS)].copy()
+    shown["preset"] = shown["preset"].fillna("custom")
+    for column in ("test_accuracy", "best_val_accuracy"):
+        shown[column] = shown[column] * 100
+    return shown.rename(columns=TABLE_HEADERS)
+
+
+# --------------------------------------------------------------------------- curves
+
+_SERIES = (("loss", "training", 1, False), ("val_loss", "validation", 1, False),
+           ("accuracy", "training", 2, True), ("val_accuracy", "validation", 2, True))
+
+
+def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch of several runs, one colour per run.
+
+    ``curves``: ``(label, epoch rows)`` per run. Training is drawn solid, validation dashed;
+    series with no values are left out. One legend entry per run.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"),
+                        horizontal_spacing=0.1)
+    for index, (label, epochs) in enumerate(curves):
+        color, shown = run_color(index), False
+        x = [int(row["epoch"]) for row in epochs]
+        for key, part, col, percent in _SERIES:
+            y = [row.get(key) for row in epochs]
+            if all(v is None for v in y):
+                continue
+            if percent:
+                y = [None if v is None else 100.0 * v for v in y]
+            fig.add_trace(go.Scatter(
+                x=x, y=y, name=label, legendgroup=f"run{index}", showlegend=not shown, mode="lines+markers",
+                line=dict(color=color, width=2.2, dash="solid" if part == "training" else "dash"),
+                hovertemplate=f"{label} · {part}: %{{y:.3f}}{'%' if percent else ''}<extra>epoch %{{x}}</extra>",
+            ), row=1, col=col)
+            shown = True
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="accuracy (%)", row=1, col=2, range=[0, 101])
+    fig.update_layout(height=360, margin=_MARGIN, legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
+    return fig
+
+
+# --------------------------------------------------------------------------- parallel coordinates
+
+def _label(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _dimension(name: str, values: list[Any]) -> dict:
+    """One parallel-coordinates axis: numbers as they are (log10 when they span 10x or more),
+    anything else as codes 0, 1, ... with the values as tick labels."""
+    label = short_setting_name(name)
+    if all(_is_number(v) for v in values):
+        numbers = [float(v) for v in values]
+        low, high = min(numbers), max(numbers)
+        if low > 0 and high / low >= 10:
+            ticks = sorted(set(numbers))
+            if len(ticks) > 8:
+                ticks = [10.0 ** e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)]
+            return dict(label=f"{label} (log)", values=[math.log10(v) for v in numbers],
+                        tickvals=[math.log10(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
+        return dict(label=label, values=numbers)
+    categories = sorted({_label(v) for v in values})
+    codes = [categories.index(_label(v)) for v in values]
+    return dict(label=label, values=codes, tickvals=list(range(len(categories))), ticktext=categories,
+                range=[-0.5, len(categories) - 0.5] if len(categories) == 1 else [0, len(categories) - 1])
+
+
+def parallel_figure(configs: Sequence[Mapping], settings: Sequence[str], accuracies: Sequence[float]) -> go.Figure:
+    """Parallel coordinates: one line per run through its ``settings`` (flattened names such as
+    ``"model.learning_rate"``) ending at its test accuracy; the colour is the accuracy too."""
+    flats = [flatten_config(c or {}) for c in configs]
+    dimensions = [_dimension(name, [flat.get(name) for flat in flats]) for name in settings[:MAX_PARALLEL_SETTINGS]]
+    percent = [100.0 * a for a in accuracies]
+    dimensions.append(dict(label="test accuracy (%)", values=percent))
+    fig = go.Figure(go.Parcoords(
+        dimensions=dimensions,
+        line=dict(color=percent, colorscale="Viridis", showscale=True, colorbar=dict(title="accuracy %")),
+    ))
+    fig.update_layout(height=380, margin=dict(l=60, r=60, t=50, b=20))
+    return fig
+
+
+# --------------------------------------------------------------------------- sweeps
+
+def sweep_score(results) -> tuple[str, str]:
+    """The column a sweep is judged by: test accuracy when some run has one, else best validation."""
+    if "test_accuracy" in results and results["test_accuracy"].notna().any():
+        return "test_accuracy", "test accuracy"
+    return "best_val_accuracy", "best validation accuracy"
+
+
+def sweep_figure(results, settings: Sequence[str], mode: str = "grid") -> go.Figure | None:
+    """Accuracy over the swept settings: a heatmap for a two-setting grid, a line for one setting,
+    a scatter coloured by accuracy for two random settings; None when no run has a score yet."""
+    column, words = sweep_score(results)
+    scored = results[results[column].notna()]
+    if scored.empty or not settings:
+        return None
+    score = scored[column] * 100
+    if len(settings) == 1:
+        s = settings[0]
+        data = scored.assign(score=score).sort_values(s) if all(_is_number(v) for v in scored[s]) \
+            else scored.assign(score=score)
+        fig = go.Figure(go.Scatter(x=data[s].tolist(), y=data["score"].tolist(), mode="lines+markers",
+                                   line=dict(color=RUN_COLORS[0], width=2.5),
+                                   hovertemplate=f"{s} %{{x}}: %{{y:.1f}}%<extra></extra>"))
+        numbers = [float(v) for v in data[s] if _is_number(v)]
+        log = len(numbers) == len(data) and min(numbers, default=0) > 0 and max(numbers) / min(numbers) >= 10
+        fig.update_xaxes(title_text=s, type="log" if log else None)
+    elif mode == "grid" and len(settings) == 2:
+        rows, cols = settings
+        table = scored.assign(score=score, r=scored[rows].map(_label), c=scored[cols].map(_label))
+        grid = table.pivot_table(index="r", columns="c", values="score", aggfunc="mean", sort=False)
+        fig = go.Figure(go.Heatmap(
+            z=grid.values.tolist(), x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index],
+            colorscale="Viridis", colorbar=dict(title="%"), texttemplate="%{z:.1f}%",
+            hovertemplate=f"{rows} %{{y}}, {cols} %{{x}}: %{{z:.1f}}%<extra></extra>",
+        ))
+        fig.update_xaxes(title_text=cols, type="category")
+        fig.update_yaxes(title_text=rows, type="category")
+    else:
+        x, y = settings[0], settings[1]
+        fig = go.Figure(go.Scatter(
+            x=scored[x].tolist(), y=scored[y].tolist(), mode="markers",
+            marker=dict(size=14, color=score.tolist(), colorscale="Viridis", showscale=True,
+                        colorbar=dict(title="%")),
+            hovertemplate=f"{x} %{{x}}, {y} %{{y}}: %{{marker.color:.1f}}%<extra></extra>"))
+        fig.update_xaxes(title_text=x)
+        fig.update_yaxes(title_text=y)
+    fig.update_layout(height=340, margin=_MARGIN, title=dict(text=f"{words} (%)", font=dict(size=14)))
+    return fig
+
+
+__all__ = ["display_table", "filter_runs", "overlay_curves_figure", "parallel_figure", "run_color",
+           "sweep_figure", "sweep_score"]

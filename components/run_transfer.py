@@ -1,0 +1,116 @@
+"""Moving runs in and out of the workspace, and tidying it: export, import, rename, delete.
+
+Every action goes through the engine (:mod:`cnn_core.exchange`, :class:`cnn_core.runs.RunStore`),
+whose plain messages are shown with ``st.error`` when something is refused (a hostile ZIP, a run
+that is still training); the page keeps working. After a change the page reruns so every table
+shows it, and a one-time note (:func:`show_note`) says what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from cnn_core import exchange
+from cnn_core.runs import RunRecord, RunStore
+from components.feedback import engine_errors
+from components.run_picker import run_label
+
+NOTE_KEY = "run_transfer_note"
+
+
+def show_note() -> None:
+    """The note left by the last rename, delete or import (shown once)."""
+    note = st.session_state.pop(NOTE_KEY, None)
+    if note:
+        st.success(note, icon=":material/check_circle:")
+
+
+def _done(note: str) -> None:
+    st.session_state[NOTE_KEY] = note
+    st.rerun()
+
+
+def _pick(runs: Sequence[RunRecord], key: str, label: str, help: str, default_id: str | None) -> RunRecord:
+    by_id = {run.id: run for run in runs}
+    if st.session_state.get(key) not in by_id:
+        st.session_state[key] = default_id if default_id in by_id else next(iter(by_id))
+    chosen = st.selectbox(label, list(by_id), key=key, format_func=lambda i: run_label(by_id[i]), help=help)
+    return by_id[chosen]
+
+
+def export_button(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
+    """Pick an ended run and download it as one ZIP (made when the button is clicked)."""
+    ended = [run for run in runs if not run.is_active]
+    if not ended:
+        st.caption("Runs can be exported once their training has ended.")
+        return
+    run = _pick(ended, "transfer_export_run", "Run to export",
+                "Runs still training or waiting are not listed: export them when they end.", default_id)
+    st.download_button(
+        "Download this run as a ZIP", data=lambda: exchange.export_run(store, run.id),
+        file_name=exchange.export_file_name(store, run.id), mime="application/zip", key="transfer_export",
+        icon=":material/download:", on_click="ignore",
+        help="One file with the run's settings, curves, test results and trained model, to keep or to send.",
+    )
+    st.caption("Send the file to someone with CNN Lab: they import it below and see the same run.")
+
+
+def import_form(store: RunStore) -> None:
+    """Upload a ZIP made by the export and add it as a new run; refused archives show why."""
+    uploaded = st.file_uploader(
+        "Run archive (ZIP)", type=["zip"], key="transfer_import_file",
+        help="A ZIP made with “Download this run as a ZIP” in CNN Lab. Other files are refused.")
+    name = st.text_input("Name for the imported run (optional)", key="transfer_import_name",
+                         help="Leave empty to keep the name it had.")
+    if st.button("Import run", key="transfer_import", icon=":material/upload:", disabled=uploaded is None,
+                 help="Checks the archive for anything unsafe, then adds it as a finished run."):
+        with engine_errors("This archive was not imported: "):
+            run_id = exchange.import_run(store, uploaded.getvalue(), name=name or None)
+            _done(f"Imported “{store.get(run_id).name}”. It is now in the table of runs.")
+    st.caption("Imported runs keep their curves, test results and model; they are not trained again.")
+
+
+def rename_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
+    run = _pick(runs, "transfer_rename_run", "Run to rename", "Which run gets a new name.", default_id)
+    new_name = st.text_input("New name", value=run.name, key=f"transfer_name_{run.id}",
+                             help="A name that says what you tried, e.g. “more filters”.")
+    if st.button("Rename", key="transfer_rename", icon=":material/edit:", help="Only the name changes."):
+        with engine_errors("The run was not renamed: "):
+            store.rename(run.id, new_name)
+            _done(f"Renamed to “{new_name.strip()}”.")
+
+
+def delete_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
+    run = _pick(runs, "transfer_delete_run", "Run to delete",
+                "Which run to remove with its model, curves and test results.", default_id)
+    sure = st.checkbox(f"Yes, delete “{run.name}” and its files for good", key=f"transfer_sure_{run.id}",
+                       help="Deleting cannot be undone. Export the run first to keep a copy.")
+    if st.button("Delete run", key="transfer_delete", icon=":material/delete:", type="primary", disabled=not sure,
+                 help="Runs that are still training are refused: stop them first."):
+        with engine_errors("The run was not deleted: "):
+            store.delete(run.id)
+            _done(f"Deleted “{run.name}”.")
+
+
+def transfer_section(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
+    """Export and import side by side, then rename and delete."""
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Export")
+        export_button(store, runs, default_id)
+    with right:
+        st.subheader("Import")
+        import_form(store)
+    st.divider()
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Rename")
+        rename_form(store, runs, default_id)
+    with right:
+        st.subheader("Delete")
+        delete_form(store, runs, default_id)
+
+
+__all__ = ["delete_form", "export_button", "import_form", "rename_form", "show_note", "transfer_section"]

@@ -1,0 +1,293 @@
+"""Sweeps in the app: the form that queues one (model builder) and the view that follows it (compare page).
+
+A sweep trains several models that differ in one or two settings (every combination of listed
+values), or in random values drawn within ranges. The form shows how many runs it will queue and
+roughly how long they take before anything starts; :func:`cnn_core.sweeps.launch_sweep` checks
+every run first, and a setting that cannot work is shown in plain words, nothing queued.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import streamlit as st
+
+from cnn_core import sweeps
+from cnn_core.errors import CnnLabError, SpecError
+from components import state
+from components.feedback import engine_errors
+
+
+@dataclass(frozen=True)
+class SweepSetting:
+    """A setting a sweep can vary: ``choices`` (picked from a list) or numbers (typed, or a range)."""
+
+    name: str
+    grid_default: tuple
+    choices: tuple = ()
+    low: float | None = None
+    high: float | None = None
+
+
+SWEEP_SETTINGS = {s.name: s for s in (
+    SweepSetting("learning_rate", (0.0003, 0.001, 0.003), low=0.0001, high=0.01),
+    SweepSetting("filters", (16, 32, 64), low=8, high=64),
+    SweepSetting("conv_blocks", (1, 2, 3), choices=(0, 1, 2, 3, 4)),
+    SweepSetting("dense_dropout", (0.0, 0.25, 0.5), low=0.0, high=0.5),
+    SweepSetting("conv_dropout", (0.0, 0.1, 0.25), low=0.0, high=0.3),
+    SweepSetting("batch_size", (32, 64, 128), low=16, high=128),
+    SweepSetting("optimizer", ("adam", "sgd"), choices=("adam", "adamw", "sgd", "rmsprop")),
+    SweepSetting("epochs", (3, 5, 10), low=3, high=10),
+    SweepSetting("dense_units", (64, 128, 256), low=32, high=256),
+    SweepSetting("kernel_size", (3, 5), choices=(1, 3, 5, 7)),
+    SweepSetting("batch_norm", (False, True), choices=(False, True)),
+    SweepSetting("weight_decay", (0.0, 0.0001, 0.001), low=0.0, high=0.001),
+    SweepSetting("label_smoothing", (0.0, 0.1), low=0.0, high=0.2),
+    SweepSetting("activation", ("relu", "tanh"),
+                 choices=("relu", "elu", "gelu", "leaky_relu", "swish", "tanh", "sigmoid")),
+    SweepSetting("pooling", ("max", "average"), choices=("max", "average", "none")),
+    SweepSetting("lr_schedule", ("constant", "one_cycle", "cosine"), choices=("constant", "one_cycle", "cosine")),
+    SweepSetting("dense_layers", (1, 2), choices=(0, 1, 2, 3)),
+    SweepSetting("filter_growth", (1.0, 1.5, 2.0), low=1.0, high=2.0),
+    SweepSetting("momentum", (0.8, 0.9, 0.95), low=0.5, high=0.99),
+    SweepSetting("seed", (1, 2, 3), low=0, high=1000),
+)}
+MODE_WORDS = {"grid": "Every combination of values I list", "random": "Random values within ranges"}
+MAX_RANDOM_SETTINGS = 4
+
+
+def setting_label(name: str) -> str:
+    from components.spec_form import label_of
+
+    return label_of(name) or name.replace("_", " ")
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def parse_values(setting: str, text: str) -> list:
+    """``"0.001, 0.01"`` -> ``[0.001, 0.01]`` as the setting's type; SpecError names a bad value."""
+    pieces = [p for p in re.split(r"[,;\s]+", text or "") if p]
+    if not pieces:
+        raise SpecError(setting, f"Give at least one value for {setting_label(setting)}, separated by commas.")
+    return [sweeps.coerce_setting_value(setting, piece) for piece in pieces]
+
+
+def _grid_values(key: str, s: SweepSetting) -> list:
+    label = setting_label(s.name)
+    if s.choices:
+        return st.multiselect(f"Values of “{label}”", list(s.choices), default=list(s.grid_default),
+                              key=f"{key}_grid_{s.name}", format_func=_show,
+                              help="Each value picked gives its own run (times the other setting's values).")
+    text = st.text_input(f"Values of “{label}”", value=", ".join(_show(v) for v in s.grid_default),
+                         key=f"{key}_grid_{s.name}",
+                         help="Separate values with commas. Each value gives its own run.")
+    return parse_values(s.name, text)
+
+
+def _random_range(key: str, s: SweepSetting) -> dict:
+    label = setting_label(s.name)
+    if s.choices:
+        return {"choices": st.multiselect(f"Values of “{label}” to draw from", list(s.choices),
+                                          default=list(s.grid_default), key=f"{key}_rand_{s.name}",
+                                          format_func=_show, help="Each run gets one of these, at random.")}
+    low_col, high_col = st.columns(2)
+    low = low_col.text_input(f"Lowest “{label}”", value=_show(s.low), key=f"{key}_low_{s.name}",
+                             help="The smallest value a run may get.")
+    high = high_col.text_input(f"Highest “{label}”", value=_show(s.high), key=f"{key}_high_{s.name}",
+                               help="The largest value a run may get.")
+    return {"low": sweeps.coerce_setting_value(s.name, low), "high": sweeps.coerce_setting_value(s.name, high)}
+
+
+def _estimate_seconds(specs, dataset_id: str) -> float | None:
+    """Rough total training time of the runs (estimated epoch time x epochs); None if unknown."""
+    from components.model_summary import dataset_facts, epoch_seconds
+
+    try:
+        facts = dataset_facts(dataset_id)
+        seconds = [epoch_seconds(spec.to_dict(), facts) for spec in specs]
+    except CnnLabError:
+        return None
+    if any(s is None for s in seconds):
+        return None
+    return sum(s * spec.epochs for s, spec in zip(seconds, specs))
+
+
+def _as_dict(base_spec) -> dict:
+    return base_spec.to_dict() if hasattr(base_spec, "to_dict") else dict(base_spec or {})
+
+
+def _link_to_compare(label: str) -> None:
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.page_link("pages/compare.py", label=label, icon=":material/compare_arrows:")
+    except StreamlitAPIException:  # the compare page is not part of this app's navigation
+        st.caption("Follow it on the Compare page.")
+
+
+def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str | None:
+    """Choose what to vary, see how many runs that makes, and queue them all.
+
+    Args:
+        base_spec: the model every run starts from (a ModelSpec or its dict).
+        dataset_id: the data set every run trains on.
+        key: prefix of the widget keys (two forms on one page need different keys).
+
+    Returns:
+        The id of the sweep queued by this click, else None.
+    """
+    st.caption("Train several versions of this model that differ in one or two settings, to see which "
+               "value works best. The runs train one after the other.")
+    mode = st.radio("How to pick the values", list(MODE_WORDS), format_func=MODE_WORDS.get, horizontal=True,
+                    key=f"{key}_mode", help="A grid trains every combination of the values you list; random "
+                    "draws values within ranges, which covers more ground when you vary several settings.")
+    grid = mode == "grid"
+    names = st.multiselect(
+        "Settings to vary" + (" (one or two)" if grid else ""), list(SWEEP_SETTINGS),
+        default=["learning_rate"], max_selections=2 if grid else MAX_RANDOM_SETTINGS, key=f"{key}_settings_{mode}",
+        format_func=setting_label, help="Every other setting stays as it is in the model above.")
+    sweep, specs, error, combos = None, [], None, []
+    try:
+        values = {}
+        for name in names:
+            s = SWEEP_SETTINGS[name]
+            values[name] = _grid_values(key, s) if grid else _random_range(key, s)
+        draws, seed, preset = 8, 0, st.session_state.get(state.PRESET_KEY)
+        if not grid:
+            left, right = st.columns(2)
+            draws = int(left.number_input("Number of runs to draw", 1, sweeps.MAX_SWEEP_RUNS, 8, key=f"{key}_draws",
+                                          help="How many random combinations to train."))
+            seed = int(right.number_input("Random seed of the draws", 0, 2**31 - 1, 0, key=f"{key}_seed",
+                                          help="The same seed draws the same values again."))
+        if names:
+            sweep = sweeps.SweepSpec(base=_as_dict(base_spec), mode=mode, grid=values if grid else (),
+                                     ranges=() if grid else values, draws=draws, seed=seed, preset=preset)
+            specs = sweeps.expand_sweep(sweep)
+            combos = sweeps.sweep_combinations(sweep)
+            sweeps.check_sweep_for_dataset(specs, dataset_id, combos, state.run_store().workspace)
+    except CnnLabError as caught:
+        error = caught
+    name = st.text_input("Sweep name (optional)", key=f"{key}_name",
+                         help="Shown on the Compare page; leave empty to name it after what it varies.")
+    if error is not None:
+        st.error(str(error), icon=":material/error:")
+    elif not names:
+        st.info("Pick at least one setting to vary.", icon=":material/tune:")
+    else:
+        seconds = _estimate_seconds(specs, dataset_id)
+        from components.model_summary import human_seconds
+
+        took = f", roughly {human_seconds(seconds).lstrip('~')} of training in all" if seconds else ""
+        st.markdown(f"This sweep queues **{len(specs)} run{'s' if len(specs) != 1 else ''}**{took}.")
+        st.dataframe([{setting_label(k): _show(v) for k, v in combo.items()} for combo in combos],
+                     hide_index=True, height=min(300, 38 + 35 * len(combos)), key=f"{key}_preview")
+        st.caption("One row per run: the values it will train with. Times are estimates for this computer.")
+    launched = None
+    if st.button("Queue sweep", key=f"{key}_queue", type="primary", icon=":material/playlist_add:",
+                 disabled=sweep is None or error is not None,
+                 help="Adds every run to the training queue; they train one after the other in the background."):
+        from components.launch import current_augment_spec
+
+        with engine_errors("The sweep was not queued: "):
+            store = state.run_store()
+            launched = sweeps.launch_sweep(state.job_queue(), store, dataset_id, sweep,
+                                           augment=current_augment_spec(), name=name or None)
+            record = sweeps.load_sweep(store, launched)
+            if record.run_ids:
+                state.set_active_run(record.run_ids[0])
+            st.session_state[f"{key}_launched"] = launched
+    last = st.session_state.get(f"{key}_launched")
+    if last:
+        try:
+            record = sweeps.load_sweep(state.run_store(), last)
+        except CnnLabError:
+            st.session_state.pop(f"{key}_launched", None)
+        else:
+            st.success(f"Queued “{record.name}”: {len(record.run_ids)} runs.", icon=":material/check_circle:")
+            _link_to_compare("Follow the sweep on the Compare page")
+    return launched
+
+
+# --------------------------------------------------------------------------- following sweeps
+
+def _results_table(results):
+    shown = results.drop(columns=["run_id"]).copy()
+    for column in ("test_accuracy", "best_val_accuracy"):
+        shown[column] = shown[column] * 100
+    return shown.rename(columns={"name": "run", "test_accuracy": "test accuracy",
+                                 "best_val_accuracy": "best validation accuracy",
+                                 "train_seconds": "training time (s)"})
+
+
+RESULT_COLUMNS = {
+    "test accuracy": st.column_config.NumberColumn(format="%.1f%%", help="Share of the test pictures it got right."),
+    "best validation accuracy": st.column_config.NumberColumn(
+        format="%.1f%%", help="Its best score on the validation pictures in any epoch."),
+    "training time (s)": st.column_config.NumberColumn(format="%.0f", help="Seconds of training."),
+}
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    from components.run_picker import STATUS_WORDS
+
+    return " · ".join(f"{n} {STATUS_WORDS.get(status, status)}" for status, n in counts.items() if n)
+
+
+def sweep_overview(store) -> None:
+    """Pick a sweep; its progress, a Stop button, its results table and chart (live while it runs)."""
+    from components import compare_charts
+
+    records = sweeps.list_sweeps(store)
+    if not records:
+        st.info("No sweeps yet. In the Model builder, open “Sweep: try several values” to train several "
+                "versions of a model at once.", icon=":material/tune:")
+        return
+    by_id = {r.id: r for r in records}
+    if st.session_state.get("sweep_view") not in by_id:
+        st.session_state["sweep_view"] = records[0].id
+    chosen = st.selectbox("Sweep", list(by_id), key="sweep_view", format_func=lambda i: by_id[i].name,
+                          help="Sweeps of this workspace, newest first.")
+    record = by_id[chosen]
+    alive = not sweeps.sweep_status(store, record.id).is_done
+
+    @st.fragment(run_every=2.0 if alive else None)
+    def live() -> None:
+        status = sweeps.sweep_status(store, record.id)
+        if alive and status.is_done:  # it just ended: redraw once, without polling
+            st.rerun()
+        st.progress(status.fraction_done, text=f"{status.done} of {status.total} runs done")
+        st.caption(f"{_counts_text(status.counts)} · data set **{record.dataset_id}** · varies "
+                   + ", ".join(record.spec.settings))
+        if not status.is_done and st.button("Stop sweep", key="sweep_stop", icon=":material/stop_circle:",
+                                            help="Stops the run training now and takes the waiting runs off "
+                                                 "the queue. Finished runs are kept."):
+            with engine_errors("The sweep could not be stopped: "):
+                stopped = sweeps.stop_sweep(state.job_queue(), store, record.id)
+                st.session_state["sweep_stopped_note"] = f"Stopped {len(stopped)} runs of “{record.name}”."
+                st.rerun()
+        note = st.session_state.pop("sweep_stopped_note", None)
+        if note:
+            st.success(note, icon=":material/stop_circle:")
+        results = sweeps.sweep_results(store, record.id)
+        settings = [s for s in record.spec.settings if s in results]
+        figure = compare_charts.sweep_figure(results, settings, record.spec.mode)
+        if figure is not None:
+            st.plotly_chart(figure, key="sweep_chart", config={"displayModeBar": False})
+            st.caption("How well each combination did: brighter or higher is better. Runs that have not "
+                       "finished are left out until they have a score.")
+        else:
+            st.caption("The chart appears when the first run of the sweep has a score.")
+        st.dataframe(_results_table(results), hide_index=True, column_config=RESULT_COLUMNS,
+                     key="sweep_results")
+        st.caption("One row per run of the sweep. Click a column header to sort.")
+
+    live()
+
+
+__all__ = ["SWEEP_SETTINGS", "parse_values", "render_sweep_form", "sweep_overview"]

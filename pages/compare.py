@@ -1,0 +1,199 @@
+"""Compare: every run in one table; overlaid curves, the settings that differ and what one change
+did; ensembles; MLP vs CNN; sweeps; and sharing runs (export, import) or tidying them (rename, delete).
+
+Everything is read from the run store; only the MLP vs CNN button and stopping a sweep use the
+training queue (and so import TensorFlow).
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from cnn_core import comparison
+from cnn_core.evaluation import evaluate_ensemble
+from components import compare_charts, run_transfer, state
+from components.feedback import engine_errors
+from components.model_summary import human_count
+from components.run_charts import confusion_figure
+from components.run_picker import STATUS_WORDS, dataset_of, duration, percent, run_label
+from components.run_results import run_evaluation
+from components.sweep_form import sweep_overview
+
+SELECTED_KEY = "compare_runs"
+TABLE_COLUMNS = {
+    "run": st.column_config.TextColumn(help="The run's name (rename it in the last tab)."),
+    "test accuracy": st.column_config.NumberColumn(format="%.1f%%", help="Share of the test pictures (never "
+                                                   "seen in training) the final model got right."),
+    "best validation accuracy": st.column_config.NumberColumn(format="%.1f%%", help="Its best score on the "
+                                                              "validation pictures in any epoch."),
+    "training time (s)": st.column_config.NumberColumn(format="%.0f", help="Seconds spent training."),
+    "learning rate": st.column_config.NumberColumn(format="%g", help="How big each nudge of the weights was."),
+    "augmentation": st.column_config.CheckboxColumn(help="Trained on randomly changed copies of the pictures."),
+    "created": st.column_config.DatetimeColumn(format="D MMM HH:mm", help="When the run was queued."),
+}
+
+
+def multiselect_filter(column, label: str, options, key: str, help: str, fmt=str):
+    st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
+    return column.multiselect(label, sorted(options), key=key, format_func=fmt, help=help)
+
+
+def filtered_table(table):
+    c1, c2, c3 = st.columns(3)
+    datasets = multiselect_filter(c1, "Data set", set(table["dataset"].dropna()), "compare_f_dataset",
+                                  "Show only runs trained on these data sets. Pick none to see all.")
+    statuses = multiselect_filter(c2, "Status", set(table["status"]), "compare_f_status",
+                                  "Show only finished, stopped, training... runs. Pick none to see all.",
+                                  lambda s: STATUS_WORDS.get(s, s))
+    presets = multiselect_filter(c3, "Preset", set(table["preset"].fillna("custom")), "compare_f_preset",
+                                 "The ready-made model a run started from (custom: built or changed by hand).")
+    return compare_charts.filter_runs(table, datasets, statuses, presets)
+
+
+def pick_runs(ids: list[str], by_id: dict) -> list[str]:
+    if SELECTED_KEY not in st.session_state:
+        finished = [i for i in ids if by_id[i].status == "finished"]
+        st.session_state[SELECTED_KEY] = (finished or ids)[:2]
+    kept = [i for i in st.session_state[SELECTED_KEY] if i in by_id]
+    st.session_state[SELECTED_KEY] = kept
+    return st.multiselect("Runs to compare", kept + [i for i in ids if i not in kept], key=SELECTED_KEY,
+                          format_func=lambda i: run_label(by_id[i]),
+                          help="Pick two or more runs to lay their curves over each other and combine them.")
+
+
+def what_changed_card(store, a, b) -> None:
+    old, new = sorted((a, b), key=lambda r: (r.created_at, r.id))
+    change = comparison.what_changed(store, old.id, new.id)
+    with st.container(border=True):
+        st.markdown(f"**What changed** from “{old.name}” (older) to “{new.name}”")
+        lines = [f"- {c.describe().replace(' -> ', ' → ')}" for c in change.changes]
+        st.markdown("\n".join(lines) if lines else "Same settings: any difference comes from chance alone.")
+        m1, m2 = st.columns(2)
+        acc, secs = change.test_accuracy_delta, change.train_seconds_delta
+        m1.metric("Test accuracy", percent(change.test_accuracy_b),
+                  delta=None if acc is None else f"{acc * 100:+.1f} points",
+                  help="The newer run's score on the test pictures, and how much it moved.")
+        m2.metric("Training time", duration(change.train_seconds_b), delta_color="inverse",
+                  delta=None if secs is None else f"{secs:+.0f} s", help="Shorter (green) is cheaper.")
+
+
+def parallel_chart(table, by_id: dict) -> None:
+    scored = table[table["test_accuracy"].notna()]
+    configs = [by_id[i].config for i in scored["run_id"]]
+    settings = comparison.differing_settings(configs)
+    if len(scored) < 2 or not settings:
+        st.caption("The settings chart needs two or more tested runs with different settings in the table.")
+        return
+    st.plotly_chart(compare_charts.parallel_figure(configs, settings, scored["test_accuracy"].tolist()),
+                    key="compare_parallel", config={"displayModeBar": False})
+    st.caption("Each line is one run of the table, passing through its settings (only those that differ) to its "
+               "test accuracy on the right; brighter lines scored higher. Drag along an axis to pick out runs.")
+
+
+def ensemble_view(store, members) -> None:
+    with engine_errors("These runs cannot be combined: "):
+        names = store.class_names(members[0].id)
+        ev = evaluate_ensemble(store, [m.id for m in members], class_names=names)
+        scores = {m.name: run_evaluation(m.id).accuracy for m in members}
+        best = max(scores.values())
+        st.metric("Ensemble test accuracy", f"{ev.accuracy * 100:.1f}%", delta=f"{(ev.accuracy - best) * 100:+.1f} "
+                  "points vs the best member", help="Averages the members' answers for every test picture.")
+        st.dataframe([{"member": n, "test accuracy": 100 * a} for n, a in scores.items()], hide_index=True,
+                     key="compare_members", column_config={"test accuracy": TABLE_COLUMNS["test accuracy"]})
+        st.plotly_chart(confusion_figure(ev.confusion, ev.class_names), key="compare_ensemble_confusion",
+                        config={"displayModeBar": False})
+        st.caption("The ensemble's mix-ups: rows are what a picture really is, columns what the ensemble said.")
+
+
+@st.cache_data(show_spinner="Counting parameters…", max_entries=64)
+def parameter_count(spec_json: str, shape: tuple, n_classes: int) -> int:
+    from cnn_core.models import ModelSpec, plan_summary  # TensorFlow: only when a pair is shown
+
+    return int(plan_summary(ModelSpec.from_dict(json.loads(spec_json)), shape, n_classes).total_params)
+
+
+def parameters(store, run) -> int | None:
+    info = store.dataset_info(run.id) or {}
+    if not info.get("image_shape") or not info.get("class_names"):
+        return None
+    with engine_errors():
+        return parameter_count(json.dumps(run.config.get("model") or {}, sort_keys=True),
+                               tuple(info["image_shape"]), len(info["class_names"]))
+
+
+def mlp_vs_cnn_view(store) -> None:
+    st.caption("An MLP looks at the picture as one long list of pixels; a CNN looks for small patterns "
+               "anywhere in it. Train one of each for the same epochs on the sidebar's data set and compare.")
+    epochs = st.select_slider("Epochs for each", [1, 2, 3, 5, 10], value=3, key="compare_mlp_epochs",
+                              help="Passes over the training pictures. Few epochs keep it quick.")
+    if st.button("Train an MLP and a CNN", key="compare_mlp_cnn", icon=":material/play_arrow:",
+                 help=f"Queues two runs on “{state.dataset_id()}”: the mlp preset and the lenet CNN."):
+        with engine_errors("The comparison was not queued: "):
+            mlp_id, _ = comparison.mlp_vs_cnn(state.job_queue(), state.dataset_id(), int(epochs))
+            state.set_active_run(mlp_id)
+            st.success("Queued both runs. Follow them on the Training page; they appear below as they train.")
+    for mlp, cnn in comparison.mlp_vs_cnn_pairs(store)[:3]:
+        with st.container(border=True):
+            st.markdown(f"**{dataset_of(mlp)}**, {mlp.epochs_planned} epochs each")
+            for column, run, title in zip(st.columns(2), (mlp, cnn), ("MLP (no convolutions)", "CNN")):
+                column.markdown(f"**{title}** · {run.config.get('preset')} · {STATUS_WORDS.get(run.status)}")
+                delta = None if run is mlp or None in (run.test_accuracy, mlp.test_accuracy) \
+                    else f"{(run.test_accuracy - mlp.test_accuracy) * 100:+.1f} points vs the MLP"
+                column.metric("Test accuracy", percent(run.test_accuracy), delta=delta,
+                              help="Share of the test pictures it got right.")
+                column.metric("Parameters", human_count(parameters(store, run)),
+                              help="How many numbers it learns; convolutions reuse theirs all over the picture.")
+                column.metric("Training time", duration(run.train_seconds), help="Time spent training.")
+
+
+st.title("Compare runs")
+st.caption("Put runs side by side to see which settings helped, and by how much.")
+run_transfer.show_note()
+store = state.run_store()
+runs = store.list_runs()
+if not runs:
+    st.info("No runs yet, so there is nothing to compare. Train a model first, or import a run someone "
+            "shared with you.", icon=":material/school:")
+    st.page_link("pages/model_builder.py", label="Design and train a model", icon=":material/account_tree:")
+    run_transfer.import_form(store)
+    st.stop()
+
+by_id = {run.id: run for run in runs}
+tab_runs, tab_ensemble, tab_mlp, tab_sweeps, tab_share = st.tabs(
+    ["Runs", "Ensemble", "MLP vs CNN", "Sweeps", "Share and tidy up"])
+with tab_runs:
+    table = filtered_table(comparison.runs_table(store))
+    if table.empty:
+        st.info("No run matches these filters.", icon=":material/filter_alt_off:")
+    st.dataframe(compare_charts.display_table(table), key="compare_table", column_config=TABLE_COLUMNS,
+                 hide_index=True, width="stretch")
+    st.caption("Every run of this workspace, newest first. Click a column header to sort.")
+    chosen = pick_runs(list(table["run_id"]), by_id)
+    if chosen:
+        curves = [(by_id[i].name, store.epochs(i)) for i in chosen]
+        st.plotly_chart(compare_charts.overlay_curves_figure(curves), key="compare_curves",
+                        config={"displayModeBar": False})
+        st.caption("One colour per run. Solid lines: training pictures; dashed: validation pictures the model "
+                   "never learns from. Higher accuracy and lower loss are better.")
+    else:
+        st.info("Pick runs above to see their curves side by side.", icon=":material/touch_app:")
+    if len(chosen) == 2:
+        what_changed_card(store, by_id[chosen[0]], by_id[chosen[1]])
+    st.subheader("Which settings matter")
+    parallel_chart(table, by_id)
+with tab_ensemble:
+    st.caption("An ensemble averages the answers of several models; together they often beat each one alone.")
+    members = [by_id[i] for i in chosen if by_id[i].status in ("finished", "stopped") and store.has_predictions(i)]
+    if len(members) < 2:
+        st.info("Pick two or more finished runs on the same data set in the Runs tab.", icon=":material/group_work:")
+    else:
+        ensemble_view(store, members)
+with tab_mlp:
+    mlp_vs_cnn_view(store)
+with tab_sweeps:
+    st.caption("A sweep trains several versions of one model that differ in one or two settings.")
+    sweep_overview(store)
+with tab_share:
+    run_transfer.transfer_section(store, runs, chosen[0] if chosen else None)

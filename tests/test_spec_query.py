@@ -1,0 +1,90 @@
+"""AppTest of the link <-> settings sync, on a script drawn like the model builder's settings column."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytest.importorskip("tensorflow")
+
+
+def builder_script():
+    import streamlit as st
+
+    from components import spec_form
+    from components.spec_query import share_link_caption, sync_spec_with_url
+
+    sync_spec_with_url()
+    spec_form.preset_picker()
+    values = spec_form.spec_form(spec_form.pending_spec())
+    spec_form.save_spec(values)
+    share_link_caption()
+    st.write("drawn")
+
+
+def run_builder(params: dict | None = None, **session) -> AppTest:
+    at = AppTest.from_function(builder_script, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_link_sets_the_session_specs_and_the_widgets():
+    from cnn_core.models import PRESETS
+
+    at = run_builder({"dataset": "digits", "preset": "lenet", "learning_rate": "0.01", "aug_flip": "horizontal"})
+    spec = at.session_state["model_spec"]
+    assert spec == PRESETS["lenet"].replace(learning_rate=0.01).to_dict()
+    assert at.select_slider(key="spec_learning_rate").value == 0.01
+    assert at.selectbox(key="spec_preset").value == "lenet"
+    assert at.session_state["preset"] is None  # lenet with a change is no longer lenet itself
+    assert at.session_state["augment_spec"]["flip"] == "horizontal"
+    assert at.session_state["dataset_id"] == "digits"
+    assert not at.warning
+    # written back unchanged: the URL reproduces the setup
+    assert at.query_params == {"dataset": "digits", "preset": "lenet", "learning_rate": "0.01",
+                               "aug_flip": "horizontal"}
+    assert "learning_rate=0.01" in at.code[0].value
+
+
+def test_what_a_link_cannot_use_is_a_warning_and_the_url_is_cleaned():
+    from cnn_core.models import ModelSpec
+
+    at = run_builder({"preset": "nope", "learning_rate": "fast", "filters": "16", "dataset": "no_such_set",
+                      "page_specific": "kept"})
+    warning = at.warning[0].value
+    assert "nope" in warning and "learning_rate" in warning and "no_such_set" in warning
+    spec = at.session_state["model_spec"]
+    assert spec["filters"] == 16 and spec["learning_rate"] == ModelSpec().learning_rate
+    assert at.query_params["filters"] == "16" and "learning_rate" not in at.query_params
+    assert at.query_params["page_specific"] == "kept"  # not ours: left alone
+    at.select_slider(key="spec_filters").set_value(32).run()
+    assert not at.warning  # the settings moved on from the link
+
+
+def test_session_settings_are_written_to_the_url_and_follow_changes():
+    from cnn_core.models import PRESETS
+
+    spec = PRESETS["lenet"].replace(learning_rate=0.01).to_dict()
+    at = run_builder(model_spec=spec, preset=None, model_builder_base_preset="lenet", dataset_id="shapes")
+    assert at.query_params == {"dataset": "shapes", "preset": "lenet", "learning_rate": "0.01"}
+    at.select_slider(key="spec_filters").set_value(16).run()
+    assert at.query_params["filters"] == "16"
+    at.select_slider(key="spec_learning_rate").set_value(0.001).run()  # lenet's own value again
+    assert "learning_rate" not in at.query_params
+    assert at.code[0].value.endswith("?dataset=shapes&preset=lenet&filters=16")
+
+
+def test_a_link_is_read_once_per_session_and_no_link_keeps_the_session():
+    from cnn_core.models import PRESETS
+
+    mine = PRESETS["mlp"].replace(epochs=4).to_dict()
+    at = run_builder(model_spec=mine, model_builder_base_preset="mlp", dataset_id="shapes")
+    assert at.session_state["model_spec"] == mine  # no link: nothing replaced
+    at.query_params["learning_rate"] = "0.5"
+    at.run()
+    assert at.session_state["model_spec"]["learning_rate"] == mine["learning_rate"]  # read only once
