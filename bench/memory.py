@@ -103,7 +103,8 @@ def child_plain(args) -> None:
         model = build_model(spec, data.image_shape, data.n_classes, fit_scaling("divide_255", x_tr))
         compile_model(model, spec, math.ceil(len(x_tr) / spec.batch_size), "integer")
         model.fit(make_dataset(x_tr, y_tr, 64, shuffle=True, seed=spec.seed),
-                  validation_data=make_dataset(x_val, y_val, 64), epochs=1, verbose=0)
+                  validation_data=make_dataset(x_val, y_val, 64), epochs=1, shuffle=False,
+                  verbose=0)
         model.predict(make_dataset(data.x_test, None, 256), verbose=0)
         del model
         gc.collect()

@@ -1,11 +1,15 @@
-"""Figures and tables for comparing runs: overlaid curves, parallel coordinates, sweep results.
+"""Figures and tables for comparing runs: overlaid curves, parallel coordinates, sweep results,
+and the parameter count of a run's model.
 
-Pure functions from plain data (run-store rows, configs, pandas tables) to ``go.Figure`` or
-DataFrames, with no Streamlit calls, so the compare page stays thin and they can be tested alone.
+Pure functions from plain data (run-store rows, configs, pandas tables) to ``go.Figure``,
+DataFrames or numbers, with no Streamlit calls, so the compare page stays thin and they can be
+tested alone. Only :func:`parameter_count` imports TensorFlow (the model code), on first use.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -57,6 +61,37 @@ def display_table(table):
     for column in ("test_accuracy", "best_val_accuracy"):
         shown[column] = shown[column] * 100
     return shown.rename(columns=TABLE_HEADERS)
+
+
+@functools.lru_cache(maxsize=128)
+def _parameter_count(spec_json: str, image_shape: tuple, n_classes: int) -> int:
+    from cnn_core.models import ModelSpec, plan_summary  # imports TensorFlow
+
+    return int(plan_summary(ModelSpec.from_dict(json.loads(spec_json)), image_shape, n_classes).total_params)
+
+
+def parameter_count(model: Mapping, image_shape: Sequence[int] | None, n_classes: int) -> int | None:
+    """How many numbers the model of a run's settings learns, counted without building it; None
+    when the data set's image shape or classes are unknown (the run has not loaded its data yet).
+
+    Raises SpecError when the settings cannot work on such images.
+    """
+    if not image_shape or not n_classes:
+        return None
+    return _parameter_count(json.dumps(dict(model), sort_keys=True), tuple(int(d) for d in image_shape),
+                            int(n_classes))
+
+
+def run_parameters(store, run) -> int | None:
+    """:func:`parameter_count` of a stored run (None until it has loaded its data, or if it cannot work)."""
+    from cnn_core.errors import CnnLabError
+
+    info = store.dataset_info(run.id) or {}
+    try:
+        return parameter_count(run.config.get("model") or {}, info.get("image_shape"),
+                               len(info.get("class_names") or []))
+    except CnnLabError:
+        return None
 
 
 # --------------------------------------------------------------------------- curves
@@ -185,7 +220,7 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid") -> go.Fig
             hovertemplate=f"{rows} %{{y}}, {cols} %{{x}}: %{{z:.1f}}%<extra></extra>",
         ))
         fig.update_xaxes(title_text=cols, type="category")
-        fig.update_yaxes(title_text=rows, type="category")
+        fig.update_yaxes(title_text=rows, type="category", autorange="reversed")  # first value on top
     else:
         x, y = settings[0], settings[1]
         fig = go.Figure(go.Scatter(
@@ -199,5 +234,5 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid") -> go.Fig
     return fig
 
 
-__all__ = ["display_table", "filter_runs", "overlay_curves_figure", "parallel_figure", "run_color",
-           "sweep_figure", "sweep_score"]
+__all__ = ["display_table", "filter_runs", "overlay_curves_figure", "parallel_figure", "parameter_count", "run_color",
+           "run_parameters", "sweep_figure", "sweep_score"]

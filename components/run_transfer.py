@@ -54,7 +54,7 @@ def export_button(store: RunStore, runs: Sequence[RunRecord], default_id: str | 
         icon=":material/download:", on_click="ignore",
         help="One file with the run's settings, curves, test results and trained model, to keep or to send.",
     )
-    st.caption("Send the file to someone with CNN Lab: they import it below and see the same run.")
+    st.caption("Send the file to someone with CNN Lab: they add it with Import and see the same run.")
 
 
 def import_form(store: RunStore) -> None:

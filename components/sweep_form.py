@@ -251,7 +251,10 @@ def sweep_overview(store) -> None:
     by_id = {r.id: r for r in records}
     if st.session_state.get("sweep_view") not in by_id:
         st.session_state["sweep_view"] = records[0].id
-    chosen = st.selectbox("Sweep", list(by_id), key="sweep_view", format_func=lambda i: by_id[i].name,
+    from components.run_picker import when
+
+    chosen = st.selectbox("Sweep", list(by_id), key="sweep_view",
+                          format_func=lambda i: f"{by_id[i].name} · {when(by_id[i].created_at)}",
                           help="Sweeps of this workspace, newest first.")
     record = by_id[chosen]
     alive = not sweeps.sweep_status(store, record.id).is_done

@@ -1,13 +1,9 @@
-"""Compare: every run in one table; overlaid curves, the settings that differ and what one change
-did; ensembles; MLP vs CNN; sweeps; and sharing runs (export, import) or tidying them (rename, delete).
-
-Everything is read from the run store; only the MLP vs CNN button and stopping a sweep use the
-training queue (and so import TensorFlow).
+"""Compare: every run in one table; overlaid curves, the settings that differ, what one change did;
+ensembles; MLP vs CNN; sweeps; sharing runs (export, import) and tidying them (rename, delete).
+All read from the run store; only queueing MLP vs CNN and stopping a sweep use the training queue.
 """
 
 from __future__ import annotations
-
-import json
 
 import streamlit as st
 
@@ -22,14 +18,12 @@ from components.run_results import run_evaluation
 from components.sweep_form import sweep_overview
 
 SELECTED_KEY = "compare_runs"
+NUMBER, PERCENT = st.column_config.NumberColumn, "%.1f%%"
 TABLE_COLUMNS = {
-    "run": st.column_config.TextColumn(help="The run's name (rename it in the last tab)."),
-    "test accuracy": st.column_config.NumberColumn(format="%.1f%%", help="Share of the test pictures (never "
-                                                   "seen in training) the final model got right."),
-    "best validation accuracy": st.column_config.NumberColumn(format="%.1f%%", help="Its best score on the "
-                                                              "validation pictures in any epoch."),
-    "training time (s)": st.column_config.NumberColumn(format="%.0f", help="Seconds spent training."),
-    "learning rate": st.column_config.NumberColumn(format="%g", help="How big each nudge of the weights was."),
+    "test accuracy": NUMBER(format=PERCENT, help="Share of the test pictures (never seen in training) it got right."),
+    "best validation accuracy": NUMBER(format=PERCENT, help="Its best score on the validation pictures."),
+    "training time (s)": NUMBER(format="%.0f", help="Seconds spent training."),
+    "learning rate": NUMBER(format="%g", help="How big each nudge of the weights was."),
     "augmentation": st.column_config.CheckboxColumn(help="Trained on randomly changed copies of the pictures."),
     "created": st.column_config.DatetimeColumn(format="D MMM HH:mm", help="When the run was queued."),
 }
@@ -76,7 +70,8 @@ def what_changed_card(store, a, b) -> None:
                   delta=None if acc is None else f"{acc * 100:+.1f} points",
                   help="The newer run's score on the test pictures, and how much it moved.")
         m2.metric("Training time", duration(change.train_seconds_b), delta_color="inverse",
-                  delta=None if secs is None else f"{secs:+.0f} s", help="Shorter (green) is cheaper.")
+                  delta=None if secs is None or abs(secs) < 0.5 else f"{secs:+.0f} s",
+                  help="The newer run's training time; shorter (green) is cheaper.")
 
 
 def parallel_chart(table, by_id: dict) -> None:
@@ -94,9 +89,9 @@ def parallel_chart(table, by_id: dict) -> None:
 
 def ensemble_view(store, members) -> None:
     with engine_errors("These runs cannot be combined: "):
-        names = store.class_names(members[0].id)
-        ev = evaluate_ensemble(store, [m.id for m in members], class_names=names)
-        scores = {m.name: run_evaluation(m.id).accuracy for m in members}
+        singles = {m.name: run_evaluation(m.id) for m in members}  # cached; their class names are checked
+        ev = evaluate_ensemble(store, [m.id for m in members], class_names=next(iter(singles.values())).class_names)
+        scores = {name: single.accuracy for name, single in singles.items()}
         best = max(scores.values())
         st.metric("Ensemble test accuracy", f"{ev.accuracy * 100:.1f}%", delta=f"{(ev.accuracy - best) * 100:+.1f} "
                   "points vs the best member", help="Averages the members' answers for every test picture.")
@@ -105,22 +100,6 @@ def ensemble_view(store, members) -> None:
         st.plotly_chart(confusion_figure(ev.confusion, ev.class_names), key="compare_ensemble_confusion",
                         config={"displayModeBar": False})
         st.caption("The ensemble's mix-ups: rows are what a picture really is, columns what the ensemble said.")
-
-
-@st.cache_data(show_spinner="Counting parameters…", max_entries=64)
-def parameter_count(spec_json: str, shape: tuple, n_classes: int) -> int:
-    from cnn_core.models import ModelSpec, plan_summary  # TensorFlow: only when a pair is shown
-
-    return int(plan_summary(ModelSpec.from_dict(json.loads(spec_json)), shape, n_classes).total_params)
-
-
-def parameters(store, run) -> int | None:
-    info = store.dataset_info(run.id) or {}
-    if not info.get("image_shape") or not info.get("class_names"):
-        return None
-    with engine_errors():
-        return parameter_count(json.dumps(run.config.get("model") or {}, sort_keys=True),
-                               tuple(info["image_shape"]), len(info["class_names"]))
 
 
 def mlp_vs_cnn_view(store) -> None:
@@ -134,18 +113,29 @@ def mlp_vs_cnn_view(store) -> None:
             mlp_id, _ = comparison.mlp_vs_cnn(state.job_queue(), state.dataset_id(), int(epochs))
             state.set_active_run(mlp_id)
             st.success("Queued both runs. Follow them on the Training page; they appear below as they train.")
-    for mlp, cnn in comparison.mlp_vs_cnn_pairs(store)[:3]:
-        with st.container(border=True):
-            st.markdown(f"**{dataset_of(mlp)}**, {mlp.epochs_planned} epochs each")
-            for column, run, title in zip(st.columns(2), (mlp, cnn), ("MLP (no convolutions)", "CNN")):
-                column.markdown(f"**{title}** · {run.config.get('preset')} · {STATUS_WORDS.get(run.status)}")
-                delta = None if run is mlp or None in (run.test_accuracy, mlp.test_accuracy) \
-                    else f"{(run.test_accuracy - mlp.test_accuracy) * 100:+.1f} points vs the MLP"
-                column.metric("Test accuracy", percent(run.test_accuracy), delta=delta,
-                              help="Share of the test pictures it got right.")
-                column.metric("Parameters", human_count(parameters(store, run)),
-                              help="How many numbers it learns; convolutions reuse theirs all over the picture.")
-                column.metric("Training time", duration(run.train_seconds), help="Time spent training.")
+    alive = any(r.is_active for pair in comparison.mlp_vs_cnn_pairs(store)[:3] for r in pair)
+
+    @st.fragment(run_every=2.0 if alive else None)
+    def pairs() -> None:  # polls while a pair trains, so the results fill in as they come
+        newest = comparison.mlp_vs_cnn_pairs(store)[:3]
+        if alive and not any(r.is_active for pair in newest for r in pair):
+            st.rerun()
+        if not newest:
+            st.caption("Your MLP and CNN appear here side by side once queued.")
+        for mlp, cnn in newest:
+            with st.container(border=True):
+                st.markdown(f"**{dataset_of(mlp)}**, {mlp.epochs_planned} epochs each")
+                for column, run, title in zip(st.columns(2), (mlp, cnn), ("MLP (no convolutions)", "CNN")):
+                    column.markdown(f"**{title}** · {run.config.get('preset')} · {STATUS_WORDS.get(run.status)}")
+                    delta = None if run is mlp or None in (run.test_accuracy, mlp.test_accuracy) \
+                        else f"{(run.test_accuracy - mlp.test_accuracy) * 100:+.1f} points vs the MLP"
+                    column.metric("Test accuracy", percent(run.test_accuracy), delta=delta,
+                                  help="Share of the test pictures it got right.")
+                    column.metric("Parameters", human_count(compare_charts.run_parameters(store, run)),
+                                  help="How many numbers it learns; convolutions reuse theirs all over the picture.")
+                    column.metric("Training time", duration(run.train_seconds), help="Time spent training.")
+
+    pairs()
 
 
 st.title("Compare runs")

@@ -39,6 +39,9 @@ def texts(at, kinds=("info", "warning", "error", "success", "caption", "markdown
 def test_a_bad_value_is_named_inline_and_nothing_can_be_queued():
     at = new_form()
     assert "queues **3 runs**" in texts(at, ("markdown",))  # learning_rate 0.0003, 0.001, 0.003
+    assert "of training in all" in texts(at, ("markdown",))  # a rough time estimate
+    controls = [*at.main.radio, *at.main.multiselect, *at.main.text_input, *at.main.button]
+    assert all(e.help for e in controls), [e.label for e in controls if not e.help]
     at.text_input(key="sweep_grid_learning_rate").set_value("0.001, fast").run()
     assert "learning_rate" in at.error[0].value and "fast" in at.error[0].value
     assert at.button(key="sweep_queue").disabled

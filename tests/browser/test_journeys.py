@@ -1,0 +1,249 @@
+"""A teacher's journeys through the real app: `streamlit run app.py` driven by headless Chromium.
+
+1. Look at the data, pick a preset, train 2 epochs, watch the curve grow, read the evaluation
+   heatmap and the mistakes.
+2. A longer run survives page switches and a browser reload, with every epoch on its curve.
+3. Stop a run: it stops within seconds and the page says so.
+
+The smallest set-up that trains for real: LeNet on the generated "Shapes" set (1,600 training
+pictures of 32x32). Screenshots of every page land in ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from app_driver import (choose, choose_dataset, open_page, plotly_traces, screenshot, set_slider,
+                        wait_for_app)
+
+pytestmark = pytest.mark.browser
+
+DATASET = "Shapes"
+CLASSES = ["circle", "square", "triangle", "cross", "star"]
+PRESET = "lenet"
+FIRST_EPOCH_TIMEOUT = 120_000  # ms; includes the server importing TensorFlow on the first run
+EPOCH_TIMEOUT = 60_000         # ms per further epoch of LeNet on Shapes (~1 s on an idle machine)
+STOP_WITHIN = 15.0             # s from clicking Stop to the page saying "Stopped"
+
+
+# -- steps shared by the journeys ---------------------------------------------------------------
+
+def main(page):
+    return page.get_by_test_id("stMain")
+
+
+def sidebar(page):
+    return page.get_by_test_id("stSidebar")
+
+
+def open_app(page, app_server) -> None:
+    page.goto(app_server.url)
+    expect(main(page).get_by_role("heading", name="CNN Lab", exact=True)).to_be_visible()
+    wait_for_app(page)
+
+
+def build_and_train(page, run_store, epochs: int, *, pick_preset: bool = False, shot: str | None = None):
+    """Model builder: (optionally pick presets), set the epochs, press "Train this model".
+
+    Returns the run it queued (newest run in the store), once the training page is open.
+    """
+    open_page(page, "Model builder", "model_builder")
+    body = main(page)
+    conv_blocks = body.get_by_test_id("stSlider").filter(has_text="Convolution blocks")
+    if pick_preset:
+        presets = body.get_by_test_id("stSelectbox").filter(has_text="Start from a preset")
+        choose(page, presets, "mlp")  # no convolutions: the layer sliders must follow the preset
+        expect(conv_blocks.get_by_test_id("stSliderThumbValue")).to_have_text("0")
+        choose(page, presets, PRESET)
+        expect(conv_blocks.get_by_test_id("stSliderThumbValue")).to_have_text("2")
+        expect(body.get_by_text("LeNet-5", exact=False)).to_be_visible()
+        wait_for_app(page)
+    body.get_by_test_id("stExpander").filter(has_text="Optimisation").locator("summary").click()
+    set_slider(page, body.get_by_test_id("stSlider").filter(has_text="Epochs"), epochs)
+    wait_for_app(page)
+    expect(body.get_by_text(f"Sized for {DATASET}", exact=False)).to_be_visible()
+    if shot:
+        screenshot(page, shot)
+    before = {run.id for run in run_store.list_runs()}
+    body.get_by_role("button", name="Train this model").click()
+    page.wait_for_url("**/training", timeout=60_000)
+    expect(body.get_by_role("heading", name="Training", exact=True)).to_be_visible()
+    new = [run for run in run_store.list_runs() if run.id not in before]
+    assert len(new) == 1, f"one click on 'Train this model' should queue one run, got {len(new)}"
+    run = new[0]
+    assert run.epochs_planned == epochs
+    assert run.config["dataset"]["id"] == "shapes"
+    assert run.config["model"]["conv_blocks"] == 2 and run.config["model"]["kernel_size"] == 5  # LeNet
+    return run
+
+
+def training_chart(page):
+    return main(page).get_by_test_id("stPlotlyChart").first
+
+
+def wait_for_curve_points(page, count: int, timeout: float) -> None:
+    """Wait (polling in the page) until the training chart's first trace has ``count`` points."""
+    page.wait_for_function(
+        """n => {
+            const gd = document.querySelector('[data-testid=stMain] [data-testid=stPlotlyChart] .js-plotly-plot');
+            return !!(gd && gd.data && gd.data.length && gd.data[0].x && gd.data[0].x.length >= n);
+        }""",
+        arg=count, timeout=timeout, polling=500,
+    )
+
+
+def curve_epochs(page) -> list[int]:
+    traces = plotly_traces(training_chart(page)) or []
+    return [int(x) for x in traces[0]["x"]] if traces else []
+
+
+def wait_for_status_text(page, pattern: str, timeout: float = 120_000) -> None:
+    expect(main(page).get_by_text(re.compile(pattern)).first).to_be_visible(timeout=timeout)
+
+
+# -- the journeys -------------------------------------------------------------------------------
+
+def test_first_model_from_data_to_mistakes(page, app_server, run_store):
+    open_app(page, app_server)
+    screenshot(page, "home")
+
+    # Data sets: the picture grid of the data set chosen in the sidebar.
+    choose_dataset(page, DATASET)
+    open_page(page, "Data sets", "data")
+    images = main(page).get_by_test_id("stImage")
+    expect(images.first).to_be_visible()
+    assert images.count() >= 8, f"the sample grid should show rows x columns pictures, got {images.count()}"
+    sizes = main(page).locator("[data-testid=stImage] img").evaluate_all(
+        "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert sizes and min(sizes) > 0, f"every picture of the grid should load, widths: {sizes}"
+    captions = main(page).get_by_test_id("stImage").all_inner_texts()
+    assert {c.strip() for c in captions} <= set(CLASSES), f"captions should be class names: {captions[:8]}"
+    expect(main(page).get_by_test_id("stMetric").filter(has_text="Classes")).to_contain_text("5")
+    screenshot(page, "data")
+
+    # Model builder: presets drive the widgets; 2 epochs; train.
+    run = build_and_train(page, run_store, epochs=2, pick_preset=True, shot="model_builder")
+
+    # Training: the curve gains its first, then its second point, without reloading.
+    wait_for_curve_points(page, 1, FIRST_EPOCH_TIMEOUT)
+    wait_for_curve_points(page, 2, EPOCH_TIMEOUT)
+    traces = plotly_traces(training_chart(page))
+    assert [int(x) for x in traces[0]["x"]] == [1, 2]
+    assert len(traces) == 4 and all(len(t["y"]) == 2 for t in traces), \
+        "loss, validation loss, accuracy and validation accuracy should each have 2 points"
+    wait_for_status_text(page, r"^Finished:")
+    expect(main(page).get_by_test_id("stMetric").filter(has_text="Epochs done")).to_contain_text("2 of 2")
+    expect(sidebar(page)).to_contain_text("finished")
+    assert run_store.get(run.id).status == "finished"
+    screenshot(page, "training")
+
+    # Evaluation: the confusion matrix is a Plotly heatmap over the 5 classes of the test set.
+    open_page(page, "Evaluation", "evaluation")
+    run = run_store.get(run.id)
+    run_picker = main(page).get_by_test_id("stSelectbox").filter(has_text="Training run")
+    expect(run_picker.locator("input")).to_have_value(re.compile(re.escape(run.name)))
+    charts = main(page).get_by_test_id("stPlotlyChart")
+    expect(charts.first).to_be_visible()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]"
+                           ".some(gd => gd.data && gd.data.some(t => t.type === 'heatmap'))", polling=500)
+    heatmaps = [t for chart in charts.all() for t in (plotly_traces(chart) or []) if t["type"] == "heatmap"]
+    assert len(heatmaps) == 1
+    heatmap = heatmaps[0]
+    assert heatmap["x"] == CLASSES and heatmap["y"] == CLASSES
+    test_pictures = int(main(page).get_by_test_id("stMetric").filter(has_text="Test pictures")
+                        .get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+    assert sum(map(sum, heatmap["z"])) == test_pictures == 400
+    mistakes_metric = int(main(page).get_by_test_id("stMetric").filter(has_text="Mistakes")
+                          .get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+    assert mistakes_metric == test_pictures - sum(heatmap["z"][i][i] for i in range(len(CLASSES)))
+    screenshot(page, "evaluation")
+
+    # Mistakes: the wrongly labelled test pictures, captioned "true → predicted (confidence)".
+    open_page(page, "Mistakes", "mistakes")
+    if mistakes_metric == 0:  # a perfect model after 2 epochs: the page says so
+        expect(main(page).get_by_text("No mistakes", exact=False)).to_be_visible()
+    else:
+        expect(main(page).get_by_text(f"of {mistakes_metric} mistakes match the filters", exact=False)).to_be_visible()
+        shown = main(page).get_by_test_id("stImage")
+        expect(shown.first).to_be_visible()
+        assert shown.count() >= min(mistakes_metric, 12)
+        first_caption = shown.first.inner_text()
+        assert re.search(r"(\w+) → (\w+) \(\d+%\)", first_caption), first_caption
+        true_name, predicted_name = re.search(r"(\w+) → (\w+)", first_caption).groups()
+        assert true_name in CLASSES and predicted_name in CLASSES and true_name != predicted_name
+        widths = main(page).locator("[data-testid=stImage] img").evaluate_all(
+            "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert min(widths) > 0, f"every mistake picture should load, widths: {widths}"
+    screenshot(page, "mistakes")
+
+
+def test_run_survives_page_switches_and_reload(page, app_server, run_store):
+    epochs = 12
+    open_app(page, app_server)
+    choose_dataset(page, DATASET)
+    run = build_and_train(page, run_store, epochs=epochs)
+    wait_for_curve_points(page, 1, FIRST_EPOCH_TIMEOUT)
+
+    # Away from training: two other pages, then a browser reload (a new Streamlit session).
+    open_page(page, "Data sets", "data")
+    expect(main(page).get_by_test_id("stImage").first).to_be_visible()
+    open_page(page, "Evaluation", "evaluation")
+    page.reload()
+    expect(main(page).get_by_role("heading", name="Evaluation", exact=True)).to_be_visible()
+    wait_for_app(page)
+    expect(sidebar(page)).to_contain_text(run.name)  # the new session finds the run by itself
+
+    open_page(page, "Training", "training")
+    expect(main(page).get_by_role("heading", name=run.name, exact=True)).to_be_visible()
+    status_on_return = run_store.get(run.id).status
+    assert status_on_return in ("running", "finished"), status_on_return
+    wait_for_curve_points(page, 1, 30_000)
+    # Every epoch recorded so far is on the curve (the store may move on while we read: retry).
+    deadline = time.monotonic() + 30
+    while True:
+        stored = [int(e["epoch"]) for e in run_store.epochs(run.id)]
+        drawn = curve_epochs(page)
+        if drawn == stored and drawn == list(range(1, len(drawn) + 1)):
+            break
+        assert time.monotonic() < deadline, f"curve epochs {drawn} != stored epochs {stored}"
+        page.wait_for_timeout(300)
+    screenshot(page, "training-after-reload")
+
+    # It goes on to the end, in the same run: all epochs, no gaps, no second run.
+    wait_for_curve_points(page, epochs, epochs * EPOCH_TIMEOUT)
+    wait_for_status_text(page, r"^Finished:")
+    assert curve_epochs(page) == list(range(1, epochs + 1))
+    final = run_store.get(run.id)
+    assert final.status == "finished" and final.epochs_done == epochs
+    assert [int(e["epoch"]) for e in run_store.epochs(run.id)] == list(range(1, epochs + 1))
+    assert [r.id for r in run_store.list_runs() if r.name == run.name] == [run.id]
+    expect(main(page).get_by_test_id("stMetric").filter(has_text="Epochs done")).to_contain_text(
+        f"{epochs} of {epochs}")
+    screenshot(page, "training-finished")
+
+
+def test_stop_a_run(page, app_server, run_store):
+    open_app(page, app_server)
+    choose_dataset(page, DATASET)
+    run = build_and_train(page, run_store, epochs=100)
+    wait_for_curve_points(page, 1, FIRST_EPOCH_TIMEOUT)
+    assert run_store.get(run.id).status == "running"
+
+    stop = main(page).get_by_role("button", name="Stop", exact=True)
+    started = time.monotonic()
+    stop.click()
+    wait_for_status_text(page, r"^Stopped after \d+ epochs? \(of 100\)", timeout=60_000)
+    took = time.monotonic() - started
+    stopped = run_store.get(run.id)
+    assert stopped.status == "stopped", stopped.status
+    assert took <= STOP_WITHIN, f"the page said 'Stopped' {took:.1f} s after the click (limit {STOP_WITHIN} s)"
+    assert 1 <= stopped.epochs_done < 100
+    expect(sidebar(page)).to_contain_text("stopped")
+    expect(main(page).get_by_role("button", name="Stop", exact=True)).to_have_count(0)
+    expect(main(page).get_by_text(f"Stopped after {stopped.epochs_done} epoch", exact=False)).to_be_visible()
+    assert curve_epochs(page) == list(range(1, stopped.epochs_done + 1))
+    screenshot(page, "training-stopped")
