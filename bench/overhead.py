@@ -69,12 +69,13 @@ class _CpuClock(keras.callbacks.Callback):
         self.seconds = time.process_time() - self.start
 
 
-def lab_fit_seconds(request: TrainingRequest, store: RunStore) -> tuple[float, float]:
+def lab_fit_seconds(request: TrainingRequest, store: RunStore) -> tuple[float, float, float]:
+    """(fit wall seconds, fit CPU seconds, seconds spent inside CNN Lab's callbacks)."""
     clock = _CpuClock()   # reads the process CPU clock at fit's start and end, nothing else
     record = run_training(request, store, extra_callbacks=[clock])
     if record.status != "finished":
         raise SystemExit(f"run ended as {record.status}: {record.message}")
-    return float(record.train_seconds), clock.seconds
+    return float(record.train_seconds), clock.seconds, float(record.progress["callback_seconds"])
 
 
 def main() -> None:
@@ -96,8 +97,10 @@ def main() -> None:
     # Warm-up (first tf.function traces, kernel caches, SQLite file), not timed.
     plain_fit_seconds(TrainingRequest(args.dataset, spec.replace(epochs=1)), dataset)
     lab_fit_seconds(TrainingRequest(args.dataset, spec.replace(epochs=1)), store)
+    print(f"machine load before timing: {open('/proc/loadavg').read().split()[0]} "
+          "(timings on a busy machine vary by tens of percent from run to run)")
 
-    plain, lab, plain_cpu, lab_cpu = [], [], [], []
+    plain, lab, plain_cpu, lab_cpu, inside = [], [], [], [], []
     for i in range(args.repeats):
         order = ("plain", "lab") if i % 2 == 0 else ("lab", "plain")
         for side in order:
@@ -106,14 +109,22 @@ def main() -> None:
                 plain.append(wall)
                 plain_cpu.append(cpu)
             else:
-                wall, cpu = lab_fit_seconds(request, store)
+                wall, cpu, own = lab_fit_seconds(request, store)
                 lab.append(wall)
                 lab_cpu.append(cpu)
+                inside.append(own)
         print(f"repeat {i + 1}: plain fit {plain[-1]:.2f}s ({plain_cpu[-1]:.2f}s CPU), "
-              f"run_training fit {lab[-1]:.2f}s ({lab_cpu[-1]:.2f}s CPU), "
-              f"ratio {lab[-1] / plain[-1]:.3f}", flush=True)
+              f"run_training fit {lab[-1]:.2f}s ({lab_cpu[-1]:.2f}s CPU, {inside[-1]:.3f}s in "
+              f"CNN Lab callbacks), ratio {lab[-1] / plain[-1]:.3f}", flush=True)
     median = statistics.median
     ratio = median(lab) / median(plain)
+    share = sum(inside) / sum(lab)
+    print(f"time inside CNN Lab's callbacks (store writes, snapshots, checkpoints, TensorBoard): "
+          f"{share * 100:.1f}% of run_training's fit time (ratio {1 / (1 - share):.3f} if the "
+          "rest costs the same as plain fit)")
+    print(f"fastest plain fit {min(plain):.2f}s, fastest run_training fit {min(lab):.2f}s "
+          f"(ratio {min(lab) / min(plain):.3f}; the minimum is the figure least disturbed by "
+          "other programs on the machine)")
     print(f"median plain fit {median(plain):.2f}s, median run_training fit {median(lab):.2f}s; "
           f"CPU time ratio {median(lab_cpu) / median(plain_cpu):.3f} "
           "(timed: the fit call only; loading, building, the final predict and saves excluded "

@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import collections  # noqa: E402
 import contextlib  # noqa: E402
+import functools  # noqa: E402
 import gc  # noqa: E402
 import importlib  # noqa: E402
 import math  # noqa: E402
@@ -97,9 +98,9 @@ EpochHook = Callable[[int, int, dict], None]   # (epoch 1-based, epochs planned,
 
 #: A checkpoint is written at an epoch's end when the last one (or the start of training) is at
 #: least this many times a checkpoint's write time old (see :class:`LiveMetricsCallback`), so at
-#: most ~2% of training time goes to checkpoints. 0 writes one after every epoch. Overridable
+#: most ~1% of training time goes to checkpoints. 0 writes one after every epoch. Overridable
 #: with the environment variable ``CNN_LAB_CHECKPOINT_COST_FACTOR``.
-CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "50"))
+CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "100"))
 #: Write time assumed before the first checkpoint of a session is measured (seconds).
 CHECKPOINT_SECONDS_GUESS = 0.1
 
@@ -252,6 +253,18 @@ def _finite(value: Any) -> bool:
         return True
 
 
+def _timed(hook):
+    """Add the time spent in a callback hook to ``self.own_seconds`` (overhead accounting)."""
+    @functools.wraps(hook)
+    def timed_hook(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return hook(self, *args, **kwargs)
+        finally:
+            self.own_seconds += time.perf_counter() - start
+    return timed_hook
+
+
 class LiveMetricsCallback(keras.callbacks.Callback):
     """Streams training to the run store and obeys stop/pause requests.
 
@@ -259,8 +272,8 @@ class LiveMetricsCallback(keras.callbacks.Callback):
     * a checkpoint (``checkpoint.keras``: model + optimizer state) at the end of each epoch,
       written atomically after the epoch row. Writing one takes ~0.1 s whatever the epoch
       length, so when epochs are short the write waits until the last one (or the start of
-      training) is ``checkpoint_cost_factor`` times a write's duration old (at most ~2% of
-      training goes to checkpoints; with epochs of 5 s or more every epoch is written). A
+      training) is ``checkpoint_cost_factor`` times a write's duration old (at most ~1% of
+      training goes to checkpoints; with epochs of ~10 s or more every epoch is written). A
       skipped epoch's state (weights and optimizer) is kept in memory instead and
       :meth:`flush_checkpoint` writes it when training ends (finish, stop, error), so a stopped
       run resumes exactly after its last full epoch; a process killed outright loses at most
@@ -290,7 +303,7 @@ class LiveMetricsCallback(keras.callbacks.Callback):
     def __init__(self, store: RunStore, run_id: str, control: JobControl, *, epochs: int,
                  batches: int, checkpoint_path: Path | None = None,
                  on_epoch: EpochHook | None = None, progress_interval: float = 0.5,
-                 checkpoint_cost_factor: float = 50.0):
+                 checkpoint_cost_factor: float = 100.0):
         super().__init__()
         self.store = store
         self.run_id = run_id
@@ -301,6 +314,7 @@ class LiveMetricsCallback(keras.callbacks.Callback):
         self.on_epoch = on_epoch
         self.progress_interval = float(progress_interval)
         self.diverged_epoch: int | None = None
+        self.own_seconds = 0.0          # time spent in this callback's hooks (not pauses)
         self.paused_seconds = 0.0
         self.epoch_seconds: list[float] = []
         self.cut_epoch = False          # the current epoch was cut short by a stop or divergence
@@ -415,6 +429,7 @@ class LiveMetricsCallback(keras.callbacks.Callback):
         self._last_progress = 0.0
         self._last_checkpoint_at = self._train_start
 
+    @_timed
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = int(epoch)
         self._batch = 0
@@ -422,6 +437,7 @@ class LiveMetricsCallback(keras.callbacks.Callback):
         self._epoch_paused = 0.0
         self.cut_epoch = False
 
+    @_timed
     def on_train_batch_begin(self, batch, logs=None):
         control = self.control
         if control.paused:
@@ -443,10 +459,12 @@ class LiveMetricsCallback(keras.callbacks.Callback):
             elif status in ("stopping", "stopped"):
                 control.request_stop()
         waited = time.monotonic() - started
+        self.own_seconds -= waited      # waiting for "resume" is not overhead
         self.paused_seconds += waited
         self._epoch_paused += waited
         self._write_progress()
 
+    @_timed
     def on_train_batch_end(self, batch, logs=None):
         self._batch = int(batch) + 1
         self.control.batches_done += 1
@@ -462,12 +480,14 @@ class LiveMetricsCallback(keras.callbacks.Callback):
         if time.monotonic() - self._last_progress >= self.progress_interval:
             self._write_progress()
 
+    @_timed
     def on_test_batch_end(self, batch, logs=None):
         # A stop during validation: skip the rest of it; this epoch is not recorded.
         if self.control.stop_requested or self.diverged:
             self.cut_epoch = True
             self.model.stop_evaluating = True
 
+    @_timed
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
         if self.cut_epoch or self.control.stop_requested or self.diverged:
@@ -516,6 +536,7 @@ class EpochSummaryWriter(keras.callbacks.Callback):
         super().__init__()
         self.log_dir = Path(log_dir)
         self.skip_epoch = skip_epoch   # e.g. an epoch cut short by a stop: its metrics are partial
+        self.own_seconds = 0.0
         self._writers: dict[str, Any] = {}
         self._metadata = summary_pb2.SummaryMetadata()
         self._metadata.plugin_data.plugin_name = "scalars"
@@ -544,6 +565,7 @@ class EpochSummaryWriter(keras.callbacks.Callback):
                                      summary=summary).SerializeToString())
         writer.flush()
 
+    @_timed
     def on_epoch_end(self, epoch, logs=None):
         if self.skip_epoch is not None and self.skip_epoch():
             return
@@ -964,6 +986,10 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     fit_seconds = time.monotonic() - started
     _close_tensorboard(tensorboard)
     train_seconds = (record.train_seconds or 0.0) + fit_seconds - live.paused_seconds
+    # Overhead accounting: seconds spent in CNN Lab's callbacks during fit (store writes,
+    # checkpoints, TensorBoard), next to the fit's own duration.
+    store.set_progress(run_id, callback_seconds=live.own_seconds + tensorboard.own_seconds,
+                       fit_seconds=fit_seconds - live.paused_seconds)
     if not live.diverged:
         live.flush_checkpoint()
     epochs_done = store.get(run_id).epochs_done

@@ -15,10 +15,13 @@ from components.feedback import engine_errors
 from components.launch import launch_run
 from components.model_diagram import explain_layer, model_diagram_figure
 from components.model_summary import dataset_facts, epoch_seconds, human_count, human_seconds, summarize_spec
+from components.spec_query import share_link_caption, sync_spec_with_url
+from components.sweep_form import render_sweep_form
 
 st.title("Model builder")
 st.caption("Design the network layer by layer. The picture, the table and the numbers on the right "
            "follow every change you make.")
+sync_spec_with_url()
 
 facts = None
 with engine_errors("The data set cannot be read, so the model cannot be sized for it: "):
@@ -92,3 +95,6 @@ with summary_column:
         with engine_errors("Could not start training: "):
             launch_run(ModelSpec.from_dict(values))
             st.switch_page("pages/training.py")
+    share_link_caption()
+    with st.expander("Sweep: try several values", icon=":material/tune:"):
+        render_sweep_form(values, state.dataset_id())

@@ -138,3 +138,15 @@ def test_resume_command_continues_a_stopped_run(workspace, capsys):
     out = capsys.readouterr().out
     assert "Resuming after epoch 1 of 2" in out and "epoch 2/2" in out and "epoch 1/2" not in out
     assert store.get(record.id).status == "finished" and store.get(record.id).epochs_done == 2
+
+
+def test_stop_command_asks_a_running_run_through_the_store(workspace, capsys):
+    store = RunStore()
+    running = store.create_run({"model": {"epochs": 3}})
+    store.set_status(running, "running")
+    assert cli.main(["stop", running]) == 0
+    assert store.status(running) == "stopping"        # the training process's callback obeys this
+    waiting = store.create_run({"model": {"epochs": 3}})
+    assert cli.main(["stop", waiting]) == 0 and store.status(waiting) == "stopped"
+    assert cli.main(["stop", waiting]) == 2
+    assert "nothing to stop" in capsys.readouterr().err

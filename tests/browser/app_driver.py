@@ -7,6 +7,7 @@ Streamlit widgets are found by their ``data-testid`` (``stSelectbox``, ``stSlide
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -28,9 +29,35 @@ def open_page(page, label: str, url_path: str, heading: str | None = None, timeo
     """Click a sidebar navigation link (same browser session, unlike ``page.goto``) and wait until
     that page's title (``heading``, default ``label``) is drawn and the script has finished."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
-    page.wait_for_url(f"**/{url_path}", timeout=timeout)
+    wait_for_path(page, url_path, timeout)
     page.get_by_test_id("stMain").get_by_role("heading", name=heading or label, exact=True).wait_for(timeout=timeout)
     wait_for_app(page, timeout)
+
+
+def wait_for_path(page, url_path: str, timeout: float = 60_000) -> None:
+    """Wait until the address bar shows page ``url_path`` (whatever query string a page adds)."""
+    wanted = "/" + url_path.strip("/")
+    page.wait_for_url(lambda url: urlsplit(url).path.rstrip("/") == wanted.rstrip("/")
+                      or (url_path.strip("/") == "" and urlsplit(url).path in ("", "/")), timeout=timeout)
+
+
+def widget(scope, testid: str, label: str):
+    """The widget (``stSlider``, ``stSelectbox``...) in ``scope`` whose label reads ``label`` exactly."""
+    return scope.get_by_test_id(testid).filter(
+        has=scope.page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
+
+
+def metric(scope, label: str):
+    """The ``st.metric`` labelled ``label`` drawn by the latest run (not a stale leftover of the
+    run before, which Streamlit keeps on screen until the new run replaces it)."""
+    return scope.locator("[data-testid=stElementContainer][data-stale=false] [data-testid=stMetric]").filter(
+        has=scope.page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+
+
+def expander(scope, title: str):
+    """The ``st.expander`` whose header reads ``title``."""
+    return scope.get_by_test_id("stExpander").filter(
+        has=scope.page.locator("summary").get_by_text(title, exact=True))
 
 
 def choose(page, selectbox, option: str) -> None:
@@ -44,32 +71,39 @@ def choose(page, selectbox, option: str) -> None:
 
 def choose_dataset(page, name: str) -> None:
     """Pick a data set in the sidebar picker (by its display name, e.g. "Shapes")."""
-    choose(page, page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Data set"), name)
+    choose(page, widget(page.get_by_test_id("stSidebar"), "stSelectbox", "Data set"), name)
     wait_for_app(page)
 
 
 def set_slider(page, slider, value: int) -> None:
-    """Move an integer ``st.slider`` (its ``stSlider`` element) to ``value`` with the keyboard."""
+    """Move an integer ``st.slider`` (its ``stSlider`` element) to ``value`` with the keyboard,
+    from whichever end is nearer (every key press may start a rerun)."""
     from playwright.sync_api import expect
 
     thumb = slider.get_by_role("slider")
+    low, high = int(thumb.get_attribute("min")), int(thumb.get_attribute("max"))
     thumb.focus()
-    thumb.press("Home")
-    low = int(thumb.get_attribute("min") or 0)
-    for _ in range(value - low):
-        thumb.press("ArrowRight")
+    if value - low <= high - value:
+        thumb.press("Home")
+        for _ in range(value - low):
+            thumb.press("ArrowRight")
+    else:
+        thumb.press("End")
+        for _ in range(high - value):
+            thumb.press("ArrowLeft")
     expect(slider.get_by_test_id("stSliderThumbValue")).to_have_text(str(value))
 
 
 def plotly_traces(chart) -> list[dict] | None:
-    """``type``, ``x`` and ``y`` of every trace drawn in a ``stPlotlyChart`` element (read from
+    """``type``, ``x``, ``y`` and ``z`` (heatmaps) of every trace drawn in a ``stPlotlyChart`` element (read from
     Plotly's own graph div), or None while the chart is not drawn yet."""
     return chart.evaluate(
         """el => {
             const gd = el.querySelector('.js-plotly-plot');
             if (!gd || !gd.data) return null;
             return gd.data.map(t => ({type: t.type || 'scatter',
-                                      x: t.x ? Array.from(t.x) : [], y: t.y ? Array.from(t.y) : []}));
+                                      x: t.x ? Array.from(t.x) : [], y: t.y ? Array.from(t.y) : [],
+                                      z: t.z ? Array.from(t.z, row => Array.from(row)) : null}));
         }"""
     )
 

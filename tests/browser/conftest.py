@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app_driver import VIEWPORT, screenshot, wait_for_app  # noqa: F401 - helpers for the tests
+from app_driver import ARTIFACTS, VIEWPORT, screenshot, wait_for_app  # noqa: F401 - helpers for the tests
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -83,6 +83,13 @@ class AppServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._log.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_screenshots():
+    """Screenshots of this session only: no stale shot (say of an old failure) survives a run."""
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
 
 
 @pytest.fixture(scope="module")

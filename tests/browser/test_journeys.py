@@ -6,7 +6,8 @@
 3. Stop a run: it stops within seconds and the page says so.
 
 The smallest set-up that trains for real: LeNet on the generated "Shapes" set (1,600 training
-pictures of 32x32). Screenshots of every page land in ``test-artifacts/screenshots/``.
+pictures of 32x32); the run that must outlive a reload uses the default MNIST sample, whose
+epochs are a little longer. Screenshots of every page land in ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from app_driver import (choose, choose_dataset, open_page, plotly_traces, screenshot, set_slider,
-                        wait_for_app)
+from app_driver import (choose, choose_dataset, expander, metric, open_page, plotly_traces, screenshot,
+                        set_slider, wait_for_app, wait_for_path, widget)
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +32,18 @@ STOP_WITHIN = 15.0             # s from clicking Stop to the page saying "Stoppe
 
 
 # -- steps shared by the journeys ---------------------------------------------------------------
+
+class Clock:
+    """Prints how long each step of a journey took (shown with ``-s`` or when a test fails)."""
+
+    def __init__(self):
+        self.start = self.last = time.monotonic()
+
+    def __call__(self, step: str) -> None:
+        now = time.monotonic()
+        print(f"{now - self.start:6.1f} s (+{now - self.last:5.1f} s) {step}")
+        self.last = now
+
 
 def main(page):
     return page.get_by_test_id("stMain")
@@ -46,37 +59,38 @@ def open_app(page, app_server) -> None:
     wait_for_app(page)
 
 
-def build_and_train(page, run_store, epochs: int, *, pick_preset: bool = False, shot: str | None = None):
+def build_and_train(page, run_store, epochs: int, *, pick_preset: bool = False, shot: str | None = None,
+                    dataset_id: str = "shapes"):
     """Model builder: (optionally pick presets), set the epochs, press "Train this model".
 
     Returns the run it queued (newest run in the store), once the training page is open.
     """
     open_page(page, "Model builder", "model_builder")
     body = main(page)
-    conv_blocks = body.get_by_test_id("stSlider").filter(has_text="Convolution blocks")
+    conv_blocks = widget(body, "stSlider", "Convolution blocks")
     if pick_preset:
-        presets = body.get_by_test_id("stSelectbox").filter(has_text="Start from a preset")
+        presets = widget(body, "stSelectbox", "Start from a preset")
         choose(page, presets, "mlp")  # no convolutions: the layer sliders must follow the preset
         expect(conv_blocks.get_by_test_id("stSliderThumbValue")).to_have_text("0")
         choose(page, presets, PRESET)
         expect(conv_blocks.get_by_test_id("stSliderThumbValue")).to_have_text("2")
         expect(body.get_by_text("LeNet-5", exact=False)).to_be_visible()
         wait_for_app(page)
-    body.get_by_test_id("stExpander").filter(has_text="Optimisation").locator("summary").click()
-    set_slider(page, body.get_by_test_id("stSlider").filter(has_text="Epochs"), epochs)
+    expander(body, "Optimisation").locator("summary").click()
+    set_slider(page, widget(body, "stSlider", "Epochs"), epochs)
     wait_for_app(page)
-    expect(body.get_by_text(f"Sized for {DATASET}", exact=False)).to_be_visible()
+    expect(body.get_by_text(re.compile(r"^Sized for "))).to_be_visible()
     if shot:
         screenshot(page, shot)
     before = {run.id for run in run_store.list_runs()}
     body.get_by_role("button", name="Train this model").click()
-    page.wait_for_url("**/training", timeout=60_000)
+    wait_for_path(page, "training")
     expect(body.get_by_role("heading", name="Training", exact=True)).to_be_visible()
     new = [run for run in run_store.list_runs() if run.id not in before]
     assert len(new) == 1, f"one click on 'Train this model' should queue one run, got {len(new)}"
     run = new[0]
     assert run.epochs_planned == epochs
-    assert run.config["dataset"]["id"] == "shapes"
+    assert run.config["dataset"]["id"] == dataset_id
     assert run.config["model"]["conv_blocks"] == 2 and run.config["model"]["kernel_size"] == 5  # LeNet
     return run
 
@@ -108,8 +122,10 @@ def wait_for_status_text(page, pattern: str, timeout: float = 120_000) -> None:
 # -- the journeys -------------------------------------------------------------------------------
 
 def test_first_model_from_data_to_mistakes(page, app_server, run_store):
+    clock = Clock()
     open_app(page, app_server)
     screenshot(page, "home")
+    clock("home")
 
     # Data sets: the picture grid of the data set chosen in the sidebar.
     choose_dataset(page, DATASET)
@@ -122,29 +138,34 @@ def test_first_model_from_data_to_mistakes(page, app_server, run_store):
     assert sizes and min(sizes) > 0, f"every picture of the grid should load, widths: {sizes}"
     captions = main(page).get_by_test_id("stImage").all_inner_texts()
     assert {c.strip() for c in captions} <= set(CLASSES), f"captions should be class names: {captions[:8]}"
-    expect(main(page).get_by_test_id("stMetric").filter(has_text="Classes")).to_contain_text("5")
+    expect(metric(main(page), "Classes")).to_contain_text("5")
     screenshot(page, "data")
+    clock("data sets")
 
     # Model builder: presets drive the widgets; 2 epochs; train.
     run = build_and_train(page, run_store, epochs=2, pick_preset=True, shot="model_builder")
+    clock("model builder, training queued")
 
     # Training: the curve gains its first, then its second point, without reloading.
     wait_for_curve_points(page, 1, FIRST_EPOCH_TIMEOUT)
+    clock("first point")
     wait_for_curve_points(page, 2, EPOCH_TIMEOUT)
+    clock("second point")
     traces = plotly_traces(training_chart(page))
     assert [int(x) for x in traces[0]["x"]] == [1, 2]
     assert len(traces) == 4 and all(len(t["y"]) == 2 for t in traces), \
         "loss, validation loss, accuracy and validation accuracy should each have 2 points"
     wait_for_status_text(page, r"^Finished:")
-    expect(main(page).get_by_test_id("stMetric").filter(has_text="Epochs done")).to_contain_text("2 of 2")
+    expect(metric(main(page), "Epochs done")).to_contain_text("2 of 2")
     expect(sidebar(page)).to_contain_text("finished")
     assert run_store.get(run.id).status == "finished"
     screenshot(page, "training")
+    clock("finished")
 
     # Evaluation: the confusion matrix is a Plotly heatmap over the 5 classes of the test set.
     open_page(page, "Evaluation", "evaluation")
     run = run_store.get(run.id)
-    run_picker = main(page).get_by_test_id("stSelectbox").filter(has_text="Training run")
+    run_picker = widget(main(page), "stSelectbox", "Training run")
     expect(run_picker.locator("input")).to_have_value(re.compile(re.escape(run.name)))
     charts = main(page).get_by_test_id("stPlotlyChart")
     expect(charts.first).to_be_visible()
@@ -154,13 +175,14 @@ def test_first_model_from_data_to_mistakes(page, app_server, run_store):
     assert len(heatmaps) == 1
     heatmap = heatmaps[0]
     assert heatmap["x"] == CLASSES and heatmap["y"] == CLASSES
-    test_pictures = int(main(page).get_by_test_id("stMetric").filter(has_text="Test pictures")
+    test_pictures = int(metric(main(page), "Test pictures")
                         .get_by_test_id("stMetricValue").inner_text().replace(",", ""))
     assert sum(map(sum, heatmap["z"])) == test_pictures == 400
-    mistakes_metric = int(main(page).get_by_test_id("stMetric").filter(has_text="Mistakes")
+    mistakes_metric = int(metric(main(page), "Mistakes")
                           .get_by_test_id("stMetricValue").inner_text().replace(",", ""))
     assert mistakes_metric == test_pictures - sum(heatmap["z"][i][i] for i in range(len(CLASSES)))
     screenshot(page, "evaluation")
+    clock("evaluation")
 
     # Mistakes: the wrongly labelled test pictures, captioned "true → predicted (confidence)".
     open_page(page, "Mistakes", "mistakes")
@@ -179,14 +201,17 @@ def test_first_model_from_data_to_mistakes(page, app_server, run_store):
             "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
         assert min(widths) > 0, f"every mistake picture should load, widths: {widths}"
     screenshot(page, "mistakes")
+    clock("mistakes")
 
 
 def test_run_survives_page_switches_and_reload(page, app_server, run_store):
-    epochs = 12
+    epochs = 12  # on the default MNIST sample (4,000 training digits): long enough to still run
+    clock = Clock()  # while we look at other pages, short enough for the test budget
     open_app(page, app_server)
-    choose_dataset(page, DATASET)
-    run = build_and_train(page, run_store, epochs=epochs)
+    run = build_and_train(page, run_store, epochs=epochs, dataset_id="mnist_sample")
+    clock("training queued")
     wait_for_curve_points(page, 1, FIRST_EPOCH_TIMEOUT)
+    clock("first point")
 
     # Away from training: two other pages, then a browser reload (a new Streamlit session).
     open_page(page, "Data sets", "data")
@@ -196,11 +221,13 @@ def test_run_survives_page_switches_and_reload(page, app_server, run_store):
     expect(main(page).get_by_role("heading", name="Evaluation", exact=True)).to_be_visible()
     wait_for_app(page)
     expect(sidebar(page)).to_contain_text(run.name)  # the new session finds the run by itself
+    clock("two pages and a reload")
 
     open_page(page, "Training", "training")
     expect(main(page).get_by_role("heading", name=run.name, exact=True)).to_be_visible()
-    status_on_return = run_store.get(run.id).status
-    assert status_on_return in ("running", "finished"), status_on_return
+    on_return = run_store.get(run.id)
+    assert on_return.status in ("running", "finished"), on_return.status
+    clock(f"back on training: run {on_return.status}, {on_return.epochs_done} of {epochs} epochs")
     wait_for_curve_points(page, 1, 30_000)
     # Every epoch recorded so far is on the curve (the store may move on while we read: retry).
     deadline = time.monotonic() + 30
@@ -212,6 +239,7 @@ def test_run_survives_page_switches_and_reload(page, app_server, run_store):
         assert time.monotonic() < deadline, f"curve epochs {drawn} != stored epochs {stored}"
         page.wait_for_timeout(300)
     screenshot(page, "training-after-reload")
+    clock("curve matches the store")
 
     # It goes on to the end, in the same run: all epochs, no gaps, no second run.
     wait_for_curve_points(page, epochs, epochs * EPOCH_TIMEOUT)
@@ -221,16 +249,20 @@ def test_run_survives_page_switches_and_reload(page, app_server, run_store):
     assert final.status == "finished" and final.epochs_done == epochs
     assert [int(e["epoch"]) for e in run_store.epochs(run.id)] == list(range(1, epochs + 1))
     assert [r.id for r in run_store.list_runs() if r.name == run.name] == [run.id]
-    expect(main(page).get_by_test_id("stMetric").filter(has_text="Epochs done")).to_contain_text(
+    expect(metric(main(page), "Epochs done")).to_contain_text(
         f"{epochs} of {epochs}")
     screenshot(page, "training-finished")
+    clock("finished")
 
 
 def test_stop_a_run(page, app_server, run_store):
+    clock = Clock()
     open_app(page, app_server)
     choose_dataset(page, DATASET)
     run = build_and_train(page, run_store, epochs=100)
+    clock("training queued")
     wait_for_curve_points(page, 1, FIRST_EPOCH_TIMEOUT)
+    clock("first point")
     assert run_store.get(run.id).status == "running"
 
     stop = main(page).get_by_role("button", name="Stop", exact=True)
@@ -238,6 +270,7 @@ def test_stop_a_run(page, app_server, run_store):
     stop.click()
     wait_for_status_text(page, r"^Stopped after \d+ epochs? \(of 100\)", timeout=60_000)
     took = time.monotonic() - started
+    clock(f"stopped ({took:.1f} s after the click)")
     stopped = run_store.get(run.id)
     assert stopped.status == "stopped", stopped.status
     assert took <= STOP_WITHIN, f"the page said 'Stopped' {took:.1f} s after the click (limit {STOP_WITHIN} s)"
@@ -247,3 +280,4 @@ def test_stop_a_run(page, app_server, run_store):
     expect(main(page).get_by_text(f"Stopped after {stopped.epochs_done} epoch", exact=False)).to_be_visible()
     assert curve_epochs(page) == list(range(1, stopped.epochs_done + 1))
     screenshot(page, "training-stopped")
+    clock("done")
