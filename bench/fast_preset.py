@@ -32,23 +32,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "cifar10"
 
-# The fast preset's augmentation (horizontal flip + up to 4 px shift at 32 px). Taken from the
-# engine when it publishes one (PRESET_AUGMENTS["fast"]), else these values.
-FAST_AUGMENT = {"flip": "horizontal", "translation": 0.125}
-
-
 def _load_avg() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def _fast_augment():
-    from cnn_core import augment, models
+    """The augmentation the fast preset was tuned with (flips and up to 4 px shifts)."""
+    from cnn_core.augment import AugmentSpec
+    from cnn_core.models import PRESET_AUGMENTS
 
-    table = getattr(models, "PRESET_AUGMENTS", None) or getattr(augment, "PRESET_AUGMENTS", None)
-    value = (table or {}).get("fast")
-    if value is None:
-        return augment.AugmentSpec(**FAST_AUGMENT)
-    return value if isinstance(value, augment.AugmentSpec) else augment.AugmentSpec.from_dict(value)
+    return AugmentSpec.from_dict(PRESET_AUGMENTS["fast"])
 
 
 def train(data: str, preset: str, store, *, epochs: int | None, augment_spec) -> tuple[float, float]:

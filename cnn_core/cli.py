@@ -165,7 +165,7 @@ def cmd_datasets(args) -> int:
 
 def _build_request(args):
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import PRESETS
+    from cnn_core.models import PRESET_AUGMENTS, PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.training import TrainingRequest
 
@@ -176,7 +176,9 @@ def _build_request(args):
     model, preprocess = apply_settings((model, PreprocessSpec()), args.set or [])
     if args.epochs is not None:
         model = dataclasses.replace(model, epochs=args.epochs)
-    augment = apply_settings(AugmentSpec(), args.augment or [], what="augmentation setting")
+    # A preset tuned with augmentation (the fast one) trains with it unless --augment says otherwise.
+    base_augment = AugmentSpec.from_dict(PRESET_AUGMENTS.get(args.preset, {}))
+    augment = apply_settings(base_augment, args.augment or [], what="augmentation setting")
     options: dict = {}
     size = parse_image_size(args.image_size)
     if size:
