@@ -155,10 +155,11 @@ class SettingChange:
     new: Any
 
     def describe(self) -> str:
-        return f"{short_setting_name(self.setting)}: {_show(self.old)} -> {_show(self.new)}"
+        return f"{short_setting_name(self.setting)}: {format_setting_value(self.old)} -> {format_setting_value(self.new)}"
 
 
-def _show(value: Any) -> str:
+def format_setting_value(value: Any) -> str:
+    """A setting's value as people read it: on/off, 0.001, 32x32, (none)."""
     if value is None:
         return "(none)"
     if isinstance(value, bool):

@@ -17,7 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnn_core.comparison import flatten_config, short_setting_name
+from cnn_core.comparison import flatten_config, format_setting_value, short_setting_name
 
 #: One colour per run (cycled after ten).
 RUN_COLORS = ("#3b6fd8", "#e8743b", "#2e9e5b", "#d64545", "#8e5cc4", "#9c6b3f", "#d45fa8", "#7a7a7a",
@@ -132,18 +132,6 @@ def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go
 
 # --------------------------------------------------------------------------- parallel coordinates
 
-def _label(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, tuple):
-        return "x".join(str(v) for v in value)
-    return str(value)
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -162,8 +150,8 @@ def _dimension(name: str, values: list[Any]) -> dict:
             return dict(label=f"{label} (log)", values=[math.log10(v) for v in numbers],
                         tickvals=[math.log10(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
         return dict(label=label, values=numbers)
-    categories = sorted({_label(v) for v in values})
-    codes = [categories.index(_label(v)) for v in values]
+    categories = sorted({format_setting_value(v) for v in values})
+    codes = [categories.index(format_setting_value(v)) for v in values]
     return dict(label=label, values=codes, tickvals=list(range(len(categories))), ticktext=categories,
                 range=[-0.5, len(categories) - 0.5] if len(categories) == 1 else [0, len(categories) - 1])
 
@@ -212,7 +200,7 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid") -> go.Fig
         fig.update_xaxes(title_text=s, type="log" if log else None)
     elif mode == "grid" and len(settings) == 2:
         rows, cols = settings
-        table = scored.assign(score=score, r=scored[rows].map(_label), c=scored[cols].map(_label))
+        table = scored.assign(score=score, r=scored[rows].map(format_setting_value), c=scored[cols].map(format_setting_value))
         grid = table.pivot_table(index="r", columns="c", values="score", aggfunc="mean", sort=False)
         fig = go.Figure(go.Heatmap(
             z=grid.values.tolist(), x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index],

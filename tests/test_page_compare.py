@@ -12,28 +12,12 @@ import json
 import zipfile
 
 import numpy as np
-import pytest
-import streamlit
 from streamlit.testing.v1 import AppTest
 
 from page_helpers import open_page
 from run_fixtures import CURVE, figure, known_probabilities, shapes_test_set
 
 PAGE = "pages/compare.py"
-
-
-@pytest.fixture(autouse=True)
-def compare_in_navigation(monkeypatch):
-    """Until app.py lists the compare page, add it to the navigation the app builds (a no-op after)."""
-    navigation = streamlit.navigation
-
-    def with_compare(pages, *args, **kwargs):
-        listed = [p for section in (pages.values() if isinstance(pages, dict) else [pages]) for p in section]
-        if not any(str(getattr(p, "_page", "")).endswith("compare.py") for p in listed) and isinstance(pages, dict):
-            pages = {**pages, "Explore": [streamlit.Page(PAGE, title="Compare", icon=":material/compare_arrows:")]}
-        return navigation(pages, *args, **kwargs)
-
-    monkeypatch.setattr(streamlit, "navigation", with_compare)
 
 
 def make_run(workspace, name: str, *, learning_rate: float = 0.001, preset: str = "fast", every: int = 8,

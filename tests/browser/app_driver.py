@@ -113,6 +113,10 @@ def screenshot(page, name: str) -> Path:
     stretched to the content's height for the shot, then put back)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    try:  # not in the middle of a rerun, when the old elements are still on screen, greyed out
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=15_000)
+    except Exception:  # noqa: BLE001 - a shot of a page that never settles is still worth having
+        pass
     height = page.evaluate(
         "() => Math.max(window.innerHeight, ...[...document.querySelectorAll("
         "'[data-testid=stMain], [data-testid=stAppViewContainer], [data-testid=stSidebarContent]')]"
