@@ -37,6 +37,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -121,7 +122,7 @@ def time_click(page, label: str, path: str, title: str, content: str) -> float:
     link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True)
     started = time.perf_counter()
     link.click()
-    page.wait_for_url(f"**/{path}" if path else "**/", timeout=TIMEOUT_MS)
+    page.wait_for_url(lambda address: urlsplit(address).path.strip("/") == path, timeout=TIMEOUT_MS)
     wait_rendered(page, title, content)
     return time.perf_counter() - started
 
@@ -140,7 +141,7 @@ def first_epoch_point(page, url: str) -> float:
     button = page.get_by_role("button", name="Train a first model")
     started = time.perf_counter()
     button.click()
-    page.wait_for_url("**/training", timeout=TIMEOUT_MS)
+    page.wait_for_url(lambda address: urlsplit(address).path.strip("/") == "training", timeout=TIMEOUT_MS)
     page.wait_for_function(CHART_POINTS, arg=1, timeout=600_000, polling=100)
     return time.perf_counter() - started
 

@@ -94,6 +94,24 @@ def set_slider(page, slider, value: int) -> None:
     expect(slider.get_by_test_id("stSliderThumbValue")).to_have_text(str(value))
 
 
+def wait_for_images(page, minimum: int = 1, timeout: float = 60_000) -> list[int]:
+    """Wait until the main area shows at least ``minimum`` ``st.image`` pictures and every one has
+    loaded; returns their natural widths (0 = broken). A picture that fails to load shows up as
+    a timeout listing the widths."""
+    script = """n => {
+        const imgs = [...document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')];
+        return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0);
+    }"""
+    read = """() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')]
+        .map(i => i.complete ? i.naturalWidth : 0)"""
+    try:
+        page.wait_for_function(script, arg=minimum, timeout=timeout, polling=250)
+    except Exception as error:  # noqa: BLE001 - report what did load
+        raise AssertionError(f"pictures did not all load within {timeout / 1000:.0f} s; widths: "
+                             f"{page.evaluate(read)}") from error
+    return page.evaluate(read)
+
+
 def plotly_traces(chart) -> list[dict] | None:
     """``type``, ``x``, ``y`` and ``z`` (heatmaps) of every trace drawn in a ``stPlotlyChart`` element (read from
     Plotly's own graph div), or None while the chart is not drawn yet."""
