@@ -134,7 +134,7 @@ def time_load(page, url: str, path: str, title: str, content: str) -> float:
     return time.perf_counter() - started
 
 
-def first_epoch_point(page, url: str) -> float:
+def first_epoch_point(page, url: str, timeout: float = 600) -> float:
     """From clicking "Train a first model" on the home page to the first point on the curve."""
     page.goto(url)
     wait_rendered(page, "CNN Lab", PAGES[0][3])
@@ -142,7 +142,15 @@ def first_epoch_point(page, url: str) -> float:
     started = time.perf_counter()
     button.click()
     page.wait_for_url(lambda address: urlsplit(address).path.strip("/") == "training", timeout=TIMEOUT_MS)
-    page.wait_for_function(CHART_POINTS, arg=1, timeout=600_000, polling=100)
+    try:
+        page.wait_for_function(CHART_POINTS, arg=1, timeout=timeout * 1000, polling=100)
+    except Exception:  # noqa: BLE001 - say what the page showed instead
+        shot = REPO / "test-artifacts" / "bench-ui-no-epoch-point.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot))
+        progress = page.get_by_test_id("stMain").get_by_test_id("stProgress").all_inner_texts()
+        sys.exit(f"no epoch point on the training chart {timeout:.0f} s after the click; progress shown: "
+                 f"{progress}; screenshot {shot}")
     return time.perf_counter() - started
 
 

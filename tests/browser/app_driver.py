@@ -113,8 +113,8 @@ def wait_for_images(page, minimum: int = 1, timeout: float = 60_000) -> list[int
 
 
 def plotly_traces(chart) -> list[dict] | None:
-    """``type``, ``x``, ``y`` and ``z`` (heatmaps) of every trace drawn in a ``stPlotlyChart`` element (read from
-    Plotly's own graph div), or None while the chart is not drawn yet."""
+    """``type``, ``x``, ``y`` and ``z`` (heatmaps) of every trace drawn in a ``stPlotlyChart``
+    element, read from Plotly's own graph div; None while the chart is not drawn yet."""
     return chart.evaluate(
         """el => {
             const gd = el.querySelector('.js-plotly-plot');
