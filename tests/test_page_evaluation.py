@@ -7,20 +7,12 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from page_helpers import open_page
 from run_fixtures import figure, image_count, known_probabilities, make_finished_run, shapes_test_set
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGE = "pages/evaluation.py"
-
-
-def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["dataset_id"] = "shapes"
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def expected():
@@ -35,7 +27,7 @@ def heatmap(at):
 
 
 def test_empty_state_points_to_the_model_builder():
-    at = open_page()
+    at = open_page(PAGE)
     assert "nothing to evaluate" in at.info[0].value
     links = [link.proto.page for link in at.get("page_link")]
     assert "model_builder" in links
@@ -45,7 +37,7 @@ def test_empty_state_points_to_the_model_builder():
 def test_metrics_heatmap_and_toggle(workspace):
     run_id = make_finished_run(workspace)
     y_true, y_pred, names = expected()
-    at = open_page()
+    at = open_page(PAGE)
     assert at.selectbox(key="eval_run").value == run_id
     metrics = {m.label: m.value for m in at.main.metric}
     assert metrics["Test accuracy"] == f"{np.mean(y_true == y_pred) * 100:.1f}%"
@@ -66,7 +58,7 @@ def test_metrics_heatmap_and_toggle(workspace):
 def test_choosing_a_cell_shows_exactly_its_pictures(workspace):
     make_finished_run(workspace)
     y_true, y_pred, names = expected()
-    at = open_page()
+    at = open_page(PAGE)
     # default: the most common mix-up
     at.selectbox(key="eval_true").set_value("circle")
     at.selectbox(key="eval_pred").set_value("square").run()
@@ -84,7 +76,7 @@ def test_per_class_table_and_top_pairs(workspace):
 
     make_finished_run(workspace)
     y_true, y_pred, names = expected()
-    at = open_page()
+    at = open_page(PAGE)
     tables = [frame.value for frame in at.dataframe]
     report = next(t for t in tables if "f1" in t.columns)
     assert list(report["class"]) == names

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
-from streamlit.testing.v1 import AppTest
 
+from page_helpers import open_page
 from run_fixtures import (
     MISTAKE_CONFIDENCES, figure, image_captions, image_count, known_probabilities, make_finished_run,
     shapes_test_set,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 PAGE = "pages/mistakes.py"
-
-
-def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["dataset_id"] = "shapes"
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def wrong():
@@ -41,7 +29,7 @@ def grid_captions(at) -> list[str]:
 
 
 def test_empty_state_points_to_the_model_builder():
-    at = open_page()
+    at = open_page(PAGE)
     assert "no mistakes to look at" in at.info[0].value
     assert "model_builder" in [link.proto.page for link in at.get("page_link")]
 
@@ -49,7 +37,7 @@ def test_empty_state_points_to_the_model_builder():
 def test_grid_shows_the_mistakes_page_by_page(workspace):
     make_finished_run(workspace)
     idx, true, pred, conf, names = wrong()
-    at = open_page()
+    at = open_page(PAGE)
     # grid (page size 24) + the large picture under "Look closer"
     assert image_count(at) == 24 + 1
     at.select_slider(key="mis_count").set_value(96).run()
@@ -64,7 +52,7 @@ def test_grid_shows_the_mistakes_page_by_page(workspace):
 def test_filters_reduce_the_grid(workspace):
     make_finished_run(workspace)
     idx, true, pred, conf, names = wrong()
-    at = open_page()
+    at = open_page(PAGE)
     at.select_slider(key="mis_count").set_value(96)
     at.multiselect(key="mis_true").set_value(["circle"]).run()
     assert image_count(at) == int(np.sum(true == 0)) + 1
@@ -85,7 +73,7 @@ def test_filters_reduce_the_grid(workspace):
 
 def test_random_order_and_reshuffle(workspace):
     make_finished_run(workspace)
-    at = open_page()
+    at = open_page(PAGE)
     assert at.button(key="mis_shuffle").disabled
     at.radio(key="mis_order").set_value("random").run()
     first = grid_captions(at)
@@ -99,7 +87,7 @@ def test_choosing_one_shows_its_probabilities(workspace):
     idx, true, pred, conf, names = wrong()
     y_true, _ = shapes_test_set()
     probs = known_probabilities(y_true, len(names))
-    at = open_page()
+    at = open_page(PAGE)
     picker = at.selectbox(key="mis_pick")
     assert picker.help and len(picker.options) == 24
     choice = int(idx[conf == MISTAKE_CONFIDENCES[1]][0])
