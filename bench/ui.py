@@ -58,6 +58,7 @@ PAGES = [
     ("Evaluation", "evaluation", "Evaluation", "[data-testid=stMain] [data-testid=stPlotlyChart]"),
     ("Mistakes", "mistakes", "Mistakes", "[data-testid=stMain] [data-testid=stImage] img"),
 ]
+PAGE_ERRORS: list[str] = []  # JavaScript errors of the page, shown when a measurement fails
 CHART_POINTS = """n => {
     const gd = document.querySelector('[data-testid=stMain] [data-testid=stPlotlyChart] .js-plotly-plot');
     return !!(gd && gd.data && gd.data.length && gd.data[0].x && gd.data[0].x.length >= n);
@@ -149,8 +150,11 @@ def first_epoch_point(page, url: str, timeout: float = 600) -> float:
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
         progress = page.get_by_test_id("stMain").get_by_test_id("stProgress").all_inner_texts()
+        app = page.locator("[data-testid=stApp]")
+        state = (app.get_attribute("data-test-connection-state"), app.get_attribute("data-test-script-state")) \
+            if app.count() else "no stApp element (blank page)"
         sys.exit(f"no epoch point on the training chart {timeout:.0f} s after the click; progress shown: "
-                 f"{progress}; screenshot {shot}")
+                 f"{progress}; app state: {state}; page errors: {PAGE_ERRORS[:5]}; screenshot {shot}")
     return time.perf_counter() - started
 
 
@@ -183,6 +187,10 @@ def main() -> None:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
+        page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)[:300]))
+        page.on("console", lambda message: PAGE_ERRORS.append(message.text[:300])
+                if message.type == "error" and "disconnected from server" in message.text and len(PAGE_ERRORS) < 5
+                else None)
         try:
             # Cold: process start -> home rendered.
             process, url, started = start_server(workspace, log_path)

@@ -180,10 +180,13 @@ def sweep_score(results) -> tuple[str, str]:
     return "best_val_accuracy", "best validation accuracy"
 
 
-def sweep_figure(results, settings: Sequence[str], mode: str = "grid") -> go.Figure | None:
+def sweep_figure(results, settings: Sequence[str], mode: str = "grid",
+                 labels: Mapping[str, str] | None = None) -> go.Figure | None:
     """Accuracy over the swept settings: a heatmap for a two-setting grid, a line for one setting,
-    a scatter coloured by accuracy for two random settings; None when no run has a score yet."""
+    a scatter coloured by accuracy for two random settings; None when no run has a score yet.
+    ``labels`` names the settings on the axes as the form does (default: their engine names)."""
     column, words = sweep_score(results)
+    name = {s: (labels or {}).get(s, s) for s in settings}
     scored = results[results[column].notna()]
     if scored.empty or not settings:
         return None
@@ -194,10 +197,10 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid") -> go.Fig
             else scored.assign(score=score)
         fig = go.Figure(go.Scatter(x=data[s].tolist(), y=data["score"].tolist(), mode="lines+markers",
                                    line=dict(color=RUN_COLORS[0], width=2.5),
-                                   hovertemplate=f"{s} %{{x}}: %{{y:.1f}}%<extra></extra>"))
+                                   hovertemplate=f"{name[s]} %{{x}}: %{{y:.1f}}%<extra></extra>"))
         numbers = [float(v) for v in data[s] if _is_number(v)]
         log = len(numbers) == len(data) and min(numbers, default=0) > 0 and max(numbers) / min(numbers) >= 10
-        fig.update_xaxes(title_text=s, type="log" if log else None)
+        fig.update_xaxes(title_text=name[s], type="log" if log else None)
     elif mode == "grid" and len(settings) == 2:
         rows, cols = settings
         table = scored.assign(score=score, r=scored[rows].map(format_setting_value), c=scored[cols].map(format_setting_value))
@@ -205,19 +208,19 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid") -> go.Fig
         fig = go.Figure(go.Heatmap(
             z=grid.values.tolist(), x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index],
             colorscale="Viridis", colorbar=dict(title="%"), texttemplate="%{z:.1f}%",
-            hovertemplate=f"{rows} %{{y}}, {cols} %{{x}}: %{{z:.1f}}%<extra></extra>",
+            hovertemplate=f"{name[rows]} %{{y}}, {name[cols]} %{{x}}: %{{z:.1f}}%<extra></extra>",
         ))
-        fig.update_xaxes(title_text=cols, type="category")
-        fig.update_yaxes(title_text=rows, type="category", autorange="reversed")  # first value on top
+        fig.update_xaxes(title_text=name[cols], type="category")
+        fig.update_yaxes(title_text=name[rows], type="category", autorange="reversed")  # first value on top
     else:
         x, y = settings[0], settings[1]
         fig = go.Figure(go.Scatter(
             x=scored[x].tolist(), y=scored[y].tolist(), mode="markers",
             marker=dict(size=14, color=score.tolist(), colorscale="Viridis", showscale=True,
                         colorbar=dict(title="%")),
-            hovertemplate=f"{x} %{{x}}, {y} %{{y}}: %{{marker.color:.1f}}%<extra></extra>"))
-        fig.update_xaxes(title_text=x)
-        fig.update_yaxes(title_text=y)
+            hovertemplate=f"{name[x]} %{{x}}, {name[y]} %{{y}}: %{{marker.color:.1f}}%<extra></extra>"))
+        fig.update_xaxes(title_text=name[x])
+        fig.update_yaxes(title_text=name[y])
     fig.update_layout(height=340, margin=_MARGIN, title=dict(text=f"{words} (%)", font=dict(size=14)))
     return fig
 

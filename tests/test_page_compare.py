@@ -237,7 +237,13 @@ def test_sweep_results_heatmap_and_progress(workspace):
     at = open_compare()
     assert at.selectbox(key="sweep_view").value == "sweep-test"
     assert "4 of 4 runs done" in str(at.get("progress")[0].proto.text)
-    heat = chart(at, "sweep_chart")["data"][0]
+    figure = chart(at, "sweep_chart")
+    heat = figure["data"][0]
     assert heat["type"] == "heatmap" and len(heat["z"]) == 2 and len(heat["z"][0]) == 2
-    assert len(frame(at, "learning_rate")) == 4
+    # axes and columns in the form's words, the swept values and the scores first
+    assert figure["layout"]["yaxis"]["title"]["text"] == "Learning rate"
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Batch size"
+    results = frame(at, "Learning rate")
+    assert len(results) == 4
+    assert list(results.columns[:4]) == ["Learning rate", "Batch size", "test accuracy", "best validation accuracy"]
     assert not [b for b in at.main.button if b.key == "sweep_stop"]  # nothing left to stop

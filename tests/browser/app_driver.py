@@ -6,12 +6,30 @@ Streamlit widgets are found by their ``data-testid`` (``stSelectbox``, ``stSlide
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
+
+
+class Clock:
+    """Prints how long each step of a journey took (shown with ``-s`` or when a test fails)."""
+
+    def __init__(self):
+        self.start = self.last = time.monotonic()
+
+    def __call__(self, step: str) -> None:
+        now = time.monotonic()
+        print(f"{now - self.start:6.1f} s (+{now - self.last:5.1f} s) {step}")
+        self.last = now
+
+
+def main(page):
+    """The page's main area (``stMain``), where pages draw; the sidebar is ``stSidebar``."""
+    return page.get_by_test_id("stMain")
 
 
 def wait_for_app(page, timeout: float = 60_000) -> None:
@@ -147,3 +165,59 @@ def screenshot(page, name: str) -> Path:
     finally:
         page.set_viewport_size(VIEWPORT)
     return path
+
+
+def multiselect_add(page, multiselect, option: str) -> None:
+    """Add ``option`` to a Streamlit multiselect (its ``stMultiSelect`` element), close its list
+    and wait until the new chip shows."""
+    from playwright.sync_api import expect
+
+    choice = page.get_by_role("option", name=option, exact=True)
+    # Streamlit 1.67's react-aria combobox: the first click on its input may only focus it (seen
+    # often), and a rerun landing on the click can close the list; then its "Open" chevron opens it.
+    for attempt in range(4):
+        if attempt == 0:
+            multiselect.get_by_role("combobox").click()
+        else:
+            multiselect.get_by_role("button", name="Open", exact=True).click()
+        try:
+            choice.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - the list did not open; try again (the last try raises below)
+            page.keyboard.press("Escape")
+    choice.click()
+    page.keyboard.press("Escape")
+    expect(multiselect_chips(multiselect).filter(has_text=option)).to_have_count(1)
+
+
+def multiselect_chips(multiselect):
+    """The chips of the values picked in a Streamlit multiselect (its ``stMultiSelect`` element)."""
+    return multiselect.get_by_test_id("stMultiSelectTagsContainer").locator("[data-tag]")
+
+
+def type_text(page, text_input, value: str) -> None:
+    """Replace the text of an ``st.text_input`` (its ``stTextInput`` element) and press Enter, which
+    sends it to the app (a rerun follows)."""
+    from playwright.sync_api import expect
+
+    box = text_input.locator("input")
+    box.fill(value)
+    box.press("Enter")
+    expect(box).to_have_value(value)
+
+
+def dataframe_rows(frame) -> list[list[str]]:
+    """The cell texts of the body rows an ``st.dataframe`` (its ``stDataFrame`` element) shows, read
+    from the accessible table glide-data-grid keeps behind its canvas (only rows in view). Cells
+    hold the values, not their column_config format: ``22.75``, where the canvas draws ``22.8%``."""
+    return frame.evaluate(
+        """el => [...el.querySelectorAll('table[role=grid] tbody tr')]
+                   .map(tr => [...tr.querySelectorAll('td')].map(td => td.textContent.trim()))"""
+    )
+
+
+def dataframe_columns(frame) -> list[str]:
+    """The column headers of an ``st.dataframe``'s accessible table (see :func:`dataframe_rows`)."""
+    return frame.evaluate(
+        """el => [...el.querySelectorAll('table[role=grid] thead th')].map(th => th.textContent.trim())"""
+    )
