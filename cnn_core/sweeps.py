@@ -580,7 +580,7 @@ def launch_sweep(queue, store: RunStore, dataset_id: str, sweep: SweepSpec, augm
     """Check every run of the sweep, then queue them all; returns the sweep's id.
 
     Args:
-        queue: the training job queue (``cnn_core.training.get_job_queue()``).
+        queue: the training job queue (``cnn_core.job_queue.get_job_queue()``).
         store: the run store of the same workspace.
         dataset_id: the data set every run trains on.
         sweep: what to vary.

@@ -1,12 +1,11 @@
-"""Background training: requests, the process-wide job queue, live metrics, stop/pause/resume.
+"""Training one run: requests, data preparation, resumption and :func:`run_training`.
 
-A page never calls ``model.fit``: it submits a :class:`TrainingRequest` to the job queue of its
-workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker thread trains the
-queued runs one after another (FIFO) through :func:`run_training`, which the command line uses
-directly. Everything the worker learns goes to the :class:`~cnn_core.runs.RunStore`: status,
-a progress point at most every ``progress_interval`` seconds, one row per epoch, checkpoints
-(see :class:`LiveMetricsCallback`), TensorBoard scalars in ``logs/``, and at the end the
-test-set predictions and ``model.keras``.
+:func:`run_training` trains one run synchronously; the command line calls it directly and the
+job queue's worker thread (:mod:`cnn_core.job_queue`) calls it for every queued run. Everything
+it learns goes to the :class:`~cnn_core.runs.RunStore`: status, a progress point at most every
+``progress_interval`` seconds, one row per epoch, checkpoints (see
+:class:`~cnn_core.training_callbacks.LiveMetricsCallback`), TensorBoard scalars in ``logs/``,
+and at the end the test-set predictions and ``model.keras``.
 
 Run life cycle (statuses)::
 
@@ -17,8 +16,11 @@ Run life cycle (statuses)::
       └──> stopped (removed from the queue)
     any of queued/running/paused/stopping ──(owner process died)──> interrupted ──(resume)──> queued
 
-TensorFlow, Keras and NumPy are imported here at module level, before any worker thread starts:
-two threads importing a module for the first time at once can break it.
+The training pieces live in smaller modules and are importable from here too:
+:mod:`cnn_core.training_callbacks` (:class:`JobControl`, the live-metrics, TensorBoard and
+early-stopping callbacks, :func:`save_model_atomic`) and :mod:`cnn_core.job_queue`
+(:class:`JobQueue`, :func:`get_job_queue`; loaded on first use of those names, since the queue
+module imports this one).
 
 Example:
     >>> from cnn_core.models import PRESETS
@@ -34,37 +36,18 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import collections  # noqa: E402
 import contextlib  # noqa: E402
-import functools  # noqa: E402
 import gc  # noqa: E402
-import importlib  # noqa: E402
 import math  # noqa: E402
-import socket  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
-import h5py  # noqa: E402,F401  (Keras imports it lazily when saving; import it here, not in a worker)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from tensorflow.core.framework import summary_pb2, types_pb2  # noqa: E402
-from tensorflow.core.util import event_pb2  # noqa: E402
 
 import keras  # noqa: E402
-
-#: Modules the worker would otherwise import first (lazily, inside datasets/preprocessing):
-#: importing them here, at module import, keeps the worker from being a module's first importer.
-WORKER_MODULES = ("PIL.Image", "PIL.ImageDraw", "sklearn.model_selection", "sklearn.datasets",
-                  "pandas", "mlxtend.data")
-for _name in WORKER_MODULES:
-    try:
-        importlib.import_module(_name)
-    except ImportError:  # optional: the data set that needs it reports its absence itself
-        pass
 
 from cnn_core import augment as augment_module  # noqa: E402
 from cnn_core import datasets as datasets_module  # noqa: E402
@@ -82,28 +65,26 @@ from cnn_core.runs import (  # noqa: E402
     atomic_write_json,
     owner_alive,
     resume_hint,
-    temporary_sibling,
-    workspace_path,
 )
-
-try:  # evaluation is used by pages right after a run ends; import it before threads start
-    from cnn_core import evaluation as _evaluation  # noqa: E402,F401
-except ImportError:  # pragma: no cover - module written by another engineer
-    _evaluation = None
+from cnn_core.training_callbacks import (  # noqa: E402
+    EpochHook,
+    JobControl,
+    LiveMetricsCallback,
+    _close_tensorboard,
+    _UserAwareEarlyStopping,
+    current_learning_rate,
+    save_model_atomic,
+    tensorboard_callback,
+)
 
 DATASET_OPTION_KEYS = ("image_size", "color_mode", "test_fraction", "seed")
 _CONFIG_KEYS = ("dataset", "model", "preprocess", "augment", "preset")
-
-EpochHook = Callable[[int, int, dict], None]   # (epoch 1-based, epochs planned, metrics)
 
 #: A checkpoint is written at an epoch's end when the last one (or the start of training) is at
 #: least this many times a checkpoint's write time old (see :class:`LiveMetricsCallback`), so at
 #: most ~1% of training time goes to checkpoints. 0 writes one after every epoch. Overridable
 #: with the environment variable ``CNN_LAB_CHECKPOINT_COST_FACTOR``.
 CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "100"))
-#: Write time assumed before the first checkpoint of a session is measured (seconds).
-CHECKPOINT_SECONDS_GUESS = 0.1
-
 
 # =========================================================================== requests
 
@@ -198,427 +179,6 @@ def _validate_if_possible(spec: Any) -> None:
         validate()
 
 
-# =========================================================================== control
-
-class JobControl:
-    """Thread-safe stop/pause flags shared by the queue (or CLI) and the training callback."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self.batches_done = 0     # training batches finished in this process (for tests/benchmarks)
-
-    def request_stop(self) -> None:
-        self._stop.set()
-        self._running.set()       # a paused job wakes up to stop
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    def pause(self) -> None:
-        if not self._stop.is_set():
-            self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_until_resumed(self, timeout: float | None = None) -> bool:
-        return self._running.wait(timeout)
-
-
-# =========================================================================== callback
-
-def current_learning_rate(model: keras.Model) -> float | None:
-    """The optimizer's learning rate now (schedules evaluated at the current step)."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None
-    try:
-        value = optimizer.learning_rate
-        return float(keras.ops.convert_to_numpy(value))
-    except Exception:  # noqa: BLE001 - display only
-        return None
-
-
-def _finite(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return True
-
-
-def _timed(hook):
-    """Add the time spent in a callback hook to ``self.own_seconds`` (overhead accounting)."""
-    @functools.wraps(hook)
-    def timed_hook(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return hook(self, *args, **kwargs)
-        finally:
-            self.own_seconds += time.perf_counter() - start
-    return timed_hook
-
-
-class LiveMetricsCallback(keras.callbacks.Callback):
-    """Streams training to the run store and obeys stop/pause requests.
-
-    * one row per finished epoch: loss, accuracy, val_loss, val_accuracy, learning_rate, seconds;
-    * a checkpoint (``checkpoint.keras``: model + optimizer state) at the end of each epoch,
-      written atomically after the epoch row. Writing one takes ~0.1 s whatever the epoch
-      length, so when epochs are short the write waits until the last one (or the start of
-      training) is ``checkpoint_cost_factor`` times a write's duration old (at most ~1% of
-      training goes to checkpoints; with epochs of ~10 s or more every epoch is written). A
-      skipped epoch's state (weights and optimizer) is kept in memory instead and
-      :meth:`flush_checkpoint` writes it when training ends (finish, stop, error), so a stopped
-      run resumes exactly after its last full epoch; a process killed outright loses at most
-      the epochs since the last write. ``RunRecord.checkpoint_epoch`` tells which epoch the
-      file holds;
-    * a progress point at most every ``progress_interval`` seconds (time-throttled, so the cost
-      per batch is a few attribute reads);
-    * a stop request ends training after the current batch (and skips validation of the cut
-      epoch); a pause blocks before the next batch until resumed or stopped;
-    * a NaN or infinite loss stops training and marks the run as diverged.
-
-    Stop and pause can also come from another process through the store: the status is read
-    back with every progress point (``"stopping"`` stops, ``"paused"`` pauses, ``"running"``
-    resumes).
-
-    Args:
-        store: the run store. run_id: the run.
-        control: the :class:`JobControl` of the job.
-        epochs: epochs planned in total. batches: training batches per epoch.
-        checkpoint_path: where to save the checkpoint (None: no checkpoint).
-        on_epoch: called as ``on_epoch(epoch, epochs, metrics)`` after each recorded epoch.
-        progress_interval: minimum seconds between two progress points.
-        checkpoint_cost_factor: a checkpoint is written when the last one is at least this many
-            times its write time old (0: after every epoch).
-    """
-
-    def __init__(self, store: RunStore, run_id: str, control: JobControl, *, epochs: int,
-                 batches: int, checkpoint_path: Path | None = None,
-                 on_epoch: EpochHook | None = None, progress_interval: float = 0.5,
-                 checkpoint_cost_factor: float = 100.0):
-        super().__init__()
-        self.store = store
-        self.run_id = run_id
-        self.control = control
-        self.epochs = int(epochs)
-        self.batches = int(batches)
-        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
-        self.on_epoch = on_epoch
-        self.progress_interval = float(progress_interval)
-        self.diverged_epoch: int | None = None
-        self.own_seconds = 0.0          # time spent in this callback's hooks (not pauses)
-        self.paused_seconds = 0.0
-        self.epoch_seconds: list[float] = []
-        self.cut_epoch = False          # the current epoch was cut short by a stop or divergence
-        self._epoch = 0
-        self._batch = 0
-        self._epoch_start = 0.0
-        self._epoch_paused = 0.0
-        self._train_start = 0.0
-        self._last_progress = 0.0
-        self._last_logs: dict = {}
-        self.checkpoint_cost_factor = float(checkpoint_cost_factor)
-        self.checkpointed_epoch = 0               # epoch held by checkpoint.keras (this session)
-        self.checkpoint_writes = 0
-        self._last_checkpoint_at = time.monotonic()
-        self._last_checkpoint_seconds = CHECKPOINT_SECONDS_GUESS
-        self._snapshot: tuple[int, list] | None = None   # (epoch, variable values) not yet written
-
-    # ---------------------------------------------------------------- checkpoints
-    def _state_variables(self) -> list:
-        optimizer = getattr(self.model, "optimizer", None)
-        return list(self.model.weights) + (list(optimizer.variables) if optimizer is not None else [])
-
-    def _checkpoint_due(self) -> bool:
-        age = time.monotonic() - self._last_checkpoint_at
-        return age >= self.checkpoint_cost_factor * self._last_checkpoint_seconds
-
-    def _write_checkpoint(self, epoch: int) -> None:
-        started = time.monotonic()
-        save_model_atomic(self.model, self.checkpoint_path)
-        self._last_checkpoint_at = time.monotonic()
-        self._last_checkpoint_seconds = self._last_checkpoint_at - started
-        self.checkpointed_epoch = epoch
-        self.checkpoint_writes += 1
-        self._snapshot = None
-        self.store.set_checkpoint_epoch(self.run_id, epoch)
-
-    def _checkpoint_epoch_end(self, epoch: int) -> None:
-        if self.checkpoint_path is None:
-            return
-        if self._checkpoint_due():
-            self._write_checkpoint(epoch)
-        else:   # cheap: a copy of the values; written later by flush_checkpoint
-            self._snapshot = (epoch, [np.array(v.numpy()) for v in self._state_variables()])
-
-    def flush_checkpoint(self) -> None:
-        """Write the last finished epoch's state if it was kept in memory only.
-
-        The model's current weights (mid-epoch after a stop, or restored best weights after
-        early stopping) are put back afterwards.
-        """
-        if self._snapshot is None or self.checkpoint_path is None:
-            return
-        epoch, values = self._snapshot
-        variables = self._state_variables()
-        if len(variables) != len(values):   # pragma: no cover - optimizer built differently
-            self._snapshot = None
-            return
-        current = [np.array(v.numpy()) for v in variables]
-        try:
-            for variable, value in zip(variables, values):
-                variable.assign(value)
-            self._write_checkpoint(epoch)
-        finally:
-            for variable, value in zip(variables, current):
-                variable.assign(value)
-
-    # ---------------------------------------------------------------- helpers
-    @property
-    def diverged(self) -> bool:
-        return self.diverged_epoch is not None
-
-    def _now_seconds(self) -> float:
-        return time.monotonic() - self._train_start - self.paused_seconds
-
-    def _seconds_left(self) -> float | None:
-        done_in_epoch = self._batch / max(self.batches, 1)
-        if self.epoch_seconds:
-            per_epoch = sum(self.epoch_seconds[-3:]) / len(self.epoch_seconds[-3:])
-        elif self._batch:
-            elapsed = time.monotonic() - self._epoch_start - self._epoch_paused
-            per_epoch = elapsed / done_in_epoch
-        else:
-            return None
-        remaining_epochs = self.epochs - self._epoch - 1
-        return max(0.0, (1.0 - done_in_epoch) * per_epoch + remaining_epochs * per_epoch)
-
-    def _write_progress(self, phase: str = "training", **extra: Any) -> None:
-        self._last_progress = time.monotonic()
-        logs = self._last_logs
-        status = self.store.set_progress(
-            self.run_id, phase=phase, epoch=self._epoch + 1, epochs=self.epochs,
-            batch=self._batch, batches=self.batches, loss=logs.get("loss"),
-            accuracy=logs.get("accuracy"), seconds=self._now_seconds(),
-            seconds_left=self._seconds_left(), **extra,
-        )
-        self._obey_store(status)
-
-    def _obey_store(self, status: str | None) -> None:
-        """Stop/pause requests made by another process arrive as a status in the store."""
-        if status == "stopping" and not self.control.stop_requested:
-            self.control.request_stop()
-        elif status == "paused" and not self.control.paused:
-            self.control.pause()
-
-    def _stop_now(self) -> None:
-        self.cut_epoch = True
-        self.model.stop_training = True
-
-    # ---------------------------------------------------------------- keras hooks
-    def on_train_begin(self, logs=None):
-        self._train_start = time.monotonic()
-        self._last_progress = 0.0
-        self._last_checkpoint_at = self._train_start
-
-    @_timed
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = int(epoch)
-        self._batch = 0
-        self._epoch_start = time.monotonic()
-        self._epoch_paused = 0.0
-        self.cut_epoch = False
-
-    @_timed
-    def on_train_batch_begin(self, batch, logs=None):
-        control = self.control
-        if control.paused:
-            self._wait_while_paused()
-        if control.stop_requested:
-            # Keras checks stop_training after the batch: this batch is the last one.
-            self._stop_now()
-
-    def _wait_while_paused(self) -> None:
-        control = self.control
-        started = time.monotonic()
-        self._write_progress(phase="paused")
-        while control.paused and not control.stop_requested:
-            if control.wait_until_resumed(0.5):
-                break
-            status = self.store.status(self.run_id)
-            if status in ("running",):
-                control.resume()
-            elif status in ("stopping", "stopped"):
-                control.request_stop()
-        waited = time.monotonic() - started
-        self.own_seconds -= waited      # waiting for "resume" is not overhead
-        self.paused_seconds += waited
-        self._epoch_paused += waited
-        self._write_progress()
-
-    @_timed
-    def on_train_batch_end(self, batch, logs=None):
-        self._batch = int(batch) + 1
-        self.control.batches_done += 1
-        if self.control.stop_requested:
-            self._stop_now()
-        if logs:
-            self._last_logs = logs
-            loss = logs.get("loss")
-            if loss is not None and not _finite(loss):
-                self.diverged_epoch = self._epoch + 1
-                self._stop_now()
-                return
-        if time.monotonic() - self._last_progress >= self.progress_interval:
-            self._write_progress()
-
-    @_timed
-    def on_test_batch_end(self, batch, logs=None):
-        # A stop during validation: skip the rest of it; this epoch is not recorded.
-        if self.control.stop_requested or self.diverged:
-            self.cut_epoch = True
-            self.model.stop_evaluating = True
-
-    @_timed
-    def on_epoch_end(self, epoch, logs=None):
-        logs = dict(logs or {})
-        if self.cut_epoch or self.control.stop_requested or self.diverged:
-            self.cut_epoch = True
-            return
-        if not _finite(logs.get("loss", 0.0)):
-            self.diverged_epoch = int(epoch) + 1
-            self._stop_now()
-            return
-        seconds = time.monotonic() - self._epoch_start - self._epoch_paused
-        self.epoch_seconds.append(seconds)
-        metrics = {
-            "loss": logs.get("loss"),
-            "accuracy": logs.get("accuracy", logs.get("compile_metrics")),
-            "val_loss": logs.get("val_loss"),
-            "val_accuracy": logs.get("val_accuracy"),
-            "learning_rate": current_learning_rate(self.model),
-            "seconds": seconds,
-        }
-        for key, value in logs.items():
-            if key not in metrics and isinstance(value, (int, float)):
-                metrics[key] = value
-        # The row first, then the checkpoint: a checkpoint of epoch N always has rows 1..N (a run
-        # killed in between has one row more than its checkpoint; resuming trains it again).
-        self.store.add_epoch(self.run_id, int(epoch) + 1, metrics)
-        self._checkpoint_epoch_end(int(epoch) + 1)
-        self._batch = self.batches
-        self._last_logs = logs
-        self._write_progress()
-        if self.on_epoch is not None:
-            self.on_epoch(int(epoch) + 1, self.epochs, metrics)
-
-
-class EpochSummaryWriter(keras.callbacks.Callback):
-    """TensorBoard event files with one point per epoch: ``tensorboard --logdir <workspace>``.
-
-    The layout and tags of ``keras.callbacks.TensorBoard(update_freq="epoch")``:
-    ``<log_dir>/train`` gets ``epoch_loss``, ``epoch_accuracy``, ``epoch_learning_rate``...,
-    ``<log_dir>/validation`` gets the ``val_`` metrics without the prefix, as scalars-plugin
-    summaries with the epoch as step. Written as protocol buffers through ``tf.io.TFRecordWriter``
-    (about 0.1 ms an epoch): Keras' callback needs the ``tensorboard`` package (not a dependency
-    of CNN Lab) and spends ~40 ms an epoch in eager summary ops, a few percent of a short epoch.
-    """
-
-    def __init__(self, log_dir: str | Path, skip_epoch: Callable[[], bool] | None = None):
-        super().__init__()
-        self.log_dir = Path(log_dir)
-        self.skip_epoch = skip_epoch   # e.g. an epoch cut short by a stop: its metrics are partial
-        self.own_seconds = 0.0
-        self._writers: dict[str, Any] = {}
-        self._metadata = summary_pb2.SummaryMetadata()
-        self._metadata.plugin_data.plugin_name = "scalars"
-
-    def _writer(self, name: str):
-        writer = self._writers.get(name)
-        if writer is None:
-            folder = self.log_dir / name
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / (f"events.out.tfevents.{time.time():.6f}.{socket.gethostname()}."
-                             f"{os.getpid()}.{threading.get_ident()}.v2")
-            writer = self._writers[name] = tf.io.TFRecordWriter(str(path))
-            writer.write(event_pb2.Event(wall_time=time.time(),
-                                         file_version="brain.Event:2").SerializeToString())
-        return writer
-
-    def write_scalars(self, name: str, step: int, values: dict[str, float]) -> None:
-        """Write ``epoch_<key>`` scalars at ``step`` to the ``name`` folder (train/validation)."""
-        summary = summary_pb2.Summary()
-        for key, value in values.items():
-            entry = summary.value.add(tag=f"epoch_{key}", metadata=self._metadata)
-            entry.tensor.dtype = types_pb2.DT_FLOAT
-            entry.tensor.float_val.append(float(value))
-        writer = self._writer(name)
-        writer.write(event_pb2.Event(wall_time=time.time(), step=int(step),
-                                     summary=summary).SerializeToString())
-        writer.flush()
-
-    @_timed
-    def on_epoch_end(self, epoch, logs=None):
-        if self.skip_epoch is not None and self.skip_epoch():
-            return
-        logs = dict(logs or {})
-        lr = current_learning_rate(self.model)
-        if lr is not None:
-            logs.setdefault("learning_rate", lr)
-        groups: dict[str, dict[str, float]] = {"train": {}, "validation": {}}
-        for key, value in logs.items():
-            if not isinstance(value, (int, float)) or not _finite(value):
-                continue
-            if key.startswith("val_"):
-                groups["validation"][key[4:]] = float(value)
-            else:
-                groups["train"][key] = float(value)
-        for name, values in groups.items():
-            if values:
-                self.write_scalars(name, int(epoch), values)
-
-    def on_train_end(self, logs=None):
-        self.close()
-
-    def close(self) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        self._writers = {}
-
-
-def tensorboard_callback(log_dir: str | Path,
-                         skip_epoch: Callable[[], bool] | None = None) -> keras.callbacks.Callback:
-    """The callback writing a run's TensorBoard logs (:class:`EpochSummaryWriter`)."""
-    return EpochSummaryWriter(log_dir, skip_epoch)
-
-
-def _close_tensorboard(callback: keras.callbacks.Callback) -> None:
-    try:
-        callback.close()
-    except Exception:  # noqa: BLE001 - closing logs must not hide the real outcome
-        pass
-
-
-class _UserAwareEarlyStopping(keras.callbacks.EarlyStopping):
-    """EarlyStopping that ignores an epoch cut short by the user (its metrics are partial)."""
-
-    def __init__(self, live: LiveMetricsCallback, **kwargs):
-        super().__init__(**kwargs)
-        self._live = live
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self._live.cut_epoch:
-            return
-        super().on_epoch_end(epoch, logs)
-
 
 # =========================================================================== data pipeline
 
@@ -655,18 +215,6 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffl
             return (images, *labels) if labels else images
         ds = ds.map(_cast)
     return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def save_model_atomic(model: keras.Model, path: Path) -> None:
-    """``model.save`` to a temporary ``.keras`` name next to ``path``, then ``os.replace``."""
-    path = Path(path)
-    tmp = temporary_sibling(path)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def probabilities(outputs: np.ndarray) -> np.ndarray:
@@ -1037,222 +585,9 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     del model
 
 
-# =========================================================================== the queue
-
-class JobQueue:
-    """Trains submitted runs one at a time (FIFO) in a daemon worker thread.
-
-    Use :func:`get_job_queue` for the process-wide queue of a workspace. The queue keeps only run
-    ids and control flags; everything else is in the run store, so pages can poll the store.
-
-    Args:
-        workspace: the workspace folder (default: :func:`cnn_core.runs.workspace_path`).
-        workers: how many runs train at once (default 1; more only helps on big machines).
-    """
-
-    def __init__(self, workspace: Path | str | None = None, workers: int = 1):
-        self.store = RunStore(workspace)
-        self.workspace = self.store.workspace
-        self.workers = max(1, int(workers))
-        self._cond = threading.Condition(threading.RLock())
-        self._pending: collections.deque[str] = collections.deque()
-        self._active: dict[str, JobControl] = {}
-        self._threads: list[threading.Thread] = []
-
-    # ---------------------------------------------------------------- submitting
-    def submit(self, request: TrainingRequest) -> str:
-        """Create a queued run for ``request`` and return its id.
-
-        Raises:
-            SpecError: a setting is invalid on its own (checks needing the data set, such as
-                too much pooling for the image size, happen in the worker: the run then fails
-                with the message).
-        """
-        request.validate()
-        run_id = self.store.create_run(request.to_config(), name=request.name,
-                                       sweep_id=request.sweep_id)
-        self._enqueue(run_id)
-        return run_id
-
-    def resume_interrupted(self, run_id: str) -> str:
-        """Queue an interrupted or stopped run again; it continues from its last checkpoint,
-        keeping its recorded epochs. Returns the run id (the same run)."""
-        with self._cond:
-            if run_id in self._active or run_id in self._pending:
-                raise RunStateError("This run is already queued or training.")
-            prepare_resume(self.store, run_id)
-            self._enqueue(run_id)
-        return run_id
-
-    def _enqueue(self, run_id: str) -> None:
-        with self._cond:
-            self._pending.append(run_id)
-            self._ensure_workers()
-            self._cond.notify_all()
-
-    def _ensure_workers(self) -> None:
-        self._threads = [t for t in self._threads if t.is_alive()]
-        while len(self._threads) < self.workers:
-            thread = threading.Thread(target=self._work, name=f"cnn-lab-training-{len(self._threads)}",
-                                      daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    # ---------------------------------------------------------------- the worker
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending:
-                    self._cond.wait()
-                run_id = self._pending.popleft()
-                control = JobControl()
-                self._active[run_id] = control
-            try:
-                run_training(run_id, self.store, control)
-            except BaseException as error:  # noqa: BLE001 - the worker must survive anything
-                try:
-                    record = self.store.get(run_id)
-                    if record.status in ACTIVE_STATUSES:
-                        self.store.set_status(run_id, "failed", f"Training could not run: {error}")
-                except Exception:  # noqa: BLE001
-                    pass
-            finally:
-                with self._cond:
-                    self._active.pop(run_id, None)
-                    self._cond.notify_all()
-
-    # ---------------------------------------------------------------- queries
-    def position(self, run_id: str) -> int:
-        """0 = training now, 1.. = place in the waiting line, -1 = not in this queue."""
-        with self._cond:
-            if run_id in self._active:
-                return 0
-            try:
-                return self._pending.index(run_id) + 1
-            except ValueError:
-                return -1
-
-    def active_run_id(self) -> str | None:
-        with self._cond:
-            return next(iter(self._active), None)
-
-    def active_run_ids(self) -> list[str]:
-        with self._cond:
-            return list(self._active)
-
-    def queued_run_ids(self) -> list[str]:
-        with self._cond:
-            return list(self._pending)
-
-    def control(self, run_id: str) -> JobControl | None:
-        with self._cond:
-            return self._active.get(run_id)
-
-    def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
-        """Block until the run is no longer queued/running/paused/stopping, or ``timeout`` s pass.
-        Returns the run's record either way (check its status)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._cond:
-                mine = run_id in self._active or run_id in self._pending
-            record = self.store.get(run_id)
-            if not mine and record.status not in ACTIVE_STATUSES:
-                return record
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return record
-            with self._cond:
-                self._cond.wait(0.2 if remaining is None else min(0.2, remaining))
-
-    # ---------------------------------------------------------------- control
-    def pause(self, run_id: str) -> None:
-        """Pause a training run before its next batch.
-
-        A run trained outside this queue (the command line, another process) is asked through
-        the store and pauses within about a second.
-        """
-        control = self.control(run_id)
-        if control is None and not self._trained_outside(run_id):
-            record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
-                                "be paused.")
-        if not self.store.set_status(run_id, "paused", "Paused by you. Resume to continue.",
-                                     expected=("running",)):
-            record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
-                                "be paused.")
-        if control is not None:
-            control.pause()
-
-    def resume_paused(self, run_id: str) -> None:
-        """Continue a paused run."""
-        control = self.control(run_id)
-        if control is None and not self._trained_outside(run_id):
-            record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
-        if not self.store.set_status(run_id, "running", "", expected=("paused",)):
-            record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
-        if control is not None:
-            control.resume()
-
-    def _trained_outside(self, run_id: str) -> bool:
-        """Whether a live process trains the run without this queue (the command line, or
-        ``run_training`` called directly); such runs obey requests written to the store."""
-        with self._cond:
-            if run_id in self._active or run_id in self._pending:
-                return False
-        record = self.store.get(run_id)
-        return record.status in ("running", "paused") and owner_alive(record.owner)
-
-    def stop(self, run_id: str) -> None:
-        """Stop a run: a waiting run leaves the queue (status ``stopped``); a training run stops
-        after its current batch, keeps its finished epochs and saves its model and predictions.
-
-        A run trained by another live process (e.g. the command line) is asked to stop through
-        the store; that process notices within about a second.
-        """
-        with self._cond:
-            if run_id in self._pending:
-                self._pending.remove(run_id)
-                self.store.set_status(run_id, "stopped", "Stopped before it started.",
-                                      expected=("queued",))
-                self._cond.notify_all()
-                return
-            control = self._active.get(run_id)
-        if control is not None:
-            self.store.set_status(run_id, "stopping", "Stopping after the current batch…",
-                                  expected=("queued", "running", "paused"))
-            control.request_stop()
-            return
-        record = self.store.get(run_id)
-        if self._trained_outside(run_id):
-            self.store.set_status(run_id, "stopping", "Stopping after the current batch…",
-                                  expected=("running", "paused"))
-            return
-        if record.status in ACTIVE_STATUSES:
-            self.store.mark_interrupted()
-            return
-        raise RunStateError(f"Run '{record.name}' is {record.status}; there is nothing to stop.")
-
-
-_queues: dict[Path, JobQueue] = {}
-_queues_lock = threading.Lock()
-
-
-def get_job_queue(workspace: Path | str | None = None) -> JobQueue:
-    """The process-wide job queue of ``workspace`` (created on first use)."""
-    path = workspace_path(workspace)
-    with _queues_lock:
-        queue = _queues.get(path)
-        if queue is None:
-            queue = _queues[path] = JobQueue(path)
-        return queue
-
-
 __all__ = [
-    "EpochHook", "JobControl", "JobQueue", "LiveMetricsCallback", "PreparedData", "TrainingRequest",
-    "current_learning_rate", "get_job_queue", "label_encoding_for", "load_request_dataset",
+    "EpochHook", "JobControl", "LiveMetricsCallback", "PreparedData", "TrainingRequest",
+    "current_learning_rate", "label_encoding_for", "load_request_dataset",
     "make_dataset", "prepare_data", "prepare_resume", "probabilities", "run_training",
     "save_model_atomic", "score_predictions",
 ]

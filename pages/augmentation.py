@@ -15,7 +15,9 @@ from components import augment_form, state
 from components.dataset_loader import load_with_progress
 from components.feedback import engine_errors
 from components.image_grid import image_rows
+from components.navigation import run_inside_app
 
+run_inside_app()
 st.title("Augmentation")
 st.caption("While training, each picture can be changed a little at random every time the model sees "
            "it: turned, shifted, zoomed, mirrored. The model then learns the thing itself, not one exact "

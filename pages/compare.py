@@ -12,6 +12,7 @@ from cnn_core.evaluation import evaluate_ensemble
 from components import compare_charts, run_transfer, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
+from components.navigation import run_inside_app
 from components.run_charts import confusion_figure
 from components.run_picker import STATUS_WORDS, dataset_of, duration, percent, run_label
 from components.run_results import run_evaluation
@@ -138,6 +139,7 @@ def mlp_vs_cnn_view(store) -> None:
     pairs()
 
 
+run_inside_app()
 st.title("Compare runs")
 st.caption("Put runs side by side to see which settings helped, and by how much.")
 run_transfer.show_note()

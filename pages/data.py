@@ -17,6 +17,7 @@ from components.dataset_loader import load_with_progress
 from components.dataset_upload import add_images_form, skipped_files, zip_upload_form
 from components.feedback import engine_errors
 from components.image_grid import image_grid
+from components.navigation import run_inside_app
 
 ALL_CLASSES = "All classes"
 SEED_KEY = "data_grid_seed"
@@ -78,6 +79,7 @@ def charts(dataset) -> None:
         st.plotly_chart(pixel_histogram_figure(hist), key="data_pixels_chart")
 
 
+run_inside_app()
 st.title("Data sets")
 dataset_id = state.dataset_id()
 try:

@@ -14,6 +14,7 @@ from cnn_core.evaluation import top_confused_pairs
 from components import state
 from components.feedback import engine_errors
 from components.image_grid import image_grid
+from components.navigation import run_inside_app
 from components.run_charts import clicked_cell, confusion_figure, per_class_figure
 from components.run_picker import default_finished_run, pick_run
 from components.run_results import finished_runs, run_evaluation, run_test_images
@@ -32,6 +33,7 @@ def forget_click() -> None:
     st.session_state.pop("eval_last_click", None)
 
 
+run_inside_app()
 st.title("Evaluation")
 st.caption("How well a trained model does on the test pictures: pictures kept aside, never seen while training.")
 

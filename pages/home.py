@@ -10,6 +10,7 @@ import streamlit as st
 from cnn_core.datasets import DEFAULT_DATASET_ID
 from components.dataset_upload import select_dataset
 from components.feedback import engine_errors
+from components.navigation import run_inside_app
 
 FIRST_MODEL_EPOCHS = 3
 
@@ -36,6 +37,7 @@ def train_first_model() -> None:
     st.switch_page("pages/training.py")
 
 
+run_inside_app()
 st.title("CNN Lab")
 st.markdown(
     "CNN Lab lets you teach a computer to recognise pictures, without writing code: pick a set of "

@@ -12,6 +12,7 @@ import streamlit as st
 from cnn_core.curve_reading import read_curves
 from components import state
 from components.feedback import engine_errors
+from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
 from components.run_picker import RUNS_TABLE_COLUMNS, dataset_of, run_label, runs_table
@@ -112,6 +113,7 @@ def _open_selected_row() -> None:
         state.set_active_run(ids[rows[0]])
 
 
+run_inside_app()
 st.title("Training")
 st.caption("The model looks at the training pictures again and again, adjusting itself to make fewer "
            "mistakes. Here you follow it, epoch by epoch.")

@@ -56,7 +56,7 @@ def current_page(at: AppTest) -> str:
 
 def stop_run(workspace: Path, run_id: str) -> None:
     """Stop a run a test queued, and wait until the worker let go of it."""
-    from cnn_core.training import get_job_queue
+    from cnn_core.job_queue import get_job_queue
 
     queue = get_job_queue(workspace)
     queue.stop(run_id)

@@ -64,3 +64,18 @@ def test_page_links_point_at_registered_pages():
     for name in ("home.py", "data.py", "augmentation.py", "model_builder.py", "training.py",
                  "evaluation.py", "mistakes.py"):
         assert name in registered, name
+
+
+def test_a_page_opened_first_by_its_own_address_still_gets_the_app_shell(workspace):
+    """A bookmark to a page on a fresh server: Streamlit's old pages-folder mode would run the page
+    alone (its own page list, no CNN Lab sidebar); the page reruns itself through app.py instead."""
+    from page_helpers import new_app
+
+    at = new_app()
+    at.session_state["dataset_id"] = "shapes"
+    at.switch_page("pages/training.py")  # the first run of the session is the training page
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.main.title] == ["Training"]
+    assert [s.label for s in at.sidebar.selectbox] == ["Data set"]  # the shared sidebar, from app.py
+    assert at.sidebar.selectbox[0].value == "shapes"

@@ -25,7 +25,7 @@ from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cnn_core import datasets
+from cnn_core import dataset_downloads, datasets, image_decoding
 from cnn_core.datasets import Dataset, load_dataset, list_datasets
 from cnn_core.errors import DatasetError, DatasetUnavailableError, SpecError
 
@@ -66,7 +66,7 @@ def trust_cached_files(monkeypatch):
     """Fake files cannot match the real checksums: accept them (ours and Keras' check)."""
     from keras.src.utils import file_utils
     monkeypatch.setattr(file_utils, "validate_file", lambda *a, **k: True)
-    monkeypatch.setattr(datasets, "_file_matches_hash", lambda *a, **k: True)
+    monkeypatch.setattr(dataset_downloads, "_file_matches_hash", lambda *a, **k: True)
 
 
 def _save(path: Path, array: np.ndarray, mode: str | None = None, **kw) -> Path:
@@ -247,7 +247,7 @@ def _fake_mnist_npz(path: Path, n_train=12, n_test=5) -> dict:
 def test_download_missing_and_offline_names_file_and_folder(cache_dir, monkeypatch):
     def offline(*a, **k):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-    monkeypatch.setattr(datasets, "_urlopen", offline)
+    monkeypatch.setattr(dataset_downloads, "_urlopen", offline)
     for ds_id, names in [("mnist", ["mnist.npz"]),
                          ("cifar10", ["cifar-10-python.tar.gz", "cifar-10-batches-py-target_archive"]),
                          ("fashion_mnist", ["train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])]:
@@ -344,7 +344,7 @@ def test_streamed_download_places_file_where_keras_looks(cache_dir, monkeypatch)
         requested.append(url)
         return Response(payload)
 
-    monkeypatch.setattr(datasets, "_urlopen", fake_urlopen)
+    monkeypatch.setattr(dataset_downloads, "_urlopen", fake_urlopen)
     calls, progress = _progress_log()
     ds = load_dataset("mnist", progress=progress)
     assert requested == [spec.files[0].url]
@@ -358,7 +358,7 @@ def test_streamed_download_places_file_where_keras_looks(cache_dir, monkeypatch)
 def test_corrupt_download_is_refused_and_removed(cache_dir, monkeypatch):
     class Response(io.BytesIO):
         headers = {}
-    monkeypatch.setattr(datasets, "_urlopen", lambda url, timeout=None: Response(b"not mnist"))
+    monkeypatch.setattr(dataset_downloads, "_urlopen", lambda url, timeout=None: Response(b"not mnist"))
     with pytest.raises(DatasetUnavailableError) as err:
         load_dataset("mnist")
     assert "checksum" in str(err.value)
@@ -366,7 +366,7 @@ def test_corrupt_download_is_refused_and_removed(cache_dir, monkeypatch):
 
 
 def test_damaged_cached_file_is_kept_and_reported_offline(cache_dir, monkeypatch):
-    monkeypatch.setattr(datasets, "_urlopen",
+    monkeypatch.setattr(dataset_downloads, "_urlopen",
                         lambda *a, **k: (_ for _ in ()).throw(urllib.error.URLError("offline")))
     (cache_dir / "mnist.npz").write_bytes(b"half a file")
     with pytest.raises(DatasetUnavailableError) as err:
@@ -510,9 +510,9 @@ def test_hostile_images_are_skipped_not_fatal(tmp_path, monkeypatch):
     _save(root / "cats" / "huge.png", _solid(60, 60, (1, 1, 1)))
     _save(root / "dogs" / "bomb.png", _solid(90, 90, (1, 1, 1)))
     (root / "dogs" / "empty.png").write_bytes(b"")
-    monkeypatch.setattr(datasets, "MAX_IMAGE_PIXELS", 3000)        # our own pixel limit
+    monkeypatch.setattr(image_decoding, "MAX_IMAGE_PIXELS", 3000)  # our own pixel limit
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 4000)           # PIL's bomb error above 8000
-    monkeypatch.setattr(datasets, "MAX_FILE_BYTES", 10_000)
+    monkeypatch.setattr(image_decoding, "MAX_FILE_BYTES", 10_000)
     (root / "cats" / "big_file.png").write_bytes(b"\x89PNG" + bytes(20_000))
     ds = load_dataset(str(root), image_size=(12, 10), test_fraction=0.34)
     assert ds.n_train + ds.n_test == 6

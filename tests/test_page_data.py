@@ -148,12 +148,12 @@ def test_unknown_data_set_shows_an_error_and_the_upload_forms():
 def test_download_set_offline_shows_what_to_do(monkeypatch):
     import urllib.error
 
-    import cnn_core.datasets
+    import cnn_core.dataset_downloads
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network in this test")
 
-    monkeypatch.setattr(cnn_core.datasets, "_urlopen", offline)
+    monkeypatch.setattr(cnn_core.dataset_downloads, "_urlopen", offline)
     at = open_data_page("cifar10")
     assert not at.exception
     message = " ".join(e.value for e in at.main.error)

@@ -62,7 +62,7 @@ def test_random_mode_shows_its_draws():
 def test_grid_sweep_queues_every_combination_then_stops(workspace):
     from cnn_core.runs import RunStore
     from cnn_core.sweeps import list_sweeps, sweep_status
-    from cnn_core.training import get_job_queue
+    from cnn_core.job_queue import get_job_queue
 
     at = new_form()
     assert "No sweeps yet" in texts(at, ("info",))

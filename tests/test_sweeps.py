@@ -268,7 +268,7 @@ TINY = ModelSpec(conv_blocks=1, filters=4, dense_layers=1, dense_units=8, epochs
 
 
 def test_real_queue_runs_a_sweep_and_stops_another(workspace):
-    from cnn_core.training import get_job_queue
+    from cnn_core.job_queue import get_job_queue
 
     queue = get_job_queue(workspace)
     store = queue.store

@@ -20,7 +20,8 @@ from cnn_core.augment import AugmentSpec
 from cnn_core.models import ModelSpec, load_model
 from cnn_core.preprocessing import PreprocessSpec
 from cnn_core.runs import RunStore
-from cnn_core.training import JobControl, TrainingRequest, get_job_queue, run_training
+from cnn_core.job_queue import get_job_queue
+from cnn_core.training import JobControl, TrainingRequest, run_training
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = "shapes"

