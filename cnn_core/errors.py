@@ -43,3 +43,7 @@ class RunStateError(CnnLabError):
 
 class UnsafeArchiveError(CnnLabError):
     """An uploaded archive or model file was refused (paths outside its folder, too large, code)."""
+
+
+class ExplainError(CnnLabError):
+    """A model cannot be explained the way asked (e.g. Grad-CAM of a model without convolutions)."""

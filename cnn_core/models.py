@@ -807,8 +807,9 @@ def compile_model(model: keras.Model, spec: ModelSpec, steps_per_epoch: int,
 
 
 def load_model(path, compile: bool = True) -> keras.Model:
-    """``keras.models.load_model`` with this module's schedules known (they are registered)."""
-    return keras.models.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=compile)
+    """``keras.models.load_model`` with this module's schedules known (they are registered), in
+    safe mode: a file whose layers would run stored Python code (a Lambda) is refused."""
+    return keras.models.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=compile, safe_mode=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Mistakes: the test pictures a finished model got wrong, filtered and ordered, one up close.
 
-Read from the run's stored test-set predictions and the cached data set; nothing is predicted again.
+Read from the run's stored test-set predictions and the cached data set; nothing is predicted again,
+except the heatmaps of "Why did it say that?", which run the saved model on the one picture chosen.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import streamlit as st
 from cnn_core.evaluation import mistakes
 from cnn_core.image_stats import for_display
 from components import state
+from components.explain_view import explain_picture
 from components.feedback import engine_errors
 from components.image_grid import image_grid
+from components.navigation import run_inside_app
 from components.run_charts import probability_figure
 from components.run_picker import default_finished_run, pick_run
 from components.run_results import filter_mistakes, finished_runs, run_evaluation, run_test_images
@@ -28,6 +31,7 @@ def reshuffle() -> None:
     st.session_state["mis_seed"] = st.session_state.get("mis_seed", 0) + 1
 
 
+run_inside_app()
 st.title("Mistakes")
 st.caption("The test pictures the model labelled wrongly. Looking at them often shows why: blurry pictures, "
            "look-alike classes, or even wrong labels in the data.")
@@ -101,3 +105,5 @@ with right:
     st.caption(f"How likely the model found each class. It chose **{row.predicted_name}** "
                f"({row.confidence * 100:.0f}%); the right answer, **{row.true_name}**, got "
                f"{row.true_probability * 100:.0f}%.")
+if images is not None:
+    explain_picture(run, images[picked], int(row.true), int(row.predicted), names)

@@ -99,3 +99,64 @@ def test_choosing_one_shows_its_probabilities(workspace):
     assert np.allclose(bars["x"], probs[choice] * 100)
     assert f"{names[y_true[choice]]} (true)" in bars["y"]
     assert image_captions(at)[-1] == f"{names[y_true[choice]]} → {names[probs[choice].argmax()]} (70%)"
+
+
+def save_run_model(workspace, run_id: str, spec) -> None:
+    """Give a fixture run an untrained model.keras for its data set (shapes: 32x32 RGB, 5 classes)."""
+    import keras
+
+    from cnn_core.models import build_model
+    from cnn_core.runs import RunStore
+
+    keras.utils.set_random_seed(0)
+    build_model(spec, (32, 32, 3), len(shapes_test_set()[1])).save(RunStore(workspace).model_path(run_id))
+
+
+def explain_captions(at) -> list[str]:
+    """Captions of the pictures under "Why did it say that?" (after the grid and the large picture)."""
+    return image_captions(at)[25:]
+
+
+def test_why_did_it_say_that_shows_grad_cam_for_a_cnn(workspace):
+    from cnn_core.models import ModelSpec
+
+    run_id = make_finished_run(workspace)
+    save_run_model(workspace, run_id, ModelSpec(conv_blocks=2, filters=4, dense_layers=0))
+    at = open_page(PAGE)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Why did it say that?" in [h.value for h in at.subheader]
+    assert any("Grad-CAM" in c.value for c in at.caption)
+    idx, true, pred, conf, names = wrong()
+    first = idx[np.argmax(conf)]   # the page picks the most confident mistake first
+    overlays, maps = explain_captions(at)[:2], explain_captions(at)[2:]
+    assert len(overlays) == 2 and all(c.startswith(("Where it saw signs of", "Nothing in this picture"))
+                                      for c in overlays)
+    assert names[pred[idx == first][0]] in overlays[0] and names[true[idx == first][0]] in overlays[1]
+    assert at.expander[0].label == "What the first layer sees"
+    assert len(maps) == 4 and maps[0] == "filter response 1"   # the first layer has 4 filters
+    assert image_count(at) == 24 + 1 + 2 + 4
+    # another picture: the maps follow the choice, and nothing breaks
+    at.selectbox(key="mis_pick").set_value(int(idx[conf == MISTAKE_CONFIDENCES[2]][1])).run()
+    assert not at.exception and len(explain_captions(at)) == 6
+
+
+def test_why_did_it_say_that_falls_back_to_saliency_for_an_mlp(workspace):
+    from cnn_core.models import ModelSpec
+
+    run_id = make_finished_run(workspace)
+    save_run_model(workspace, run_id, ModelSpec(conv_blocks=0, dense_layers=1, dense_units=8))
+    at = open_page(PAGE)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("no convolution layers (it is an MLP)" in i.value and "saliency" in i.value for i in at.info)
+    overlays = explain_captions(at)
+    assert len(overlays) == 2 and all("Pixels that mattered most for" in c or "Nothing in" in c
+                                      for c in overlays)
+    assert not at.expander
+
+
+def test_why_did_it_say_that_without_a_saved_model_says_so(workspace):
+    make_finished_run(workspace)
+    at = open_page(PAGE)
+    assert not at.exception and not at.error
+    assert any("kept no trained model" in i.value for i in at.info)
+    assert image_count(at) == 24 + 1

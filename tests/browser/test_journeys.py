@@ -191,6 +191,10 @@ def test_first_model_from_data_to_mistakes(page, app_server, run_store):
         assert re.search(r"(\w+) → (\w+) \(\d+%\)", first_caption), first_caption
         true_name, predicted_name = re.search(r"(\w+) → (\w+)", first_caption).groups()
         assert true_name in CLASSES and predicted_name in CLASSES and true_name != predicted_name
+        # "Why did it say that?": where the model looked, for its answer and for the right one
+        expect(main(page).get_by_role("heading", name="Why did it say that?", exact=True)).to_be_visible()
+        expect(main(page).get_by_text("Where it saw signs of", exact=False)).to_have_count(2)
+        wait_for_images(page, minimum=min(mistakes_metric, 12) + 3)  # grid + the one up close + 2 heatmaps
     screenshot(page, "mistakes")
     clock("mistakes")
 

@@ -1,0 +1,107 @@
+""""Why did it say that?": heatmaps of where a run's model looked in one picture, and its feature maps.
+
+The run's saved ``model.keras`` is loaded once per file version (``st.cache_resource`` keyed by run
+id and modification time) and the maps of one picture are cached too, so reruns are fast.
+TensorFlow is imported only when this part is drawn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.image_stats import for_display
+from cnn_core.runs import RunRecord
+from components import state
+from components.feedback import engine_errors
+from components.image_grid import image_grid
+
+LARGE = 224          # pixels of the smaller side of each heatmap picture
+FEATURE_MAPS = 16    # feature maps shown in the first-layer grid
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _model(workspace: str, run_id: str, stamp: float):
+    from cnn_core.explain import load_run_model
+    from cnn_core.runs import RunStore
+    from components.rerun_cleanup import keep_keras_session
+
+    keep_keras_session()  # else Streamlit clears the Keras session (and collects garbage) every rerun
+    return load_run_model(RunStore(workspace), run_id)
+
+
+def run_model(run: RunRecord):
+    """The run's trained model, cached until its ``model.keras`` changes (RunStateError if none)."""
+    store = state.run_store()
+    path = store.model_path(run.id)
+    stamp = path.stat().st_mtime if path.exists() else 0.0
+    return _model(str(store.workspace), run.id, stamp)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _maps(workspace: str, run_id: str, stamp: float, image: np.ndarray, classes: tuple[int, ...]) -> dict:
+    from cnn_core import explain
+
+    model = _model(workspace, run_id, stamp)
+    if explain.conv_layers(model):
+        return {"method": "grad_cam",
+                "heats": [explain.grad_cam(model, image, class_index=c) for c in classes],
+                "features": explain.feature_maps(model, image, max_maps=FEATURE_MAPS),
+                "layer": explain.conv_layers(model)[0]}
+    return {"method": "saliency", "heats": [explain.saliency(model, image, class_index=c) for c in classes]}
+
+
+def _heat_caption(method: str, heat: np.ndarray, name: str, predicted: bool) -> str:
+    if not heat.max() > 0:
+        return f"Nothing in this picture spoke for {name}."
+    if method == "grad_cam":
+        return (f"Where it saw signs of {name}, what it said." if predicted
+                else f"Where it saw signs of {name}, the right answer.")
+    return (f"Pixels that mattered most for its answer, {name}." if predicted
+            else f"Pixels that mattered most for {name}, the right answer.")
+
+
+def explain_picture(run: RunRecord, image: np.ndarray, true_index: int, predicted_index: int,
+                    class_names: list[str]) -> None:
+    """Draw "Why did it say that?" for one test picture of ``run`` (uint8 ``(H, W, C)``).
+
+    A CNN gets two Grad-CAM overlays (the predicted class and the true class) and, in an expander,
+    the feature maps of its first convolution layer; a model without convolutions (an MLP) gets
+    two saliency overlays instead. Problems are shown with ``st.error``; the page goes on.
+    """
+    from cnn_core.explain import overlay
+
+    st.subheader("Why did it say that?")
+    store = state.run_store()
+    path = store.model_path(run.id)
+    if not path.exists():
+        st.info("This run kept no trained model (it may have been stopped before the end, or imported "
+                "without one), so there is nothing to look inside. Train it again to see where it looks.",
+                icon=":material/visibility_off:")
+        return
+    with engine_errors("The model of this run cannot be looked inside: "):
+        stamp = path.stat().st_mtime
+        with st.spinner("Looking inside the model…"):
+            found = _maps(str(store.workspace), run.id, stamp, np.ascontiguousarray(image),
+                          (int(predicted_index), int(true_index)))
+        method = found["method"]
+        if method == "grad_cam":
+            st.caption("Red and yellow show the parts of the picture that pushed the model towards a class; "
+                       "blue parts hardly mattered (a method called Grad-CAM).")
+        else:
+            st.info("This model has no convolution layers (it is an MLP), so it has no map of where it "
+                    "looked. Instead, the pictures show which pixels would change its answer most "
+                    "(a saliency map).", icon=":material/info:")
+        names = [class_names[predicted_index], class_names[true_index]]
+        cells = st.columns(2, gap="medium")
+        for cell, heat, name, predicted in zip(cells, found["heats"], names, (True, False)):
+            cell.image(for_display(overlay(image, heat), LARGE), width="stretch",
+                       caption=_heat_caption(method, heat, name, predicted))
+        if method == "grad_cam":
+            with st.expander("What the first layer sees"):
+                features = found["features"]
+                st.caption(f"Each small picture is what one filter of the first layer ({found['layer']}) "
+                           "picked out of this picture: bright means a strong response. Strongest first.")
+                tiles = [(f * 255).round().astype(np.uint8)[..., None] for f in features]
+                image_grid(tiles, [f"filter response {i + 1}" for i in range(len(tiles))], columns=8,
+                           min_side=64)
