@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
 
 st.set_page_config(page_title="CNN Lab", page_icon=":material/neurology:", layout="wide")
+keep_keras_session()  # Streamlit would clear it after every rerun, under the training thread's feet
 
 PAGES = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],

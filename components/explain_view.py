@@ -24,9 +24,6 @@ FEATURE_MAPS = 16    # feature maps shown in the first-layer grid
 def _model(workspace: str, run_id: str, stamp: float):
     from cnn_core.explain import load_run_model
     from cnn_core.runs import RunStore
-    from components.rerun_cleanup import keep_keras_session
-
-    keep_keras_session()  # else Streamlit clears the Keras session (and collects garbage) every rerun
     return load_run_model(RunStore(workspace), run_id)
 
 

@@ -10,7 +10,8 @@ over 100 s on a busy 2-core machine (``py-spy`` showed the script threads inside
 
 CNN Lab does not need that clean-up: Keras's global state is per thread (names, seeds, the graph
 stack), the pages build models only for their summary, and each script run has a thread of its
-own. So the Keras part is skipped; the rest of Streamlit's clean-up (closing Matplotlib figures)
+own. So ``app.py`` (through which every page runs, see ``components/navigation.py``) skips the
+Keras part for the whole server; the rest of Streamlit's clean-up (closing Matplotlib figures)
 still runs. If a Streamlit release moves the hook, nothing is patched and everything still works,
 only slower while a run trains; ``tests/test_rerun_cleanup.py`` fails then, to say so.
 """

@@ -37,9 +37,6 @@ def run_store() -> RunStore:
 @st.cache_resource(show_spinner=False)
 def _queue_for(workspace: str):
     from cnn_core.job_queue import get_job_queue  # imports TensorFlow: only pages that train pay
-    from components.rerun_cleanup import keep_keras_session
-
-    keep_keras_session()  # else every rerun, polls included, clears the kernels the worker trains with
     return get_job_queue(workspace)
 
 

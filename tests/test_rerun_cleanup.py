@@ -38,12 +38,17 @@ def test_kept_session_is_not_cleared_after_runs(clear_session_calls):
     assert clear_session_calls == []
 
 
-def test_the_training_queue_keeps_the_session(clear_session_calls):
-    """Whatever page first touches the training queue protects its worker from then on."""
-    at = AppTest.from_string("from components import state\nstate.job_queue()\n" + SCRIPT).run()
-    assert not at.exception
+def test_the_app_keeps_the_session_from_its_first_run(clear_session_calls):
+    """app.py protects the training thread before any page (or a training run) uses Keras."""
+    from page_helpers import new_app
+
+    at = new_app()
+    at.session_state["dataset_id"] = "shapes"
     at.run()
+    assert not at.exception
     assert script_runner._clean_problem_modules is not STREAMLIT_HOOK  # noqa: SLF001
+    at.switch_page("pages/model_builder.py").run()  # builds a Keras model for its summary
+    assert not at.exception
     assert clear_session_calls == []
 
 
