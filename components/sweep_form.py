@@ -269,7 +269,7 @@ def sweep_overview(store) -> None:
             st.rerun()
         st.progress(status.fraction_done, text=f"{status.done} of {status.total} runs done")
         st.caption(f"{_counts_text(status.counts)} · data set **{record.dataset_id}** · varies "
-                   + ", ".join(record.spec.settings))
+                   + ", ".join(setting_label(s) for s in record.spec.settings))
         if not status.is_done and st.button("Stop sweep", key="sweep_stop", icon=":material/stop_circle:",
                                             help="Stops the run training now and takes the waiting runs off "
                                                  "the queue. Finished runs are kept."):
