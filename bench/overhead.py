@@ -11,7 +11,7 @@ prediction and saving ``model.keras`` are excluded from both (for run_training t
 run's stored ``train_seconds``, which is exactly the duration of its ``fit`` call).
 The order alternates (plain first, then CNN Lab first, ...) and the ratio is of the medians.
 
-Run:  python bench/overhead.py [--dataset mnist_sample] [--preset lenet] [--epochs 5] [--repeats 5]
+Run:  python bench/overhead.py [--dataset mnist_sample] [--preset lenet] [--epochs 15] [--repeats 5]
 The last line printed is the headline, e.g. ``overhead ratio 1.01x``.
 """
 
@@ -82,7 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="mnist_sample")
     parser.add_argument("--preset", default="lenet")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=15,
+                        help="epochs per fit; 15 gives ~7 s fits, long enough to see past this VM's noise")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
