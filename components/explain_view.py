@@ -27,24 +27,17 @@ def _model(workspace: str, run_id: str, stamp: float):
     return load_run_model(RunStore(workspace), run_id)
 
 
-def run_model(run: RunRecord):
-    """The run's trained model, cached until its ``model.keras`` changes (RunStateError if none)."""
-    store = state.run_store()
-    path = store.model_path(run.id)
-    stamp = path.stat().st_mtime if path.exists() else 0.0
-    return _model(str(store.workspace), run.id, stamp)
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def _maps(workspace: str, run_id: str, stamp: float, image: np.ndarray, classes: tuple[int, ...]) -> dict:
     from cnn_core import explain
 
     model = _model(workspace, run_id, stamp)
-    if explain.conv_layers(model):
+    convs = explain.conv_layers(model)
+    if convs:
         return {"method": "grad_cam",
                 "heats": [explain.grad_cam(model, image, class_index=c) for c in classes],
                 "features": explain.feature_maps(model, image, max_maps=FEATURE_MAPS),
-                "layer": explain.conv_layers(model)[0]}
+                "layer": convs[0]}
     return {"method": "saliency", "heats": [explain.saliency(model, image, class_index=c) for c in classes]}
 
 

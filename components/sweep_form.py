@@ -216,8 +216,10 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
 
 # --------------------------------------------------------------------------- following sweeps
 
-def _results_table(results, settings):
-    """The results as shown: the swept values and the scores first, in the form's words."""
+def _results_table(results, labels: Mapping[str, str]):
+    """The results as shown: the swept values (``labels``: setting -> its words in the form) and
+    the scores first."""
+    settings = list(labels)
     shown = results.drop(columns=["run_id"]).copy()
     for column in ("test_accuracy", "best_val_accuracy"):
         shown[column] = shown[column] * 100
@@ -225,7 +227,7 @@ def _results_table(results, settings):
     shown = shown[[c for c in order if c in shown] + [c for c in shown if c not in order]]
     return shown.rename(columns={"name": "run", "test_accuracy": "test accuracy",
                                  "best_val_accuracy": "best validation accuracy",
-                                 "train_seconds": "training time (s)", **{s: setting_label(s) for s in settings}})
+                                 "train_seconds": "training time (s)", **labels})
 
 
 RESULT_COLUMNS = {
@@ -282,15 +284,15 @@ def sweep_overview(store) -> None:
             st.success(note, icon=":material/stop_circle:")
         results = sweeps.sweep_results(store, record.id)
         settings = [s for s in record.spec.settings if s in results]
-        figure = compare_charts.sweep_figure(results, settings, record.spec.mode,
-                                              {s: setting_label(s) for s in settings})
+        labels = {s: setting_label(s) for s in settings}
+        figure = compare_charts.sweep_figure(results, settings, record.spec.mode, labels)
         if figure is not None:
             st.plotly_chart(figure, key="sweep_chart", config={"displayModeBar": False})
             st.caption("How well each combination did: brighter or higher is better. Runs that have not "
                        "finished are left out until they have a score.")
         else:
             st.caption("The chart appears when the first run of the sweep has a score.")
-        st.dataframe(_results_table(results, settings), hide_index=True, column_config=RESULT_COLUMNS,
+        st.dataframe(_results_table(results, labels), hide_index=True, column_config=RESULT_COLUMNS,
                      key="sweep_results")
         st.caption("One row per run of the sweep. Click a column header to sort.")
 
