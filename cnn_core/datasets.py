@@ -82,7 +82,7 @@ from cnn_core.image_folders import (
     FolderLayout,
     _default_folder_options,
     _load_folder,
-    _visible,
+    is_visible_name,
     scan_image_folder,
 )
 
@@ -141,7 +141,7 @@ def _user_dataset_path(name: str, workspace) -> Path:
         raise DatasetError(f"'{name}' is not a valid name for one of your data sets.")
     path = base / name
     if not path.is_dir():
-        known = sorted(p.name for p in base.iterdir() if p.is_dir() and _visible(p.name)) \
+        known = sorted(p.name for p in base.iterdir() if p.is_dir() and is_visible_name(p.name)) \
             if base.is_dir() else []
         hint = f" Your data sets: {', '.join(known)}." if known else \
             " Upload a ZIP of images on the data set page to create one."
@@ -185,7 +185,7 @@ def list_datasets(workspace: Path | str | None = None) -> list[DatasetInfo]:
     base = user_datasets_dir(workspace)
     if base.is_dir():
         for p in sorted(base.iterdir(), key=lambda p: p.name.lower()):
-            if p.is_dir() and _visible(p.name):
+            if p.is_dir() and is_visible_name(p.name):
                 infos.append(_folder_info(USER_PREFIX + p.name, p.name, p))
     return infos
 

@@ -47,3 +47,7 @@ class UnsafeArchiveError(CnnLabError):
 
 class ExplainError(CnnLabError):
     """A model cannot be explained the way asked (e.g. Grad-CAM of a model without convolutions)."""
+
+
+class EncryptedArchiveError(UnsafeArchiveError, DatasetError):
+    """An archive with password-protected members (refused: CNN Lab never asks for passwords)."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from cnn_core.dataset_types import ProgressFn, _report
 from cnn_core.errors import DatasetError
+from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
 
 #: Files larger than this are skipped, not read.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -46,12 +47,10 @@ def _palette_is_gray(im) -> bool:
     return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette) - 2, 3))
 
 
-def _image_header(path: str) -> tuple[tuple[int, int], bool] | None:
+def image_header(path: str) -> tuple[tuple[int, int], bool] | None:
     """((height, width), single_channel) from the file header only, or None if unreadable."""
-    from PIL import Image
-
     try:
-        with Image.open(path) as im:
+        with open_user_image(path) as im:
             w, h = im.size
             try:
                 if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
@@ -68,20 +67,26 @@ def _image_header(path: str) -> tuple[tuple[int, int], bool] | None:
 
 
 def _to_8bit(im):
-    """16-bit / 32-bit / float single-channel images -> 8-bit "L", scaled, not clipped."""
+    """16-bit / 32-bit / float single-channel images -> 8-bit "L", scaled, not clipped.
+
+    Works in the image's own integer type or float32, never float64: a 16-bit picture costs
+    its own size plus one byte a pixel, not eight.
+    """
     from PIL import Image
 
     arr = np.asarray(im)
     if im.mode == "F":
-        arr = arr.astype(np.float64)
-        finite = arr[np.isfinite(arr)]
-        top = float(finite.max()) if finite.size else 1.0
-        arr = np.nan_to_num(arr) * (255.0 if top <= 1.0 else 1.0)
+        arr = np.nan_to_num(arr.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
+        top = float(arr.max()) if arr.size else 1.0
+        if top <= 1.0:
+            arr = arr * np.float32(255.0)
+        out = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+    elif im.mode.startswith("I;16") or (arr.size and arr.max() > 255):
+        wide = arr if arr.dtype == np.uint16 else np.clip(arr, 0, 65535).astype(np.uint16)
+        out = (wide >> 8).astype(np.uint8)      # 0..65535 -> 0..255 (65535 -> 255)
     else:
-        arr = arr.astype(np.float64)
-        if im.mode.startswith("I;16") or (arr.size and arr.max() > 255):
-            arr = np.clip(arr, 0, 65535) * (255.0 / 65535.0)
-    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), "L")
+        out = np.clip(arr, 0, 255).astype(np.uint8)
+    return Image.fromarray(out, "L")
 
 
 def _convert_mode(im, gray: bool):
@@ -123,7 +128,7 @@ def _decode_image(path: str, size_hw: tuple[int, int], gray: bool) -> np.ndarray
                     f"{MAX_FILE_BYTES / 1e6:.0f} MB)")
     h, w = size_hw
     try:
-        with Image.open(path) as im:
+        with open_user_image(path) as im:
             iw, ih = im.size
             pixels = iw * ih
             if pixels > MAX_IMAGE_PIXELS:
@@ -153,7 +158,7 @@ def _decode_image(path: str, size_hw: tuple[int, int], gray: bool) -> np.ndarray
     except _Skip:
         raise
     except UnidentifiedImageError:
-        raise _Skip("not an image (or a kind of image file that cannot be read)") from None
+        raise _Skip(f"not an image (only {ALLOWED_FORMATS_TEXT} pictures are read)") from None
     except Image.DecompressionBombError:
         raise _Skip("image too large (refused as a possible decompression bomb)") from None
     except MemoryError:

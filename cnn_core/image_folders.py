@@ -17,7 +17,8 @@ import numpy as np
 
 from cnn_core.dataset_types import MIN_IMAGE_SIDE, Dataset, _finish, _report, _split
 from cnn_core.errors import DatasetError
-from cnn_core.image_decoding import _image_header, decode_images
+from cnn_core.class_names import check_class_names
+from cnn_core.image_decoding import decode_images, image_header
 
 #: Default image size for folders whose images do not mostly share one size.
 DEFAULT_FOLDER_SIZE = (32, 32)
@@ -50,7 +51,21 @@ class FolderLayout:
         return len(self.train_files) + len(self.test_files)
 
 
-def _visible(name: str) -> bool:
+#: Folders wrapping the class folders that are looked through (``my_zip/pictures/cats/...``).
+MAX_WRAPPING_FOLDERS = 8
+
+
+class FolderLayoutError(DatasetError):
+    """A folder that is not sorted into classes. ``found`` says what was found, in plain words
+    and without server paths (an upload shows it instead of the scan's own message)."""
+
+    def __init__(self, message: str, found: str):
+        super().__init__(message)
+        self.found = found
+
+
+def is_visible_name(name: str) -> bool:
+    """Whether a file or folder name is the user's (not hidden, not a file manager's)."""
     return not name.startswith(".") and name.lower() not in _IGNORED_NAMES
 
 
@@ -62,7 +77,7 @@ def _list_dir(path: Path) -> tuple[list[os.DirEntry], list[os.DirEntry]]:
     except OSError as e:
         raise DatasetError(f"Cannot read the folder {path}: {e.strerror or e}.") from e
     for entry in entries:
-        if not _visible(entry.name):
+        if not is_visible_name(entry.name):
             continue
         try:
             if entry.is_dir():
@@ -78,9 +93,9 @@ def _files_under(path: str) -> list[str]:
     """All visible regular files below ``path`` (recursive, symlinked folders not followed)."""
     found = []
     for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if _visible(d))
+        dirnames[:] = sorted(d for d in dirnames if is_visible_name(d))
         for name in sorted(filenames):
-            if _visible(name):
+            if is_visible_name(name):
                 found.append(os.path.join(dirpath, name))
     return found
 
@@ -109,11 +124,13 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
                            "Check the path, or upload your images as a ZIP file.")
     skipped: list[tuple[str, str]] = []
     dirs, files = _list_dir(root)
-    # Look through one wrapping folder, e.g. a ZIP's "my_pictures/cats, my_pictures/dogs".
-    for _ in range(3):
+    # Look through wrapping folders, e.g. a ZIP's "my_pictures/cats, my_pictures/dogs".
+    unwrapped: list[str] = []
+    for _ in range(MAX_WRAPPING_FOLDERS):
         if len(dirs) == 1 and not files:
             inner_dirs, inner_files = _list_dir(Path(dirs[0].path))
             if inner_dirs:
+                unwrapped.append(dirs[0].name)
                 root, dirs, files = Path(dirs[0].path), inner_dirs, inner_files
                 continue
         break
@@ -161,16 +178,25 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
             skipped.extend((p, f"class '{c}' has no training images") for p in fs)
 
     where = f"{root}"
+    looked = (f"looked inside {len(unwrapped)} wrapping folder{'s' * (len(unwrapped) != 1)} "
+              f"({'/'.join(unwrapped)}) and " if unwrapped else "")
     if not class_names:
-        if files or any(_files_under(d.path) for d in dirs):
-            raise DatasetError(
-                f"No class folders with images in {where}. Put the images in one sub-folder per "
-                "class, e.g. cats/1.jpg, cats/2.jpg, dogs/1.jpg (optionally inside train/ and test/).")
-        raise DatasetError(f"The folder {where} is empty: there are no images to load.")
+        loose = len(files)
+        if loose or any(_files_under(d.path) for d in dirs):
+            found = (f"{looked}found {loose} file{'s' * (loose != 1)} but no class folder with "
+                     "images")
+            raise FolderLayoutError(
+                f"No class folders with images in {where} ({found}). Put the images in one "
+                "sub-folder per class, e.g. cats/1.jpg, cats/2.jpg, dogs/1.jpg (optionally inside "
+                "train/ and test/).", found)
+        raise FolderLayoutError(f"The folder {where} is empty: there are no images to load.",
+                                f"{looked}found no images")
     if len(class_names) < 2:
-        raise DatasetError(
+        found = f"{looked}found only one class folder with images ('{class_names[0]}')"
+        raise FolderLayoutError(
             f"Only one class folder with images ('{class_names[0]}') in {where}. A classifier needs "
-            "at least two classes: add a second sub-folder with images of another kind.")
+            "at least two classes: add a second sub-folder with images of another kind.", found)
+    check_class_names(class_names, "this data set")
     return FolderLayout(root, has_test, class_names, train_files, test_files, skipped)
 
 
@@ -184,7 +210,7 @@ def _default_folder_options(layout: FolderLayout) -> tuple[tuple[int, int], str]
     """
     files = [p for p, _ in layout.train_files] + [p for p, _ in layout.test_files]
     step = max(1, len(files) // _SIZE_SAMPLE)
-    headers = [hd for hd in (_image_header(p) for p in files[::step][:_SIZE_SAMPLE]) if hd]
+    headers = [hd for hd in (image_header(p) for p in files[::step][:_SIZE_SAMPLE]) if hd]
     if not headers:
         return DEFAULT_FOLDER_SIZE, "rgb"
     (size, count), = Counter(s for s, _ in headers).most_common(1)

@@ -24,25 +24,33 @@ import json
 import os
 import re
 import shutil
-import stat
 import unicodedata
 import uuid
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from cnn_core.datasets import (
     IMAGE_EXTENSIONS,
     MAX_FILE_BYTES,
     MAX_IMAGE_PIXELS,
-    _visible,
     clear_dataset_cache,
     scan_image_folder,
     user_datasets_dir,
 )
 from cnn_core.errors import DatasetError, UnsafeArchiveError
+from cnn_core.image_folders import is_visible_name
+from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
+from cnn_core.safe_archive import (
+    MAX_COMPRESSION_RATIO,
+    ArchiveLimits,
+    Member,
+    check_members,
+    extract_member,
+    open_zip,
+)
 
 #: Largest ZIP file accepted.
 MAX_ZIP_BYTES = 1024 ** 3
@@ -51,17 +59,14 @@ MAX_TOTAL_BYTES = 1024 ** 3
 #: Largest single member once uncompressed.
 MAX_MEMBER_BYTES = MAX_FILE_BYTES
 MAX_MEMBERS = 100_000
-#: A member (above MIN_RATIO_CHECK_BYTES) shrinking more than this when zipped is a bomb sign.
-MAX_COMPRESSION_RATIO = 100
-MIN_RATIO_CHECK_BYTES = 1024 ** 2
-MAX_PATH_DEPTH = 12
 MAX_NAME_LENGTH = 64
 REPORT_FILE = ".import_report.json"
+#: Hidden folder an import unpacks into before it is renamed into place.
+STAGING_PREFIX = ".importing-"
+WHAT = "The ZIP"
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                      *(f"LPT{i}" for i in range(1, 10))}
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_CHUNK = 1 << 20
 
 
 @dataclass
@@ -165,60 +170,19 @@ def _too_big_zip(size: int) -> str:
             f"{MAX_ZIP_BYTES / 1024 ** 3:.0f} GB). Upload fewer or smaller images.")
 
 
-def _declared_entries(fh: BinaryIO) -> int | None:
-    """Entry count from the ZIP's end record, read before ``ZipFile`` parses every entry."""
-    end_record = getattr(zipfile, "_EndRecData", None)
-    if end_record is None:
-        return None
-    try:
-        rec = end_record(fh)
-        fh.seek(0)
-        return int(rec[zipfile._ECD_ENTRIES_TOTAL]) if rec else None
-    except Exception:
-        return None
-
-
-def _member_parts(name: str) -> list[str]:
-    """Path components of a member name; UnsafeArchiveError if it could leave the folder."""
-    unsafe = UnsafeArchiveError(
-        f"The ZIP was refused: it contains the path '{name[:200]}', which points outside the "
-        "folder it should be unpacked into. Such archives can overwrite other files. Make a new "
-        "ZIP from your folder of images (one sub-folder per class).")
-    if "\x00" in name:
-        raise unsafe
-    clean = name.replace("\\", "/")
-    if clean.startswith("/") or _DRIVE.match(clean):
-        raise unsafe
-    parts = [p for p in PurePosixPath(clean).parts if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise unsafe
-    return parts
-
-
-def _member_kind(info: zipfile.ZipInfo) -> str:
-    """``"dir"``, ``"file"`` or ``"link"`` (symlinks, devices, pipes: anything else)."""
-    mode = info.external_attr >> 16
-    kind = stat.S_IFMT(mode)
-    if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-        return "link"
-    if info.is_dir() or kind == stat.S_IFDIR:
-        return "dir"
-    return "file"
-
-
 def _check_image_file(path: Path) -> str | None:
     """None if ``path`` opens as an image within the limits, else the reason it does not."""
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with open_user_image(path) as im:
             w, h = im.size
             if w * h > MAX_IMAGE_PIXELS:
                 return f"image too large ({w}x{h} pixels)"
     except Image.DecompressionBombError:
         return "image too large (refused as a possible decompression bomb)"
     except Exception:
-        return "not an image (its content is not a picture Pillow can read)"
+        return f"not an image (its content is not a {ALLOWED_FORMATS_TEXT} picture)"
     return None
 
 
@@ -243,86 +207,25 @@ def read_import_report(path: Path | str) -> ImportReport | None:
 
 # --------------------------------------------------------------------------- ZIP import
 
-def _plan_members(zf: zipfile.ZipFile) -> tuple[list[tuple[zipfile.ZipInfo, list[str]]],
-                                                 list[tuple[str, str]]]:
-    """Check every member; return the image members to extract and the skipped ones."""
-    infos = zf.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise UnsafeArchiveError(_too_many(len(infos)))
-    total = sum(i.file_size for i in infos)
-    if total > MAX_TOTAL_BYTES:
-        raise UnsafeArchiveError(
-            f"The ZIP was refused: unpacked it would take {total / 1024 ** 3:.1f} GB, more than "
-            f"the {MAX_TOTAL_BYTES / 1024 ** 3:.0f} GB limit. Upload fewer or smaller images.")
-    packed = sum(i.compress_size for i in infos)
-    if total > 10 * MIN_RATIO_CHECK_BYTES and total > MAX_COMPRESSION_RATIO * max(packed, 1):
-        raise UnsafeArchiveError(_bomb_message("the archive"))
+def _limits() -> ArchiveLimits:
+    """The data set upload's limits (read when called, so they can be changed in one place)."""
+    return ArchiveLimits(archive_bytes=MAX_ZIP_BYTES, members=MAX_MEMBERS,
+                         member_bytes=MAX_MEMBER_BYTES, total_bytes=MAX_TOTAL_BYTES)
+
+
+def _plan_members(zf: zipfile.ZipFile, limits: ArchiveLimits
+                  ) -> tuple[list[Member], list[tuple[str, str]]]:
+    """Check every member (safe_archive's rules); return the images to extract and the skipped."""
     extract, skipped = [], []
-    seen: set[str] = set()
-    for info in infos:
-        parts = _member_parts(info.filename)
-        kind = _member_kind(info)
-        if kind == "link":
-            raise UnsafeArchiveError(
-                f"The ZIP was refused: '{info.filename[:200]}' is a link or special file, not a "
-                "picture. Links can point anywhere on this computer. Make a ZIP of plain image "
-                "files.")
-        if kind == "dir" or not parts:
-            continue
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise UnsafeArchiveError(
-                f"The ZIP was refused: '{info.filename[:200]}' is {info.file_size / 1e6:.0f} MB "
-                f"unpacked, above the {MAX_MEMBER_BYTES / 1e6:.0f} MB limit for one file.")
-        if info.file_size > MIN_RATIO_CHECK_BYTES and \
-                info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise UnsafeArchiveError(_bomb_message(f"'{info.filename[:200]}'"))
-        if len(parts) > MAX_PATH_DEPTH or any(len(p.encode("utf-8")) > 255 for p in parts):
-            skipped.append((info.filename, "path too long or too deeply nested"))
-            continue
-        if not all(_visible(p) for p in parts):
+    for member in check_members(zf, limits, WHAT):
+        if not all(is_visible_name(p) for p in member.parts):
             continue  # __MACOSX/, .DS_Store, Thumbs.db... silently ignored
-        if info.flag_bits & 0x1:
-            raise DatasetError("The ZIP is password-protected. Make a ZIP without a password.")
-        if Path(parts[-1]).suffix.lower() not in IMAGE_EXTENSIONS:
-            skipped.append((info.filename, "not an image file (only PNG, JPEG, BMP, GIF, TIFF, "
-                                           "WebP... pictures are imported)"))
+        if Path(member.name).suffix.lower() not in IMAGE_EXTENSIONS:
+            skipped.append((member.info.filename, "not an image file (only PNG, JPEG, BMP, GIF, "
+                                                  "TIFF, WebP... pictures are imported)"))
             continue
-        key = "/".join(parts)
-        if key in seen:
-            skipped.append((info.filename, "the same file name appears twice in the ZIP"))
-            continue
-        seen.add(key)
-        extract.append((info, parts))
+        extract.append(member)
     return extract, skipped
-
-
-def _too_many(n: int) -> str:
-    return (f"The ZIP was refused: it holds {n:,} files, more than the {MAX_MEMBERS:,} allowed. "
-            "Upload fewer images.")
-
-
-def _bomb_message(what: str) -> str:
-    return (f"The ZIP was refused: {what} unpacks to more than {MAX_COMPRESSION_RATIO} times its "
-            "packed size, which is how 'ZIP bombs' fill a disk. Pictures hardly shrink in a ZIP, "
-            "so this is not a normal folder of images.")
-
-
-def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path,
-                    budget: list[int]) -> None:
-    """Stream one member to ``target`` counting bytes (headers can lie about sizes)."""
-    written = 0
-    with zf.open(info) as src, open(target, "xb") as dst:
-        while True:
-            chunk = src.read(_CHUNK)
-            if not chunk:
-                break
-            written += len(chunk)
-            budget[0] -= len(chunk)
-            if written > MAX_MEMBER_BYTES or written > max(info.file_size, 0) or budget[0] < 0:
-                raise UnsafeArchiveError(
-                    f"The ZIP was refused: '{info.filename[:200]}' unpacks to more data than the "
-                    "archive declares or than the size limits allow.")
-            dst.write(chunk)
 
 
 def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
@@ -330,30 +233,17 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
     """Like :func:`import_image_zip`, returning the full :class:`ImportReport`."""
     base = _datasets_dir(workspace)
     safe = safe_dataset_name(name or "my_images")
+    limits = _limits()
     fh, close = _open_source(source)
-    tmp = base / f".importing-{uuid.uuid4().hex}"
+    tmp = base / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     try:
-        try:
-            if not zipfile.is_zipfile(fh):
-                raise UnsafeArchiveError(
-                    "This file is not a ZIP archive (or it is damaged or incomplete). Put your "
-                    "images in one folder per class, compress the folders into a .zip file and "
-                    "upload that.")
-            fh.seek(0)
-            declared = _declared_entries(fh)
-            if declared is not None and declared > MAX_MEMBERS:
-                raise UnsafeArchiveError(_too_many(declared))
-            zf = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as e:
-            raise UnsafeArchiveError(f"The ZIP file is damaged and cannot be opened ({e}). "
-                                     "Make the ZIP again and upload it.") from None
-        with zf:
-            extract, skipped = _plan_members(zf)
+        with open_zip(fh, limits, WHAT) as zf:
+            extract, skipped = _plan_members(zf, limits)
             if not extract:
                 raise DatasetError(
                     "The ZIP contains no images. Put your pictures (PNG, JPEG, ...) in one folder "
                     "per class, e.g. cats/ and dogs/, and zip those folders.")
-            needed = sum(i.file_size for i, _ in extract)
+            needed = sum(m.info.file_size for m in extract)
             free = shutil.disk_usage(base).free
             if needed + 64 * 1024 ** 2 > free:
                 raise DatasetError(
@@ -361,15 +251,16 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                     f"needed, {free / 1e6:.0f} MB free). Free some space and try again.")
             tmp.mkdir()
             tmp_real = os.path.realpath(tmp)
-            budget = [MAX_TOTAL_BYTES]
-            for info, parts in extract:
-                target = tmp.joinpath(*parts)
+            budget = [limits.total_bytes]
+            for member in extract:
+                info = member.info
+                target = tmp.joinpath(*member.parts)
                 if not os.path.realpath(target).startswith(tmp_real + os.sep):
-                    raise UnsafeArchiveError(  # defence in depth; _member_parts already checks
+                    raise UnsafeArchiveError(  # defence in depth; check_members already checks
                         f"The ZIP was refused: '{info.filename[:200]}' points outside its folder.")
-                target.parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    _extract_member(zf, info, target, budget)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    extract_member(zf, member, target, limits.member_bytes, budget, WHAT)
                 except (zipfile.BadZipFile, zlib.error, EOFError) as e:
                     target.unlink(missing_ok=True)
                     skipped.append((info.filename, f"damaged inside the ZIP ({e})"))
@@ -379,20 +270,23 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                     skipped.append((info.filename, "packed with a compression method that "
                                                    "cannot be read"))
                     continue
-                except FileExistsError:
-                    skipped.append((info.filename, "the same file name appears twice in the ZIP"))
-                    continue
+                except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                    raise UnsafeArchiveError(  # check_members refuses clashes; never a server path
+                        f"The ZIP was refused: '{info.filename[:200]}' clashes with another file "
+                        "or folder of the same name in it.") from None
                 reason = _check_image_file(target)
                 if reason:
                     target.unlink()
                     skipped.append((info.filename, reason))
         try:
             layout = scan_image_folder(tmp)
-        except DatasetError:
+        except DatasetError as error:
+            found = getattr(error, "found", "")
             raise DatasetError(
-                "The ZIP's images are not sorted into classes. Put the images of each class in "
-                "their own folder (e.g. cats/1.jpg, dogs/1.jpg; optionally inside train/ and "
-                "test/ folders), with at least two classes, and zip those folders.") from None
+                "The ZIP's images are not sorted into classes" + (f": {found}" if found else ".")
+                + " Put the images of each class in their own folder (e.g. cats/1.jpg, "
+                "dogs/1.jpg; optionally inside train/ and test/ folders), with at least two "
+                "classes, and zip those folders.") from None
         counts: dict[str, int] = {}
         for _, label in layout.train_files + layout.test_files:
             cname = layout.class_names[label]
@@ -432,10 +326,8 @@ def import_image_zip(source: bytes | Path | str | BinaryIO, name: str,
 # --------------------------------------------------------------------------- loose images
 
 def _image_suffix(data: bytes) -> str | None:
-    from PIL import Image
-
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with open_user_image(io.BytesIO(data)) as im:
             fmt = (im.format or "").upper()
     except Exception:
         return None
@@ -452,7 +344,7 @@ def _validate_image_bytes(data: bytes) -> str | None:
     if len(data) > MAX_MEMBER_BYTES:
         return f"file too large ({len(data) / 1e6:.0f} MB; the limit is {MAX_MEMBER_BYTES / 1e6:.0f} MB)"
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with open_user_image(io.BytesIO(data)) as im:
             w, h = im.size
             if w * h > MAX_IMAGE_PIXELS:
                 return f"image too large ({w}x{h} pixels)"
@@ -460,7 +352,7 @@ def _validate_image_bytes(data: bytes) -> str | None:
     except Image.DecompressionBombError:
         return "image too large (refused as a possible decompression bomb)"
     except Exception:
-        return "not an image, or a damaged one"
+        return f"not an image, or a damaged one (only {ALLOWED_FORMATS_TEXT} pictures are read)"
     return None
 
 
@@ -515,8 +407,8 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
     clear_dataset_cache()
     counts = {}
     for d in (root / "train" if has_test else root).iterdir():
-        if d.is_dir() and _visible(d.name):
-            counts[d.name] = sum(1 for f in d.iterdir() if f.is_file() and _visible(f.name))
+        if d.is_dir() and is_visible_name(d.name):
+            counts[d.name] = sum(1 for f in d.iterdir() if f.is_file() and is_visible_name(f.name))
     return ImportReport(path=root, name=safe, n_images=added, class_counts=counts,
                         skipped=skipped,
                         layout="train/test folders" if has_test else "one folder per class")
@@ -529,7 +421,7 @@ def delete_user_dataset(name: str, workspace: Path | str | None = None) -> None:
         DatasetError: there is no such data set.
     """
     base = user_datasets_dir(workspace)
-    if not name or name != Path(name).name or name in (".", "..") or not _visible(name):
+    if not name or name != Path(name).name or name in (".", "..") or not is_visible_name(name):
         raise DatasetError(f"'{name}' is not one of your data sets.")
     path = base / name
     if path.is_symlink():
