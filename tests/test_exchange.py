@@ -293,7 +293,7 @@ def test_a_failure_while_writing_leaves_nothing(store, run_id, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "add_epoch", broken)
+    monkeypatch.setattr(store, "add_epochs", broken)
     with pytest.raises(OSError):
         import_run(store, data)
     assert [r.id for r in store.list_runs()] == runs_before
