@@ -6,6 +6,8 @@ Commands::
     python -m cnn_core train --dataset shapes --preset fast --epochs 3 --set learning_rate=0.01 \\
                              --augment flip=horizontal --augment rotation=0.05
     python -m cnn_core runs [--status finished]
+    python -m cnn_core delete RUN_ID
+    python -m cnn_core rename RUN_ID "new name"
     python -m cnn_core evaluate RUN_ID
     python -m cnn_core resume RUN_ID
     python -m cnn_core stop RUN_ID
@@ -28,7 +30,9 @@ import sys
 import time
 from typing import Any, Sequence
 
+from cnn_core import run_admin
 from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.runs import RUN_STATUSES
 
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n"}
@@ -351,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("runs", parents=[common], help="list runs")
-    p.add_argument("--status", default=None, help="only runs with this status")
+    p.add_argument("--status", default=None, choices=RUN_STATUSES, help="only runs with this status")
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("evaluate", parents=[common], help="test accuracy and per-class report")
@@ -366,6 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_id")
     p.set_defaults(func=cmd_stop)
 
+    p = sub.add_parser("delete", parents=[common], help="delete a run (also a damaged one)")
+    p.add_argument("run_id")
+    p.set_defaults(func=lambda a: print(run_admin.delete_run(run_admin.open_store(a.workspace), a.run_id)))
+
+    p = sub.add_parser("rename", parents=[common], help="give a run a new name")
+    p.add_argument("run_id")
+    p.add_argument("name")
+    p.set_defaults(func=lambda a: print(run_admin.rename_run(run_admin.open_store(a.workspace),
+                                                             a.run_id, a.name)))
+
     try:  # sweep and compare (cnn_core/cli_explore.py)
         from cnn_core.cli_explore import add_explore_commands
     except ImportError:  # pragma: no cover
@@ -378,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        run_admin.open_store(args.workspace)
+    except CnnLabError as error:      # a bad --workspace: one plain line
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         return int(args.func(args) or 0)
     except CnnLabError as error:

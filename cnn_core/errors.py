@@ -51,3 +51,7 @@ class ExplainError(CnnLabError):
 
 class EncryptedArchiveError(UnsafeArchiveError, DatasetError):
     """An archive with password-protected members (refused: CNN Lab never asks for passwords)."""
+
+
+class WorkspaceError(CnnLabError):
+    """The workspace folder cannot be opened (not a folder, no permission, damaged index)."""

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from cnn_core.class_names import MAX_CLASSES, run_class_names, too_many_classes_message
 from cnn_core.errors import CnnLabError, RunStateError
 
 #: Probabilities are clipped to [EPSILON, 1 - EPSILON] before the log, as Keras does.
@@ -68,6 +69,9 @@ def _check_predictions(probs, y_true, n_classes: int | None = None) -> tuple[np.
             f"Expected one row of class probabilities per test image; got an array of shape "
             f"{probs.shape}. The stored predictions look damaged: train the run again."
         )
+    if probs.shape[1] > MAX_CLASSES:
+        raise PredictionMismatchError(
+            too_many_classes_message(probs.shape[1], "The run") + " Its results cannot be shown.")
     if len(probs) != len(y_true):
         raise PredictionMismatchError(
             f"There are {len(probs)} predictions but {len(y_true)} true labels. The stored "
@@ -226,15 +230,6 @@ def ensemble_predictions(list_of_probs: Sequence[Any], weights: Sequence[float] 
 # ---------------------------------------------------------------------------------------------
 
 
-def _class_names_of(record, n_classes: int) -> list[str]:
-    config = getattr(record, "config", None) or {}
-    dataset = config.get("dataset") or {}
-    for names in (dataset.get("class_names"), config.get("class_names")):
-        if names is not None and len(names) == n_classes:
-            return [str(c) for c in names]
-    return [str(i) for i in range(n_classes)]
-
-
 def _load(store, run_id: str):
     record = store.get(run_id)
     try:
@@ -250,8 +245,8 @@ def _load(store, run_id: str):
 def evaluate_run(store, run_id: str, class_names: Sequence[str] | None = None) -> Evaluation:
     """Evaluation of one run from its stored test predictions.
 
-    Class names come from ``class_names`` when given, else from the run's config
-    (``config["dataset"]["class_names"]`` or ``config["class_names"]``), else ``"0"``, ``"1"``...
+    Class names come from ``class_names`` when given, else from the run
+    (:func:`cnn_core.class_names.run_class_names`), else ``"0"``, ``"1"``...
 
     Raises:
         RunNotFoundError: no such run (from the store).
@@ -260,7 +255,7 @@ def evaluate_run(store, run_id: str, class_names: Sequence[str] | None = None) -
     record, probs, y_true = _load(store, run_id)
     probs, y_true = _check_predictions(probs, y_true)
     names = list(class_names) if class_names is not None \
-        else _class_names_of(record, probs.shape[1])
+        else run_class_names(store, run_id, probs.shape[1])
     return evaluate_predictions(probs, y_true, names)
 
 
@@ -309,7 +304,7 @@ def evaluate_ensemble(store, run_ids: Sequence[str], weights: Sequence[float] | 
             )
     probs = ensemble_predictions([p for _, p, _ in loaded], weights)
     names = list(class_names) if class_names is not None \
-        else _class_names_of(first_record, probs.shape[1])
+        else run_class_names(store, run_ids[0], probs.shape[1])
     return evaluate_predictions(probs, first_y, names)
 
 

@@ -460,7 +460,7 @@ def import_run(store: RunStore, zip_bytes, name: str | None = None,
     if run_name and len(run_name) > 200:
         run_name = run_name[:200]
 
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=store.workspace))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=store.workspace))
     run_id = None
     try:
         if checked.model is not None:

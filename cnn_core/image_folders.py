@@ -273,6 +273,12 @@ def _load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test
             images, labels = images[~is_test], labels[~is_test]
         x_tr, y_tr, x_te, y_te = _split(images, labels, test_fraction, seed)
         how = f"{test_fraction:.0%} held out as test set (stratified, seed {seed})"
+    if len(x_te) == 0 or len(x_tr) == 0:
+        raise DatasetError(
+            f"The data set '{name}' is too small to hold out test images: {len(images)} readable "
+            f"image{'s' * (len(images) != 1)} give {len(x_tr)} to train on and {len(x_te)} to test "
+            "on. A model can only be scored on pictures it never trained on: add more images "
+            "(a few per class at least), a test/ folder, or raise the test share.")
     h, w = size_hw
     ds = _finish(ds_id, name, x_tr, y_tr, x_te, y_te, class_names,
                  f"folder {layout.root} ({h}x{w} {'grayscale' if gray else 'RGB'}; {how})",

@@ -293,6 +293,9 @@ class RunStore:
             _checked_workspaces.add(self.workspace)
         if first_time:
             self.mark_interrupted()
+            from cnn_core.leftovers import remove_stale_leftovers  # imports this module
+
+            remove_stale_leftovers(self)
 
     # ---------------------------------------------------------------- connection helpers
     def _connect(self) -> sqlite3.Connection:

@@ -470,7 +470,6 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     if len(data.x_train) == 0:
         raise SpecError("validation_fraction", "No images are left for training after the "
                                                "validation split. Lower the validation fraction.")
-    store.update_config(run_id, class_names=[str(c) for c in dataset.class_names])
     atomic_write_json(run_dir / "dataset.json", {
         "id": dataset.id, "name": dataset.name, "source": dataset.source,
         "class_names": list(dataset.class_names), "image_shape": list(input_shape),
@@ -560,7 +559,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         outputs = model.predict(make_dataset(x_test, None, max(batch_size, 256)), verbose=0)
         probs = probabilities(outputs)
         test_accuracy, test_loss = score_predictions(probs, dataset.y_test)
-        store.save_predictions(run_id, probs, dataset.y_test, class_names=list(dataset.class_names))
+        store.save_predictions(run_id, probs, dataset.y_test)   # class names: in dataset.json
     else:
         test_accuracy = test_loss = None
     store.set_result(run_id, test_accuracy=test_accuracy, test_loss=test_loss,

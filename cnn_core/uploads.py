@@ -61,7 +61,8 @@ MAX_MEMBER_BYTES = MAX_FILE_BYTES
 MAX_MEMBERS = 100_000
 MAX_NAME_LENGTH = 64
 REPORT_FILE = ".import_report.json"
-#: Hidden folder an import unpacks into before it is renamed into place.
+#: Hidden folder an import unpacks into before it is renamed into place (``<prefix><pid>-<id>``;
+#: one left by a dead process is removed by :mod:`cnn_core.leftovers`).
 STAGING_PREFIX = ".importing-"
 WHAT = "The ZIP"
 
@@ -235,7 +236,7 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
     safe = safe_dataset_name(name or "my_images")
     limits = _limits()
     fh, close = _open_source(source)
-    tmp = base / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    tmp = base / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
     try:
         with open_zip(fh, limits, WHAT) as zf:
             extract, skipped = _plan_members(zf, limits)

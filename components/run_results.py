@@ -22,12 +22,7 @@ def finished_runs(store: RunStore) -> list[RunRecord]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _evaluation(workspace: str, run_id: str, stamp: float) -> Evaluation:
-    store = RunStore(workspace)
-    names = store.class_names(run_id)
-    probs, _ = store.load_predictions(run_id)
-    if names is not None and len(names) != probs.shape[1]:
-        names = None
-    return evaluate_run(store, run_id, class_names=names)
+    return evaluate_run(RunStore(workspace), run_id)   # class names: cnn_core.class_names
 
 
 def run_evaluation(run_id: str) -> Evaluation:
