@@ -94,6 +94,25 @@ def delete_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | No
             _done(f"Deleted “{run.name}”.")
 
 
+def damaged_runs(store: RunStore, damaged: Sequence[tuple[RunRecord, str]]) -> None:
+    """Runs whose stored settings cannot be read: say why, and offer to delete each one."""
+    if not damaged:
+        return
+    with st.container(border=True):
+        st.warning(f"{len(damaged)} stored run{'s' * (len(damaged) != 1)} cannot be shown: "
+                   "their settings are damaged (for example an archive made by hand). The other "
+                   "runs are shown as usual.", icon=":material/report:")
+        for run, problem in damaged:
+            name = run.name if isinstance(run.name, str) else run.id
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(f"**{name[:120]}** (`{run.id}`): {problem}")
+            if right.button("Delete", key=f"transfer_damaged_delete_{run.id}", icon=":material/delete:",
+                            help="Removes this run and its files for good."):
+                with engine_errors("The run was not deleted: "):
+                    store.delete(run.id)
+                    _done(f"Deleted the damaged run “{name[:120]}”.")
+
+
 def transfer_section(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
     """Export and import side by side, then rename and delete."""
     left, right = st.columns(2, gap="large")
@@ -113,4 +132,4 @@ def transfer_section(store: RunStore, runs: Sequence[RunRecord], default_id: str
         delete_form(store, runs, default_id)
 
 
-__all__ = ["delete_form", "export_button", "import_form", "rename_form", "show_note", "transfer_section"]
+__all__ = ["damaged_runs", "delete_form", "export_button", "import_form", "rename_form", "show_note", "transfer_section"]

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnn_core import comparison
 from cnn_core.evaluation import evaluate_ensemble
+from cnn_core.run_config import split_damaged
 from components import compare_charts, run_transfer, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
@@ -144,7 +145,8 @@ st.title("Compare runs")
 st.caption("Put runs side by side to see which settings helped, and by how much.")
 run_transfer.show_note()
 store = state.run_store()
-runs = store.list_runs()
+runs, damaged = split_damaged(store.list_runs())   # one bad stored run must not hide the others
+run_transfer.damaged_runs(store, damaged)
 if not runs:
     st.info("No runs yet, so there is nothing to compare. Train a model first, or import a run someone "
             "shared with you.", icon=":material/school:")
@@ -156,7 +158,7 @@ by_id = {run.id: run for run in runs}
 tab_runs, tab_ensemble, tab_mlp, tab_sweeps, tab_share = st.tabs(
     ["Runs", "Ensemble", "MLP vs CNN", "Sweeps", "Share and tidy up"])
 with tab_runs:
-    table = filtered_table(comparison.runs_table(store))
+    table = filtered_table(comparison.runs_table(store, [run.id for run in runs]))
     if table.empty:
         st.info("No run matches these filters.", icon=":material/filter_alt_off:")
     st.dataframe(compare_charts.display_table(table), key="compare_table", column_config=TABLE_COLUMNS,

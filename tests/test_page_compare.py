@@ -164,6 +164,25 @@ def test_rename_delete_and_a_running_run_is_refused(workspace):
     assert store.exists(busy) and not at.exception
 
 
+def test_a_damaged_stored_run_is_listed_apart_and_can_be_deleted(workspace):
+    from cnn_core.runs import RunStore
+
+    good = make_run(workspace, "good run")
+    store = RunStore(workspace)
+    bad = store.create_run({"dataset": {"id": ["not", "text"]}, "preset": {"a": 1},
+                            "model": {"epochs": 3}}, name="broken run")
+    store.set_status(bad, "finished", "made by hand")
+    at = open_compare()
+    assert list(runs_table(at)["run"]) == ["good run"]
+    warning = texts(at, ("warning",))
+    assert "1 stored run cannot be shown" in warning
+    assert "dataset.id" in texts(at, ("markdown",))
+    at.button(key=f"transfer_damaged_delete_{bad}").click().run()
+    assert not at.exception and not store.exists(bad) and not store.run_dir(bad).exists()
+    assert store.exists(good) and "Deleted the damaged run" in texts(at, ("success",))
+    assert "cannot be shown" not in texts(at, ("warning",))
+
+
 def test_export_then_import_adds_a_run_and_a_hostile_zip_is_refused(workspace):
     from cnn_core.exchange import export_run
     from cnn_core.runs import RunStore
