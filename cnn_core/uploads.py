@@ -41,7 +41,7 @@ from cnn_core.datasets import (
     user_datasets_dir,
 )
 from cnn_core.errors import DatasetError, UnsafeArchiveError
-from cnn_core.image_folders import is_visible_name
+from cnn_core.image_folders import FolderLayoutError, is_visible_name
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
 from cnn_core.safe_archive import (
     MAX_COMPRESSION_RATIO,
@@ -281,8 +281,8 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                     skipped.append((info.filename, reason))
         try:
             layout = scan_image_folder(tmp)
-        except DatasetError as error:
-            found = getattr(error, "found", "")
+        except FolderLayoutError as error:
+            found = error.found
             raise DatasetError(
                 "The ZIP's images are not sorted into classes" + (f": {found}" if found else ".")
                 + " Put the images of each class in their own folder (e.g. cats/1.jpg, "
