@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from cnn_core.class_names import check_class_names
 from cnn_core.preprocessing import stratified_split_indices
 
 ProgressFn = Callable[[float, str], None]
@@ -93,7 +94,8 @@ class Dataset:
 
 
 
-def _report(progress: ProgressFn | None, fraction: float, message: str) -> None:
+def report_progress(progress: ProgressFn | None, fraction: float, message: str) -> None:
+    """Call ``progress(fraction, message)`` (fraction clipped to 0..1) unless it is None."""
     if progress is not None:
         progress(float(min(max(fraction, 0.0), 1.0)), message)
 
@@ -139,8 +141,14 @@ def convert_images(x: np.ndarray, image_size: tuple[int, int] | None = None,
     return x
 
 
-def _finish(ds_id: str, name: str, x_train, y_train, x_test, y_test, class_names, source,
-            image_size=None, color_mode=None, skipped=None) -> Dataset:
+def finish_dataset(ds_id: str, name: str, x_train, y_train, x_test, y_test, class_names, source,
+                   image_size=None, color_mode=None, skipped=None) -> Dataset:
+    """The read-only :class:`Dataset` of these arrays, converted to ``image_size``/``color_mode``.
+
+    Every data set passes here, so the class names are checked here: at most
+    :data:`~cnn_core.class_names.MAX_CLASSES`, and told apart on screen.
+    """
+    class_names = check_class_names(class_names, f"the data set '{name}'")
     x_train = convert_images(np.ascontiguousarray(x_train, dtype=np.uint8), image_size, color_mode)
     x_test = convert_images(np.ascontiguousarray(x_test, dtype=np.uint8), image_size, color_mode)
     ds = Dataset(id=ds_id, name=name, x_train=x_train,
@@ -151,7 +159,14 @@ def _finish(ds_id: str, name: str, x_train, y_train, x_test, y_test, class_names
     return _freeze(ds)
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
+def split_dataset(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
+    """``(x_train, y_train, x_test, y_test)``: a stratified, seeded hold-out of ``test_fraction``."""
     keep, held = stratified_split_indices(y, test_fraction, seed)
     return x[keep], y[keep], x[held], y[held]
 
+
+# the names other modules imported before these were public (builtin_datasets, dataset_downloads,
+# datasets); the lead may switch them to the public names at merge and drop these three lines
+_report = report_progress
+_finish = finish_dataset
+_split = split_dataset

@@ -80,9 +80,9 @@ from cnn_core.image_folders import (
     DEFAULT_FOLDER_SIZE,
     MAX_DEFAULT_FOLDER_SIZE,
     FolderLayout,
-    _default_folder_options,
-    _load_folder,
+    default_folder_options as _default_folder_options,
     is_visible_name,
+    load_folder as _load_folder,
     scan_image_folder,
 )
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
-from cnn_core.dataset_types import ProgressFn, _report
+from cnn_core.dataset_types import ProgressFn, report_progress
 from cnn_core.errors import DatasetError
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
 
@@ -211,7 +211,7 @@ def decode_images(paths: list[str], size_hw: tuple[int, int], gray: bool,
 
     def on_done(count: int) -> None:
         done[0] += count
-        _report(progress, lo + (hi - lo) * done[0] / max(n, 1),
+        report_progress(progress, lo + (hi - lo) * done[0] / max(n, 1),
                 f"Reading images: {done[0]:,} of {n:,}")
 
     failures: list[tuple[int, str]] = []

@@ -1,7 +1,7 @@
 """Folders of images, one sub-folder per class, as data sets.
 
 :func:`scan_image_folder` lists the classes and files of a folder (``<class>/*`` or
-``train/<class>/*`` + ``test/<class>/*``) without decoding anything; :func:`_load_folder` decodes
+``train/<class>/*`` + ``test/<class>/*``) without decoding anything; :func:`load_folder` decodes
 them (:mod:`cnn_core.image_decoding`) into a :class:`Dataset`, choosing an image size and colour
 mode from a sample of the files when the caller does not.
 """
@@ -15,7 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_core.dataset_types import MIN_IMAGE_SIDE, Dataset, _finish, _report, _split
+from cnn_core.dataset_types import (
+    MIN_IMAGE_SIDE,
+    Dataset,
+    finish_dataset,
+    report_progress,
+    split_dataset,
+)
 from cnn_core.errors import DatasetError
 from cnn_core.class_names import check_class_names
 from cnn_core.image_decoding import decode_images, image_header
@@ -201,7 +207,7 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
 
 
 
-def _default_folder_options(layout: FolderLayout) -> tuple[tuple[int, int], str]:
+def default_folder_options(layout: FolderLayout) -> tuple[tuple[int, int], str]:
     """Image size and colour mode used when the caller does not choose them.
 
     Size: if at least half of a sample of files (spread over all classes) share one size, that
@@ -228,11 +234,11 @@ def _default_folder_options(layout: FolderLayout) -> tuple[tuple[int, int], str]
     return chosen, mode
 
 
-def _load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_fraction, seed,
+def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_fraction, seed,
                  progress) -> Dataset:
-    _report(progress, 0.0, f"Listing images in {path}")
+    report_progress(progress, 0.0, f"Listing images in {path}")
     layout = scan_image_folder(path)
-    default_size, default_mode = _default_folder_options(layout)
+    default_size, default_mode = default_folder_options(layout)
     size_hw = image_size or default_size
     gray = (color_mode or default_mode) == "grayscale"
     paths = [p for p, _ in layout.train_files] + [p for p, _ in layout.test_files]
@@ -271,7 +277,7 @@ def _load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test
     else:
         if layout.has_test_folder:
             images, labels = images[~is_test], labels[~is_test]
-        x_tr, y_tr, x_te, y_te = _split(images, labels, test_fraction, seed)
+        x_tr, y_tr, x_te, y_te = split_dataset(images, labels, test_fraction, seed)
         how = f"{test_fraction:.0%} held out as test set (stratified, seed {seed})"
     if len(x_te) == 0 or len(x_tr) == 0:
         raise DatasetError(
@@ -280,8 +286,8 @@ def _load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test
             "on. A model can only be scored on pictures it never trained on: add more images "
             "(a few per class at least), a test/ folder, or raise the test share.")
     h, w = size_hw
-    ds = _finish(ds_id, name, x_tr, y_tr, x_te, y_te, class_names,
+    ds = finish_dataset(ds_id, name, x_tr, y_tr, x_te, y_te, class_names,
                  f"folder {layout.root} ({h}x{w} {'grayscale' if gray else 'RGB'}; {how})",
                  skipped=skipped)
-    _report(progress, 1.0, f"{name} ready: {len(x_tr) + len(x_te):,} images")
+    report_progress(progress, 1.0, f"{name} ready: {len(x_tr) + len(x_te):,} images")
     return ds
