@@ -12,6 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cnn_core.confusion_picture import MAX_DRAWN_CLASSES, most_confused_classes
+
 TRAIN_COLOR = "#3b6fd8"
 VALIDATION_COLOR = "#e8743b"
 GOOD_COLOR = "#2e9e5b"
@@ -61,11 +63,19 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
     """The confusion matrix as a heatmap: rows = true class, columns = predicted class.
 
     With ``normalized`` each row is divided by its total (share of that class's pictures).
+    With more than :data:`MAX_DRAWN_CLASSES` classes only the most-confused ones are drawn
+    (``customdata`` keeps the real class numbers), so a 1,000-class run stays light.
     An invisible marker sits on every cell (``customdata`` = ``[true, predicted]``) so a click
     selects the cell: Plotly heatmaps report no selection themselves.
     """
     counts = np.asarray(confusion, dtype=np.int64)
     names = [str(n) for n in class_names]
+    index = list(range(len(names)))   # drawn position -> class number
+    if len(names) > MAX_DRAWN_CLASSES:  # only the classes most mixed up (and the selected ones)
+        index = most_confused_classes(counts, MAX_DRAWN_CLASSES)
+        index = sorted(set(index) | set(selected or ()))
+        counts, names = counts[np.ix_(index, index)], [names[k] for k in index]
+        selected = (index.index(selected[0]), index.index(selected[1])) if selected else None
     n = len(names)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, np.maximum(totals, 1), dtype=np.float64)
@@ -85,7 +95,7 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
     fig.add_trace(go.Scatter(
         x=[names[j] for _, j in cells], y=[names[i] for i, _ in cells], mode="markers",
         marker=dict(symbol="square", size=max(8, min(48, 420 // max(n, 1))), color="rgba(0,0,0,0)"),
-        customdata=[[i, j] for i, j in cells], text=[hover[i][j] for i, j in cells],
+        customdata=[[index[i], index[j]] for i, j in cells], text=[hover[i][j] for i, j in cells],
         hovertemplate="%{text}<extra></extra>", showlegend=False, name="cells",
     ))
     if selected is not None:
@@ -93,8 +103,10 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
         fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
                       line=dict(color=BAD_COLOR, width=3))
     side = max(380, min(760, 110 + 40 * n))
-    fig.update_layout(height=side, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select",
-                      dragmode=False)
+    fig.update_layout(height=side, margin=dict(l=10, r=10, t=40 if n < len(class_names) else 10, b=10),
+                      clickmode="event+select", dragmode=False,
+                      title_text=f"The {n} most-confused of {len(class_names):,} classes"
+                      if n < len(class_names) else None)
     fig.update_xaxes(title_text="predicted class (what the model said)", type="category", showgrid=False,
                      zeroline=False, tickangle=-45 if max(map(len, names), default=0) > 6 else 0,
                      range=[-0.5, n - 0.5], autorange=False)

@@ -48,3 +48,18 @@ def test_model_diagram_figure_labels_every_layer_and_explains_it():
     assert len(fig.layout.shapes) == len(ROWS)
     assert "filters" in explain_layer("Conv2D") and "score per class" in explain_layer("Dense", is_last=True)
     assert model_diagram_figure([]).data == ()
+
+
+def test_a_confusion_figure_of_many_classes_draws_only_the_most_confused():
+    from cnn_core.confusion_picture import MAX_DRAWN_CLASSES
+    from components.run_charts import confusion_figure
+
+    counts = np.eye(1000, dtype=np.int64) * 5
+    counts[7, 900] = counts[900, 7] = 40      # the one real mix-up
+    names = [f"class {i}" for i in range(1000)]
+    fig = confusion_figure(counts, names, selected=(999, 999))
+    drawn = list(fig.data[0].y)
+    assert len(drawn) == MAX_DRAWN_CLASSES + 1          # + the selected class
+    assert {"class 7", "class 900", "class 999"} <= set(drawn)
+    assert [7, 900] in [list(c) for c in fig.data[1].customdata]   # clicks give real class numbers
+    assert "most-confused of 1,000 classes" in fig.layout.title.text
