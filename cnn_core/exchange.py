@@ -233,6 +233,10 @@ def _check_manifest(members: dict[str, bytes]) -> dict:
             f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Update CNN Lab, or export the run again "
             "with this version."
         )
+    if manifest.get("run_id") is not None and (not isinstance(manifest["run_id"], str)
+                                               or len(manifest["run_id"]) > 200):
+        raise _refuse("The archive's manifest is damaged (its run id is not a short text).")
+    _number_or_none(manifest.get("exported_at"), "manifest.json: exported_at")
     listed = manifest.get("files") or {}
     if not isinstance(listed, dict):
         raise _refuse("The archive's manifest is damaged (its file list is not readable).")

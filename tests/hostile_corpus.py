@@ -100,7 +100,7 @@ def declared_size(data: bytes, name: str, size: int) -> bytes:
 
 
 def run_archive(config=None, epochs=None, run=None, predictions=None, dataset=None, model=None,
-                extra=()) -> bytes:
+                extra=(), manifest=None) -> bytes:
     """A run export as CNN Lab writes it (manifest hashes included), parts replaceable."""
     files = {
         "config.json": json.dumps(config if config is not None else
@@ -121,7 +121,7 @@ def run_archive(config=None, epochs=None, run=None, predictions=None, dataset=No
         files["model.keras"] = model
     manifest = {"format": "cnn-lab-run", "version": 1, "run_id": "r1", "exported_at": 1.0,
                 "files": {n: {"sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)}
-                          for n, b in files.items()}}
+                          for n, b in files.items()}, **(manifest or {})}
     return zip_bytes([("manifest.json", json.dumps(manifest).encode()), *files.items(), *extra])
 
 
@@ -218,6 +218,8 @@ def run_cases() -> list[Case]:
         r("an absurd epoch number", run_archive(epochs=[{"epoch": 10 ** 18, "loss": 1.0}]), "more than a run can have"),
         r("a metric that is text", run_archive(epochs=[{"epoch": 1, "loss": "low"}]), "not a number"),
         r("run.json with a list for a name", run_archive(run={"name": ["x"]}), "'name' is not a short text"),
+        r("manifest run id that is a dict", run_archive(manifest={"run_id": {"a": 1}}), "run id is not a short text"),
+        r("manifest date that is text", run_archive(manifest={"exported_at": "today"}), "exported_at is not a number"),
         r("too many classes", run_archive(predictions={"probs": probs, "y_true": np.zeros(2, np.int64)}),
           "at most 1,000"),
         r("too many class names", run_archive(dataset={"class_names": [str(i) for i in range(1001)]}),
