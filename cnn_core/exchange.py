@@ -31,14 +31,12 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
 import math
 import os
 import shutil
-import stat
 import tempfile
 import time
 import zipfile
@@ -48,12 +46,20 @@ from pathlib import Path
 from typing import Any
 
 from cnn_core import model_file_check, safe_archive
-from cnn_core.class_names import MAX_CLASSES, run_class_names, too_many_classes_message
+from cnn_core.class_names import run_class_names
 from cnn_core.confusion_picture import confusion_counts, render_confusion_png
-from cnn_core.errors import CnnLabError, RunStateError, SpecError, UnsafeArchiveError
-from cnn_core.model_file_check import check_model_config
+from cnn_core.errors import CnnLabError, RunStateError, UnsafeArchiveError
+from cnn_core.model_file_check import check_model_config  # noqa: F401 - part of this module's API
+from cnn_core.run_archive_content import (
+    check_dataset_json,
+    check_epochs,
+    check_predictions,
+    check_run,
+    load_json,
+    number_or_none,
+)
 from cnn_core.run_config import check_run_config
-from cnn_core.runs import ACTIVE_STATUSES, EPOCH_METRICS, RunStore, atomic_write_bytes
+from cnn_core.runs import ACTIVE_STATUSES, RunStore, atomic_write_bytes
 
 FORMAT_NAME = "cnn-lab-run"
 FORMAT_VERSION = 1
@@ -188,13 +194,6 @@ def _refuse(message: str) -> UnsafeArchiveError:
     return UnsafeArchiveError(message)
 
 
-def _load_json(data: bytes, name: str) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise _refuse(f"'{name}' in the archive is not valid JSON ({error}).") from None
-
-
 def _read_archive(data: bytes, limits: ArchiveLimits) -> dict[str, bytes]:
     """The export's members by name (a single top folder is allowed and dropped)."""
     what = "The archive"
@@ -223,7 +222,7 @@ def _read_archive(data: bytes, limits: ArchiveLimits) -> dict[str, bytes]:
 
 
 def _check_manifest(members: dict[str, bytes]) -> dict:
-    manifest = _load_json(members[MANIFEST], MANIFEST)
+    manifest = load_json(members[MANIFEST], MANIFEST)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise _refuse("The archive is not a CNN Lab run export (its manifest names another format).")
     version = manifest.get("version")
@@ -236,7 +235,7 @@ def _check_manifest(members: dict[str, bytes]) -> dict:
     if manifest.get("run_id") is not None and (not isinstance(manifest["run_id"], str)
                                                or len(manifest["run_id"]) > 200):
         raise _refuse("The archive's manifest is damaged (its run id is not a short text).")
-    _number_or_none(manifest.get("exported_at"), "manifest.json: exported_at")
+    number_or_none(manifest.get("exported_at"), "manifest.json: exported_at")
     listed = manifest.get("files") or {}
     if not isinstance(listed, dict):
         raise _refuse("The archive's manifest is damaged (its file list is not readable).")
@@ -250,129 +249,13 @@ def _check_manifest(members: dict[str, bytes]) -> dict:
     return manifest
 
 
-# =========================================================================== validating content
-
-def _check_predictions(data: bytes, limits: ArchiveLimits):
-    import numpy as np
-
-    what = "predictions.npz"
-    # sorted test labels compress extremely well: only the absolute size limits apply inside
-    inner = dataclasses.replace(limits, ratio=math.inf)
-    with safe_archive.open_zip(data, inner, what) as zf:
-        for member in safe_archive.check_members(zf, inner, what, limits.member_limit):
-            if member.path not in ("probs.npy", "y_true.npy", "class_names.npy"):
-                raise _refuse(f"predictions.npz contains '{member.path}', which CNN Lab never "
-                              "writes. It was refused.")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            probs, y_true = npz["probs"], npz["y_true"]
-            names = npz["class_names"] if "class_names" in npz.files else None
-    except ValueError as error:
-        if "pickle" in str(error).lower() or "object" in str(error).lower():
-            raise _refuse("predictions.npz contains pickled Python objects, which could run code "
-                          "when read. It was refused.") from None
-        raise _refuse(f"predictions.npz cannot be read ({error}).") from None
-    except (KeyError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise _refuse(f"predictions.npz cannot be read ({error}).") from None
-    if probs.dtype.kind != "f" or y_true.dtype.kind not in "iu":
-        raise _refuse("predictions.npz holds arrays of the wrong kind (numbers expected).")
-    if probs.ndim != 2 or y_true.ndim != 1 or probs.shape[0] != y_true.shape[0] or probs.shape[1] < 1:
-        raise _refuse(f"predictions.npz is inconsistent: probabilities {probs.shape} for labels {y_true.shape}.")
-    if probs.shape[1] > MAX_CLASSES:
-        raise _refuse("The run was refused: " + too_many_classes_message(probs.shape[1], "it"))
-    if not np.all(np.isfinite(probs)) or (len(y_true) and (y_true.min() < 0 or y_true.max() >= probs.shape[1])):
-        raise _refuse("predictions.npz holds values that are not probabilities or class numbers.")
-    if names is not None:
-        if names.dtype.kind != "U" or names.shape != (probs.shape[1],):
-            raise _refuse("predictions.npz holds class names that do not fit its probabilities.")
-        names = [str(n)[:200] for n in names]
-    return probs, y_true, names
-
-
-def _number_or_none(value: Any, what: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _refuse(f"{what} is not a number in the archive.")
-    return float(value)
-
-
-def _check_epoch_count(count: int) -> None:
-    """Refuse more epochs (or a higher epoch number) than the epochs setting allows."""
-    from cnn_core.models import ModelSpec
-
-    try:
-        ModelSpec.from_dict({"epochs": count}).validate()
-    except SpecError as error:
-        raise _refuse(f"epochs.json was refused: it goes up to epoch {count:,}, more than a run "
-                      f"can have ({error})") from None
-
-
-def _check_epochs(epochs: Any) -> list[dict]:
-    if not isinstance(epochs, list):
-        raise _refuse("epochs.json is not a list of epochs.")
-    if epochs:
-        _check_epoch_count(len(epochs))
-    checked, numbers = [], set()
-    for entry in epochs:
-        if not isinstance(entry, dict):
-            raise _refuse("epochs.json contains an entry that is not an epoch.")
-        epoch = entry.get("epoch")
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1 or epoch in numbers:
-            raise _refuse(f"epochs.json has a bad epoch number ({epoch!r:.40}).")
-        numbers.add(epoch)
-        metrics = {}
-        for key, value in entry.items():
-            if key == "epoch":
-                continue
-            if not isinstance(key, str) or len(key) > 100:
-                raise _refuse("epochs.json has a bad metric name.")
-            if key in EPOCH_METRICS:
-                metrics[key] = _number_or_none(value, f"epochs.json: {key} of epoch {epoch}")
-            elif value is None or isinstance(value, bool) or (
-                    isinstance(value, (int, float)) and math.isfinite(value)) or (
-                    isinstance(value, str) and len(value) <= 1000):
-                metrics[key] = value
-            else:
-                raise _refuse(f"epochs.json: {key} of epoch {epoch} is not a simple value.")
-        checked.append({"epoch": epoch, **metrics})
-    if numbers:
-        _check_epoch_count(max(numbers))
-    return sorted(checked, key=lambda e: e["epoch"])
-
+# =========================================================================== checking
 
 def _check_config(config: Any) -> dict:
     try:
         return check_run_config(config)
     except CnnLabError as error:
         raise _refuse(f"The run's settings do not fit this CNN Lab: {error}") from None
-
-
-def _check_run(run: Any) -> dict:
-    if not isinstance(run, dict):
-        raise _refuse("run.json in the archive does not describe a run.")
-    for key in ("test_accuracy", "test_loss", "train_seconds", "exported_at"):
-        _number_or_none(run.get(key), f"run.json: {key}")
-    for key in ("id", "name", "status", "message"):
-        value = run.get(key)
-        if value is not None and (not isinstance(value, str) or len(value) > 1000):
-            raise _refuse(f"run.json: '{key}' is not a short text in the archive.")
-    return run
-
-
-def _check_dataset_json(data: bytes | None) -> tuple[bytes | None, list[str] | None]:
-    if data is None:
-        return None, None
-    info = _load_json(data, "dataset.json")
-    if not isinstance(info, dict):
-        raise _refuse("dataset.json in the archive does not describe a data set.")
-    names = info.get("class_names")
-    if names is not None:
-        if not isinstance(names, list) or not all(isinstance(n, str) and len(n) <= 200 for n in names):
-            raise _refuse("dataset.json: its class names are not a list of short texts.")
-        if len(names) > MAX_CLASSES:
-            raise _refuse("The run was refused: " + too_many_classes_message(len(names), "it"))
-    return data, names
 
 
 @dataclass
@@ -390,14 +273,14 @@ def check_export(data: bytes, limits: ArchiveLimits = DEFAULT_LIMITS) -> _Checke
     """Everything :func:`import_run` checks before writing anything. Raises UnsafeArchiveError."""
     members = _read_archive(data, limits)
     manifest = _check_manifest(members)
-    config = _check_config(_load_json(members["config.json"], "config.json"))
-    run = _check_run(_load_json(members["run.json"], "run.json"))
-    epochs = _check_epochs(_load_json(members["epochs.json"], "epochs.json"))
-    dataset_json, names = _check_dataset_json(members.get("dataset.json"))
+    config = _check_config(load_json(members["config.json"], "config.json"))
+    run = check_run(load_json(members["run.json"], "run.json"))
+    epochs = check_epochs(load_json(members["epochs.json"], "epochs.json"))
+    dataset_json, names = check_dataset_json(members.get("dataset.json"))
     model = members.get("model.keras")
     if model is not None:
         inspect_keras_file(model, limits)
-    predictions = _check_predictions(members["predictions.npz"], limits) if "predictions.npz" in members else None
+    predictions = check_predictions(members["predictions.npz"], limits) if "predictions.npz" in members else None
     fits = names is not None and (predictions is None or len(names) == predictions[0].shape[1])
     if predictions is not None and predictions[2] is not None and not fits:
         # the class names are stored once, in dataset.json (see cnn_core.class_names)

@@ -20,11 +20,11 @@ Example:
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 from cnn_core.errors import UnsafeArchiveError
+from cnn_core.run_archive_content import load_json
 from cnn_core.safe_archive import ArchiveLimits, check_members, open_zip, read_member
 
 #: What a model.keras may contain.
@@ -181,20 +181,13 @@ def inspect_keras_file(data: bytes, limits: ArchiveLimits,
         if "config.json" not in members or "model.weights.h5" not in members:
             raise _refuse(f"{what} is incomplete: it needs config.json and model.weights.h5.")
         read = {name: read_member(zf, m, limit(name), what) for name, m in members.items()}
-    config = _load_json(read["config.json"], "model.keras/config.json")
+    config = load_json(read["config.json"], "model.keras/config.json")
     if "metadata.json" in read:
-        _load_json(read["metadata.json"], "model.keras/metadata.json")
+        load_json(read["metadata.json"], "model.keras/metadata.json")
     names, modules = allowed_custom_objects()
     check_model_config(config, names, modules)
     check_weights_file(read["model.weights.h5"], what)
     return config
-
-
-def _load_json(data: bytes, name: str) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise _refuse(f"'{name}' in the archive is not valid JSON ({error}).") from None
 
 
 def load_model_safely(path: Path) -> None:

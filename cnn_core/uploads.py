@@ -3,13 +3,13 @@
 User data sets live in ``<workspace>/datasets/<name>/`` (one folder per class, or ``train/`` +
 ``test/`` with class folders inside) and are loaded with ``load_dataset("user:<name>")``.
 
-Uploaded archives are treated as hostile. :func:`import_image_zip` refuses (with
-:class:`UnsafeArchiveError` and a plain message) anything that is not a ZIP, paths leading out of
-the data set folder (``../``, absolute paths, drive letters), links and device files, too many
-members, members or totals above the size limits, and compression ratios typical of ZIP bombs.
-It extracts into a hidden temporary folder and renames it into place only when everything went
-well, so a failed import leaves nothing behind and never touches an existing data set (a name
-already taken gets a ``-2``, ``-3``... suffix).
+Uploaded archives are treated as hostile: :func:`import_image_zip` checks them with the rules
+every incoming ZIP gets (:mod:`cnn_core.safe_archive`: paths leading out of the folder, links and
+device files, encryption, too many members, sizes, compression ratios typical of ZIP bombs, name
+clashes and look-alike names), with the limits below, and opens each picture only through
+:func:`cnn_core.image_formats.open_user_image`. It extracts into a hidden temporary folder and
+renames it into place only when everything went well, so a failed import leaves nothing behind
+and never touches an existing data set (a name already taken gets a ``-2``, ``-3``... suffix).
 
 Example:
 

@@ -37,7 +37,8 @@ def when(timestamp: float | None) -> str:
 
 
 def dataset_of(run: RunRecord) -> str:
-    return str((run.config.get("dataset") or {}).get("id") or "?")
+    dataset = (run.config or {}).get("dataset") if isinstance(run.config, dict) else None
+    return str((dataset.get("id") if isinstance(dataset, dict) else None) or "?")   # damaged: "?"
 
 
 def run_label(run: RunRecord) -> str:

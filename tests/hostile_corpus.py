@@ -14,6 +14,7 @@ import io
 import json
 import stat
 import struct
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width
 def zip_bytes(members, compression=zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
     items = members.items() if isinstance(members, dict) else members
-    with zipfile.ZipFile(buf, "w", compression) as zf:
+    with zipfile.ZipFile(buf, "w", compression) as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")        # "Duplicate name": some cases write a name twice
         for name, data in items:
             zf.writestr(name, data)
     return buf.getvalue()
