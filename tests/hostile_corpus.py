@@ -101,6 +101,15 @@ def declared_size(data: bytes, name: str, size: int) -> bytes:
         pos += 4
 
 
+def declared_entries(data: bytes, count: int) -> bytes:
+    """``data`` with the entry counts of its end record set to ``count`` (a ZIP claiming to hold
+    that many files; 0xFFFF and above need the ZIP64 record, so keep ``count`` below 65,535)."""
+    data = bytearray(data)
+    at = data.rfind(b"PK\x05\x06")
+    data[at + 8:at + 12] = struct.pack("<HH", count, count)
+    return bytes(data)
+
+
 def run_archive(config=None, epochs=None, run=None, predictions=None, dataset=None, model=None,
                 extra=(), manifest=None) -> bytes:
     """A run export as CNN Lab writes it (manifest hashes included), parts replaceable."""
@@ -230,6 +239,9 @@ def run_cases() -> list[Case]:
         r("backslash slip", run_archive(extra=[("..\\evil.json", b"{}")]), "outside its folder"),
         r("link", run_archive(extra=[(special("link.json", stat.S_IFLNK), b"/etc/passwd")]), "link"),
         r("ratio bomb", run_archive(extra=[("confusion_matrix.png", bytes(5 * 1024 * 1024))]), "zip bombs"),
+        r("claims 60,000 files", declared_entries(run_archive(), 60_000), "holds 60,000 files"),
+        r("more members than a run has", run_archive(extra=[(f"x{i}.json", b"{}") for i in range(70)]),
+          "at most 64 are accepted"),
         r("nested archive member", run_archive(extra=[("inner.zip", zip_bytes(pets()))]), "not part of a CNN Lab run"),
     ]
     return cases
