@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any, Callable
 
@@ -87,6 +88,14 @@ def check_model_config(config: Any, allowed_names: set[str] = frozenset(),
                        allowed_modules: set[str] = frozenset()) -> None:
     """Refuse a model config (``config.json`` of a ``.keras`` file) that could run code or read
     files. Walks the JSON without deserializing anything (see the module docstring)."""
+    try:
+        text = json.dumps(config)
+    except (TypeError, ValueError, RecursionError):
+        raise _refuse("The model's description cannot be read. It was refused.") from None
+    for word in FORBIDDEN_WORDS:
+        if word in text:
+            raise _refuse(f"The model's description mentions '{word}', which could download files "
+                          "or switch off Keras' safety checks. It was refused.")
     stack = [config]
     seen = 0
     while stack:
@@ -94,17 +103,11 @@ def check_model_config(config: Any, allowed_names: set[str] = frozenset(),
         seen += 1
         if seen > 2_000_000:
             raise _refuse("The model's description is unreasonably large. It was refused.")
-        if isinstance(node, str):
-            if any(word in node for word in FORBIDDEN_WORDS):
-                raise _refuse(f"The model's description mentions '{node[:80]}', which could "
-                              "download files or switch off Keras' safety checks. It was refused.")
-            continue
         if isinstance(node, list):
             stack.extend(node)
             continue
         if not isinstance(node, dict):
             continue
-        stack.extend(k for k in node if isinstance(k, str))
         class_name = node.get("class_name")
         if class_name in CODE_CLASS_NAMES:
             raise _refuse(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from cnn_core import exchange
+from cnn_core import exchange, run_admin
 from cnn_core.runs import RunRecord, RunStore
 from components.feedback import engine_errors
 from components.run_picker import run_label
@@ -78,8 +78,8 @@ def rename_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | No
                              help="A name that says what you tried, e.g. “more filters”.")
     if st.button("Rename", key="transfer_rename", icon=":material/edit:", help="Only the name changes."):
         with engine_errors("The run was not renamed: "):
-            store.rename(run.id, new_name)
-            _done(f"Renamed to “{new_name.strip()}”.")
+            run_admin.rename_run(store, run.id, new_name)
+            _done(f"Renamed to “{store.get(run.id).name}”.")
 
 
 def delete_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
