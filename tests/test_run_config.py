@@ -51,3 +51,26 @@ def test_damaged_runs_are_split_from_the_good_ones_without_importing_keras():
             "print('keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def spec_fields() -> list[str]:
+    import dataclasses
+
+    from cnn_core.augment import AugmentSpec
+    from cnn_core.models import ModelSpec
+    from cnn_core.preprocessing import PreprocessSpec
+
+    return [f"{section}.{f.name}" for section, cls in (("model", ModelSpec), ("augment", AugmentSpec),
+                                                        ("preprocess", PreprocessSpec))
+            for f in dataclasses.fields(cls)]
+
+
+@pytest.mark.parametrize("path", spec_fields())
+@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], "x" * 300, 1e300])
+def test_every_declared_setting_refuses_a_wrong_value_by_name(path, value):
+    try:
+        check_run_config(config_with(path, value))
+    except SpecError as error:
+        assert error.setting == path, (error.setting, str(error))
+    else:   # a value the setting really accepts (e.g. a long text where any text goes) is fine
+        assert isinstance(value, (str, float)), f"{path} took {value!r:.40}"
