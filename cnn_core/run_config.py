@@ -94,7 +94,7 @@ def _check_dataset(value: Any) -> None:
     if not isinstance(value, dict):
         raise SpecError("dataset", f"The run's 'dataset' must be a set of named settings, not a "
                                    f"{_kind(value)}.")
-    _text("dataset.id", value.get("id"), MAX_NAME)
+    _text("dataset.id", value.get("id"), MAX_TEXT)   # a folder data set's id is its path
     for key, item in value.items():
         field = f"dataset.{key}"
         if not isinstance(key, str) or len(key) > 100:
