@@ -74,7 +74,7 @@ def _to_8bit(im):
     """
     from PIL import Image
 
-    arr = np.asarray(im)
+    arr = np.array(im)          # one writable copy, worked on in place
     if im.mode == "F":
         arr = np.nan_to_num(arr.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
         top = float(arr.max()) if arr.size else 1.0
@@ -83,7 +83,8 @@ def _to_8bit(im):
         out = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
     elif im.mode.startswith("I;16") or (arr.size and arr.max() > 255):
         wide = arr if arr.dtype == np.uint16 else np.clip(arr, 0, 65535).astype(np.uint16)
-        out = (wide >> 8).astype(np.uint8)      # 0..65535 -> 0..255 (65535 -> 255)
+        np.right_shift(wide, 8, out=wide)       # 0..65535 -> 0..255 (65535 -> 255), in place
+        out = wide.astype(np.uint8)
     else:
         out = np.clip(arr, 0, 255).astype(np.uint8)
     return Image.fromarray(out, "L")
