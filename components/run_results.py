@@ -11,13 +11,16 @@ import streamlit as st
 
 from cnn_core.errors import RunStateError
 from cnn_core.evaluation import Evaluation, evaluate_run
+from cnn_core.run_config import split_damaged
 from cnn_core.runs import RunRecord, RunStore
 from components import state
 
 
 def finished_runs(store: RunStore) -> list[RunRecord]:
-    """Runs (newest first) that saved test-set predictions: finished or stopped with a model."""
-    return [run for run in store.list_runs() if not run.is_active and store.has_predictions(run.id)]
+    """Runs (newest first) that saved test-set predictions: finished or stopped with a model.
+    Runs with damaged settings are left out (the Compare page lists them, with Delete)."""
+    usable, _ = split_damaged(store.list_runs())
+    return [run for run in usable if not run.is_active and store.has_predictions(run.id)]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -111,3 +111,17 @@ def test_clicked_cell_reads_the_chart_selection():
     assert clicked_cell({"selection": {"points": []}}) is None
     state = {"selection": {"points": [{"x": "square", "y": "circle", "customdata": [0, 1]}]}}
     assert clicked_cell(state) == (0, 1)
+
+
+def test_a_run_with_damaged_settings_is_not_offered_and_breaks_nothing(workspace):
+    from cnn_core.runs import RunStore
+
+    good = make_finished_run(workspace, name="good")
+    damaged = make_finished_run(workspace, name="damaged")
+    store = RunStore(workspace)
+    store.update_config(damaged, dataset=["not", "a", "data set"], preset={"a": 1})
+    at = open_page(PAGE)
+    assert not at.exception
+    options = at.selectbox(key="eval_run").options
+    assert len(options) == 1 and "good" in options[0] and "damaged" not in options[0]
+    assert at.selectbox(key="eval_run").value == good
