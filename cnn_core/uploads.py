@@ -392,7 +392,7 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
         if suffix not in IMAGE_EXTENSIONS:
             suffix = _image_suffix(bytes(data)) or ".png"
         stem = safe_dataset_name(stem, default="image")
-        tmp = class_dir / f".upload-{uuid.uuid4().hex}.part"
+        tmp = base / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.part"   # see leftovers
         tmp.write_bytes(bytes(data))
         try:
             for k in range(100_000):

@@ -165,11 +165,12 @@ def test_leftovers_of_a_dead_process_are_removed_when_the_store_opens(workspace)
     store.set_owner(cut, f"{pid}:1")
     (workspace / "datasets").mkdir()
     leftovers = [workspace / f".import-{pid}-abc", workspace / "datasets" / f".importing-{pid}-abc",
+                 workspace / "datasets" / f".importing-{pid}-def.part",
                  store.run_dir(keep) / f".tmp-{pid}-7-model.keras",
                  store.run_dir(keep) / f".config.json.{pid}.7.tmp"]
     alive = [workspace / f".import-{os.getpid()}-mine", store.run_dir(keep) / f".tmp-{os.getpid()}-7-model.keras"]
     for path in leftovers + alive:
-        if path.suffix in (".keras", ".tmp"):
+        if path.suffix in (".keras", ".tmp", ".part"):
             path.write_bytes(b"half")
         else:
             (path / "x").mkdir(parents=True)
