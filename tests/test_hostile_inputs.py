@@ -214,3 +214,36 @@ def test_cli_refuses_a_bogus_status_and_a_bad_workspace_in_one_line(workspace, t
     done = cli("runs", "--workspace", str(not_a_folder))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().count("\n") == 0 and "cannot be used" in done.stderr
+
+
+def test_an_import_killed_half_way_leaves_nothing_after_the_next_start(workspace, tmp_path):
+    import signal
+
+    from cnn_core import runs
+
+    archive = tmp_path / "run.zip"
+    archive.write_bytes(corpus.run_archive())
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from cnn_core import exchange\n"
+        "from cnn_core.runs import RunStore\n"
+        "store = RunStore(sys.argv[1])\n"
+        "def stuck(*args):\n"
+        "    print('half way', flush=True)\n"
+        "    time.sleep(120)\n"
+        "store.add_epochs = stuck\n"
+        "exchange.import_run(store, open(sys.argv[2], 'rb').read())\n"),
+        str(workspace), str(archive)], stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert child.stdout.readline().strip() == "half way"
+        store = RunStore(workspace)
+        assert len(store.list_runs()) == 1          # the half run exists while it is imported...
+        assert [p for p in os.listdir(workspace) if p.startswith(".import-")]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    runs._checked_workspaces.discard(store.workspace)    # the next start of the app or CLI
+    store = RunStore(workspace)
+    assert store.list_runs() == [] and os.listdir(store.runs_root) == []   # ...and is gone after
+    assert not [p for p in os.listdir(workspace) if p.startswith(".import")]
