@@ -54,7 +54,7 @@ def _load_mnist_sample(image_size, color_mode, test_fraction, seed, progress) ->
 
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "star")
-SHAPES_PER_CLASS = 400
+SHAPES_PER_CLASS = 1000
 SHAPES_SIZE = 32
 
 
@@ -98,7 +98,7 @@ def generate_shapes(n_per_class: int = SHAPES_PER_CLASS, seed: int = 0,
     n = n_per_class * len(SHAPE_CLASSES)
     labels = rng.permutation(np.repeat(np.arange(len(SHAPE_CLASSES)), n_per_class))
     unit = size / 32.0
-    radius = rng.uniform(6.0, 12.5, n) * unit
+    radius = rng.uniform(7.5, 13.0, n) * unit
     cx = radius + unit + rng.random(n) * (size - 2 * radius - 2 * unit)
     cy = radius + unit + rng.random(n) * (size - 2 * radius - 2 * unit)
     angle = rng.uniform(0, 2 * math.pi, n)
@@ -106,7 +106,7 @@ def generate_shapes(n_per_class: int = SHAPES_PER_CLASS, seed: int = 0,
     background = np.where(dark[:, None], rng.uniform(10, 90, (n, 3)), rng.uniform(165, 245, (n, 3)))
     colour = rng.uniform(0, 255, (n, 3)) * 0.49
     colour = np.where(dark[:, None], colour + 130, colour)
-    noise = rng.standard_normal((n, size, size, 3), dtype=np.float32) * np.float32(9.0)
+    noise = rng.standard_normal((n, size, size, 3), dtype=np.float32) * np.float32(6.0)
 
     # All masks on one big canvas (a grid of cells, drawn at twice the size then halved for
     # anti-aliased edges): one PIL image instead of n keeps this well under a second.
