@@ -145,23 +145,34 @@ def chance_reading(rows: list[dict], n_classes: int | None, config: Mapping | No
         return None
     n = len(rows)
     peak = _argmax(acc)
-    guess = (f"A model that learns nothing gets about one picture in {int(n_classes)} right by luck "
+    k = int(n_classes)
+    guess = (f"A model that learns nothing gets about one picture in {k} right by luck "
              f"({_pct(chance)}, chance level).")
-    if near_chance(acc[peak], int(n_classes)):
+    train = _series(rows, "accuracy")
+    if train and _series(rows, "val_accuracy") and not near_chance(train[-1], k):
+        # right on the training pictures, guessing on new ones: early batch-norm epochs or memorising
+        return CurveReading(
+            "at_chance", "warning" if live else "error",
+            f"The model gets {_pct(train[-1])} of the training pictures right but only guesses on new ones "
+            f"({_pct(acc[-1])}, chance level with {k} classes).",
+            (guess, "With batch normalization the first epochs often look like this and it catches up; "
+                    "if it does not, the model is memorising the training pictures: try augmentation, "
+                    "dropout or a smaller model." + (" Give it a few more epochs." if live else "")),
+            best)
+    if near_chance(acc[peak], k):
         headline = (f"The model is only guessing: accuracy is stuck at chance level ({_pct(acc[-1])} "
-                    f"with {int(n_classes)} classes).")
+                    f"with {k} classes).")
         shape = f"After {n} epoch(s) it still does no better than that."
     else:
         headline = (f"The model fell back to guessing: accuracy is at chance level ({_pct(acc[-1])} "
-                    f"with {int(n_classes)} classes).")
+                    f"with {k} classes).")
         shape = f"It reached {_pct(acc[peak])} in epoch {peak + 1}, then lost it."
     loss = _series(rows, "val_loss") or _series(rows, "loss")
     if loss and abs(loss[-1] - math.log(n_classes)) <= 0.1 * math.log(n_classes):
-        shape += (f" Its loss sits at {loss[-1]:.2f}, the loss of an even guess among "
-                  f"{int(n_classes)} classes.")
+        shape += f" Its loss sits at {loss[-1]:.2f}, the loss of an even guess among {k} classes."
     causes = _likely_causes(config, n)
     if live:
-        causes.append("If nothing changes in the next epoch, stop the run and change that setting.")
+        causes.append("If it is still guessing after another epoch or two, stop the run and change that setting.")
     return CurveReading("at_chance", "warning" if live else "error", headline, (guess, shape, *causes),
                         best)
 

@@ -169,6 +169,15 @@ def test_chance_while_live_is_a_warning_and_says_what_to_do():
     assert "stop the run" in reading.text
 
 
+def test_right_on_training_pictures_but_guessing_on_new_ones_is_not_called_learning_nothing():
+    """The fast preset's first epochs on Shapes (batch norm): training 62%, validation 20%."""
+    data = rows([1.6, 1.1], [0.33, 0.62], [1.9, 2.2], [0.20, 0.20])
+    reading = check(read_curves(data, status="running", epochs_planned=6, n_classes=5))
+    assert reading.verdict == "at_chance" and reading.level == "warning"
+    assert "62% of the training pictures" in reading.headline and "only guesses on new ones" in reading.headline
+    assert "batch normalization" in reading.text and "learning rate" not in reading.text
+
+
 @pytest.mark.parametrize("config, cause", [
     ({"model": {"optimizer": "adam", "learning_rate": 1e-7}}, "so low"),
     ({"model": {"optimizer": "adam", "learning_rate": 1e-3}, "preprocess": {"scaling": "none"}}, "not scaled"),
