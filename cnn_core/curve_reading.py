@@ -127,7 +127,8 @@ def _likely_causes(config: Mapping | None, epochs_done: int) -> list[str]:
         causes.append("Likely cause: the pixels are not scaled (they go in as 0 to 255), which makes the "
                       "first steps huge. Fix: choose pixel scaling 'divide by 255'.")
     if epochs_done <= 2 and not causes:
-        causes.append(f"Likely cause: {epochs_done} epoch(s) are too few for this model to get going. "
+        causes.append(f"Likely cause: {epochs_done} epoch{'s are' if epochs_done != 1 else ' is'} too few for this "
+                      "model to get going. "
                       "Fix: train for 5 to 10 epochs.")
     if not causes:
         causes.append("Things to try: a learning rate of 0.001 with Adam, pixel scaling 'divide by 255', "
@@ -162,7 +163,7 @@ def chance_reading(rows: list[dict], n_classes: int | None, config: Mapping | No
     if near_chance(acc[peak], k):
         headline = (f"The model is only guessing: accuracy is stuck at chance level ({_pct(acc[-1])} "
                     f"with {k} classes).")
-        shape = f"After {n} epoch(s) it still does no better than that."
+        shape = f"After {n} epoch{'s' if n != 1 else ''} it still does no better than that."
     else:
         headline = (f"The model fell back to guessing: accuracy is at chance level ({_pct(acc[-1])} "
                     f"with {k} classes).")
