@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
 
-st.set_page_config(page_title="CNN Lab", page_icon=":material/neurology:", layout="wide")
+# The tab icon is a file served by this server: a ":material/...:" icon would be fetched from Google's
+# font server by the browser, so offline (a classroom) the tab would have none.
+st.set_page_config(page_title="CNN Lab", page_icon=Path(__file__).parent / "assets" / "favicon.png", layout="wide")
 keep_keras_session()  # Streamlit would clear it after every rerun, under the training thread's feet
 
 PAGES = {

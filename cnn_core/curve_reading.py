@@ -17,11 +17,12 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 #: Verdicts, roughly from worst to best.
 VERDICTS = (
-    "failed", "diverged", "unstable", "not_learning", "overfitting", "starting_to_overfit",
+    "failed", "diverged", "at_chance", "unstable", "not_learning", "overfitting", "starting_to_overfit",
     "waiting", "too_few_epochs", "still_improving", "plateaued", "good_fit",
 )
 LEVELS = ("error", "warning", "info", "success")
@@ -33,6 +34,8 @@ IMPROVING_ACCURACY_RISE = 0.01
 #: Training minus validation accuracy that counts as a clear gap.
 GAP_CLEAR = 0.15
 GAP_SMALL = 0.07
+#: Accuracy above chance level (fraction) that still counts as guessing, at the least.
+CHANCE_MARGIN = 0.03
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,98 @@ def _argmax(values: list[float]) -> int:
     return max(range(len(values)), key=lambda i: (values[i], -i))
 
 
+def chance_level(n_classes: int | None) -> float | None:
+    """The accuracy of blind guessing: 1 / number of classes (None when unknown or < 2)."""
+    try:
+        n = int(n_classes)
+    except (TypeError, ValueError):
+        return None
+    return 1.0 / n if n >= 2 else None
+
+
+def near_chance(accuracy: float, n_classes: int) -> bool:
+    """Whether ``accuracy`` is no better than guessing among ``n_classes``: at most chance plus
+    a quarter of it, and at least :data:`CHANCE_MARGIN` (10 classes: up to 13%; 2 classes: 62.5%)."""
+    chance = 1.0 / n_classes
+    return accuracy <= chance + max(CHANCE_MARGIN, 0.25 * chance)
+
+
+def _likely_causes(config: Mapping | None, epochs_done: int) -> list[str]:
+    """Plain sentences naming what in the settings most likely stops learning, with the fix."""
+    config = config or {}
+    model = config.get("model") or {}
+    preprocess = config.get("preprocess") or {}
+    causes = []
+    lr, optimizer = model.get("learning_rate"), str(model.get("optimizer") or "adam")
+    if _finite(lr):
+        lr = float(lr)
+        high, low = (0.3, 1e-4) if optimizer == "sgd" else (0.01, 1e-5)
+        usual = "0.01" if optimizer == "sgd" else "0.001"
+        if lr >= high:
+            causes.append(f"Likely cause: the learning rate ({lr:g}) is far too high for {optimizer.upper()}: "
+                          f"every step overshoots, so the network gives up and guesses. "
+                          f"Fix: set the learning rate to {usual}.")
+        elif lr <= low:
+            causes.append(f"Likely cause: the learning rate ({lr:g}) is so low that the weights hardly move. "
+                          f"Fix: set it to {usual}.")
+    if preprocess.get("scaling") == "none":
+        causes.append("Likely cause: the pixels are not scaled (they go in as 0 to 255), which makes the "
+                      "first steps huge. Fix: choose pixel scaling 'divide by 255'.")
+    if epochs_done <= 2 and not causes:
+        causes.append(f"Likely cause: {epochs_done} epoch{'s are' if epochs_done != 1 else ' is'} too few for this "
+                      "model to get going. "
+                      "Fix: train for 5 to 10 epochs.")
+    if not causes:
+        causes.append("Things to try: a learning rate of 0.001 with Adam, pixel scaling 'divide by 255', "
+                      "or more epochs.")
+    return causes
+
+
+def chance_reading(rows: list[dict], n_classes: int | None, config: Mapping | None = None, *,
+                   live: bool = False, best: int | None = None) -> CurveReading | None:
+    """The reading for a model whose accuracy is at chance level now (it learns nothing, or fell
+    back to guessing), or None when it does better than guessing or chance is unknown."""
+    chance = chance_level(n_classes)
+    acc = _series(rows, "val_accuracy") or _series(rows, "accuracy")
+    if chance is None or not acc or not near_chance(acc[-1], int(n_classes)):
+        return None
+    n = len(rows)
+    peak = _argmax(acc)
+    k = int(n_classes)
+    guess = (f"A model that learns nothing gets about one picture in {k} right by luck "
+             f"({_pct(chance)}, chance level).")
+    train = _series(rows, "accuracy")
+    if train and _series(rows, "val_accuracy") and not near_chance(train[-1], k):
+        # right on the training pictures, guessing on new ones: early batch-norm epochs or memorising
+        return CurveReading(
+            "at_chance", "warning" if live else "error",
+            f"The model gets {_pct(train[-1])} of the training pictures right but only guesses on new ones "
+            f"({_pct(acc[-1])}, chance level with {k} classes).",
+            (guess, "With batch normalization the first epochs often look like this and it catches up; "
+                    "if it does not, the model is memorising the training pictures: try augmentation, "
+                    "dropout or a smaller model." + (" Give it a few more epochs." if live else "")),
+            best)
+    if near_chance(acc[peak], k):
+        headline = (f"The model is only guessing: accuracy is stuck at chance level ({_pct(acc[-1])} "
+                    f"with {k} classes).")
+        shape = f"After {n} epoch{'s' if n != 1 else ''} it still does no better than that."
+    else:
+        headline = (f"The model fell back to guessing: accuracy is at chance level ({_pct(acc[-1])} "
+                    f"with {k} classes).")
+        shape = f"It reached {_pct(acc[peak])} in epoch {peak + 1}, then lost it."
+    loss = _series(rows, "val_loss") or _series(rows, "loss")
+    if loss and abs(loss[-1] - math.log(n_classes)) <= 0.1 * math.log(n_classes):
+        shape += f" Its loss sits at {loss[-1]:.2f}, the loss of an even guess among {k} classes."
+    causes = _likely_causes(config, n)
+    if live:
+        causes.append("If it is still guessing after another epoch or two, stop the run and change that setting.")
+    return CurveReading("at_chance", "warning" if live else "error", headline, (guess, shape, *causes),
+                        best)
+
+
 def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: int | None = None,
-                message: str = "") -> CurveReading:
+                message: str = "", n_classes: int | None = None,
+                config: Mapping | None = None) -> CurveReading:
     """Read the loss and accuracy curves of one run in plain language.
 
     Args:
@@ -96,6 +189,10 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
             tense and the advice ("more epochs would help" only once training is over).
         epochs_planned: epochs the run was set to train.
         message: the run's status message, repeated for failed runs.
+        n_classes: how many classes the data set has; with it the reading knows chance level
+            (1 / classes) and never praises a model that only guesses.
+        config: the run's stored settings (``model``, ``preprocess``), used to name the likely
+            cause when the model learns nothing (learning rate, scaling, epochs).
     """
     rows = list(epochs or [])
     live = status in ("queued", "running", "paused", "stopping")
@@ -132,6 +229,10 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
     best = (_argmax(watch_acc) if watch_acc else _argmin(watch_loss) if watch_loss else n - 1) + 1
     planned = int(epochs_planned or 0)
     ended_early = not live and planned and n < planned
+
+    at_chance = chance_reading(rows, n_classes, config, live=live, best=best)
+    if at_chance is not None and not (n == 1 and live):
+        return at_chance
 
     if n == 1:
         if live:
@@ -238,4 +339,21 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
         f"Training is going well: the losses fell together and are now flattening out.{score}",
         (*gap_note, f"The best {which} result so far came in epoch {best}."), best)
 
-__all__ = ["CurveReading", "LEVELS", "VERDICTS", "read_curves"]
+
+def read_run(store, run, epochs: list[dict] | None = None) -> CurveReading:
+    """:func:`read_curves` of a stored run, with its classes (for chance level) and settings.
+
+    Args:
+        store: the run store (:class:`cnn_core.runs.RunStore`).
+        run: the run's :class:`~cnn_core.runs.RunRecord`.
+        epochs: its epoch rows when already read (default: read from ``store``).
+    """
+    info = store.dataset_info(run.id) or {}
+    n_classes = len(info.get("class_names") or (run.config or {}).get("class_names") or []) or None
+    return read_curves(store.epochs(run.id) if epochs is None else epochs, status=run.status,
+                       epochs_planned=run.epochs_planned, message=run.message, n_classes=n_classes,
+                       config=run.config)
+
+
+__all__ = ["CurveReading", "LEVELS", "VERDICTS", "chance_level", "chance_reading", "near_chance", "read_curves",
+           "read_run"]

@@ -315,11 +315,14 @@ PRESETS: dict[str, ModelSpec] = {
         conv_blocks=2, filters=6, filter_growth=16 / 6, convs_per_block=1, kernel_size=5,
         padding="valid", activation="relu", pooling="average", head="flatten",
         dense_layers=2, dense_units=120, dense_shrink=0.7, dense_dropout=0.0,
-        optimizer="adam", learning_rate=1e-3, batch_size=64, epochs=10,
+        optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=10,
     ),
+    # Batches of 32 for the two small presets: the built-in sets have a few thousand pictures, and
+    # twice the steps per epoch is what makes Shapes learn in 2-3 epochs (bench/shapes_curves.py).
+    # mlp keeps lenet's budget (optimizer, rate, batch, epochs) so MLP vs CNN is fair.
     "mlp": ModelSpec(
         conv_blocks=0, head="flatten", dense_layers=2, dense_units=256, dense_dropout=0.2,
-        optimizer="adam", learning_rate=1e-3, batch_size=64, epochs=10,
+        optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=10,
     ),
     # Tuned for CIFAR-10 accuracy per CPU-minute on a 2-core machine (bench/fast_preset.py):
     # 32-64-128 filters, two convs per block, batch norm, global average pooling, SGD with

@@ -180,23 +180,77 @@ def sweep_score(results) -> tuple[str, str]:
     return "best_val_accuracy", "best validation accuracy"
 
 
+def results_n_test(store, results) -> int | None:
+    """Test pictures behind the scores of a sweep's ``results`` (the first scored run's; a sweep's
+    runs share one data set), None when unknown."""
+    from cnn_core.accuracy_noise import n_test_of
+
+    if "test_accuracy" not in results:
+        return None
+    for run_id in results.loc[results["test_accuracy"].notna(), "run_id"]:
+        n = n_test_of(store, run_id)
+        if n:
+            return n
+    return None
+
+
+def _noise_title(words: str, scores: Sequence[float], n_test: int | None) -> tuple[str, float | None]:
+    """The chart title with the test set's noise in it, and that noise in points (None if unknown).
+
+    Scores are fractions. When even the best and the worst are within the noise the title says
+    there is no real difference at all; otherwise ``≈`` marks the ones within noise of the best.
+    """
+    from cnn_core.accuracy_noise import difference_noise, is_real_difference
+
+    if not n_test or len(scores) < 2:
+        return f"{words} (%)", None
+    best, worst = max(scores), min(scores)
+    noise = difference_noise(best, worst, n_test) * 100
+    if not is_real_difference(best, worst, n_test):
+        return (f"{words} (%): no real difference between these runs (all within the test set's noise, "
+                f"±{noise:.1f} points)"), noise
+    return f"{words} (%) · ≈: no real difference from the best (within the test set's noise)", noise
+
+
+def _near_best(scores: Sequence[float], n_test: int | None) -> list[bool]:
+    """Per score (fractions): within the test set's noise of the best one (and not the best)."""
+    from cnn_core.accuracy_noise import is_real_difference
+
+    best = max(scores) if scores else None
+    return [bool(n_test) and s != best and not is_real_difference(s, best, n_test) for s in scores]
+
+
 def sweep_figure(results, settings: Sequence[str], mode: str = "grid",
-                 labels: Mapping[str, str] | None = None) -> go.Figure | None:
+                 labels: Mapping[str, str] | None = None, n_test: int | None = None) -> go.Figure | None:
     """Accuracy over the swept settings: a heatmap for a two-setting grid, a line for one setting,
     a scatter coloured by accuracy for two random settings; None when no run has a score yet.
-    ``labels`` names the settings on the axes as the form does (default: their engine names)."""
+    ``labels`` names the settings on the axes as the form does (default: their engine names).
+
+    With ``n_test`` (test pictures behind each score) differences smaller than the test set's
+    noise are marked as no real difference: ``≈`` on the heatmap cells and points within noise of
+    the best, error bars on the line, and a title that says so when no run is really better; the
+    heatmap's colours then span at least the noise, so luck does not look like a result.
+    """
     column, words = sweep_score(results)
     name = {s: (labels or {}).get(s, s) for s in settings}
     scored = results[results[column].notna()]
     if scored.empty or not settings:
         return None
     score = scored[column] * 100
+    n_test = n_test if column == "test_accuracy" else None  # validation scores have their own noise
+    title, noise = _noise_title(words, scored[column].tolist(), n_test)
     if len(settings) == 1:
         s = settings[0]
         data = scored.assign(score=score).sort_values(s) if all(_is_number(v) for v in scored[s]) \
             else scored.assign(score=score)
+        error = None
+        if n_test:
+            from cnn_core.accuracy_noise import NOISE_STANDARD_ERRORS, standard_error
+
+            error = dict(type="data", visible=True, color="#9aa5b1",
+                         array=[NOISE_STANDARD_ERRORS * standard_error(v / 100, n_test) * 100 for v in data["score"]])
         fig = go.Figure(go.Scatter(x=data[s].tolist(), y=data["score"].tolist(), mode="lines+markers",
-                                   line=dict(color=RUN_COLORS[0], width=2.5),
+                                   line=dict(color=RUN_COLORS[0], width=2.5), error_y=error,
                                    hovertemplate=f"{name[s]} %{{x}}: %{{y:.1f}}%<extra></extra>"))
         numbers = [float(v) for v in data[s] if _is_number(v)]
         log = len(numbers) == len(data) and min(numbers, default=0) > 0 and max(numbers) / min(numbers) >= 10
@@ -205,25 +259,36 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid",
         rows, cols = settings
         table = scored.assign(score=score, r=scored[rows].map(format_setting_value), c=scored[cols].map(format_setting_value))
         grid = table.pivot_table(index="r", columns="c", values="score", aggfunc="mean", sort=False)
+        z = grid.values.tolist()
+        cells = [v for row in z for v in row if v is not None and not math.isnan(v)]
+        near = dict(zip(cells, _near_best([v / 100 for v in cells], n_test)))
+        text = [["" if v is None or math.isnan(v) else f"{v:.1f}%" + (" ≈" if near.get(v) else "") for v in row]
+                for row in z]
+        span = {}
+        if noise is not None and cells and max(cells) - min(cells) < noise:  # luck must not look like a result
+            middle = (max(cells) + min(cells)) / 2
+            span = dict(zmin=middle - noise / 2, zmax=middle + noise / 2)
         fig = go.Figure(go.Heatmap(
-            z=grid.values.tolist(), x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index],
-            colorscale="Viridis", colorbar=dict(title="%"), texttemplate="%{z:.1f}%",
+            z=z, x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index], text=text,
+            colorscale="Viridis", colorbar=dict(title="%"), texttemplate="%{text}", **span,
             hovertemplate=f"{name[rows]} %{{y}}, {name[cols]} %{{x}}: %{{z:.1f}}%<extra></extra>",
         ))
         fig.update_xaxes(title_text=name[cols], type="category")
         fig.update_yaxes(title_text=name[rows], type="category", autorange="reversed")  # first value on top
     else:
         x, y = settings[0], settings[1]
+        near = _near_best(scored[column].tolist(), n_test)
         fig = go.Figure(go.Scatter(
-            x=scored[x].tolist(), y=scored[y].tolist(), mode="markers",
+            x=scored[x].tolist(), y=scored[y].tolist(), mode="markers+text" if any(near) else "markers",
+            text=["≈" if n else "" for n in near], textposition="top center",
             marker=dict(size=14, color=score.tolist(), colorscale="Viridis", showscale=True,
                         colorbar=dict(title="%")),
             hovertemplate=f"{name[x]} %{{x}}, {name[y]} %{{y}}: %{{marker.color:.1f}}%<extra></extra>"))
         fig.update_xaxes(title_text=name[x])
         fig.update_yaxes(title_text=name[y])
-    fig.update_layout(height=340, margin=_MARGIN, title=dict(text=f"{words} (%)", font=dict(size=14)))
+    fig.update_layout(height=340, margin=_MARGIN, title=dict(text=title, font=dict(size=14)))
     return fig
 
 
 __all__ = ["display_table", "filter_runs", "overlay_curves_figure", "parallel_figure", "parameter_count", "run_color",
-           "run_parameters", "sweep_figure", "sweep_score"]
+           "results_n_test", "run_parameters", "sweep_figure", "sweep_score"]

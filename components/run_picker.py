@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 
@@ -81,6 +82,21 @@ def default_finished_run(runs: Sequence[RunRecord], active_id: str | None) -> st
     if active_id in ids:
         return active_id
     return ids[0] if ids else None
+
+
+def comparable_runs(runs: Sequence[RunRecord]) -> list[str]:
+    """Ids to pre-select for comparing: the two newest finished runs on the same data set (same
+    options and classes, so their test pictures match and the Ensemble tab can combine them);
+    else the newest finished run alone; else the newest run. ``runs`` newest first."""
+    finished = [run for run in runs if run.status == "finished" and run.test_accuracy is not None]
+    groups: dict[str, list[str]] = {}
+    for run in finished:
+        config = run.config or {}
+        key = json.dumps([config.get("dataset"), config.get("class_names")], sort_keys=True, default=str)
+        groups.setdefault(key, []).append(run.id)
+        if len(groups[key]) == 2:
+            return groups[key]
+    return [(finished or list(runs))[0].id] if runs else []
 
 
 def runs_table(runs: Sequence[RunRecord]) -> list[dict]:

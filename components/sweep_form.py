@@ -285,7 +285,8 @@ def sweep_overview(store) -> None:
         results = sweeps.sweep_results(store, record.id)
         settings = [s for s in record.spec.settings if s in results]
         labels = {s: setting_label(s) for s in settings}
-        figure = compare_charts.sweep_figure(results, settings, record.spec.mode, labels)
+        figure = compare_charts.sweep_figure(results, settings, record.spec.mode, labels,
+                                             n_test=compare_charts.results_n_test(store, results))
         if figure is not None:
             st.plotly_chart(figure, key="sweep_chart", config={"displayModeBar": False})
             st.caption("How well each combination did: brighter or higher is better. Runs that have not "

@@ -12,10 +12,10 @@ from cnn_core.evaluation import evaluate_ensemble
 from cnn_core.run_config import split_damaged
 from components import compare_charts, run_transfer, state
 from components.feedback import engine_errors
-from components.model_summary import human_count
+from components.mlp_vs_cnn import mlp_vs_cnn_view
 from components.navigation import run_inside_app
 from components.run_charts import confusion_figure
-from components.run_picker import STATUS_WORDS, dataset_of, duration, percent, run_label
+from components.run_picker import STATUS_WORDS, comparable_runs, duration, percent, run_label
 from components.run_results import run_evaluation
 from components.sweep_form import sweep_overview
 
@@ -49,9 +49,8 @@ def filtered_table(table):
 
 
 def pick_runs(ids: list[str], by_id: dict) -> list[str]:
-    if SELECTED_KEY not in st.session_state:
-        finished = [i for i in ids if by_id[i].status == "finished"]
-        st.session_state[SELECTED_KEY] = (finished or ids)[:2]
+    if SELECTED_KEY not in st.session_state:  # two runs the Ensemble tab can combine, if there are any
+        st.session_state[SELECTED_KEY] = comparable_runs([by_id[i] for i in ids])
     kept = [i for i in st.session_state[SELECTED_KEY] if i in by_id]
     st.session_state[SELECTED_KEY] = kept
     return st.multiselect("Runs to compare", kept + [i for i in ids if i not in kept], key=SELECTED_KEY,
@@ -69,11 +68,14 @@ def what_changed_card(store, a, b) -> None:
         m1, m2 = st.columns(2)
         acc, secs = change.test_accuracy_delta, change.train_seconds_delta
         m1.metric("Test accuracy", percent(change.test_accuracy_b),
-                  delta=None if acc is None else f"{acc * 100:+.1f} points",
+                  delta=None if acc is None else f"{acc * 100:+.1f} points" + (" · no real difference" if change.noise_note else ""),
+                  delta_color="off" if change.noise_note else "normal",
                   help="The newer run's score on the test pictures, and how much it moved.")
         m2.metric("Training time", duration(change.train_seconds_b), delta_color="inverse",
                   delta=None if secs is None or abs(secs) < 0.5 else f"{secs:+.0f} s",
                   help="The newer run's training time; shorter (green) is cheaper.")
+        if change.noise_note:
+            st.caption(f"Test accuracy: {change.noise_note}; the test set is too small to tell these runs apart.")
 
 
 def parallel_chart(table, by_id: dict) -> None:
@@ -102,42 +104,6 @@ def ensemble_view(store, members) -> None:
         st.plotly_chart(confusion_figure(ev.confusion, ev.class_names), key="compare_ensemble_confusion",
                         config={"displayModeBar": False})
         st.caption("The ensemble's mix-ups: rows are what a picture really is, columns what the ensemble said.")
-
-
-def mlp_vs_cnn_view(store) -> None:
-    st.caption("An MLP looks at the picture as one long list of pixels; a CNN looks for small patterns "
-               "anywhere in it. Train one of each for the same epochs on the sidebar's data set and compare.")
-    epochs = st.select_slider("Epochs for each", [1, 2, 3, 5, 10], value=3, key="compare_mlp_epochs",
-                              help="Passes over the training pictures. Few epochs keep it quick.")
-    if st.button("Train an MLP and a CNN", key="compare_mlp_cnn", icon=":material/play_arrow:",
-                 help=f"Queues two runs on “{state.dataset_id()}”: the mlp preset and the lenet CNN."):
-        with engine_errors("The comparison was not queued: "):
-            mlp_id, _ = comparison.mlp_vs_cnn(state.job_queue(), state.dataset_id(), int(epochs))
-            state.set_active_run(mlp_id)
-            st.success("Queued both runs. Follow them on the Training page; they appear below as they train.")
-    alive = any(r.is_active for pair in comparison.mlp_vs_cnn_pairs(store)[:3] for r in pair)
-
-    @st.fragment(run_every=2.0 if alive else None)
-    def pairs() -> None:  # polls while a pair trains, so the results fill in as they come
-        newest = comparison.mlp_vs_cnn_pairs(store)[:3]
-        if alive and not any(r.is_active for pair in newest for r in pair):
-            st.rerun()
-        if not newest:
-            st.caption("Your MLP and CNN appear here side by side once queued.")
-        for mlp, cnn in newest:
-            with st.container(border=True):
-                st.markdown(f"**{dataset_of(mlp)}**, {mlp.epochs_planned} epochs each")
-                for column, run, title in zip(st.columns(2), (mlp, cnn), ("MLP (no convolutions)", "CNN")):
-                    column.markdown(f"**{title}** · {run.config.get('preset')} · {STATUS_WORDS.get(run.status)}")
-                    delta = None if run is mlp or None in (run.test_accuracy, mlp.test_accuracy) \
-                        else f"{(run.test_accuracy - mlp.test_accuracy) * 100:+.1f} points vs the MLP"
-                    column.metric("Test accuracy", percent(run.test_accuracy), delta=delta,
-                                  help="Share of the test pictures it got right.")
-                    column.metric("Parameters", human_count(compare_charts.run_parameters(store, run)),
-                                  help="How many numbers it learns; convolutions reuse theirs all over the picture.")
-                    column.metric("Training time", duration(run.train_seconds), help="Time spent training.")
-
-    pairs()
 
 
 run_inside_app()

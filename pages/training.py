@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.curve_reading import read_curves
+from cnn_core.curve_reading import read_run
 from components import state
 from components.feedback import engine_errors
 from components.navigation import run_inside_app
@@ -68,7 +68,7 @@ def live_view(run_id: str) -> None:
         if not epochs:
             st.caption("The loss and accuracy curves appear here after the first epoch.")
             return
-        reading = read_curves(epochs, status=run.status, epochs_planned=run.epochs_planned, message=run.message)
+        reading = read_run(store, run, epochs)
         st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
                         config={"displayModeBar": False})
         st.caption("Solid lines: the training pictures; dashed lines: the validation pictures the model never "

@@ -156,3 +156,39 @@ def test_ensemble_accuracy_on_known_probabilities(store):
     line = ensemble_line(store, ids)
     assert "Ensemble of 3 runs: test accuracy 100.0%" in line and "best single run 75.0%" in line
     assert "needs at least two" in ensemble_line(store, ids[:1])
+
+
+def test_what_changed_says_no_real_difference_within_the_test_sets_noise(store):
+    from cnn_core.runs import atomic_write_json
+
+    a = finished(store, config(), "before", 0.20, 10.0)
+    b = finished(store, config(PRESETS["lenet"].replace(learning_rate=0.01)), "after", 0.22, 10.0)
+    c = finished(store, config(PRESETS["lenet"].replace(learning_rate=0.003)), "much better", 0.60, 10.0)
+    assert what_changed(store, a, b).noise_note == ""  # test set size unknown: nothing claimed
+    for run_id in (a, b, c):
+        atomic_write_json(store.run_dir(run_id) / "dataset.json", {"n_test": 400})
+    small = what_changed(store, a, b)
+    assert small.n_test_a == small.n_test_b == 400
+    assert "no real difference" in small.noise_note and "no real difference" in small.summary()
+    big = what_changed(store, a, c)
+    assert big.noise_note == "" and "no real difference" not in big.summary()
+
+
+def test_mlp_vs_cnn_defaults_to_shapes_with_an_equal_budget_passed_at_submission(store):
+    queue = FakeQueue(store)
+    mlp_id, cnn_id = mlp_vs_cnn(queue)
+    mlp, cnn = (r.model for r in queue.requests)
+    assert {r.dataset_id for r in queue.requests} == {"shapes"}
+    for setting in ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule"):
+        assert getattr(mlp, setting) == getattr(cnn, setting), setting
+    # the tags travel with the request: the queue stores them, nothing rewrites the config later
+    assert queue.requests[0].extra_config["comparison"] == "mlp_vs_cnn"
+    assert queue.requests[0].extra_config["comparison_id"] == queue.requests[1].extra_config["comparison_id"]
+    budget = store.get(cnn_id).config["comparison_budget"]
+    assert f"{cnn.epochs} epochs each" in budget and "learning rate" in budget
+    # a CNN preset with another optimizer: the MLP follows it
+    mlp_vs_cnn(queue, "shapes", epochs=2, cnn_preset="fast")
+    fast_mlp, fast_cnn = (r.model for r in queue.requests[2:])
+    assert (fast_mlp.optimizer, fast_mlp.learning_rate, fast_mlp.batch_size) == \
+        (fast_cnn.optimizer, fast_cnn.learning_rate, fast_cnn.batch_size)
+    assert fast_mlp.conv_blocks == 0

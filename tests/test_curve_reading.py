@@ -129,3 +129,72 @@ def test_last_epoch_worse_than_the_best_is_not_still_improving():
                 [0.82, 0.89, 0.92, 0.925, 0.935, 0.94, 0.94, 0.955, 0.96, 0.947])
     reading = check(read_curves(data, status="finished", epochs_planned=10))
     assert reading.verdict == "plateaued" and "epoch 8" in reading.text
+
+
+# --------------------------------------------------------------------------- chance level
+
+# The issue's case: MNIST sample, lenet, SGD with momentum, learning rate 1, 3 epochs. The loss
+# fell from a huge first-epoch average to the even-guess loss (ln 10 = 2.30) and stayed there.
+AT_CHANCE = rows([14.2, 2.305, 2.303], [0.102, 0.100, 0.100], [2.31, 2.304, 2.303], [0.10, 0.10, 0.10])
+LR_ONE_SGD = {"model": {"optimizer": "sgd", "momentum": 0.9, "learning_rate": 1.0},
+              "preprocess": {"scaling": "divide_255"}}
+
+
+def test_chance_level_is_one_over_the_number_of_classes():
+    from cnn_core.curve_reading import chance_level, near_chance
+
+    assert chance_level(10) == pytest.approx(0.1) and chance_level(4) == pytest.approx(0.25)
+    assert chance_level(None) is None and chance_level(1) is None
+    assert near_chance(0.11, 10) and not near_chance(0.2, 10)
+    assert near_chance(0.55, 2) and not near_chance(0.7, 2)
+
+
+def test_flat_at_chance_is_never_praised_and_names_the_learning_rate():
+    reading = check(read_curves(AT_CHANCE, status="finished", epochs_planned=3, n_classes=10, config=LR_ONE_SGD))
+    assert reading.verdict == "at_chance" and reading.level == "error"
+    assert "chance level" in reading.headline and "10%" in reading.headline
+    assert "going well" not in reading.text
+    assert "learning rate (1) is far too high" in reading.text and "0.01" in reading.text
+    assert "2.30" in reading.text  # the loss of an even guess among 10 classes
+
+
+def test_without_the_number_of_classes_the_old_reading_stays():
+    """Chance is unknown without the classes; the reading then falls back to the curve shape."""
+    assert read_curves(AT_CHANCE, status="finished", epochs_planned=3).verdict != "at_chance"
+
+
+def test_chance_while_live_is_a_warning_and_says_what_to_do():
+    reading = check(read_curves(AT_CHANCE, status="running", epochs_planned=10, n_classes=10, config=LR_ONE_SGD))
+    assert reading.verdict == "at_chance" and reading.level == "warning"
+    assert "stop the run" in reading.text
+
+
+def test_right_on_training_pictures_but_guessing_on_new_ones_is_not_called_learning_nothing():
+    """The fast preset's first epochs on Shapes (batch norm): training 62%, validation 20%."""
+    data = rows([1.6, 1.1], [0.33, 0.62], [1.9, 2.2], [0.20, 0.20])
+    reading = check(read_curves(data, status="running", epochs_planned=6, n_classes=5))
+    assert reading.verdict == "at_chance" and reading.level == "warning"
+    assert "62% of the training pictures" in reading.headline and "only guesses on new ones" in reading.headline
+    assert "batch normalization" in reading.text and "learning rate" not in reading.text
+
+
+@pytest.mark.parametrize("config, cause", [
+    ({"model": {"optimizer": "adam", "learning_rate": 1e-7}}, "so low"),
+    ({"model": {"optimizer": "adam", "learning_rate": 1e-3}, "preprocess": {"scaling": "none"}}, "not scaled"),
+    ({"model": {"optimizer": "adam", "learning_rate": 1e-3}}, "too few"),
+])
+def test_chance_reading_names_the_likely_cause(config, cause):
+    data = rows([1.4, 1.386], [0.25, 0.26], [1.39, 1.386], [0.24, 0.25])  # 4 classes: chance 25%
+    reading = check(read_curves(data, status="finished", epochs_planned=2, n_classes=4, config=config))
+    assert reading.verdict == "at_chance" and cause in reading.text
+
+
+def test_falling_back_to_chance_after_learning_is_called_out():
+    data = rows([1.5, 0.9, 2.4, 2.31], [0.5, 0.7, 0.2, 0.1], [1.3, 0.8, 2.4, 2.31], [0.55, 0.72, 0.12, 0.1])
+    reading = check(read_curves(data, status="finished", n_classes=10, config=LR_ONE_SGD))
+    assert reading.verdict == "at_chance" and "fell back" in reading.headline and "72%" in reading.text
+
+
+def test_a_model_well_above_chance_is_read_as_before():
+    assert check(read_curves(HEALTHY, status="finished", epochs_planned=5, n_classes=10)).verdict == "too_few_epochs"
+    assert check(read_curves(FLAT_END, status="finished", epochs_planned=7, n_classes=2)).verdict == "plateaued"

@@ -133,8 +133,9 @@ def test_shapes_are_deterministic_from_seed_and_fast():
     np.testing.assert_array_equal(y1, y2)
     assert not np.array_equal(x1, x3)
     assert elapsed < 5.0
-    assert x1.shape == (2000, 32, 32, 3) and x1.dtype == np.uint8
-    assert np.bincount(y1).tolist() == [400] * 5
+    n_classes = len(datasets.SHAPE_CLASSES)
+    assert x1.shape == (datasets.SHAPES_PER_CLASS * n_classes, 32, 32, 3) and x1.dtype == np.uint8
+    assert np.bincount(y1).tolist() == [datasets.SHAPES_PER_CLASS] * n_classes
     # every picture holds a shape clearly different from its background, not just noise
     corner = np.median(x1[:, :3, :3, :].reshape(len(x1), -1, 3), axis=1)
     differs = (np.abs(x1.astype(int) - corner[:, None, None, :]).max(-1) > 60).sum((1, 2))
@@ -158,7 +159,8 @@ def test_shape_classes_look_different():
 def test_shapes_dataset_and_conversions():
     ds = load_dataset("shapes", seed=2)
     assert ds.image_shape == (32, 32, 3) and ds.n_classes == 5
-    assert ds.n_train == 1600 and ds.n_test == 400
+    total = datasets.SHAPES_PER_CLASS * ds.n_classes
+    assert ds.n_test == round(0.2 * total) and ds.n_train == total - ds.n_test
     assert ds.class_names == list(datasets.SHAPE_CLASSES)
     gray = load_dataset("shapes", seed=2, color_mode="grayscale", image_size=(16, 20))
     assert gray.image_shape == (16, 20, 1)

@@ -316,7 +316,7 @@ def test_estimate_epoch_seconds_scales_with_work():
     assert 0 < small < 60
     assert double == pytest.approx(2 * small, rel=0.05)
     assert big > small
-    steps = math.ceil(4000 / 64)
+    steps = math.ceil(4000 / PRESETS["lenet"].batch_size)
     flops = plan_summary(PRESETS["lenet"], (28, 28, 1), 10).flops_per_image
     assert small == pytest.approx(
         steps * rate.seconds_per_step + 3 * flops * 4000 / rate.flops_per_second)

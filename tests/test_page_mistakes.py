@@ -12,12 +12,15 @@ from run_fixtures import (
 )
 
 PAGE = "pages/mistakes.py"
+#: Every 16th test picture is a mistake: about 60 on the 1,000 Shapes test pictures, so they all fit
+#: on the largest grid page (96) and fewer than one page of 24 are 95% sure.
+EVERY = 16
 
 
 def wrong():
     """(test index, true, predicted, confidence) of every mistake the fixture run makes."""
     y_true, names = shapes_test_set()
-    probs = known_probabilities(y_true, len(names))
+    probs = known_probabilities(y_true, len(names), EVERY)
     pred = probs.argmax(1)
     idx = np.flatnonzero(pred != y_true)
     return idx, y_true[idx], pred[idx], probs[idx, pred[idx]], names
@@ -35,7 +38,7 @@ def test_empty_state_points_to_the_model_builder():
 
 
 def test_grid_shows_the_mistakes_page_by_page(workspace):
-    make_finished_run(workspace)
+    make_finished_run(workspace, every=EVERY)
     idx, true, pred, conf, names = wrong()
     at = open_page(PAGE)
     # grid (page size 24) + the large picture under "Look closer"
@@ -50,7 +53,7 @@ def test_grid_shows_the_mistakes_page_by_page(workspace):
 
 
 def test_filters_reduce_the_grid(workspace):
-    make_finished_run(workspace)
+    make_finished_run(workspace, every=EVERY)
     idx, true, pred, conf, names = wrong()
     at = open_page(PAGE)
     at.select_slider(key="mis_count").set_value(96)
@@ -72,7 +75,7 @@ def test_filters_reduce_the_grid(workspace):
 
 
 def test_random_order_and_reshuffle(workspace):
-    make_finished_run(workspace)
+    make_finished_run(workspace, every=EVERY)
     at = open_page(PAGE)
     assert at.button(key="mis_shuffle").disabled
     at.radio(key="mis_order").set_value("random").run()
@@ -83,10 +86,10 @@ def test_random_order_and_reshuffle(workspace):
 
 
 def test_choosing_one_shows_its_probabilities(workspace):
-    make_finished_run(workspace)
+    make_finished_run(workspace, every=EVERY)
     idx, true, pred, conf, names = wrong()
     y_true, _ = shapes_test_set()
-    probs = known_probabilities(y_true, len(names))
+    probs = known_probabilities(y_true, len(names), EVERY)
     at = open_page(PAGE)
     picker = at.selectbox(key="mis_pick")
     assert picker.help and len(picker.options) == 24
@@ -120,7 +123,7 @@ def explain_captions(at) -> list[str]:
 def test_why_did_it_say_that_shows_grad_cam_for_a_cnn(workspace):
     from cnn_core.models import ModelSpec
 
-    run_id = make_finished_run(workspace)
+    run_id = make_finished_run(workspace, every=EVERY)
     save_run_model(workspace, run_id, ModelSpec(conv_blocks=2, filters=4, dense_layers=0))
     at = open_page(PAGE)
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -143,7 +146,7 @@ def test_why_did_it_say_that_shows_grad_cam_for_a_cnn(workspace):
 def test_why_did_it_say_that_falls_back_to_saliency_for_an_mlp(workspace):
     from cnn_core.models import ModelSpec
 
-    run_id = make_finished_run(workspace)
+    run_id = make_finished_run(workspace, every=EVERY)
     save_run_model(workspace, run_id, ModelSpec(conv_blocks=0, dense_layers=1, dense_units=8))
     at = open_page(PAGE)
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -155,7 +158,7 @@ def test_why_did_it_say_that_falls_back_to_saliency_for_an_mlp(workspace):
 
 
 def test_why_did_it_say_that_without_a_saved_model_says_so(workspace):
-    make_finished_run(workspace)
+    make_finished_run(workspace, every=EVERY)
     at = open_page(PAGE)
     assert not at.exception and not at.error
     assert any("kept no trained model" in i.value for i in at.info)

@@ -5,7 +5,7 @@
 2. A longer run survives page switches and a browser reload, with every epoch on its curve.
 3. Stop a run: it stops within seconds and the page says so.
 
-The smallest set-up that trains for real: LeNet on the generated "Shapes" set (1,600 training
+The smallest set-up that trains for real: LeNet on the generated "Shapes" set (4,000 training
 pictures of 32x32); the run that must outlive a reload uses the default MNIST sample, whose
 epochs are a little longer. Screenshots of every page land in ``test-artifacts/screenshots/``.
 """
@@ -18,6 +18,8 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
+
+from cnn_core.builtin_datasets import SHAPES_PER_CLASS
 
 from app_driver import (Clock, choose, choose_dataset, expander, metric, open_page, plotly_traces, screenshot,
                         main, set_slider, wait_for_app, wait_for_images, wait_for_path, widget)
@@ -172,7 +174,7 @@ def test_first_model_from_data_to_mistakes(page, app_server, run_store):
     assert heatmap["x"] == CLASSES and heatmap["y"] == CLASSES
     test_pictures = int(metric(main(page), "Test pictures")
                         .get_by_test_id("stMetricValue").inner_text().replace(",", ""))
-    assert sum(map(sum, heatmap["z"])) == test_pictures == 400
+    assert sum(map(sum, heatmap["z"])) == test_pictures == round(0.2 * SHAPES_PER_CLASS * len(CLASSES))
     mistakes_metric = int(metric(main(page), "Mistakes")
                           .get_by_test_id("stMetricValue").inner_text().replace(",", ""))
     assert mistakes_metric == test_pictures - sum(heatmap["z"][i][i] for i in range(len(CLASSES)))
