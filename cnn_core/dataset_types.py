@@ -164,9 +164,3 @@ def split_dataset(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int)
     keep, held = stratified_split_indices(y, test_fraction, seed)
     return x[keep], y[keep], x[held], y[held]
 
-
-# the names other modules imported before these were public (builtin_datasets, dataset_downloads,
-# datasets); the lead may switch them to the public names at merge and drop these three lines
-_report = report_progress
-_finish = finish_dataset
-_split = split_dataset

@@ -64,7 +64,7 @@ from cnn_core.dataset_types import (
     Dataset,
     DatasetInfo,
     ProgressFn,
-    _report,
+    report_progress,
     convert_images,
 )
 from cnn_core.errors import DatasetError, SpecError
@@ -94,7 +94,7 @@ _CACHE_SIZE = 4
 
 # Private names tests reach through this module. They are aliases: patching them here changes
 # nothing; patch cnn_core.dataset_downloads (or the module that uses the name) instead.
-_finish = _dataset_types._finish
+_finish = _dataset_types.finish_dataset
 _file_matches_hash = _dataset_downloads._file_matches_hash
 _urlopen = _dataset_downloads._urlopen
 
@@ -305,13 +305,13 @@ def load_dataset(id_or_path: str, *, image_size: tuple[int, int] | None = None,
             _cache.move_to_end(key)
         key_lock = _key_locks.setdefault(key, threading.Lock())
     if hit is not None:
-        _report(progress, 1.0, f"{hit.name} ready")
+        report_progress(progress, 1.0, f"{hit.name} ready")
         return hit
     with key_lock:  # two callers asking for the same data set load it once
         with _cache_lock:
             hit = _cache.get(key)
         if hit is not None:
-            _report(progress, 1.0, f"{hit.name} ready")
+            report_progress(progress, 1.0, f"{hit.name} ready")
             return hit
         try:
             ds = loader(progress=progress)
