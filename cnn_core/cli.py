@@ -165,7 +165,7 @@ def cmd_datasets(args) -> int:
 
 def _build_request(args):
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import PRESET_AUGMENTS, PRESETS
+    from cnn_core.model import PRESET_AUGMENTS, PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.training import TrainingRequest
 

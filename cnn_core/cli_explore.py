@@ -75,7 +75,7 @@ def build_sweep(args):
 
     from cnn_core.augment import AugmentSpec
     from cnn_core.cli import apply_settings
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.sweeps import SweepSpec
 

@@ -245,7 +245,7 @@ def mlp_vs_cnn(queue, dataset_id: str, epochs: int, cnn_preset: str = "lenet",
     Raises:
         SpecError: ``cnn_preset`` is not a CNN preset, or ``epochs`` is below 1.
     """
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
 
     if cnn_preset not in PRESETS or int(PRESETS[cnn_preset].conv_blocks) == 0:
         cnn = sorted(p for p in PRESETS if int(PRESETS[p].conv_blocks) > 0)

@@ -423,7 +423,7 @@ def _allowed_custom_objects() -> tuple[set[str], set[str]]:
     """(registered names, modules) of CNN Lab's own Keras-serializable objects."""
     import keras
 
-    import cnn_core.models  # noqa: F401 - registers CNN Lab's schedules
+    import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
 
     try:
         import cnn_core.preprocessing  # noqa: F401 - may register its scaling layer
@@ -528,7 +528,7 @@ def inspect_keras_file(data: bytes, limits: ArchiveLimits = DEFAULT_LIMITS) -> d
 def _load_model_safely(path: Path) -> None:
     import keras
 
-    import cnn_core.models  # noqa: F401 - registers CNN Lab's schedules
+    import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
 
     try:
         keras.saving.load_model(path, safe_mode=True)
@@ -612,7 +612,7 @@ def _check_config(config: Any) -> dict:
     if not isinstance(config, dict) or not isinstance(config.get("model", {}), dict):
         raise _refuse("config.json in the archive does not describe a run's settings.")
     try:
-        from cnn_core.models import ModelSpec
+        from cnn_core.model import ModelSpec
 
         ModelSpec.from_dict(config.get("model") or {})
     except CnnLabError as error:

@@ -10,7 +10,7 @@ ignored, a value that cannot be used falls back to the preset's value with a war
 :func:`spec_from_query` never raises.
 
 Example:
-    >>> from cnn_core.models import PRESETS
+    >>> from cnn_core.model import PRESETS
     >>> params = spec_to_query(PRESETS["lenet"].replace(learning_rate=0.01), preset="lenet")
     >>> params
     {'preset': 'lenet', 'learning_rate': '0.01'}
@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from cnn_core.augment import AugmentSpec
 from cnn_core.errors import SpecError
-from cnn_core.models import PRESETS, ModelSpec
+from cnn_core.model import PRESETS, ModelSpec
 
 DATASET_KEY = "dataset"
 PRESET_KEY = "preset"

@@ -15,7 +15,7 @@ store, and ``config["sweep"] = {"id": ..., "values": {setting: value}}``), and t
 a small JSON file in ``<workspace>/sweeps/<id>.json`` so the app can list sweeps.
 
 Example:
-    >>> from cnn_core.models import PRESETS
+    >>> from cnn_core.model import PRESETS
     >>> sweep = SweepSpec(base=PRESETS["fast"], grid={"learning_rate": [0.001, 0.01], "filters": [16, 32]})
     >>> [(s.learning_rate, s.filters) for s in expand_sweep(sweep)]
     [(0.001, 16), (0.001, 32), (0.01, 16), (0.01, 32)]
@@ -53,7 +53,7 @@ class SweepNotFoundError(CnnLabError):
 
 
 def _model_spec_class():
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     return ModelSpec
 
@@ -517,7 +517,7 @@ def check_sweep_for_dataset(specs: Sequence, dataset_id: str, combos: Sequence[M
     """Check every spec against the data set's image shape when it is known without loading it
     (built-in and cached data sets); SpecError names the run's values."""
     from cnn_core.datasets import list_datasets
-    from cnn_core.models import check_spec
+    from cnn_core.model import check_spec
 
     try:
         info = next((i for i in list_datasets(workspace) if i.id == dataset_id), None)

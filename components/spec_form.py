@@ -1,4 +1,4 @@
-"""The model builder's widgets: one control per :class:`cnn_core.models.ModelSpec` setting.
+"""The model builder's widgets: one control per :class:`cnn_core.model.ModelSpec` setting.
 
 The spec lives in ``st.session_state[state.MODEL_SPEC_KEY]`` as a plain dict so it survives page
 switches. Each setting has a widget keyed ``spec_<setting>``; a widget missing from the session
@@ -133,7 +133,7 @@ def widget_key(name: str) -> str:
 
 def spec_fields() -> dict[str, Any]:
     """ModelSpec's field names and defaults, in declaration order."""
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     defaults = ModelSpec()
     return {f.name: getattr(defaults, f.name) for f in dataclasses.fields(ModelSpec)}
@@ -180,7 +180,7 @@ def group_of(setting_name: str) -> str | None:
 
 def stored_spec() -> dict[str, Any]:
     """The spec dict in session state, filled with defaults (the default preset on first visit)."""
-    from cnn_core.models import DEFAULT_PRESET, PRESETS
+    from cnn_core.model import DEFAULT_PRESET, PRESETS
 
     stored = st.session_state.get(state.MODEL_SPEC_KEY)
     if not stored:
@@ -198,7 +198,7 @@ def pending_spec() -> dict[str, Any]:
 
 def save_spec(spec: dict[str, Any]) -> None:
     """Store the spec; the preset name is kept only while the spec still equals that preset."""
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
 
     st.session_state[state.MODEL_SPEC_KEY] = dict(spec)
     base = st.session_state.get(BASE_PRESET_KEY)
@@ -212,7 +212,7 @@ def _same(a: dict, b: dict) -> bool:
 
 def apply_preset(name: str) -> None:
     """Load a preset into the spec and into every widget (a callback: runs before the page draws)."""
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
 
     spec = PRESETS[name].to_dict()
     st.session_state[BASE_PRESET_KEY] = name
@@ -226,7 +226,7 @@ def apply_preset(name: str) -> None:
 
 def preset_picker() -> str:
     """The preset selectbox with the preset's one-line description; returns the chosen name."""
-    from cnn_core.models import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS
+    from cnn_core.model import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS
 
     names = list(PRESETS)
     base = st.session_state.get(BASE_PRESET_KEY) or st.session_state.get(state.PRESET_KEY) or DEFAULT_PRESET

@@ -18,7 +18,7 @@ from cnn_core.comparison import (
 )
 from cnn_core.errors import SpecError
 from cnn_core.evaluation import ensemble_predictions, evaluate_ensemble
-from cnn_core.models import PRESETS
+from cnn_core.model import PRESETS
 from cnn_core.preprocessing import PreprocessSpec
 from cnn_core.runs import RunStore
 

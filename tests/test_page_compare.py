@@ -194,7 +194,7 @@ def test_export_then_import_adds_a_run_and_a_hostile_zip_is_refused(workspace):
 
 
 def test_mlp_vs_cnn_pair_side_by_side(workspace):
-    from cnn_core.models import PRESETS, plan_summary
+    from cnn_core.model import PRESETS, plan_summary
     from cnn_core.runs import RunStore, atomic_write_json
 
     store = RunStore(workspace)
@@ -219,7 +219,7 @@ def test_mlp_vs_cnn_pair_side_by_side(workspace):
 
 
 def test_sweep_results_heatmap_and_progress(workspace):
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.runs import RunStore
     from cnn_core.sweeps import SweepRecord, SweepSpec, run_config_tag, save_sweep_record
 
