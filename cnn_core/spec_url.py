@@ -5,6 +5,7 @@ written, so links stay short and readable::
 
     ?dataset=shapes&preset=lenet&learning_rate=0.01&filters=16&aug_flip=horizontal
 
+Values are read by :func:`cnn_core.settings.parse_text`, the reader the CLI and sweeps use too.
 Reading is forgiving: a link is typed, pasted and edited by people. Unknown parameters are
 ignored, a value that cannot be used falls back to the preset's value with a warning, and
 :func:`spec_from_query` never raises.
@@ -22,19 +23,17 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from cnn_core.augment import AugmentSpec
 from cnn_core.errors import SpecError
 from cnn_core.model import PRESETS, ModelSpec
+from cnn_core.settings import format_text, parse_text
 
 DATASET_KEY = "dataset"
 PRESET_KEY = "preset"
 AUGMENT_PREFIX = "aug_"
-_TRUE = {"1", "true", "yes", "on", "t", "y"}
-_FALSE = {"0", "false", "no", "off", "f", "n"}
 
 
 class QuerySpecs(NamedTuple):
@@ -50,39 +49,8 @@ class QuerySpecs(NamedTuple):
     warnings: list[str]
 
 
-def format_value(value: Any) -> str:
-    """A setting's value as it appears in a URL: ``0.001``, ``32``, ``true``, ``adam``."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # a NumPy scalar (e.g. from a pandas table)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        text = repr(value)  # shortest text that reads back as the same float
-        return text[:-2] if text.endswith(".0") else text
-    return str(value)
-
-
-def parse_value(text: str, example: Any) -> Any:
-    """``text`` read as the type of ``example`` (bool, int, float or str); ValueError if it cannot be."""
-    text = text.strip()
-    if isinstance(example, bool):
-        lowered = text.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ValueError(f"expected true or false, got {text!r}")
-    if isinstance(example, int):
-        number = float(text)
-        if not math.isfinite(number) or number != int(number):
-            raise ValueError(f"expected a whole number, got {text!r}")
-        return int(number)
-    if isinstance(example, float):
-        number = float(text)
-        if not math.isfinite(number):
-            raise ValueError(f"expected a number, got {text!r}")
-        return number
-    return text
+#: A setting's value as it appears in a URL: ``0.001``, ``32``, ``true``, ``adam``.
+format_value = format_text
 
 
 def _changed_fields(spec, baseline) -> dict[str, Any]:
@@ -142,16 +110,15 @@ def _read_fields(
 ) -> dict[str, Any]:
     """Field values parsed from ``values``; unparsable ones are left out with a warning."""
     parsed: dict[str, Any] = {}
-    defaults = cls()  # its values have the fields' types, whatever a preset wrote
     for field in dataclasses.fields(cls):
         key = prefix + field.name
         if key not in values:
             continue
         try:
-            parsed[field.name] = parse_value(values[key], getattr(defaults, field.name))
-        except (ValueError, OverflowError) as error:
+            parsed[field.name] = parse_text(cls, field.name, values[key])
+        except SpecError as error:
             kept = format_value(getattr(baseline, field.name))
-            warnings.append(f"Ignored {key}={values[key]!r} ({error}); kept {kept}.")
+            warnings.append(f"Ignored {key}={values[key]!r} ({str(error).rstrip('.')}); kept {kept}.")
     return parsed
 
 

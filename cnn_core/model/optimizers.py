@@ -12,7 +12,8 @@ import numpy as np
 
 from cnn_core.errors import SpecError
 from cnn_core.model.legacy_schedules import CUSTOM_OBJECTS
-from cnn_core.model.spec import LABEL_ENCODINGS, ModelSpec, choice_list
+from cnn_core.model.spec import LABEL_ENCODINGS, ModelSpec
+from cnn_core.settings import choice_list
 
 #: One-cycle: the learning rate starts at this fraction of its peak...
 ONE_CYCLE_START_FACTOR = 0.04

@@ -6,13 +6,11 @@ No Keras here: the spec, its checks and its one-line description load instantly.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-import numpy as np
-
 from cnn_core.errors import SpecError
+from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
 
 ACTIVATIONS = ("relu", "elu", "gelu", "leaky_relu", "swish", "tanh", "sigmoid")
 PADDINGS = ("same", "valid")
@@ -22,16 +20,17 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "one_cycle", "cosine")
 LABEL_ENCODINGS = ("integer", "onehot")
 
-
-def choice_list(values) -> str:
-    quoted = [f"'{v}'" for v in values]
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
-
+#: The model builder's sections, in the order they are drawn.
+LAYERS, REGULARISATION, OPTIMISATION = "Layers", "Regularisation", "Optimisation"
+DROPOUT_LADDER = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything that defines a model and how it is trained; plain values only.
+
+    Every field is declared once with :func:`cnn_core.settings.setting` (range, label, help,
+    widget, sweep values); validation, parsing, links, forms and sweeps read that declaration.
 
     ``conv_blocks == 0`` means a plain multi-layer perceptron (flatten + dense layers).
     Block ``i`` (counting from 0) has ``convs_per_block`` convolutions with
@@ -44,34 +43,152 @@ class ModelSpec:
     ``label_smoothing > 0`` needs one-hot labels (see :func:`cnn_core.model.optimizers.needs_onehot`).
     """
 
-    conv_blocks: int = 2
-    filters: int = 32
-    filter_growth: float = 2.0
-    convs_per_block: int = 1
-    kernel_size: int = 3
-    stride: int = 1
-    padding: str = "same"
-    activation: str = "relu"
-    batch_norm: bool = False
-    pooling: str = "max"
-    conv_dropout: float = 0.0
-    head: str = "flatten"
-    dense_layers: int = 1
-    dense_units: int = 128
-    dense_dropout: float = 0.0
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    momentum: float = 0.9
-    lr_schedule: str = "constant"
-    weight_decay: float = 0.0
-    label_smoothing: float = 0.0
-    batch_size: int = 64
-    epochs: int = 10
-    early_stopping_patience: int = 0
-    seed: int = 42
-    # Additions to the shared contract (defaults keep older stored specs loading unchanged):
-    dense_shrink: float = 1.0
-    nesterov: bool = False
+    # -- Layers --------------------------------------------------------------------------------
+    conv_blocks: int = setting(
+        2, kind="int", low=0, high=8, group=LAYERS, label="Convolution blocks",
+        help="How many times the network looks for patterns and then shrinks the picture. "
+             "0 = no convolutions at all (a plain dense network).",
+        hint="Use 0 (no convolutions, a plain dense network) to 8.",
+        sweep=(1, 2, 3), sweep_choices=(0, 1, 2, 3, 4))
+    filters: int = setting(
+        32, kind="int", low=1, high=1024, scale="log", group=LAYERS,
+        label="Filters in the first block",
+        help="How many different small patterns (edges, spots...) the first block can learn to "
+             "spot. More = more capable but slower.",
+        hint="Typical values are 16 to 128.", ladder=(4, 8, 16, 32, 64, 128, 256, 512, 1024),
+        sweep=(16, 32, 64), sweep_range=(8, 64))
+    filter_growth: float = setting(
+        2.0, kind="float", low=0.5, high=4.0, group=LAYERS, label="Filter growth per block",
+        help="Each block gets this many times the filters of the block before (2 = doubles), so "
+             "later blocks can spot more complex patterns.",
+        hint="2 doubles the filters at each block.", show="times",
+        ladder=(0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0), sweep=(1.0, 1.5, 2.0),
+        sweep_range=(1.0, 2.0))
+    convs_per_block: int = setting(
+        1, kind="int", low=1, high=4, group=LAYERS, label="Convolutions per block",
+        help="How many pattern-finding layers sit in a row before each shrinking step.")
+    kernel_size: int = setting(
+        3, kind="int", low=1, high=11, unit="pixels", group=LAYERS, label="Filter size (pixels)",
+        help="How big a patch of the picture each filter looks at (3 = a 3x3 patch).",
+        hint="Typical values are 3 or 5.", show="square", ladder=(1, 3, 5, 7, 9, 11),
+        sweep=(3, 5), sweep_choices=(1, 3, 5, 7))
+    stride: int = setting(
+        1, kind="int", low=1, high=4, group=LAYERS, label="Stride",
+        help="How many pixels a filter jumps between looks; 2 halves the picture size.",
+        hint="1 looks at every position; 2 halves the image.", ladder=(1, 2, 3, 4))
+    padding: str = setting(
+        "same", kind="choice", choices=PADDINGS, group=LAYERS, label="Padding",
+        help="'same' adds a border so the picture keeps its size; 'valid' lets each convolution "
+             "trim the edges.")
+    activation: str = setting(
+        "relu", kind="choice", choices=ACTIVATIONS, widget="selectbox", group=LAYERS,
+        label="Activation",
+        help="The small bend each neuron applies to its sum; relu is a good default.",
+        sweep=("relu", "tanh"))
+    pooling: str = setting(
+        "max", kind="choice", choices=POOLINGS, group=LAYERS, label="Pooling",
+        help="How each block shrinks the picture by half: keep the strongest signal (max), the "
+             "average, or do not shrink (none).", sweep=("max", "average"))
+    head: str = setting(
+        "flatten", kind="choice", choices=HEADS, words={"global_average": "global average"},
+        group=LAYERS, label="From maps to answer",
+        help="'flatten' keeps every position; 'global average' keeps one number per filter (far "
+             "fewer parameters).")
+    dense_layers: int = setting(
+        1, kind="int", low=0, high=5, group=LAYERS, label="Dense layers",
+        help="Fully connected layers that combine the patterns found into a decision, before the "
+             "final answer layer.", sweep=(1, 2), sweep_choices=(0, 1, 2, 3))
+    dense_units: int = setting(
+        128, kind="int", low=1, high=4096, scale="log", group=LAYERS,
+        label="Units in the first dense layer", help="How many neurons the first dense layer has.",
+        hint="Typical values are 64 to 512.",
+        ladder=(8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096), sweep=(64, 128, 256),
+        sweep_range=(32, 256))
+    dense_shrink: float = setting(
+        1.0, kind="float", low=0.1, high=1.0, group=LAYERS, label="Dense layer shrink",
+        help="Each further dense layer has this share of the neurons of the one before (1 = all "
+             "the same size).", hint="1 keeps every dense layer the same size.", show="times",
+        ladder=(0.25, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0))
+    # -- Regularisation ------------------------------------------------------------------------
+    batch_norm: bool = setting(
+        False, kind="bool", group=REGULARISATION, label="Batch normalisation",
+        help="Re-centres the numbers after each convolution; often trains faster and more "
+             "stably.", sweep=(False, True))
+    conv_dropout: float = setting(
+        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        label="Dropout after convolutions",
+        help="Randomly switches off this share of feature maps while training, so the network "
+             "cannot rely on a few of them.", hint="0 turns dropout off; 0.1 to 0.5 is usual.",
+        show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.1, 0.25), sweep_range=(0.0, 0.3))
+    dense_dropout: float = setting(
+        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        label="Dropout in dense layers",
+        help="Randomly switches off this share of dense neurons while training; fights "
+             "memorising the training images.", hint="0 turns dropout off; 0.1 to 0.5 is usual.",
+        show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.25, 0.5), sweep_range=(0.0, 0.5))
+    weight_decay: float = setting(
+        0.0, kind="float", low=0.0, high=0.5, scale="log", group=REGULARISATION,
+        label="Weight decay",
+        help="Gently pulls all weights towards zero; keeps the model simple. 'off' is fine to "
+             "start.", hint="0 turns it off; 0.0001 to 0.05 is usual.", show="off_or_number",
+        ladder=(0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5),
+        sweep=(0.0, 0.0001, 0.001), sweep_range=(0.0, 0.001))
+    label_smoothing: float = setting(
+        0.0, kind="float", low=0.0, high=0.5, group=REGULARISATION, label="Label smoothing",
+        help="Asks for 90% instead of 100% certainty (at 0.1), so the model is less "
+             "over-confident.", hint="0 turns it off; 0.1 is usual.", show="off_or_number",
+        ladder=(0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5), sweep=(0.0, 0.1),
+        sweep_range=(0.0, 0.2))
+    early_stopping_patience: int = setting(
+        0, kind="int", low=0, high=1000, unit="epochs", widget_range=(0, 20),
+        group=REGULARISATION, label="Early stopping",
+        help="Stop when the validation accuracy has not improved for this many epochs (0 = "
+             "never stop early).", hint="0 turns early stopping off.", show="off_or_epochs")
+    # -- Optimisation --------------------------------------------------------------------------
+    optimizer: str = setting(
+        "adam", kind="choice", choices=OPTIMIZERS, widget="selectbox", group=OPTIMISATION,
+        words={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD with momentum",
+               "rmsprop": "RMSprop"},
+        label="Optimiser",
+        help="The rule that nudges the weights after each batch; Adam is a safe default.",
+        sweep=("adam", "sgd"))
+    learning_rate: float = setting(
+        1e-3, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
+        label="Learning rate",
+        help="How big each nudge is. Too small: slow; too large: the training goes wild. 0.001 "
+             "suits Adam.", hint="Typical values are 0.0001 to 0.01.", show="number",
+        ladder=(1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1,
+                0.2, 0.5, 1.0),
+        sweep=(0.0003, 0.001, 0.003), sweep_range=(0.0001, 0.01))
+    momentum: float = setting(
+        0.9, kind="float", low=0.0, high=0.999, widget_range=(0.0, 0.99), step=0.01,
+        group=OPTIMISATION, label="Momentum",
+        help="For SGD: how much of the previous step is carried into the next, like a rolling "
+             "ball.", hint="0.9 is usual.", sweep=(0.8, 0.9, 0.95), sweep_range=(0.5, 0.99))
+    nesterov: bool = setting(
+        False, kind="bool", group=OPTIMISATION, label="Nesterov momentum",
+        help="For SGD: looks one step ahead before nudging; often a little faster.")
+    lr_schedule: str = setting(
+        "constant", kind="choice", choices=LR_SCHEDULES, widget="selectbox", group=OPTIMISATION,
+        words={"constant": "constant", "one_cycle": "one cycle", "cosine": "cosine decay"},
+        label="Learning-rate schedule",
+        help="Keep the rate constant, or warm up then cool down (one cycle), or slowly lower it "
+             "(cosine).", sweep=("constant", "one_cycle", "cosine"))
+    batch_size: int = setting(
+        64, kind="int", low=1, high=4096, scale="log", unit="images", group=OPTIMISATION,
+        label="Batch size",
+        help="How many images the model looks at before each nudge of the weights.",
+        hint="Typical values are 32 to 256.", ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
+        sweep=(32, 64, 128), sweep_range=(16, 128))
+    epochs: int = setting(
+        10, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
+        label="Epochs", help="How many times training goes through all training images.",
+        sweep=(3, 5, 10), sweep_range=(3, 10))
+    seed: int = setting(
+        42, kind="int", low=0, high=2**31 - 1, widget="number", step=1, group=OPTIMISATION,
+        label="Random seed",
+        help="Same seed + same settings = the same result; change it to see how much luck "
+             "matters.", sweep=(1, 2, 3), sweep_range=(0, 1000))
 
     # -- dict round trip ----------------------------------------------------------------------
 
@@ -83,58 +200,30 @@ class ModelSpec:
     def from_dict(cls, d: Mapping[str, Any]) -> "ModelSpec":
         """Spec from a dict: missing settings get their defaults, unknown ones are refused.
 
-        Values are converted to the setting's type (``3.0`` -> ``3`` for whole-number settings);
-        a value of the wrong kind raises :class:`SpecError` naming the setting. Ranges are
-        checked by :meth:`validate`, not here, so an old stored spec can still be shown.
+        Values are converted to the setting's kind (``3.0`` -> ``3`` for whole-number settings),
+        then the spec is validated; a value of the wrong kind or out of range raises
+        :class:`SpecError` naming the setting.
         """
-        return _from_dict(cls, d)
+        return spec_from_dict(cls, d)
 
     def replace(self, **changes: Any) -> "ModelSpec":
         """A copy with some settings changed (unknown names raise :class:`SpecError`)."""
-        names = {f.name for f in dataclasses.fields(self)}
-        for key in changes:
-            if key not in names:
-                raise SpecError(key, f"'{key}' is not a model setting.")
-        return dataclasses.replace(self, **changes)
+        return replace_checked(self, changes, what="model setting")
 
     # -- validation ---------------------------------------------------------------------------
 
     def validate(self) -> "ModelSpec":
-        """Raise :class:`SpecError` naming the first setting out of range; return self if fine."""
-        _check_int(self, "conv_blocks", 0, 8, "Use 0 (no convolutions, a plain dense network) to 8.")
-        _check_int(self, "filters", 1, 1024, "Typical values are 16 to 128.")
-        _check_float(self, "filter_growth", 0.5, 4.0, "2 doubles the filters at each block.")
-        _check_int(self, "convs_per_block", 1, 4)
-        _check_int(self, "kernel_size", 1, 11, "Typical values are 3 or 5.")
+        """Raise :class:`SpecError` naming the first setting out of range; return self if fine.
+
+        Each setting is checked against its declaration, then the settings against each other.
+        """
+        check_fields(self)
         if self.kernel_size % 2 == 0:
             raise SpecError(
                 "kernel_size",
                 f"The kernel size must be an odd number (1, 3, 5, 7, 9 or 11), not "
                 f"{self.kernel_size}, so each filter has a centre pixel.",
             )
-        _check_int(self, "stride", 1, 4, "1 looks at every position; 2 halves the image.")
-        _check_choice(self, "padding", PADDINGS)
-        _check_choice(self, "activation", ACTIVATIONS)
-        _check_bool(self, "batch_norm")
-        _check_choice(self, "pooling", POOLINGS)
-        _check_float(self, "conv_dropout", 0.0, 0.9, "0 turns dropout off; 0.1 to 0.5 is usual.")
-        _check_choice(self, "head", HEADS)
-        _check_int(self, "dense_layers", 0, 5)
-        _check_int(self, "dense_units", 1, 4096, "Typical values are 64 to 512.")
-        _check_float(self, "dense_shrink", 0.1, 1.0, "1 keeps every dense layer the same size.")
-        _check_float(self, "dense_dropout", 0.0, 0.9, "0 turns dropout off; 0.1 to 0.5 is usual.")
-        _check_choice(self, "optimizer", OPTIMIZERS)
-        _check_float(self, "learning_rate", 0.0, 1.0, "Typical values are 0.0001 to 0.01.",
-                     low_open=True)
-        _check_float(self, "momentum", 0.0, 0.999, "0.9 is usual.")
-        _check_bool(self, "nesterov")
-        _check_choice(self, "lr_schedule", LR_SCHEDULES)
-        _check_float(self, "weight_decay", 0.0, 0.5, "0 turns it off; 0.0001 to 0.05 is usual.")
-        _check_float(self, "label_smoothing", 0.0, 0.5, "0 turns it off; 0.1 is usual.")
-        _check_int(self, "batch_size", 1, 4096, "Typical values are 32 to 256.")
-        _check_int(self, "epochs", 1, 1000)
-        _check_int(self, "early_stopping_patience", 0, 1000, "0 turns early stopping off.")
-        _check_int(self, "seed", 0, 2**31 - 1)
         if self.conv_blocks > 0:
             last = block_filters(self, self.conv_blocks - 1)
             if last > 4096:
@@ -184,76 +273,3 @@ def block_filters(spec: ModelSpec, block: int) -> int:
 def dense_units_at(spec: ModelSpec, layer: int) -> int:
     """Units of dense layer ``layer`` (0-based)."""
     return max(1, int(round(spec.dense_units * spec.dense_shrink ** layer)))
-
-
-def _from_dict(cls, d: Mapping[str, Any]):
-    if not isinstance(d, Mapping):
-        raise SpecError("settings", f"Expected a dict of settings, got {type(d).__name__}.")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    defaults = cls()
-    values: dict[str, Any] = {}
-    for key, value in d.items():
-        if key not in fields:
-            raise SpecError(
-                str(key),
-                f"'{key}' is not a known setting. Known settings: {', '.join(fields)}.",
-            )
-        values[key] = _coerce(key, value, type(getattr(defaults, key)))
-    return cls(**values)
-
-
-def _coerce(key: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if isinstance(value, (bool, np.bool_)):
-            return bool(value)
-        if value in (0, 1) and not isinstance(value, str):
-            return bool(value)
-        raise SpecError(key, f"{key} must be on or off (true/false), not {value!r}.")
-    if kind is int:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-            raise SpecError(key, f"{key} must be a whole number, not {value!r}.")
-        if isinstance(value, (float, np.floating)) and not float(value).is_integer():
-            raise SpecError(key, f"{key} must be a whole number, not {value!r}.")
-        return int(value)
-    if kind is float:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-            raise SpecError(key, f"{key} must be a number, not {value!r}.")
-        return float(value)
-    if kind is str:
-        if not isinstance(value, str):
-            raise SpecError(key, f"{key} must be a name (text), not {value!r}.")
-        return value
-    return value
-
-
-def _check_int(spec, name: str, low: int, high: int, hint: str = "") -> None:
-    value = getattr(spec, name)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise SpecError(name, f"{name} must be a whole number, not {value!r}.")
-    if not low <= value <= high:
-        raise SpecError(name, f"{name} must be between {low} and {high}, not {value}. {hint}".strip())
-
-
-def _check_float(spec, name: str, low: float, high: float, hint: str = "",
-                 low_open: bool = False) -> None:
-    value = getattr(spec, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise SpecError(name, f"{name} must be a number, not {value!r}.")
-    if not math.isfinite(value) or value > high or value < low or (low_open and value <= low):
-        bracket = "(" if low_open else "["
-        raise SpecError(
-            name,
-            f"{name} must be in {bracket}{low:g}, {high:g}], not {value:g}. {hint}".strip(),
-        )
-
-
-def _check_choice(spec, name: str, choices) -> None:
-    value = getattr(spec, name)
-    if value not in choices:
-        raise SpecError(name, f"Unknown {name} {value!r}. Choose {choice_list(choices)}.")
-
-
-def _check_bool(spec, name: str) -> None:
-    if not isinstance(getattr(spec, name), (bool, np.bool_)):
-        raise SpecError(name, f"{name} must be on or off (true/false).")
-
