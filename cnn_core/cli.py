@@ -29,10 +29,7 @@ import time
 from typing import Any, Sequence
 
 from cnn_core.errors import CnnLabError, SpecError
-
-_TRUE = {"1", "true", "yes", "on", "y"}
-_FALSE = {"0", "false", "no", "off", "n"}
-
+from cnn_core.settings import parse_text
 
 # --------------------------------------------------------------------------- value parsing
 
@@ -46,33 +43,6 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return key, value.strip()
 
 
-def parse_value(key: str, text: str, default: Any) -> Any:
-    """Convert ``text`` to the type of the field's default value (bool, int, float or str)."""
-    if isinstance(default, bool):
-        lowered = text.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise SpecError(key, f"{key} is on or off: write {key}=true or {key}=false, not '{text}'.")
-    if isinstance(default, int):
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number) or number != int(number):
-            raise SpecError(key, f"{key} needs a whole number, such as {default}, not '{text}'.")
-        return int(number)
-    if isinstance(default, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise SpecError(key, f"{key} needs a number, such as {default}, not '{text}'.") from None
-    if default is None and text.lower() in ("none", "null", ""):
-        return None
-    return text
-
-
 def apply_settings(spec_or_specs: Any, assignments: Sequence[str], what: str = "setting"):
     """Apply ``key=value`` texts to one frozen spec or a tuple of specs (first owner of the key
     wins). Returns the changed spec(s). Unknown keys raise :class:`SpecError` naming the key."""
@@ -83,7 +53,7 @@ def apply_settings(spec_or_specs: Any, assignments: Sequence[str], what: str = "
         for index, spec in enumerate(specs):
             names = {f.name for f in dataclasses.fields(spec)}
             if key in names:
-                changes[index][key] = parse_value(key, raw, getattr(spec, key))
+                changes[index][key] = parse_text(spec, key, raw)
                 break
         else:
             known = sorted({f.name for spec in specs for f in dataclasses.fields(spec)})
