@@ -152,3 +152,16 @@ def test_unreadable_data_set_keeps_the_settings_and_explains():
     assert any("data set" in i.value for i in at.main.info)
     assert at.slider(key="spec_conv_blocks")  # the settings stay usable
     assert at.button(key="mb_train").disabled
+
+
+def test_a_slider_can_go_back_to_the_presets_value_after_moving():
+    from cnn_core.model import PRESETS
+
+    at = open_builder()
+    lenet = PRESETS["lenet"]
+    assert at.select_slider(key="spec_filters").value == lenet.filters == 6  # not on the 4-8-16 ladder
+    at.select_slider(key="spec_filters").set_value(32).run()
+    at.select_slider(key="spec_filters").set_value(6).run()
+    assert not at.exception
+    assert at.session_state["model_spec"]["filters"] == 6
+    assert at.session_state["preset"] == "lenet"  # back to the preset as shipped
