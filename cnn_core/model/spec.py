@@ -175,7 +175,7 @@ class ModelSpec:
         help="Keep the rate constant, or warm up then cool down (one cycle), or slowly lower it "
              "(cosine).", sweep=("constant", "one_cycle", "cosine"))
     batch_size: int = setting(
-        64, kind="int", low=1, high=4096, scale="log", unit="images", group=OPTIMISATION,
+        64, kind="int", low=1, high=4096, scale="log", group=OPTIMISATION,
         label="Batch size",
         help="How many images the model looks at before each nudge of the weights.",
         hint="Typical values are 32 to 256.", ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
