@@ -151,7 +151,7 @@ def test_ensemble_accuracy_on_known_probabilities(store):
     np.testing.assert_allclose(ensemble_predictions(probs), np.mean(probs, axis=0))
     assert evaluate_ensemble(store, ids).accuracy == 1.0
 
-    from cnn_core.cli_explore import ensemble_line
+    from cnn_core.cli.explore import ensemble_line
 
     line = ensemble_line(store, ids)
     assert "Ensemble of 3 runs: test accuracy 100.0%" in line and "best single run 75.0%" in line

@@ -1,112 +1,17 @@
-"""``python -m cnn_core``: the engine from a terminal.
-
-Commands::
-
-    python -m cnn_core datasets
-    python -m cnn_core train --dataset shapes --preset fast --epochs 3 --set learning_rate=0.01 \\
-                             --augment flip=horizontal --augment rotation=0.05
-    python -m cnn_core runs [--status finished]
-    python -m cnn_core evaluate RUN_ID
-    python -m cnn_core resume RUN_ID
-    python -m cnn_core stop RUN_ID
-
-Every command takes ``--workspace DIR`` (default: ``$CNN_LAB_WORKSPACE`` or ``./workspace``).
-Mistakes a user can make (an unknown setting, a missing data set...) print a plain message on
-stderr and exit with status 2. ``train``/``resume`` exit 0 when the run finished, 1 when it
-diverged or failed, 130 when stopped with Ctrl-C (the first Ctrl-C stops after the current batch
-and saves the run; a second one quits at once).
-"""
+"""Commands about single runs: ``datasets``, ``train``, ``resume``, ``runs``, ``evaluate``, ``stop``."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
 import signal
 import sys
 import time
-from typing import Any, Sequence
 
-from cnn_core.errors import CnnLabError, SpecError
-from cnn_core.settings import parse_text
-
-# --------------------------------------------------------------------------- value parsing
-
-def parse_assignment(text: str) -> tuple[str, str]:
-    """``"key=value"`` -> ``("key", "value")``."""
-    key, sep, value = text.partition("=")
-    key = key.strip().replace("-", "_")
-    if not sep or not key:
-        raise SpecError(key or text, f"'{text}' is not a setting. Write it as name=value, "
-                                     "for example learning_rate=0.01.")
-    return key, value.strip()
-
-
-def apply_settings(spec_or_specs: Any, assignments: Sequence[str], what: str = "setting"):
-    """Apply ``key=value`` texts to one frozen spec or a tuple of specs (first owner of the key
-    wins). Returns the changed spec(s). Unknown keys raise :class:`SpecError` naming the key."""
-    specs = list(spec_or_specs) if isinstance(spec_or_specs, (tuple, list)) else [spec_or_specs]
-    changes: list[dict] = [{} for _ in specs]
-    for text in assignments:
-        key, raw = parse_assignment(text)
-        for index, spec in enumerate(specs):
-            names = {f.name for f in dataclasses.fields(spec)}
-            if key in names:
-                changes[index][key] = parse_text(spec, key, raw)
-                break
-        else:
-            known = sorted({f.name for spec in specs for f in dataclasses.fields(spec)})
-            raise SpecError(key, f"Unknown {what} '{key}'. You can set: {', '.join(known)}.")
-    new = [dataclasses.replace(spec, **change) if change else spec
-           for spec, change in zip(specs, changes)]
-    return tuple(new) if isinstance(spec_or_specs, (tuple, list)) else new[0]
-
-
-def parse_image_size(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    parts = text.lower().replace("×", "x").split("x")
-    try:
-        numbers = [int(p) for p in parts]
-    except ValueError:
-        numbers = []
-    if len(numbers) == 1:
-        numbers = numbers * 2
-    if len(numbers) != 2 or min(numbers) < 1:
-        raise SpecError("image_size", f"Image size '{text}' is not valid. Write HEIGHTxWIDTH, "
-                                      "for example 32x32, or one number for square images.")
-    return numbers[0], numbers[1]
-
-
-# --------------------------------------------------------------------------- printing
-
-def format_table(rows: list[list[Any]], header: list[str]) -> str:
-    cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def format_epoch_line(epoch: int, epochs: int, metrics: dict) -> str:
-    parts = [f"epoch {epoch}/{epochs}"]
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        if metrics.get(key) is not None:
-            parts.append(f"{key} {_fmt(metrics[key])}")
-    if metrics.get("learning_rate") is not None:
-        parts.append(f"lr {metrics['learning_rate']:.3g}")
-    if metrics.get("seconds") is not None:
-        parts.append(f"{metrics['seconds']:.1f}s")
-    return "  ".join(parts)
+from cnn_core.cli.parsing import apply_settings, parse_image_size
+from cnn_core.cli.tables import format_epoch_line, format_number, format_table
+from cnn_core.errors import SpecError
 
 
 def _print_epoch(epoch: int, epochs: int, metrics: dict) -> None:
@@ -249,7 +154,7 @@ def cmd_runs(args) -> int:
     for r in store.list_runs(status=args.status):
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
         rows.append([r.id, r.name, r.status, f"{r.epochs_done}/{r.epochs_planned}",
-                     _fmt(r.best_val_accuracy), _fmt(r.test_accuracy), created])
+                     format_number(r.best_val_accuracy), format_number(r.test_accuracy), created])
     if not rows:
         print("No runs yet. Train one with: python -m cnn_core train --dataset shapes --preset fast")
         return 0
@@ -292,18 +197,9 @@ def cmd_stop(args) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- parser
-
-def build_parser() -> argparse.ArgumentParser:
-    workspace_help = "workspace folder (default: $CNN_LAB_WORKSPACE or ./workspace)"
-    parser = argparse.ArgumentParser(prog="python -m cnn_core",
-                                     description="CNN Lab from the terminal.")
-    parser.add_argument("--workspace", default=None, help=workspace_help)
-    # --workspace is accepted after the command too, without hiding one given before it
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workspace", default=argparse.SUPPRESS, help=workspace_help)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_run_commands(sub, common: argparse.ArgumentParser) -> None:
+    """Add the run commands to the subparsers of ``python -m cnn_core`` (``common`` gives each
+    a ``--workspace`` option)."""
     p = sub.add_parser("datasets", parents=[common], help="list data sets")
     p.set_defaults(func=cmd_datasets)
 
@@ -335,24 +231,3 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stop", parents=[common], help="ask a run training elsewhere to stop")
     p.add_argument("run_id")
     p.set_defaults(func=cmd_stop)
-
-    try:  # sweep and compare (cnn_core/cli_explore.py)
-        from cnn_core.cli_explore import add_explore_commands
-    except ImportError:  # pragma: no cover
-        add_explore_commands = None
-    if add_explore_commands is not None:
-        add_explore_commands(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except CnnLabError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
