@@ -7,7 +7,7 @@ Example:
     >>> table = runs_table(store)                    # one row per run, newest first
     >>> change = what_changed(store, "run-a", "run-b")
     >>> print(change.summary())
-    learning_rate: 0.001 -> 0.01; test accuracy +3.1 points; training 4.2 s longer
+    Learning rate: 0.001 -> 0.01; test accuracy +3.1 points; training 4.2 s longer
 """
 
 from __future__ import annotations
@@ -148,6 +148,32 @@ def short_setting_name(name: str) -> str:
     return name.split(".", 1)[1] if name.startswith("model.") else name
 
 
+#: Config sections holding a declared spec: section -> (module, class).
+SPEC_SECTIONS = {"model": ("cnn_core.model.spec", "ModelSpec"),
+                 "preprocess": ("cnn_core.preprocessing", "PreprocessSpec"),
+                 "augment": ("cnn_core.augment", "AugmentSpec")}
+
+
+def setting_declaration(name: str):
+    """The :class:`cnn_core.settings.Setting` of a flattened name such as
+    ``"augment.rotation"``, or None for names that are not a declared spec setting."""
+    import importlib
+
+    from cnn_core.settings import declared
+
+    section, _, field_name = name.partition(".")
+    where = SPEC_SECTIONS.get(section)
+    if where is None or not field_name:
+        return None
+    return declared(getattr(importlib.import_module(where[0]), where[1])).get(field_name)
+
+
+def setting_label(name: str) -> str:
+    """The label the widgets show (``"model.learning_rate"`` -> ``"Learning rate"``)."""
+    decl = setting_declaration(name)
+    return decl.label if decl is not None else short_setting_name(name)
+
+
 @dataclass(frozen=True)
 class SettingChange:
     setting: str       # flattened name, e.g. "model.learning_rate"
@@ -155,6 +181,13 @@ class SettingChange:
     new: Any
 
     def describe(self) -> str:
+        """``"Learning rate: 0.001 -> 0.01"``, ``"Turn: off -> up to ±36°"``: the widgets' labels,
+        words and units (from the settings' declarations)."""
+        decl = setting_declaration(self.setting)
+        if decl is not None:
+            from cnn_core.settings import labelled_change
+
+            return labelled_change(decl, self.old, self.new)
         return f"{short_setting_name(self.setting)}: {format_setting_value(self.old)} -> {format_setting_value(self.new)}"
 
 
@@ -194,7 +227,7 @@ class WhatChanged:
     train_seconds_delta: float | None = None
 
     def summary(self) -> str:
-        """One plain line, e.g. ``learning_rate: 0.001 -> 0.01; test accuracy +3.1 points; ...``."""
+        """One plain line, e.g. ``Learning rate: 0.001 -> 0.01; test accuracy +3.1 points; ...``."""
         parts = [c.describe() for c in self.changes] or ["same settings"]
         if self.test_accuracy_delta is not None:
             parts.append(f"test accuracy {self.test_accuracy_delta * 100:+.1f} points")

@@ -81,7 +81,7 @@ def test_sweep_end_to_end_then_compare(workspace, capsys):
     out = capsys.readouterr().out
     first, second = sweep.run_ids
     assert first in out and second in out
-    assert f"{first} -> {second}: learning_rate: 0.003 -> 0.01; test accuracy" in out
+    assert f"{first} -> {second}: Learning rate: 0.003 -> 0.01; test accuracy" in out
     assert re.search(r"Ensemble of 2 runs: test accuracy \d+\.\d%", out), out
 
 

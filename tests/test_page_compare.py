@@ -105,7 +105,7 @@ def test_table_filters_curves_what_changed_and_parallel_coordinates(workspace):
     assert {t["line"]["dash"] for t in curves} == {"solid", "dash"}
     assert len({t["line"]["color"] for t in curves}) == 2
     card = texts(at, ("markdown",))
-    assert "What changed" in card and "learning_rate: 0.001 → 0.01" in card
+    assert "What changed" in card and "Learning rate: 0.001 → 0.01" in card
     assert metric(at, "Training time").delta.startswith("+3")
 
     parallel = chart(at, "compare_parallel")["data"][0]
