@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from cnn_core.errors import SpecError
+from cnn_core.preprocessing import LABEL_ENCODINGS  # noqa: F401 - re-exported for cnn_core.model
 from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
 
 ACTIVATIONS = ("relu", "elu", "gelu", "leaky_relu", "swish", "tanh", "sigmoid")
@@ -18,7 +19,6 @@ POOLINGS = ("max", "average", "none")
 HEADS = ("flatten", "global_average")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "one_cycle", "cosine")
-LABEL_ENCODINGS = ("integer", "onehot")
 
 #: The model builder's sections, in the order they are drawn.
 LAYERS, REGULARISATION, OPTIMISATION = "Layers", "Regularisation", "Optimisation"
