@@ -84,6 +84,7 @@ class Setting:
     sweep: tuple = ()
     sweep_range: tuple = ()
     sweep_choices: tuple = ()
+    sweep_rank: int = 1000
     name: str = ""
 
     @property
@@ -130,7 +131,8 @@ def setting(default: Any, **declaration: Any) -> Any:
         widget / widget_range / step: the widget when the kind's default does not fit.
         group: the model builder's section. suggested: the first value when switched on.
         sweep: the values a sweep tries first (sweepable when given); sweep_range: (low, high)
-            for random sweeps; sweep_choices: the values a sweep form offers, for numbers.
+            for random sweeps; sweep_choices: the values a sweep form offers, for numbers;
+            sweep_rank: where the sweep form lists it (lower first; then declaration order).
     """
     decl = Setting(**declaration)
     if decl.kind not in KINDS or decl.scale not in SCALES:
@@ -153,6 +155,12 @@ def declared(spec_class) -> dict[str, Setting]:
             out[f.name] = dataclasses.replace(decl, name=f.name)
         _DECLARED[cls] = out
     return _DECLARED[cls]
+
+
+def sweepable(spec_class) -> list[Setting]:
+    """The declarations a sweep may vary, in the order the sweep form lists them."""
+    decls = [d for d in declared(spec_class).values() if d.sweepable]
+    return sorted(decls, key=lambda d: d.sweep_rank)  # stable: ties keep declaration order
 
 
 def defaults(spec_class) -> dict[str, Any]:
@@ -334,5 +342,6 @@ def labelled_change(decl: Setting, old: Any, new: Any) -> str:
 __all__ = [
     "FALSE_WORDS", "FORMATS", "KINDS", "SCALES", "TRUE_WORDS", "Setting", "check_fields",
     "check_value", "choice_list", "coerce", "declared", "defaults", "format_text",
+    "sweepable",
     "labelled_change", "parse_text", "replace_checked", "setting", "show_value", "spec_from_dict",
 ]

@@ -35,13 +35,12 @@ def sweep_settings() -> dict[str, SweepSetting]:
     """The settings declared sweepable in :class:`cnn_core.model.ModelSpec`, with the values a
     sweep tries first, the choices to pick from or the range to draw from."""
     from cnn_core.model import ModelSpec
-    from cnn_core.settings import declared
+    from cnn_core.settings import sweepable
 
     out = {}
-    for name, decl in declared(ModelSpec).items():
-        if decl.sweepable:
-            low, high = decl.sweep_range or (None, None)
-            out[name] = SweepSetting(name, tuple(decl.sweep), decl.sweep_options(), low, high)
+    for decl in sweepable(ModelSpec):
+        low, high = decl.sweep_range or (None, None)
+        out[decl.name] = SweepSetting(decl.name, tuple(decl.sweep), decl.sweep_options(), low, high)
     return out
 
 
