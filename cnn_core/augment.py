@@ -37,15 +37,10 @@ _SEED_OFFSETS = {"flip": 0, "rotation": 1, "translation": 2, "zoom": 3, "contras
 class AugmentSpec:
     """Random changes applied to training images (each off at 0 / ``"none"``).
 
-    Args:
-        flip: ``"none"``, ``"horizontal"`` (mirror left-right), ``"vertical"`` or
-            ``"horizontal_and_vertical"``.
-        rotation: largest rotation as a fraction of a full turn (0.05 = up to 18 degrees), 0..0.5.
-        translation: largest shift as a fraction of the image size, 0..0.5.
-        zoom: largest zoom in or out as a fraction of the image size, 0..0.9.
-        contrast: largest contrast change (0.2 = 80% to 120%), 0..1.
-        brightness: largest brightness change as a fraction of the 0..255 range, 0..1.
-        seed: makes the random changes repeatable.
+    ``rotation`` is a fraction of a full turn (0.05 = up to 18 degrees); ``translation`` and
+    ``zoom`` fractions of the image size; ``contrast`` a factor change (0.2 = 80% to 120%);
+    ``brightness`` a fraction of the 0..255 range. Ranges, labels and help are in each field's
+    declaration (:func:`cnn_core.settings.setting`).
     """
 
     flip: str = setting(

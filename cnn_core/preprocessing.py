@@ -50,13 +50,9 @@ MAX_VALIDATION_FRACTION = 0.5
 class PreprocessSpec:
     """How images and labels are prepared before training.
 
-    Args:
-        scaling: one of :data:`SCALINGS`.
-        label_encoding: ``"integer"`` or ``"onehot"`` (label smoothing forces one-hot, see
-            :func:`effective_encoding`).
-        validation_fraction: share of the training images held out for validation, 0..0.5
-            (0 = no validation set).
-        seed: seed of the validation split.
+    Label smoothing forces one-hot labels whatever ``label_encoding`` says (see
+    :func:`effective_encoding`); ``validation_fraction`` 0 means no validation set. Ranges,
+    labels and help are in each field's declaration (:func:`cnn_core.settings.setting`).
     """
 
     scaling: str = setting(

@@ -49,10 +49,6 @@ class QuerySpecs(NamedTuple):
     warnings: list[str]
 
 
-#: A setting's value as it appears in a URL: ``0.001``, ``32``, ``true``, ``adam``.
-format_value = format_text
-
-
 def _changed_fields(spec, baseline) -> dict[str, Any]:
     return {
         field.name: getattr(spec, field.name)
@@ -87,10 +83,10 @@ def spec_to_query(
         params[PRESET_KEY] = preset
         baseline = PRESETS[preset]
     for name, value in _changed_fields(model_spec, baseline).items():
-        params[name] = format_value(value)
+        params[name] = format_text(value)
     if augment_spec is not None:
         for name, value in _changed_fields(augment_spec, AugmentSpec()).items():
-            params[AUGMENT_PREFIX + name] = format_value(value)
+            params[AUGMENT_PREFIX + name] = format_text(value)
     return params
 
 
@@ -117,7 +113,7 @@ def _read_fields(
         try:
             parsed[field.name] = parse_text(cls, field.name, values[key])
         except SpecError as error:
-            kept = format_value(getattr(baseline, field.name))
+            kept = format_text(getattr(baseline, field.name))
             warnings.append(f"Ignored {key}={values[key]!r} ({str(error).rstrip('.')}); kept {kept}.")
     return parsed
 
@@ -136,8 +132,8 @@ def _build_valid(cls, baseline, parsed: dict[str, Any], prefix: str, warnings: l
                 break
             value = parsed.pop(setting)
             warnings.append(
-                f"Ignored {prefix}{setting}={format_value(value)}: {error} "
-                f"Kept {format_value(getattr(baseline, setting))}."
+                f"Ignored {prefix}{setting}={format_text(value)}: {error} "
+                f"Kept {format_text(getattr(baseline, setting))}."
             )
         except (TypeError, ValueError) as error:  # defensive: a spec that cannot even be built
             warnings.append(f"Ignored the link's settings ({error}); using the defaults.")
