@@ -24,14 +24,6 @@ SPECS = (ModelSpec, PreprocessSpec, AugmentSpec)
 FIELDS = [pytest.param(cls, name, id=f"{cls.__name__}.{name}") for cls in SPECS for name in declared(cls)]
 
 
-def _valid(spec) -> bool:
-    try:
-        spec.validate()
-    except SpecError:
-        return False
-    return True
-
-
 def other_valid_value(cls, name):
     """A value of ``name`` other than the default that validates, taken from its declaration."""
     decl, default = declared(cls)[name], getattr(cls(), name)
@@ -47,9 +39,12 @@ def other_valid_value(cls, name):
             candidates = [int(v) for v in candidates if float(v).is_integer()]
         else:
             candidates = [float(v) for v in candidates]
-    for value in candidates:
-        if value != default and _valid(dataclasses.replace(cls(), **{name: value})):
-            return value
+    for value in (v for v in candidates if v != default):
+        try:
+            dataclasses.replace(cls(), **{name: value}).validate()
+        except SpecError:
+            continue
+        return value
     raise AssertionError(f"the declaration of {cls.__name__}.{name} offers no other valid value")
 
 

@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--workspace", default=argparse.SUPPRESS, help=workspace_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_run_commands(sub, common)
-    add_explore_commands(sub)
+    add_explore_commands(sub, common)
     return parser
 
 

@@ -17,11 +17,10 @@ together as an ensemble (their averaged probabilities).
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
 
 from cnn_core.cli.parsing import (
-    apply_settings, parse_grid_option, parse_image_size, parse_range_option,
+    add_training_options, apply_settings, dataset_and_options, parse_grid_option, parse_range_option,
 )
 from cnn_core.cli.tables import describe_values, format_cell, format_frame
 from cnn_core.errors import CnnLabError, SpecError
@@ -85,13 +84,7 @@ def cmd_sweep(args) -> int:
             line += f"\n    {record.message}"
         print(line, flush=True)
 
-    options: dict = {}
-    size = parse_image_size(args.image_size)
-    if size:
-        options["image_size"] = size
-    if args.color_mode:
-        options["color_mode"] = args.color_mode
-    dataset = os.path.abspath(args.dataset) if os.path.isdir(args.dataset) else args.dataset
+    dataset, options = dataset_and_options(args)
     sweep_id = run_sweep(store, dataset, sweep, augment=augment, name=args.name, on_run=on_run,
                          on_start=on_start, preprocess=preprocess, dataset_options=options)
     results = sweep_results(store, sweep_id)
@@ -153,28 +146,18 @@ def ensemble_line(store, run_ids: Sequence[str]) -> str:
 
 # --------------------------------------------------------------------------- parser
 
-def add_explore_commands(subparsers) -> None:
+def add_explore_commands(subparsers, common: argparse.ArgumentParser) -> None:
     """Add ``sweep`` and ``compare`` to the subparsers of ``python -m cnn_core``.
 
-    Each sets ``func`` (called as ``func(args) -> exit status``) and accepts ``--workspace``
-    after the command too (without overriding one given before it).
+    Each sets ``func`` (called as ``func(args) -> exit status``); ``common`` gives each a
+    ``--workspace`` option after the command (without overriding one given before it).
     """
     p = subparsers.add_parser(
-        "sweep", help="train several runs that differ in one or two settings",
+        "sweep", parents=[common], help="train several runs that differ in one or two settings",
         description="Train one run per combination (--grid) or per random draw (--random N with "
                     "--range), in order, and print the results table.",
     )
-    p.add_argument("--workspace", default=argparse.SUPPRESS,
-                   help="workspace folder (default: $CNN_LAB_WORKSPACE or ./workspace)")
-    p.add_argument("--dataset", default="mnist_sample", help="data set id or a folder path")
-    p.add_argument("--preset", default="lenet", help="model preset every run starts from")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="change a setting of every run (repeatable)")
-    p.add_argument("--augment", action="append", metavar="KEY=VALUE",
-                   help="augmentation setting of every run, e.g. flip=horizontal (repeatable)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs of every run")
-    p.add_argument("--image-size", default=None, help="resize images, e.g. 32x32")
-    p.add_argument("--color-mode", default=None, help="grayscale or rgb")
+    add_training_options(p, every_run=True)
     p.add_argument("--grid", action="append", metavar="SETTING=V1,V2,...",
                    help="values to try for a setting (at most two settings; every combination runs)")
     p.add_argument("--random", type=int, default=None, metavar="N", help="draw N random runs")
@@ -185,12 +168,10 @@ def add_explore_commands(subparsers) -> None:
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser(
-        "compare", help="compare runs: settings, what changed, ensemble accuracy",
+        "compare", parents=[common], help="compare runs: settings, what changed, ensemble accuracy",
         description="Print the runs side by side, what changed from the first run to each other "
                     "one, and the test accuracy of all of them together (an ensemble).",
     )
-    p.add_argument("--workspace", default=argparse.SUPPRESS,
-                   help="workspace folder (default: $CNN_LAB_WORKSPACE or ./workspace)")
     p.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="two or more run ids")
     p.set_defaults(func=cmd_compare)
 

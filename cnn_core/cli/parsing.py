@@ -5,7 +5,9 @@ Values are read by :func:`cnn_core.settings.parse_text`, the reader links and sw
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import os
 from typing import Any, Sequence
 
 from cnn_core.errors import SpecError
@@ -92,3 +94,30 @@ def parse_range_option(text: str):
                                  "for example optimizer=adam,sgd.")
     return setting, SettingRange(choices=tuple(coerce_setting_value(setting, c) for c in choices))
 
+
+def dataset_and_options(args) -> tuple[str, dict]:
+    """The data set (an id, or a folder made absolute) and its loading options from
+    ``--dataset``, ``--image-size`` and ``--color-mode``."""
+    options: dict = {}
+    size = parse_image_size(args.image_size)
+    if size:
+        options["image_size"] = size
+    if args.color_mode:
+        options["color_mode"] = args.color_mode
+    dataset = os.path.abspath(args.dataset) if os.path.isdir(args.dataset) else args.dataset
+    return dataset, options
+
+
+def add_training_options(p: argparse.ArgumentParser, every_run: bool = False) -> None:
+    """The options ``train`` and ``sweep`` share: data set, preset, settings, epochs, image size."""
+    of = " of every run" if every_run else ""
+    p.add_argument("--dataset", default="mnist_sample", help="data set id or a folder path")
+    p.add_argument("--preset", default="lenet",
+                   help="model preset every run starts from" if every_run else "model preset to start from")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help=f"change a model or preprocessing setting{of} (repeatable)")
+    p.add_argument("--augment", action="append", metavar="KEY=VALUE",
+                   help=f"augmentation setting{of}, e.g. flip=horizontal (repeatable)")
+    p.add_argument("--epochs", type=int, default=None, help=f"epochs{of}" if every_run else "number of epochs")
+    p.add_argument("--image-size", default=None, help="resize images, e.g. 32x32")
+    p.add_argument("--color-mode", default=None, help="grayscale or rgb")

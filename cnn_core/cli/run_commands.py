@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import signal
 import sys
 import time
 
-from cnn_core.cli.parsing import apply_settings, parse_image_size
+from cnn_core.cli.parsing import add_training_options, apply_settings, dataset_and_options
 from cnn_core.cli.tables import format_epoch_line, format_number, format_table
 from cnn_core.errors import SpecError
 
@@ -54,15 +53,7 @@ def _build_request(args):
     # A preset tuned with augmentation (the fast one) trains with it unless --augment says otherwise.
     base_augment = AugmentSpec.from_dict(PRESET_AUGMENTS.get(args.preset, {}))
     augment = apply_settings(base_augment, args.augment or [], what="augmentation setting")
-    options: dict = {}
-    size = parse_image_size(args.image_size)
-    if size:
-        options["image_size"] = size
-    if args.color_mode:
-        options["color_mode"] = args.color_mode
-    dataset = args.dataset
-    if os.path.isdir(dataset):
-        dataset = os.path.abspath(dataset)
+    dataset, options = dataset_and_options(args)
     request = TrainingRequest(dataset_id=dataset, model=model, preprocess=preprocess,
                               augment=augment, dataset_options=options, preset=args.preset,
                               name=args.name)
@@ -204,15 +195,7 @@ def add_run_commands(sub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_datasets)
 
     p = sub.add_parser("train", parents=[common], help="train a model and store the run")
-    p.add_argument("--dataset", default="mnist_sample", help="data set id or a folder path")
-    p.add_argument("--preset", default="lenet", help="model preset to start from")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="change a model or preprocessing setting (repeatable)")
-    p.add_argument("--augment", action="append", metavar="KEY=VALUE",
-                   help="augmentation setting, e.g. flip=horizontal (repeatable)")
-    p.add_argument("--epochs", type=int, default=None, help="number of epochs")
-    p.add_argument("--image-size", default=None, help="resize images, e.g. 32x32")
-    p.add_argument("--color-mode", default=None, help="grayscale or rgb")
+    add_training_options(p)
     p.add_argument("--name", default=None, help="a name for the run")
     p.set_defaults(func=cmd_train)
 
