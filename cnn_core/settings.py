@@ -257,7 +257,10 @@ def spec_from_dict(cls, d: Mapping[str, Any] | None, what: str = "setting"):
                                       f"{', '.join(decls)}.")
         values[key] = coerce(decls[key], value)
     spec = cls(**values)
-    spec.validate()
+    if hasattr(spec, "validate"):
+        spec.validate()  # the spec's own checks include check_fields and cross-field checks
+    else:
+        check_fields(spec)
     return spec
 
 
