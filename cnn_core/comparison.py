@@ -168,12 +168,6 @@ def setting_declaration(name: str):
     return declared(getattr(importlib.import_module(where[0]), where[1])).get(field_name)
 
 
-def setting_label(name: str) -> str:
-    """The label the widgets show (``"model.learning_rate"`` -> ``"Learning rate"``)."""
-    decl = setting_declaration(name)
-    return decl.label if decl is not None else short_setting_name(name)
-
-
 @dataclass(frozen=True)
 class SettingChange:
     setting: str       # flattened name, e.g. "model.learning_rate"
