@@ -39,13 +39,13 @@ def _load_avg() -> str:
 def _fast_augment():
     """The augmentation the fast preset was tuned with (flips and up to 4 px shifts)."""
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import PRESET_AUGMENTS
+    from cnn_core.model import PRESET_AUGMENTS
 
     return AugmentSpec.from_dict(PRESET_AUGMENTS["fast"])
 
 
 def train(data: str, preset: str, store, *, epochs: int | None, augment_spec) -> tuple[float, float]:
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.training import TrainingRequest, run_training
 

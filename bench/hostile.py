@@ -148,7 +148,7 @@ def main() -> None:
 
     import cnn_core.exchange  # noqa: F401
     import cnn_core.uploads  # noqa: F401
-    from cnn_core.models import PRESETS, build_model, compile_model
+    from cnn_core.model import PRESETS, build_model, compile_model
     from cnn_core.model_file_check import allowed_custom_objects
 
     allowed_custom_objects()

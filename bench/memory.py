@@ -45,7 +45,7 @@ def proc_status_kb(field: str) -> int:
 
 
 def child_cifar(args) -> None:
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.runs import RunStore
     from cnn_core.training import TrainingRequest, run_training
 
@@ -63,7 +63,7 @@ def child_cifar(args) -> None:
 
 
 def child_runs(args) -> None:
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
     from cnn_core.runs import RunStore
     from cnn_core.training import TrainingRequest, run_training
 
@@ -88,7 +88,7 @@ def child_plain(args) -> None:
     import keras
 
     from cnn_core.datasets import load_dataset
-    from cnn_core.models import ModelSpec, build_model, compile_model
+    from cnn_core.model import ModelSpec, build_model, compile_model
     from cnn_core.preprocessing import fit_scaling, train_validation_split
     from cnn_core.training import make_dataset
 

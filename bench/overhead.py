@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 
-from cnn_core import models  # noqa: E402
+from cnn_core import model as models  # noqa: E402
 from cnn_core.preprocessing import PreprocessSpec  # noqa: E402
 from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.training import (  # noqa: E402

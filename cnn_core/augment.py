@@ -15,14 +15,14 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import keras
 import numpy as np
 
-from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.errors import CnnLabError
+from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
 
 FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 VALUE_RANGE = (0.0, 255.0)
@@ -37,24 +37,44 @@ _SEED_OFFSETS = {"flip": 0, "rotation": 1, "translation": 2, "zoom": 3, "contras
 class AugmentSpec:
     """Random changes applied to training images (each off at 0 / ``"none"``).
 
-    Args:
-        flip: ``"none"``, ``"horizontal"`` (mirror left-right), ``"vertical"`` or
-            ``"horizontal_and_vertical"``.
-        rotation: largest rotation as a fraction of a full turn (0.05 = up to 18 degrees), 0..0.5.
-        translation: largest shift as a fraction of the image size, 0..0.5.
-        zoom: largest zoom in or out as a fraction of the image size, 0..0.9.
-        contrast: largest contrast change (0.2 = 80% to 120%), 0..1.
-        brightness: largest brightness change as a fraction of the 0..255 range, 0..1.
-        seed: makes the random changes repeatable.
+    ``rotation`` is a fraction of a full turn (0.05 = up to 18 degrees); ``translation`` and
+    ``zoom`` fractions of the image size; ``contrast`` a factor change (0.2 = 80% to 120%);
+    ``brightness`` a fraction of the 0..255 range. Ranges, labels and help are in each field's
+    declaration (:func:`cnn_core.settings.setting`).
     """
 
-    flip: str = "none"
-    rotation: float = 0.0
-    translation: float = 0.0
-    zoom: float = 0.0
-    contrast: float = 0.0
-    brightness: float = 0.0
-    seed: int = 0
+    flip: str = setting(
+        "none", kind="choice", choices=FLIPS, label="Mirror",
+        words={"none": "off", "horizontal": "left ↔ right", "vertical": "up ↕ down",
+               "horizontal_and_vertical": "both"},
+        help="Flips some pictures like a mirror. Fine for cats; wrong for digits (a mirrored 3 "
+             "is no 3).", suggested="horizontal")
+    rotation: float = setting(
+        0.0, kind="float", low=0.0, high=0.5, label="Turn", show="turn",
+        help="Turns each picture by a random angle, up to the strength.",
+        hint="0.5 is half a turn either way; 0.05 to 0.1 is usual.", suggested=0.04,
+        ladder=(0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5))
+    translation: float = setting(
+        0.0, kind="float", low=0.0, high=0.5, label="Shift", show="plus_minus_percent",
+        help="Slides each picture sideways and up or down, by up to this share of its size.",
+        hint="0.1 shifts by up to a tenth of the image.", suggested=0.1,
+        ladder=(0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5))
+    zoom: float = setting(
+        0.0, kind="float", low=0.0, high=0.9, label="Zoom", show="plus_minus_percent",
+        help="Zooms in or out at random, by up to this much.",
+        hint="0.1 zooms by up to 10% in or out.", suggested=0.1,
+        ladder=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9))
+    contrast: float = setting(
+        0.0, kind="float", low=0.0, high=1.0, label="Contrast", show="plus_minus_percent",
+        help="Makes the difference between dark and light parts randomly stronger or weaker.",
+        hint="0.2 is usual.", suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
+    brightness: float = setting(
+        0.0, kind="float", low=0.0, high=1.0, label="Brightness", show="plus_minus_percent",
+        help="Makes each picture randomly darker or brighter.", hint="0.2 is usual.",
+        suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
+    seed: int = setting(
+        0, kind="int", low=0, high=2**31 - 9, label="Augmentation seed",
+        help="Makes the random changes repeatable.")
 
     @property
     def enabled(self) -> bool:
@@ -68,57 +88,16 @@ class AugmentSpec:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "AugmentSpec":
-        """Spec from a dict: missing settings get defaults, unknown ones raise SpecError."""
-        if not isinstance(d, Mapping):
-            raise SpecError("augment", f"Expected a dict of settings, got {type(d).__name__}.")
-        names = {f.name: f for f in dataclasses.fields(cls)}
-        values = {}
-        for key, value in d.items():
-            if key not in names:
-                raise SpecError(
-                    str(key),
-                    f"'{key}' is not an augmentation setting. Known settings: "
-                    f"{', '.join(names)}.",
-                )
-            if key == "flip":
-                if not isinstance(value, str):
-                    raise SpecError(key, f"flip must be a name, not {value!r}.")
-            elif isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise SpecError(key, f"{key} must be a number, not {value!r}.")
-            elif key == "seed":
-                if not float(value).is_integer():
-                    raise SpecError(key, f"seed must be a whole number, not {value!r}.")
-                value = int(value)
-            else:
-                value = float(value)
-            values[key] = value
-        return cls(**values)
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "AugmentSpec":
+        """Spec from a dict: missing settings get defaults; values are coerced, then validated."""
+        return spec_from_dict(cls, d, what="augmentation setting")
 
     def replace(self, **changes: Any) -> "AugmentSpec":
-        return dataclasses.replace(self, **changes)
+        return replace_checked(self, changes, what="augmentation setting")
 
     def validate(self) -> "AugmentSpec":
         """Raise :class:`SpecError` naming the first setting out of range; return self if fine."""
-        if self.flip not in FLIPS:
-            raise SpecError("flip", f"Unknown flip {self.flip!r}. Choose 'none', 'horizontal', "
-                                    "'vertical' or 'horizontal_and_vertical'.")
-        limits = {
-            "rotation": (0.5, "0.5 is half a turn either way; 0.05 to 0.1 is usual."),
-            "translation": (0.5, "0.1 shifts by up to a tenth of the image."),
-            "zoom": (0.9, "0.1 zooms by up to 10% in or out."),
-            "contrast": (1.0, "0.2 is usual."),
-            "brightness": (1.0, "0.2 is usual."),
-        }
-        for name, (high, hint) in limits.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                    or not math.isfinite(value) or not 0 <= value <= high:
-                raise SpecError(name, f"{name} must be between 0 and {high:g}, not {value!r}. "
-                                      f"{hint}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) \
-                or not 0 <= self.seed < 2**31 - 8:
-            raise SpecError("seed", f"seed must be a whole number from 0, not {self.seed!r}.")
+        check_fields(self)
         return self
 
     def describe(self) -> str:

@@ -7,7 +7,7 @@ Example:
     >>> table = runs_table(store)                    # one row per run, newest first
     >>> change = what_changed(store, "run-a", "run-b")
     >>> print(change.summary())
-    learning_rate: 0.001 -> 0.01; test accuracy +3.1 points; training 4.2 s longer
+    Learning rate: 0.001 -> 0.01; test accuracy +3.1 points; training 4.2 s longer
 """
 
 from __future__ import annotations
@@ -149,6 +149,26 @@ def short_setting_name(name: str) -> str:
     return name.split(".", 1)[1] if name.startswith("model.") else name
 
 
+#: Config sections holding a declared spec: section -> (module, class).
+SPEC_SECTIONS = {"model": ("cnn_core.model.spec", "ModelSpec"),
+                 "preprocess": ("cnn_core.preprocessing", "PreprocessSpec"),
+                 "augment": ("cnn_core.augment", "AugmentSpec")}
+
+
+def setting_declaration(name: str):
+    """The :class:`cnn_core.settings.Setting` of a flattened name such as
+    ``"augment.rotation"``, or None for names that are not a declared spec setting."""
+    import importlib
+
+    from cnn_core.settings import declared
+
+    section, _, field_name = name.partition(".")
+    where = SPEC_SECTIONS.get(section)
+    if where is None or not field_name:
+        return None
+    return declared(getattr(importlib.import_module(where[0]), where[1])).get(field_name)
+
+
 @dataclass(frozen=True)
 class SettingChange:
     setting: str       # flattened name, e.g. "model.learning_rate"
@@ -156,6 +176,13 @@ class SettingChange:
     new: Any
 
     def describe(self) -> str:
+        """``"Learning rate: 0.001 -> 0.01"``, ``"Turn: off -> up to ±36°"``: the widgets' labels,
+        words and units (from the settings' declarations)."""
+        decl = setting_declaration(self.setting)
+        if decl is not None:
+            from cnn_core.settings import labelled_change
+
+            return labelled_change(decl, self.old, self.new)
         return f"{short_setting_name(self.setting)}: {format_setting_value(self.old)} -> {format_setting_value(self.new)}"
 
 
@@ -206,7 +233,7 @@ class WhatChanged:
         return noise_words(self.test_accuracy_a, self.test_accuracy_b, self.n_test_a, self.n_test_b)
 
     def summary(self) -> str:
-        """One plain line, e.g. ``learning_rate: 0.001 -> 0.01; test accuracy +3.1 points; ...``."""
+        """One plain line, e.g. ``Learning rate: 0.001 -> 0.01; test accuracy +3.1 points; ...``."""
         parts = [c.describe() for c in self.changes] or ["same settings"]
         if self.test_accuracy_delta is not None:
             note = self.noise_note
@@ -273,7 +300,7 @@ def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS
     Raises:
         SpecError: ``cnn_preset`` is not a CNN preset, or ``epochs`` is below 1.
     """
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.training import TrainingRequest
 
     if cnn_preset not in PRESETS or int(PRESETS[cnn_preset].conv_blocks) == 0:

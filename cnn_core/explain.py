@@ -1,6 +1,6 @@
 """What a trained model looks at: feature maps, first-layer filters, saliency and Grad-CAM.
 
-Every function takes a Keras model as :func:`cnn_core.models.build_model` makes it (a flat
+Every function takes a Keras model as :func:`cnn_core.model.build_model` makes it (a flat
 functional model whose first layer scales raw pixels; plain ``keras.Sequential`` models work too)
 and one picture as the data set stores it: uint8 ``(H, W, C)`` (or ``(H, W)`` for grayscale).
 The picture goes in exactly as training feeds it (:func:`cnn_core.training.make_dataset`): cast to
@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnn_core import models as models_module
+from cnn_core import model as models_module
 from cnn_core.errors import ExplainError, RunStateError
 
 #: Layer kinds that count as convolution layers (slide a small filter over the picture).
@@ -55,7 +55,7 @@ def _no_conv_message(what: str) -> str:
 def load_run_model(store, run_id: str) -> keras.Model:
     """The trained model a run saved (``model.keras``), without its optimizer.
 
-    Loaded with :func:`cnn_core.models.load_model`, which keeps Keras' safe mode on: a model
+    Loaded with :func:`cnn_core.model.load_model`, which keeps Keras' safe mode on: a model
     file that would run code when loaded (for example a ``Lambda`` layer) is refused.
 
     Raises:

@@ -13,7 +13,7 @@ modules the worker would otherwise import lazily (:data:`WORKER_MODULES`,
 :mod:`cnn_core.evaluation`).
 
 Example:
-    >>> from cnn_core.models import PRESETS
+    >>> from cnn_core.model import PRESETS
     >>> from cnn_core.training import TrainingRequest
     >>> queue = get_job_queue()
     >>> run_id = queue.submit(TrainingRequest("shapes", PRESETS["fast"].replace(epochs=2)))

@@ -62,7 +62,7 @@ def allowed_custom_objects() -> tuple[set[str], set[str]]:
     """(registered names, modules) of CNN Lab's own Keras-serializable objects."""
     import keras
 
-    import cnn_core.models  # noqa: F401 - registers CNN Lab's schedules
+    import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
     import cnn_core.preprocessing  # noqa: F401 - may register its scaling layer
 
     names, modules = set(), set()
@@ -76,7 +76,7 @@ def allowed_custom_objects() -> tuple[set[str], set[str]]:
 
 def _allowed_function(node: dict) -> bool:
     """A Keras activation CNN Lab's model builder offers, serialized by name (no code)."""
-    from cnn_core.models import ACTIVATIONS
+    from cnn_core.model import ACTIVATIONS
 
     return (node.get("module") == "keras.activations"
             and node.get("registered_name") in (*ACTIVATIONS, "softmax", "linear")
@@ -197,7 +197,7 @@ def load_model_safely(path: Path) -> None:
     """Load a checked model file with ``safe_mode=True``; anything Keras cannot load is refused."""
     import keras
 
-    import cnn_core.models  # noqa: F401 - registers CNN Lab's schedules
+    import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
 
     try:
         keras.saving.load_model(path, safe_mode=True)

@@ -17,12 +17,14 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.settings import check_fields, setting, spec_from_dict
 
 SCALINGS = ("divide_255", "minmax_global", "minmax_channel", "standardize_channel", "none")
 LABEL_ENCODINGS = ("integer", "onehot")
@@ -48,50 +50,38 @@ MAX_VALIDATION_FRACTION = 0.5
 class PreprocessSpec:
     """How images and labels are prepared before training.
 
-    Args:
-        scaling: one of :data:`SCALINGS`.
-        label_encoding: ``"integer"`` or ``"onehot"`` (label smoothing forces one-hot, see
-            :func:`effective_encoding`).
-        validation_fraction: share of the training images held out for validation, 0..0.5
-            (0 = no validation set).
-        seed: seed of the validation split.
+    Label smoothing forces one-hot labels whatever ``label_encoding`` says (see
+    :func:`effective_encoding`); ``validation_fraction`` 0 means no validation set. Ranges,
+    labels and help are in each field's declaration (:func:`cnn_core.settings.setting`).
     """
 
-    scaling: str = "divide_255"
-    label_encoding: str = "integer"
-    validation_fraction: float = 0.1
-    seed: int = 0
+    scaling: str = setting(
+        "divide_255", kind="choice", choices=SCALINGS, label="Pixel scaling",
+        help="How pixel values are scaled before the network sees them.")
+    label_encoding: str = setting(
+        "integer", kind="choice", choices=LABEL_ENCODINGS, label="Label encoding",
+        help="How each picture's class is written for the network.")
+    validation_fraction: float = setting(
+        0.1, kind="float", low=0.0, high=MAX_VALIDATION_FRACTION, show="percent",
+        label="Validation share",
+        help="Share of the training images held out to check the model while it trains.",
+        hint="0.1 holds out 10%; 0 means no validation set.")
+    seed: int = setting(
+        0, kind="int", low=0, high=2**31 - 1, label="Split seed",
+        help="Makes the validation split repeatable.")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> PreprocessSpec:
-        d = dict(d or {})
-        known = {f.name for f in fields(cls)}
-        for key in d:
-            if key not in known:
-                raise SpecError(key, f"'{key}' is not a preprocessing setting. "
-                                     f"Known settings: {', '.join(sorted(known))}.")
-        spec = cls(**d)
-        spec.validate()
-        return spec
+    def from_dict(cls, d: Mapping[str, Any] | None) -> PreprocessSpec:
+        """Spec from a dict: missing settings get defaults; values are coerced, then validated."""
+        return spec_from_dict(cls, d, what="preprocessing setting")
 
-    def validate(self) -> None:
-        if self.scaling not in SCALINGS:
-            raise SpecError("scaling", f"Unknown pixel scaling '{self.scaling}'. "
-                                       f"Choose one of: {', '.join(SCALINGS)}.")
-        if self.label_encoding not in LABEL_ENCODINGS:
-            raise SpecError("label_encoding", f"Unknown label encoding '{self.label_encoding}'. "
-                                              "Choose 'integer' or 'onehot'.")
-        vf = self.validation_fraction
-        if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not math.isfinite(vf) \
-                or not 0.0 <= vf <= MAX_VALIDATION_FRACTION:
-            raise SpecError("validation_fraction",
-                            f"The validation share must be a number from 0 to "
-                            f"{MAX_VALIDATION_FRACTION} (e.g. 0.1 for 10%); got {vf!r}.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise SpecError("seed", f"The seed must be a whole number, 0 or more; got {self.seed!r}.")
+    def validate(self) -> PreprocessSpec:
+        """Raise :class:`SpecError` naming the first setting out of range; return self if fine."""
+        check_fields(self)
+        return self
 
     def replace(self, **changes: Any) -> PreprocessSpec:
         return PreprocessSpec.from_dict({**self.to_dict(), **changes})

@@ -85,7 +85,7 @@ def number_or_none(value: Any, what: str) -> float | None:
 
 def _check_epoch_count(count: int) -> None:
     """Refuse more epochs (or a higher epoch number) than the epochs setting allows."""
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     try:
         ModelSpec.from_dict({"epochs": count}).validate()

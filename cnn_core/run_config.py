@@ -41,7 +41,7 @@ SPEC_FIELDS = ("model", "augment", "preprocess")
 def _spec_classes() -> dict[str, type]:
     """The spec classes (imported when needed: models and augment import Keras)."""
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
     from cnn_core.preprocessing import PreprocessSpec
 
     return {"model": ModelSpec, "augment": AugmentSpec, "preprocess": PreprocessSpec}

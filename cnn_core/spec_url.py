@@ -5,12 +5,13 @@ written, so links stay short and readable::
 
     ?dataset=shapes&preset=lenet&learning_rate=0.01&filters=16&aug_flip=horizontal
 
+Values are read by :func:`cnn_core.settings.parse_text`, the reader the CLI and sweeps use too.
 Reading is forgiving: a link is typed, pasted and edited by people. Unknown parameters are
 ignored, a value that cannot be used falls back to the preset's value with a warning, and
 :func:`spec_from_query` never raises.
 
 Example:
-    >>> from cnn_core.models import PRESETS
+    >>> from cnn_core.model import PRESETS
     >>> params = spec_to_query(PRESETS["lenet"].replace(learning_rate=0.01), preset="lenet")
     >>> params
     {'preset': 'lenet', 'learning_rate': '0.01'}
@@ -22,19 +23,17 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from cnn_core.augment import AugmentSpec
 from cnn_core.errors import SpecError
-from cnn_core.models import PRESETS, ModelSpec
+from cnn_core.model import PRESETS, ModelSpec
+from cnn_core.settings import format_text, parse_text
 
 DATASET_KEY = "dataset"
 PRESET_KEY = "preset"
 AUGMENT_PREFIX = "aug_"
-_TRUE = {"1", "true", "yes", "on", "t", "y"}
-_FALSE = {"0", "false", "no", "off", "f", "n"}
 
 
 class QuerySpecs(NamedTuple):
@@ -48,41 +47,6 @@ class QuerySpecs(NamedTuple):
     preset: str | None
     dataset_id: str | None
     warnings: list[str]
-
-
-def format_value(value: Any) -> str:
-    """A setting's value as it appears in a URL: ``0.001``, ``32``, ``true``, ``adam``."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # a NumPy scalar (e.g. from a pandas table)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        text = repr(value)  # shortest text that reads back as the same float
-        return text[:-2] if text.endswith(".0") else text
-    return str(value)
-
-
-def parse_value(text: str, example: Any) -> Any:
-    """``text`` read as the type of ``example`` (bool, int, float or str); ValueError if it cannot be."""
-    text = text.strip()
-    if isinstance(example, bool):
-        lowered = text.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ValueError(f"expected true or false, got {text!r}")
-    if isinstance(example, int):
-        number = float(text)
-        if not math.isfinite(number) or number != int(number):
-            raise ValueError(f"expected a whole number, got {text!r}")
-        return int(number)
-    if isinstance(example, float):
-        number = float(text)
-        if not math.isfinite(number):
-            raise ValueError(f"expected a number, got {text!r}")
-        return number
-    return text
 
 
 def _changed_fields(spec, baseline) -> dict[str, Any]:
@@ -119,10 +83,10 @@ def spec_to_query(
         params[PRESET_KEY] = preset
         baseline = PRESETS[preset]
     for name, value in _changed_fields(model_spec, baseline).items():
-        params[name] = format_value(value)
+        params[name] = format_text(value)
     if augment_spec is not None:
         for name, value in _changed_fields(augment_spec, AugmentSpec()).items():
-            params[AUGMENT_PREFIX + name] = format_value(value)
+            params[AUGMENT_PREFIX + name] = format_text(value)
     return params
 
 
@@ -142,16 +106,15 @@ def _read_fields(
 ) -> dict[str, Any]:
     """Field values parsed from ``values``; unparsable ones are left out with a warning."""
     parsed: dict[str, Any] = {}
-    defaults = cls()  # its values have the fields' types, whatever a preset wrote
     for field in dataclasses.fields(cls):
         key = prefix + field.name
         if key not in values:
             continue
         try:
-            parsed[field.name] = parse_value(values[key], getattr(defaults, field.name))
-        except (ValueError, OverflowError) as error:
-            kept = format_value(getattr(baseline, field.name))
-            warnings.append(f"Ignored {key}={values[key]!r} ({error}); kept {kept}.")
+            parsed[field.name] = parse_text(cls, field.name, values[key])
+        except SpecError as error:
+            kept = format_text(getattr(baseline, field.name))
+            warnings.append(f"Ignored {key}={values[key]!r} ({str(error).rstrip('.')}); kept {kept}.")
     return parsed
 
 
@@ -169,8 +132,8 @@ def _build_valid(cls, baseline, parsed: dict[str, Any], prefix: str, warnings: l
                 break
             value = parsed.pop(setting)
             warnings.append(
-                f"Ignored {prefix}{setting}={format_value(value)}: {error} "
-                f"Kept {format_value(getattr(baseline, setting))}."
+                f"Ignored {prefix}{setting}={format_text(value)}: {error} "
+                f"Kept {format_text(getattr(baseline, setting))}."
             )
         except (TypeError, ValueError) as error:  # defensive: a spec that cannot even be built
             warnings.append(f"Ignored the link's settings ({error}); using the defaults.")

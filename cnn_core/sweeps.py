@@ -15,7 +15,7 @@ store, and ``config["sweep"] = {"id": ..., "values": {setting: value}}``), and t
 a small JSON file in ``<workspace>/sweeps/<id>.json`` so the app can list sweeps.
 
 Example:
-    >>> from cnn_core.models import PRESETS
+    >>> from cnn_core.model import PRESETS
     >>> sweep = SweepSpec(base=PRESETS["fast"], grid={"learning_rate": [0.001, 0.01], "filters": [16, 32]})
     >>> [(s.learning_rate, s.filters) for s in expand_sweep(sweep)]
     [(0.001, 16), (0.001, 32), (0.01, 16), (0.01, 32)]
@@ -36,14 +36,13 @@ from typing import Any
 
 from cnn_core.errors import CnnLabError, SpecError
 from cnn_core.runs import FINAL_STATUSES, RUN_STATUSES, RunStore, atomic_write_json, new_run_id
+from cnn_core.settings import coerce, declared, format_text, parse_text
 
 MODES = ("grid", "random")
 #: The most runs one sweep may queue.
 MAX_SWEEP_RUNS = 64
 #: The most settings a grid sweep varies (two fit a table: rows x columns).
 MAX_GRID_SETTINGS = 2
-#: Float settings drawn on a log scale by default in random sweeps.
-LOG_SCALE_SETTINGS = ("learning_rate", "weight_decay")
 SCALES = ("auto", "linear", "log")
 SWEEP_RECORD_VERSION = 1
 
@@ -53,53 +52,36 @@ class SweepNotFoundError(CnnLabError):
 
 
 def _model_spec_class():
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     return ModelSpec
 
 
-def _setting_example(setting: str) -> Any:
-    """The default value of a ModelSpec setting (its type tells how to read values)."""
-    ModelSpec = _model_spec_class()
-    names = [f.name for f in dataclasses.fields(ModelSpec)]
-    if setting not in names:
+def _declaration(setting: str):
+    """The declaration of ModelSpec's ``setting``; SpecError if a sweep cannot vary it."""
+    decls = declared(_model_spec_class())
+    if setting not in decls:
         raise SpecError(
             setting,
             f"'{setting}' is not a model setting, so a sweep cannot vary it. "
-            f"Choose one of: {', '.join(names)}.",
+            f"Choose one of: {', '.join(decls)}.",
         )
-    return getattr(ModelSpec(), setting)
+    return decls[setting]
 
 
 def coerce_setting_value(setting: str, value: Any) -> Any:
-    """``value`` as the type of ModelSpec's ``setting`` (texts such as ``"0.01"`` are read).
+    """``value`` as the kind of ModelSpec's ``setting``; texts such as ``"0.01"`` are read by
+    :func:`cnn_core.settings.parse_text`, the reader the CLI and links use.
 
     Raises SpecError naming the setting and value when it is not of the right kind.
     """
-    from cnn_core.spec_url import format_value, parse_value
-
-    example = _setting_example(setting)
-    kind = ("true/false" if isinstance(example, bool) else "a whole number"
-            if isinstance(example, int) else "a number" if isinstance(example, float) else "a word")
+    decl = _declaration(setting)
     if isinstance(value, str):
-        try:
-            return parse_value(value, example)
-        except (ValueError, OverflowError):
-            raise SpecError(setting, f"{setting}={value!r} is not {kind}. Give {kind} for {setting}.") from None
-    if isinstance(example, bool):
-        if isinstance(value, bool):
-            return value
-    elif isinstance(example, int):
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-                and float(value) == int(value):
-            return int(value)
-    elif isinstance(example, float):
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-    elif value is not None:
-        return str(value)
-    shown = format_value(value) if isinstance(value, (bool, int, float)) else repr(value)
-    raise SpecError(setting, f"{setting}={shown} is not {kind}. Give {kind} for {setting}.")
+        return parse_text(_model_spec_class(), setting, value)
+    if isinstance(value, float) and decl.kind == "int" and not value.is_integer():
+        raise SpecError(setting, f"{setting}={format_text(value)} is not a whole number. "
+                                 f"Give a whole number for {setting}.")
+    return coerce(decl, value)
 
 
 @dataclass(frozen=True)
@@ -109,7 +91,8 @@ class SettingRange:
     Args:
         low, high: the range of a number setting.
         choices: the values to pick from instead (e.g. optimizers); when given, low/high are unused.
-        scale: ``"auto"`` (log for learning_rate and weight_decay when low > 0, else linear),
+        scale: ``"auto"`` (log for number settings declared on a log scale, e.g. learning_rate
+            and weight_decay, when low > 0, else linear),
             ``"linear"`` or ``"log"`` (low must be above 0).
     """
 
@@ -217,8 +200,12 @@ class SweepSpec:
         return [name for name, _ in pairs]
 
     def base_spec(self):
-        """The base model as a ModelSpec (missing settings take their defaults)."""
-        return _model_spec_class().from_dict(self.base)
+        """The base model as a ModelSpec (missing settings take their defaults); SpecError naming
+        the setting when the base model cannot work."""
+        try:
+            return _model_spec_class().from_dict(self.base)
+        except SpecError as error:
+            raise SpecError(error.setting, f"The sweep's base model cannot work: {error}") from None
 
     def to_dict(self) -> dict:
         return {
@@ -244,10 +231,7 @@ class SweepSpec:
         """Check the sweep's shape (not yet each run's values: :func:`expand_sweep` does)."""
         if self.mode not in MODES:
             raise SpecError("mode", f"A sweep is either 'grid' or 'random', not {self.mode!r}.")
-        try:
-            self.base_spec().validate()
-        except SpecError as error:
-            raise SpecError(error.setting, f"The sweep's base model cannot work: {error}") from None
+        self.base_spec()  # validated when it is read
         if self.mode == "grid":
             if not self.grid:
                 raise SpecError("grid", "A grid sweep needs at least one setting with a list of values.")
@@ -259,7 +243,7 @@ class SweepSpec:
                 )
             seen = set()
             for setting, values in self.grid:
-                _setting_example(setting)
+                _declaration(setting)
                 if setting in seen:
                     raise SpecError(setting, f"{setting} appears twice in the grid. Give it once with all its values.")
                 seen.add(setting)
@@ -281,10 +265,8 @@ class SweepSpec:
                     except SpecError as error:
                         if error.setting != setting:
                             raise
-                        from cnn_core.spec_url import format_value
-
                         raise SpecError(setting, f"The range of {setting} includes "
-                                                 f"{format_value(value)}, which cannot work: {error}") from None
+                                                 f"{format_text(value)}, which cannot work: {error}") from None
         count = sweep_size(self)
         if count > MAX_SWEEP_RUNS:
             raise SpecError(
@@ -311,14 +293,14 @@ def sweep_size(sweep: SweepSpec) -> int:
 
 
 def _check_range(setting: str, r: SettingRange) -> None:
-    example = _setting_example(setting)
+    decl = _declaration(setting)
     if r.scale not in SCALES:
         raise SpecError(setting, f"The scale of {setting} must be one of {', '.join(SCALES)}, not {r.scale!r}.")
     if r.choices:
         for choice in r.choices:
             coerce_setting_value(setting, choice)
         return
-    if isinstance(example, bool) or isinstance(example, str):
+    if decl.kind not in ("int", "float"):
         raise SpecError(setting, f"{setting} is not a number: give a list of choices to draw from.")
     if r.low is None or r.high is None:
         raise SpecError(setting, f"The range of {setting} needs both a low and a high value.")
@@ -333,14 +315,19 @@ def _round_significant(value: float, digits: int = 3) -> float:
     return float(f"{value:.{digits}g}") if value else 0.0
 
 
+def _log_scaled(setting: str) -> bool:
+    """Whether a number setting is declared on a log scale (drawn so in ``"auto"`` ranges)."""
+    decl = _declaration(setting)
+    return decl.scale == "log" and decl.kind == "float"
+
+
 def _draw_value(rng: random.Random, setting: str, r: SettingRange) -> Any:
     if r.choices:
         return coerce_setting_value(setting, rng.choice(r.choices))
-    example = _setting_example(setting)
     low, high = coerce_setting_value(setting, r.low), coerce_setting_value(setting, r.high)
-    if isinstance(example, int):
+    if _declaration(setting).kind == "int":
         return rng.randint(low, high)
-    log = r.scale == "log" or (r.scale == "auto" and setting in LOG_SCALE_SETTINGS and low > 0)
+    log = r.scale == "log" or (r.scale == "auto" and _log_scaled(setting) and low > 0)
     if log:
         value = math.exp(rng.uniform(math.log(low), math.log(high)))
     else:
@@ -379,9 +366,7 @@ def sweep_combinations(sweep: SweepSpec) -> list[dict[str, Any]]:
 
 
 def _describe_values(values: Mapping[str, Any]) -> str:
-    from cnn_core.spec_url import format_value
-
-    return ", ".join(f"{k}={format_value(v)}" for k, v in values.items())
+    return ", ".join(f"{k}={format_text(v)}" for k, v in values.items())
 
 
 def expand_sweep(sweep: SweepSpec) -> list:
@@ -517,7 +502,7 @@ def check_sweep_for_dataset(specs: Sequence, dataset_id: str, combos: Sequence[M
     """Check every spec against the data set's image shape when it is known without loading it
     (built-in and cached data sets); SpecError names the run's values."""
     from cnn_core.datasets import list_datasets
-    from cnn_core.models import check_spec
+    from cnn_core.model import check_spec
 
     try:
         info = next((i for i in list_datasets(workspace) if i.id == dataset_id), None)

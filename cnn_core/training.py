@@ -23,7 +23,7 @@ early-stopping callbacks, :func:`save_model_atomic`) and :mod:`cnn_core.job_queu
 module imports this one).
 
 Example:
-    >>> from cnn_core.models import PRESETS
+    >>> from cnn_core.model import PRESETS
     >>> queue = get_job_queue()
     >>> run_id = queue.submit(TrainingRequest("shapes", PRESETS["fast"].replace(epochs=2)))
     >>> queue.wait(run_id, timeout=120).status
@@ -51,11 +51,11 @@ import keras  # noqa: E402
 
 from cnn_core import augment as augment_module  # noqa: E402
 from cnn_core import datasets as datasets_module  # noqa: E402
-from cnn_core import models as models_module  # noqa: E402
+from cnn_core import model as models_module  # noqa: E402
 from cnn_core import preprocessing as preprocessing_module  # noqa: E402
 from cnn_core.augment import AugmentSpec  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
-from cnn_core.models import ModelSpec  # noqa: E402
+from cnn_core.model import ModelSpec  # noqa: E402
 from cnn_core.preprocessing import PreprocessSpec  # noqa: E402
 from cnn_core.runs import (  # noqa: E402
     ACTIVE_STATUSES,
@@ -94,7 +94,7 @@ class TrainingRequest:
 
     Args:
         dataset_id: a data set id (``"mnist_sample"``, ``"user:flowers"``) or a folder path.
-        model: the model and training settings (:class:`~cnn_core.models.ModelSpec`).
+        model: the model and training settings (:class:`~cnn_core.model.ModelSpec`).
         preprocess: scaling, label encoding and validation split.
         augment: random image changes applied to training batches.
         dataset_options: keyword arguments for :func:`cnn_core.datasets.load_dataset`

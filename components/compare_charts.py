@@ -65,7 +65,7 @@ def display_table(table):
 
 @functools.lru_cache(maxsize=128)
 def _parameter_count(spec_json: str, image_shape: tuple, n_classes: int) -> int:
-    from cnn_core.models import ModelSpec, plan_summary  # imports TensorFlow
+    from cnn_core.model import ModelSpec, plan_summary
 
     return int(plan_summary(ModelSpec.from_dict(json.loads(spec_json)), image_shape, n_classes).total_params)
 

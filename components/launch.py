@@ -9,7 +9,7 @@ from components import state
 
 def current_model_spec():
     """The model builder's spec (the default preset until the user touches it)."""
-    from cnn_core.models import DEFAULT_PRESET, PRESETS, ModelSpec
+    from cnn_core.model import DEFAULT_PRESET, PRESETS, ModelSpec
 
     stored = st.session_state.get(state.MODEL_SPEC_KEY)
     return ModelSpec.from_dict(stored) if stored else PRESETS[DEFAULT_PRESET]

@@ -1,6 +1,7 @@
 """Sizing a model for the current data set: layer rows, parameters, FLOPs and epoch time, cached.
 
-Building a Keras model imports TensorFlow; only the model builder page calls these.
+The layer table and totals come from the pure shape walk; only the epoch-time estimate times a
+small Keras model (once per process).
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ def dataset_facts(dataset_id: str) -> DatasetFacts:
                         int(dataset.n_classes), int(len(dataset.y_train)))
 
 
-@st.cache_data(max_entries=64, show_spinner="Building the model...")
+@st.cache_data(max_entries=64, show_spinner=False)
 def _summary(spec_json: str, input_shape: tuple, n_classes: int) -> dict:
-    from cnn_core.models import ModelSpec, build_model, summarize
+    from cnn_core.model import ModelSpec, plan_summary  # the pure shape walk: no TensorFlow
 
     spec = ModelSpec.from_dict(json.loads(spec_json))
-    summary = summarize(build_model(spec, tuple(input_shape), int(n_classes)))
+    summary = plan_summary(spec, tuple(input_shape), int(n_classes))
     return {
         "rows": [
             {"name": r.name, "type": r.type, "output_shape": str(r.output_shape), "params": int(r.params)}
@@ -66,7 +67,7 @@ def summarize_spec(spec: dict, input_shape: tuple, n_classes: int) -> dict:
 
 @st.cache_data(max_entries=128, show_spinner="Timing this computer...")
 def _epoch_seconds(spec_json: str, input_shape: tuple, n_classes: int, n_train: int) -> float:
-    from cnn_core.models import ModelSpec, estimate_epoch_seconds
+    from cnn_core.model import ModelSpec, estimate_epoch_seconds
 
     spec = ModelSpec.from_dict(json.loads(spec_json))
     return float(estimate_epoch_seconds(spec, tuple(input_shape), int(n_classes), int(n_train)))

@@ -24,7 +24,7 @@ PARAMS_KEY = "spec_url_params"      # the query parameters written last
 def _link_keys() -> set[str]:
     """Query parameters that describe a setup (others, e.g. a page's own, are left alone)."""
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
     from cnn_core.spec_url import AUGMENT_PREFIX, DATASET_KEY, PRESET_KEY
 
     keys = {DATASET_KEY, PRESET_KEY, *(f.name for f in dataclasses.fields(ModelSpec))}
@@ -45,7 +45,7 @@ def _known_dataset(dataset_id: str) -> bool:
 def read_link() -> bool:
     """Put the setup described by the URL into session state; returns whether the URL had one."""
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.spec_url import spec_from_query
 
     params = st.query_params.to_dict()
@@ -74,7 +74,7 @@ def read_link() -> bool:
 def current_query() -> dict[str, str] | None:
     """Query parameters describing the settings on screen (None if they cannot be read)."""
     from cnn_core.errors import CnnLabError
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
     from cnn_core.spec_url import spec_to_query
 
     from components.launch import current_augment_spec

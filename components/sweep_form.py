@@ -31,29 +31,20 @@ class SweepSetting:
     high: float | None = None
 
 
-SWEEP_SETTINGS = {s.name: s for s in (
-    SweepSetting("learning_rate", (0.0003, 0.001, 0.003), low=0.0001, high=0.01),
-    SweepSetting("filters", (16, 32, 64), low=8, high=64),
-    SweepSetting("conv_blocks", (1, 2, 3), choices=(0, 1, 2, 3, 4)),
-    SweepSetting("dense_dropout", (0.0, 0.25, 0.5), low=0.0, high=0.5),
-    SweepSetting("conv_dropout", (0.0, 0.1, 0.25), low=0.0, high=0.3),
-    SweepSetting("batch_size", (32, 64, 128), low=16, high=128),
-    SweepSetting("optimizer", ("adam", "sgd"), choices=("adam", "adamw", "sgd", "rmsprop")),
-    SweepSetting("epochs", (3, 5, 10), low=3, high=10),
-    SweepSetting("dense_units", (64, 128, 256), low=32, high=256),
-    SweepSetting("kernel_size", (3, 5), choices=(1, 3, 5, 7)),
-    SweepSetting("batch_norm", (False, True), choices=(False, True)),
-    SweepSetting("weight_decay", (0.0, 0.0001, 0.001), low=0.0, high=0.001),
-    SweepSetting("label_smoothing", (0.0, 0.1), low=0.0, high=0.2),
-    SweepSetting("activation", ("relu", "tanh"),
-                 choices=("relu", "elu", "gelu", "leaky_relu", "swish", "tanh", "sigmoid")),
-    SweepSetting("pooling", ("max", "average"), choices=("max", "average", "none")),
-    SweepSetting("lr_schedule", ("constant", "one_cycle", "cosine"), choices=("constant", "one_cycle", "cosine")),
-    SweepSetting("dense_layers", (1, 2), choices=(0, 1, 2, 3)),
-    SweepSetting("filter_growth", (1.0, 1.5, 2.0), low=1.0, high=2.0),
-    SweepSetting("momentum", (0.8, 0.9, 0.95), low=0.5, high=0.99),
-    SweepSetting("seed", (1, 2, 3), low=0, high=1000),
-)}
+def sweep_settings() -> dict[str, SweepSetting]:
+    """The settings declared sweepable in :class:`cnn_core.model.ModelSpec`, with the values a
+    sweep tries first, the choices to pick from or the range to draw from."""
+    from cnn_core.model import ModelSpec
+    from cnn_core.settings import sweepable
+
+    out = {}
+    for decl in sweepable(ModelSpec):
+        low, high = decl.sweep_range or (None, None)
+        out[decl.name] = SweepSetting(decl.name, tuple(decl.sweep), decl.sweep_options(), low, high)
+    return out
+
+
+SWEEP_SETTINGS = sweep_settings()
 MODE_WORDS = {"grid": "Every combination of values I list", "random": "Random values within ranges"}
 MAX_RANDOM_SETTINGS = 4
 

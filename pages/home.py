@@ -28,7 +28,7 @@ STEPS = [
 
 def train_first_model() -> None:
     """Queue the default preset for a few epochs on the offline default data set, open training."""
-    from cnn_core.models import DEFAULT_PRESET, PRESETS  # imports TensorFlow: only on click
+    from cnn_core.model import DEFAULT_PRESET, PRESETS  # imports TensorFlow: only on click
 
     from components.launch import launch_run
 

@@ -1,7 +1,7 @@
 """Model builder: every model setting as a widget; the network's layers, size and speed as you go.
 
-Building a Keras model to count its parameters needs TensorFlow, imported on this page only.
-Summaries are cached per (spec, input shape, classes), so moving back to a setting is instant.
+The numbers and the layer table come from the pure-Python shape walk (no TensorFlow) on every
+change; only the time estimate times a small Keras model, once per server process.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
-from cnn_core.models import ModelSpec, check_spec
+from cnn_core.model import ModelSpec, check_spec
 from components import spec_form, state
 from components.feedback import engine_errors
 from components.launch import launch_run

@@ -25,7 +25,7 @@ def set_args(settings):
 
 def test_values_are_parsed_to_the_settings_type():
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
 
     model, pre = cli.apply_settings(
@@ -106,7 +106,7 @@ def test_train_end_to_end_in_a_subprocess(workspace, capsys):
     assert probs.shape == (len(y_true), 5)
 
     from cnn_core.datasets import load_dataset
-    from cnn_core.models import load_model
+    from cnn_core.model import load_model
 
     model = load_model(store.model_path(run_id))
     x_test = load_dataset("shapes").x_test
@@ -125,7 +125,7 @@ def test_train_end_to_end_in_a_subprocess(workspace, capsys):
 
 
 def test_resume_command_continues_a_stopped_run(workspace, capsys):
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
     from cnn_core.training import JobControl, TrainingRequest, run_training
 
     store = RunStore()

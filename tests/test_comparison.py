@@ -18,7 +18,7 @@ from cnn_core.comparison import (
 )
 from cnn_core.errors import SpecError
 from cnn_core.evaluation import ensemble_predictions, evaluate_ensemble
-from cnn_core.models import PRESETS
+from cnn_core.model import PRESETS
 from cnn_core.preprocessing import PreprocessSpec
 from cnn_core.runs import RunStore
 
@@ -96,12 +96,21 @@ def test_what_changed_lists_old_and_new_and_the_effect(store):
     assert change.best_val_accuracy_delta == pytest.approx(0.05)
     assert change.train_seconds_delta == pytest.approx(4.0)
     summary = change.summary()
-    assert "learning_rate: 0.001 -> 0.01" in summary and "batch_norm: off -> on" in summary
+    assert "Learning rate: 0.001 -> 0.01" in summary and "Batch normalisation: off -> on" in summary
     assert "+3.0 points" in summary and "4.0 s longer" in summary
     same = what_changed(store, a, a)
     assert same.changes == [] and same.summary().startswith("same settings")
     unfinished = store.create_run(config())
     assert what_changed(store, a, unfinished).test_accuracy_delta is None
+
+
+def test_what_changed_speaks_the_widgets_words_and_units(store):
+    a = finished(store, config(), "plain", 0.8, 10.0)
+    b = finished(store, config(PRESETS["lenet"].replace(optimizer="sgd"), AugmentSpec(rotation=0.1)),
+                 "turned", 0.8, 10.0)
+    lines = [c.describe() for c in what_changed(store, a, b).changes]
+    assert "Optimiser: Adam -> SGD with momentum" in lines
+    assert "Turn: off -> up to ±36°" in lines
 
 
 class FakeQueue:
@@ -151,7 +160,7 @@ def test_ensemble_accuracy_on_known_probabilities(store):
     np.testing.assert_allclose(ensemble_predictions(probs), np.mean(probs, axis=0))
     assert evaluate_ensemble(store, ids).accuracy == 1.0
 
-    from cnn_core.cli_explore import ensemble_line
+    from cnn_core.cli.explore import ensemble_line
 
     line = ensemble_line(store, ids)
     assert "Ensemble of 3 runs: test accuracy 100.0%" in line and "best single run 75.0%" in line

@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 
 from cnn_core import explain  # noqa: E402
 from cnn_core.errors import CnnLabError, ExplainError, RunStateError  # noqa: E402
-from cnn_core.models import ModelSpec, build_model, compile_model  # noqa: E402
+from cnn_core.model import ModelSpec, build_model, compile_model  # noqa: E402
 from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.training import make_dataset, save_model_atomic  # noqa: E402
 

@@ -93,7 +93,7 @@ def test_16_bit_and_cmyk_pictures_load_with_their_brightness(workspace):
 def model_bytes(tmp_path_factory) -> bytes:
     import keras
 
-    from cnn_core.models import PRESETS, build_model, compile_model
+    from cnn_core.model import PRESETS, build_model, compile_model
 
     spec = PRESETS["fast"].replace(conv_blocks=1, filters=2, dense_units=4, epochs=1)
     model = build_model(spec, (8, 8, 1), 3)

@@ -26,7 +26,7 @@ VARIANTS = [
 
 
 def saved_model(tmp_path, scaling: str = "divide_255", **changes) -> bytes:
-    from cnn_core.models import PRESETS, build_model, compile_model
+    from cnn_core.model import PRESETS, build_model, compile_model
     from cnn_core.preprocessing import effective_encoding, fit_scaling
 
     spec = PRESETS["fast"].replace(conv_blocks=1, filters=2, dense_units=4, epochs=1).replace(**changes)

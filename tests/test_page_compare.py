@@ -105,7 +105,7 @@ def test_table_filters_curves_what_changed_and_parallel_coordinates(workspace):
     assert {t["line"]["dash"] for t in curves} == {"solid", "dash"}
     assert len({t["line"]["color"] for t in curves}) == 2
     card = texts(at, ("markdown",))
-    assert "What changed" in card and "learning_rate: 0.001 → 0.01" in card
+    assert "What changed" in card and "Learning rate: 0.001 → 0.01" in card
     assert metric(at, "Training time").delta.startswith("+3")
 
     parallel = chart(at, "compare_parallel")["data"][0]
@@ -213,7 +213,7 @@ def test_export_then_import_adds_a_run_and_a_hostile_zip_is_refused(workspace):
 
 
 def test_mlp_vs_cnn_pair_side_by_side(workspace):
-    from cnn_core.models import PRESETS, plan_summary
+    from cnn_core.model import PRESETS, plan_summary
     from cnn_core.runs import RunStore, atomic_write_json
 
     store = RunStore(workspace)
@@ -238,7 +238,7 @@ def test_mlp_vs_cnn_pair_side_by_side(workspace):
 
 
 def test_sweep_results_heatmap_and_progress(workspace):
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.runs import RunStore
     from cnn_core.sweeps import SweepRecord, SweepSpec, run_config_tag, save_sweep_record
 

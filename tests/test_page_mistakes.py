@@ -108,7 +108,7 @@ def save_run_model(workspace, run_id: str, spec) -> None:
     """Give a fixture run an untrained model.keras for its data set (shapes: 32x32 RGB, 5 classes)."""
     import keras
 
-    from cnn_core.models import build_model
+    from cnn_core.model import build_model
     from cnn_core.runs import RunStore
 
     keras.utils.set_random_seed(0)
@@ -121,7 +121,7 @@ def explain_captions(at) -> list[str]:
 
 
 def test_why_did_it_say_that_shows_grad_cam_for_a_cnn(workspace):
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     run_id = make_finished_run(workspace, every=EVERY)
     save_run_model(workspace, run_id, ModelSpec(conv_blocks=2, filters=4, dense_layers=0))
@@ -144,7 +144,7 @@ def test_why_did_it_say_that_shows_grad_cam_for_a_cnn(workspace):
 
 
 def test_why_did_it_say_that_falls_back_to_saliency_for_an_mlp(workspace):
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     run_id = make_finished_run(workspace, every=EVERY)
     save_run_model(workspace, run_id, ModelSpec(conv_blocks=0, dense_layers=1, dense_units=8))

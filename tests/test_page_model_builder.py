@@ -38,14 +38,14 @@ def element_after(at: AppTest, key: str):
 
 def expected_summary(spec, dataset_id: str = "shapes"):
     from cnn_core.datasets import load_dataset
-    from cnn_core.models import build_model, summarize
+    from cnn_core.model import build_model, summarize
 
     dataset = load_dataset(dataset_id)
     return summarize(build_model(spec, dataset.image_shape, dataset.n_classes))
 
 
 def test_table_totals_and_diagram_match_the_built_model():
-    from cnn_core.models import DEFAULT_PRESET, PRESETS
+    from cnn_core.model import DEFAULT_PRESET, PRESETS
 
     from components.model_summary import human_count
 
@@ -62,7 +62,7 @@ def test_table_totals_and_diagram_match_the_built_model():
 
 
 def test_every_setting_has_an_explained_widget():
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     at = open_builder()
     shown = widgets(at)
@@ -88,7 +88,7 @@ def test_moving_a_slider_changes_the_totals_and_the_stored_spec():
 
 
 def test_choosing_a_preset_sets_every_widget():
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
 
     at = open_builder()
     at.selectbox(key="spec_preset").select("mlp").run()
@@ -102,7 +102,7 @@ def test_choosing_a_preset_sets_every_widget():
 def test_impossible_spec_shows_the_error_under_the_setting_it_names():
     from cnn_core.datasets import load_dataset
     from cnn_core.errors import SpecError
-    from cnn_core.models import PRESETS, check_spec
+    from cnn_core.model import PRESETS, check_spec
 
     at = open_builder()
     at.selectbox(key="spec_preset").select("fast").run()
@@ -152,3 +152,16 @@ def test_unreadable_data_set_keeps_the_settings_and_explains():
     assert any("data set" in i.value for i in at.main.info)
     assert at.slider(key="spec_conv_blocks")  # the settings stay usable
     assert at.button(key="mb_train").disabled
+
+
+def test_a_slider_can_go_back_to_the_presets_value_after_moving():
+    from cnn_core.model import PRESETS
+
+    at = open_builder()
+    lenet = PRESETS["lenet"]
+    assert at.select_slider(key="spec_filters").value == lenet.filters == 6  # not on the 4-8-16 ladder
+    at.select_slider(key="spec_filters").set_value(32).run()
+    at.select_slider(key="spec_filters").set_value(6).run()
+    assert not at.exception
+    assert at.session_state["model_spec"]["filters"] == 6
+    assert at.session_state["preset"] == "lenet"  # back to the preset as shipped

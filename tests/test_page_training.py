@@ -104,7 +104,7 @@ def wait_for(store, run_id, statuses, timeout=90.0):
 
 
 def test_start_pause_continue_and_stop_a_real_run(workspace):
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.runs import RunStore
 
     spec = PRESETS["fast"].replace(epochs=40, conv_blocks=1, filters=8, dense_units=16, batch_size=64)

@@ -13,7 +13,7 @@ from hostile_corpus import BAD_CONFIG_FIELDS, config_with
 
 def test_configs_the_app_writes_pass():
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.sweeps import run_config_tag
     from cnn_core.training import TrainingRequest
 
@@ -57,7 +57,7 @@ def spec_fields() -> list[str]:
     import dataclasses
 
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
     from cnn_core.preprocessing import PreprocessSpec
 
     return [f"{section}.{f.name}" for section, cls in (("model", ModelSpec), ("augment", AugmentSpec),

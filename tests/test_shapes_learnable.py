@@ -11,7 +11,7 @@ from cnn_core.curve_reading import chance_level
 
 
 def train(workspace, preset: str, epochs: int = 3):
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.runs import RunStore
     from cnn_core.training import TrainingRequest, run_training
 

@@ -34,7 +34,7 @@ def run_builder(params: dict | None = None, **session) -> AppTest:
 
 
 def test_a_link_sets_the_session_specs_and_the_widgets():
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
 
     at = run_builder({"dataset": "digits", "preset": "lenet", "learning_rate": "0.01", "aug_flip": "horizontal"})
     spec = at.session_state["model_spec"]
@@ -52,7 +52,7 @@ def test_a_link_sets_the_session_specs_and_the_widgets():
 
 
 def test_what_a_link_cannot_use_is_a_warning_and_the_url_is_cleaned():
-    from cnn_core.models import ModelSpec
+    from cnn_core.model import ModelSpec
 
     at = run_builder({"preset": "nope", "learning_rate": "fast", "filters": "16", "dataset": "no_such_set",
                       "page_specific": "kept"})
@@ -67,7 +67,7 @@ def test_what_a_link_cannot_use_is_a_warning_and_the_url_is_cleaned():
 
 
 def test_session_settings_are_written_to_the_url_and_follow_changes():
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
 
     spec = PRESETS["lenet"].replace(learning_rate=0.01).to_dict()
     at = run_builder(model_spec=spec, preset=None, model_builder_base_preset="lenet", dataset_id="shapes")
@@ -80,7 +80,7 @@ def test_session_settings_are_written_to_the_url_and_follow_changes():
 
 
 def test_a_link_is_read_once_per_session_and_no_link_keeps_the_session():
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
 
     mine = PRESETS["mlp"].replace(epochs=4).to_dict()
     at = run_builder(model_spec=mine, model_builder_base_preset="mlp", dataset_id="shapes")

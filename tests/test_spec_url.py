@@ -8,10 +8,10 @@ import urllib.parse
 import pytest
 
 from cnn_core import augment as augment_module
-from cnn_core import models
+from cnn_core import model as models
 from cnn_core.augment import AugmentSpec
 from cnn_core.errors import SpecError
-from cnn_core.models import PRESETS, ModelSpec
+from cnn_core.model import PRESETS, ModelSpec
 from cnn_core.spec_url import spec_from_query, spec_to_query
 
 STRING_CHOICES = {

@@ -15,7 +15,7 @@ pytest.importorskip("tensorflow")
 def sweep_script():
     import streamlit as st
 
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from components import state
     from components.sweep_form import render_sweep_form, sweep_overview
 

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from cnn_core.errors import SpecError
-from cnn_core.models import PRESETS, ModelSpec
+from cnn_core.model import PRESETS, ModelSpec
 from cnn_core.runs import FINAL_STATUSES, RunStore
 from cnn_core.sweeps import (
     MAX_SWEEP_RUNS,

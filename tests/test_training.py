@@ -17,7 +17,7 @@ import pytest
 
 from cnn_core import training
 from cnn_core.augment import AugmentSpec
-from cnn_core.models import ModelSpec, load_model
+from cnn_core.model import ModelSpec, load_model
 from cnn_core.preprocessing import PreprocessSpec
 from cnn_core.runs import RunStore
 from cnn_core.job_queue import get_job_queue

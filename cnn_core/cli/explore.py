@@ -1,4 +1,4 @@
-"""``python -m cnn_core sweep`` and ``python -m cnn_core compare``: exploring hyperparameters.
+"""``sweep`` and ``compare``: exploring hyperparameters from the terminal.
 
 Commands::
 
@@ -12,61 +12,18 @@ Commands::
 results table at the end; the runs and the sweep appear in the app. ``compare`` prints the runs
 side by side, what changed from the first run to each other one, and the accuracy of all of them
 together as an ensemble (their averaged probabilities).
-
-:func:`add_explore_commands` adds both to the ``python -m cnn_core`` parser; this module also
-runs on its own: ``python -m cnn_core.cli_explore sweep ...``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import os
-import sys
 from collections.abc import Sequence
-from typing import Any
 
+from cnn_core.cli.parsing import (
+    add_training_options, apply_settings, dataset_and_options, parse_grid_option, parse_range_option,
+)
+from cnn_core.cli.tables import describe_values, format_cell, format_frame
 from cnn_core.errors import CnnLabError, SpecError
-
-SCALE_WORDS = ("log", "linear")
-
-
-# --------------------------------------------------------------------------- parsing
-
-def parse_grid_option(text: str) -> tuple[str, list[str]]:
-    """``"learning_rate=0.001,0.01"`` -> ``("learning_rate", ["0.001", "0.01"])``."""
-    from cnn_core.cli import parse_assignment
-
-    setting, raw = parse_assignment(text)
-    values = [v.strip() for v in raw.split(",") if v.strip()]
-    if not values:
-        raise SpecError(setting, f"--grid {text}: give the values to try after '=', separated by "
-                                 "commas, for example learning_rate=0.001,0.01.")
-    return setting, values
-
-
-def parse_range_option(text: str):
-    """``"dense_dropout=0:0.5"`` (range), ``"learning_rate=0.0001:0.01:log"`` (range with a scale)
-    or ``"optimizer=adam,sgd"`` (choices) -> ``(setting, SettingRange)``."""
-    from cnn_core.cli import parse_assignment
-    from cnn_core.sweeps import SettingRange, coerce_setting_value
-
-    setting, raw = parse_assignment(text)
-    if ":" in raw:
-        parts = [p.strip() for p in raw.split(":")]
-        scale = "auto"
-        if len(parts) == 3 and parts[2].lower() in SCALE_WORDS:
-            scale = parts.pop().lower()
-        if len(parts) != 2 or not all(parts):
-            raise SpecError(setting, f"--range {text}: write LOW:HIGH, for example "
-                                     "dense_dropout=0:0.5 (or add :log for a log scale).")
-        low, high = (coerce_setting_value(setting, p) for p in parts)
-        return setting, SettingRange(low=low, high=high, scale=scale)
-    choices = [v.strip() for v in raw.split(",") if v.strip()]
-    if not choices:
-        raise SpecError(setting, f"--range {text}: give LOW:HIGH or choices separated by commas, "
-                                 "for example optimizer=adam,sgd.")
-    return setting, SettingRange(choices=tuple(coerce_setting_value(setting, c) for c in choices))
 
 
 def build_sweep(args):
@@ -74,8 +31,7 @@ def build_sweep(args):
     import dataclasses
 
     from cnn_core.augment import AugmentSpec
-    from cnn_core.cli import apply_settings
-    from cnn_core.models import PRESETS
+    from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.sweeps import SweepSpec
 
@@ -106,48 +62,6 @@ def build_sweep(args):
     return sweep, augment, preprocess
 
 
-# --------------------------------------------------------------------------- printing
-
-def _fmt(value: Any, percent: bool = False) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if percent and isinstance(value, (int, float)):
-        return f"{value:.1%}"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _table(frame, percent_columns=("best_val_accuracy", "test_accuracy")) -> str:
-    from cnn_core.cli import format_table
-
-    header = list(frame.columns)
-    rows = []
-    for record in frame.to_dict("records"):
-        row = []
-        for column in header:
-            value = record[column]
-            if column == "train_seconds" and isinstance(value, (int, float)) and math.isfinite(value):
-                row.append(f"{value:.1f}s")
-            else:
-                row.append(_fmt(None if _is_nan(value) else value, percent=column in percent_columns))
-        rows.append(row)
-    return format_table(rows, header)
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _describe(values: dict) -> str:
-    from cnn_core.spec_url import format_value
-
-    return ", ".join(f"{k}={format_value(v)}" for k, v in values.items())
-
-
-# --------------------------------------------------------------------------- commands
 
 def cmd_sweep(args) -> int:
     """Train every run of the sweep in order; exit 0 when all finished, 1 when some did not."""
@@ -160,36 +74,28 @@ def cmd_sweep(args) -> int:
     print(f"Sweep of {total} run(s) on {args.dataset}, varying {', '.join(sweep.settings)}.", flush=True)
 
     def on_start(index: int, count: int, values: dict) -> None:
-        print(f"[{index + 1}/{count}] {_describe(values)} …", flush=True)
+        print(f"[{index + 1}/{count}] {describe_values(values)} …", flush=True)
 
     def on_run(index: int, count: int, values: dict, record) -> None:
-        result = f"test accuracy {_fmt(record.test_accuracy, percent=True)}"
+        result = f"test accuracy {format_cell(record.test_accuracy, percent=True)}"
         seconds = f"{record.train_seconds:.1f}s" if record.train_seconds is not None else "-"
-        line = f"[{index + 1}/{count}] {_describe(values)}: {record.status}, {result}, {seconds} (run {record.id})"
+        line = f"[{index + 1}/{count}] {describe_values(values)}: {record.status}, {result}, {seconds} (run {record.id})"
         if record.status not in ("finished",):
             line += f"\n    {record.message}"
         print(line, flush=True)
 
-    from cnn_core.cli import parse_image_size
-
-    options: dict = {}
-    size = parse_image_size(args.image_size)
-    if size:
-        options["image_size"] = size
-    if args.color_mode:
-        options["color_mode"] = args.color_mode
-    dataset = os.path.abspath(args.dataset) if os.path.isdir(args.dataset) else args.dataset
+    dataset, options = dataset_and_options(args)
     sweep_id = run_sweep(store, dataset, sweep, augment=augment, name=args.name, on_run=on_run,
                          on_start=on_start, preprocess=preprocess, dataset_options=options)
     results = sweep_results(store, sweep_id)
     print()
     print(f"Sweep {sweep_id}:")
-    print(_table(results.drop(columns=["name"])))
+    print(format_frame(results.drop(columns=["name"])))
     finished = results["status"].eq("finished")
     if finished.any() and results.loc[finished, "test_accuracy"].notna().any():
         best = results.loc[results.loc[finished, "test_accuracy"].idxmax()]
         values = {s: best[s] for s in sweep.settings}
-        print(f"Best: {_describe(values)} with test accuracy {_fmt(best['test_accuracy'], percent=True)} "
+        print(f"Best: {describe_values(values)} with test accuracy {format_cell(best['test_accuracy'], percent=True)} "
               f"(run {best['run_id']}).")
     return 0 if finished.all() else 1
 
@@ -207,7 +113,7 @@ def cmd_compare(args) -> int:
     shown = [c for c in changed if c in table.columns and c not in ("dataset", "preset")]
     columns = ["run_id", "name", "dataset", "preset", *shown,
                "status", "best_val_accuracy", "test_accuracy", "train_seconds"]
-    print(_table(table[columns]))
+    print(format_frame(table[columns]))
     if len(records) >= 2:
         print()
         print("What changed:")
@@ -240,28 +146,18 @@ def ensemble_line(store, run_ids: Sequence[str]) -> str:
 
 # --------------------------------------------------------------------------- parser
 
-def add_explore_commands(subparsers) -> None:
+def add_explore_commands(subparsers, common: argparse.ArgumentParser) -> None:
     """Add ``sweep`` and ``compare`` to the subparsers of ``python -m cnn_core``.
 
-    Each sets ``func`` (called as ``func(args) -> exit status``) and accepts ``--workspace``
-    after the command too (without overriding one given before it).
+    Each sets ``func`` (called as ``func(args) -> exit status``); ``common`` gives each a
+    ``--workspace`` option after the command (without overriding one given before it).
     """
     p = subparsers.add_parser(
-        "sweep", help="train several runs that differ in one or two settings",
+        "sweep", parents=[common], help="train several runs that differ in one or two settings",
         description="Train one run per combination (--grid) or per random draw (--random N with "
                     "--range), in order, and print the results table.",
     )
-    p.add_argument("--workspace", default=argparse.SUPPRESS,
-                   help="workspace folder (default: $CNN_LAB_WORKSPACE or ./workspace)")
-    p.add_argument("--dataset", default="mnist_sample", help="data set id or a folder path")
-    p.add_argument("--preset", default="lenet", help="model preset every run starts from")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="change a setting of every run (repeatable)")
-    p.add_argument("--augment", action="append", metavar="KEY=VALUE",
-                   help="augmentation setting of every run, e.g. flip=horizontal (repeatable)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs of every run")
-    p.add_argument("--image-size", default=None, help="resize images, e.g. 32x32")
-    p.add_argument("--color-mode", default=None, help="grayscale or rgb")
+    add_training_options(p, every_run=True)
     p.add_argument("--grid", action="append", metavar="SETTING=V1,V2,...",
                    help="values to try for a setting (at most two settings; every combination runs)")
     p.add_argument("--random", type=int, default=None, metavar="N", help="draw N random runs")
@@ -272,38 +168,10 @@ def add_explore_commands(subparsers) -> None:
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser(
-        "compare", help="compare runs: settings, what changed, ensemble accuracy",
+        "compare", parents=[common], help="compare runs: settings, what changed, ensemble accuracy",
         description="Print the runs side by side, what changed from the first run to each other "
                     "one, and the test accuracy of all of them together (an ensemble).",
     )
-    p.add_argument("--workspace", default=argparse.SUPPRESS,
-                   help="workspace folder (default: $CNN_LAB_WORKSPACE or ./workspace)")
     p.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="two or more run ids")
     p.set_defaults(func=cmd_compare)
 
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cnn_core.cli_explore",
-                                     description="Sweeps and run comparisons from the terminal.")
-    parser.add_argument("--workspace", default=None,
-                        help="workspace folder (default: $CNN_LAB_WORKSPACE or ./workspace)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_explore_commands(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except CnnLabError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The ``python -m cnn_core`` parser and entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from cnn_core.cli.explore import add_explore_commands
+from cnn_core.cli.run_commands import add_run_commands
+from cnn_core import run_admin
+from cnn_core.errors import CnnLabError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    workspace_help = "workspace folder (default: $CNN_LAB_WORKSPACE or ./workspace)"
+    parser = argparse.ArgumentParser(prog="python -m cnn_core",
+                                     description="CNN Lab from the terminal.")
+    parser.add_argument("--workspace", default=None, help=workspace_help)
+    # --workspace is accepted after the command too, without hiding one given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", default=argparse.SUPPRESS, help=workspace_help)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_run_commands(sub, common)
+    add_explore_commands(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        run_admin.open_store(args.workspace)
+    except CnnLabError as error:      # a bad --workspace: one plain line
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        return int(args.func(args) or 0)
+    except CnnLabError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+

@@ -1,0 +1,68 @@
+"""The Keras build: :func:`build_model` turns a :class:`ModelSpec` into an uncompiled model.
+
+The model's first layer scales raw 0..255 pixels, so a saved ``model.keras`` takes images as
+they are stored.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from cnn_core.model.plan import POOL_SIZE, check_spec
+from cnn_core.model.spec import ModelSpec, block_filters, dense_units_at
+
+#: Batch-norm running averages follow the data faster than Keras' default 0.99: small data sets
+#: have few steps per epoch, and 0.99 left validation accuracy at chance for several epochs.
+BN_MOMENTUM = 0.9
+
+def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None) -> keras.Model:
+    """An uncompiled Keras functional model for images of ``input_shape`` (H, W, C).
+
+    The model takes raw pixels (floats or uint8 in 0..255). Its first layer is
+    ``scaling.as_layer()`` when a fitted scaling is given (anything with ``as_layer()``, e.g.
+    :class:`cnn_core.preprocessing.FittedScaling`), else ``Rescaling(1/255)``. Layer names are
+    readable: ``block1_conv1``, ``block1_bn1``, ``block1_act1``, ``block1_pool``,
+    ``block1_dropout``, ``flatten`` / ``global_pool``, ``dense1``, ``dense1_dropout``, ``output``.
+
+    Seeds are not set here: the caller calls ``keras.utils.set_random_seed(spec.seed)`` first.
+
+    Raises:
+        SpecError: when :func:`check_spec` finds a setting that cannot work.
+    """
+    check_spec(spec, input_shape, n_classes)
+    layers = keras.layers
+    h, w, c = (int(v) for v in input_shape)
+    inputs = keras.Input(shape=(h, w, c), name="image")
+    if scaling is not None:
+        x = scaling.as_layer()(inputs)
+    else:
+        x = layers.Rescaling(1.0 / 255.0, name="scaling")(inputs)
+    for b in range(1, spec.conv_blocks + 1):
+        filters = block_filters(spec, b - 1)
+        for i in range(1, spec.convs_per_block + 1):
+            x = layers.Conv2D(
+                filters, spec.kernel_size, strides=spec.stride if i == 1 else 1,
+                padding=spec.padding, use_bias=not spec.batch_norm,
+                activation=None if spec.batch_norm else spec.activation,
+                name=f"block{b}_conv{i}",
+            )(x)
+            if spec.batch_norm:
+                x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{b}_bn{i}")(x)
+                x = layers.Activation(spec.activation, name=f"block{b}_act{i}")(x)
+        if spec.pooling == "max":
+            x = layers.MaxPooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
+        elif spec.pooling == "average":
+            x = layers.AveragePooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
+        if spec.conv_dropout > 0:
+            x = layers.Dropout(spec.conv_dropout, name=f"block{b}_dropout")(x)
+    if spec.conv_blocks > 0 and spec.head == "global_average":
+        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    else:
+        x = layers.Flatten(name="flatten")(x)
+    for j in range(1, spec.dense_layers + 1):
+        x = layers.Dense(dense_units_at(spec, j - 1), activation=spec.activation,
+                         name=f"dense{j}")(x)
+        if spec.dense_dropout > 0:
+            x = layers.Dropout(spec.dense_dropout, name=f"dense{j}_dropout")(x)
+    outputs = layers.Dense(int(n_classes), activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="cnn_lab_model")

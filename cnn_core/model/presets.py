@@ -1,0 +1,68 @@
+"""Named starting points for the model builder, with what each is for."""
+
+from __future__ import annotations
+
+from cnn_core.model.spec import ModelSpec
+
+PRESETS: dict[str, ModelSpec] = {
+    # conv32 - pool - conv64 - pool - dense128 - dense64 (dropout 0.3 after each dense layer).
+    # The tutorial's conv32-conv64-maxpool stacks two convs of different widths before a single
+    # pooling step and uses dropout 0.3 then 0.2; one filter count per block and one dense
+    # dropout is as close as the spec gets.
+    "cifar10_tutorial": ModelSpec(
+        conv_blocks=2, filters=32, filter_growth=2.0, convs_per_block=1, kernel_size=3,
+        padding="same", activation="relu", pooling="max", head="flatten",
+        dense_layers=2, dense_units=128, dense_shrink=0.5, dense_dropout=0.3,
+        optimizer="adam", learning_rate=1e-3, batch_size=64, epochs=15,
+    ),
+    "fashion_mnist_tutorial": ModelSpec(
+        conv_blocks=2, filters=32, filter_growth=2.0, convs_per_block=1, kernel_size=3,
+        padding="same", activation="relu", pooling="max", head="flatten",
+        dense_layers=1, dense_units=128, dense_dropout=0.4,
+        optimizer="adam", learning_rate=1e-3, batch_size=64, epochs=10,
+    ),
+    "lenet": ModelSpec(
+        conv_blocks=2, filters=6, filter_growth=16 / 6, convs_per_block=1, kernel_size=5,
+        padding="valid", activation="relu", pooling="average", head="flatten",
+        dense_layers=2, dense_units=120, dense_shrink=0.7, dense_dropout=0.0,
+        optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=10,
+    ),
+    # Batches of 32 for the two small presets: the built-in sets have a few thousand pictures, and
+    # twice the steps per epoch is what makes Shapes learn in 2-3 epochs (bench/shapes_curves.py).
+    # mlp keeps lenet's budget (optimizer, rate, batch, epochs) so MLP vs CNN is fair.
+    "mlp": ModelSpec(
+        conv_blocks=0, head="flatten", dense_layers=2, dense_units=256, dense_dropout=0.2,
+        optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=10,
+    ),
+    # Tuned for CIFAR-10 accuracy per CPU-minute on a 2-core machine (bench/fast_preset.py):
+    # 32-64-128 filters, two convs per block, batch norm, global average pooling, SGD with
+    # Nesterov momentum and a one-cycle learning rate, label smoothing. Pair it with
+    # PRESET_AUGMENTS["fast"] (flips and small shifts).
+    "fast": ModelSpec(
+        conv_blocks=3, filters=32, filter_growth=2.0, convs_per_block=2, kernel_size=3,
+        padding="same", activation="relu", batch_norm=True, pooling="max", head="global_average",
+        dense_layers=0, dense_dropout=0.0,
+        optimizer="sgd", nesterov=True, momentum=0.9, learning_rate=0.1, lr_schedule="one_cycle",
+        weight_decay=0.005, label_smoothing=0.1, batch_size=256, epochs=6,
+    ),
+}
+
+# Augmentation a preset was tuned with (AugmentSpec settings); presets not named here use none.
+PRESET_AUGMENTS: dict[str, dict] = {
+    "fast": {"flip": "horizontal", "translation": 0.125},
+}
+
+PRESET_DESCRIPTIONS: dict[str, str] = {
+    "cifar10_tutorial": "The classic beginner CIFAR-10 network: 32 then 64 filters with max "
+                        "pooling, dense layers of 128 and 64 with dropout, trained with Adam.",
+    "fashion_mnist_tutorial": "The Fashion-MNIST tutorial network: two convolutions (32 and 64 "
+                              "filters), a dense layer of 128 and dropout of 0.4.",
+    "lenet": "LeNet-5, the 1998 digit reader: 6 and 16 filters of 5x5 with average pooling, "
+             "then dense layers of 120 and 84; small and quick, good for digits.",
+    "mlp": "No convolutions at all: the pixels go straight into two dense layers of 256, "
+           "a baseline that shows what convolutions add.",
+    "fast": "A compact network with batch normalisation, a one-cycle learning rate and "
+            "label smoothing, chosen for the best accuracy per minute on a laptop CPU.",
+}
+
+DEFAULT_PRESET = "lenet"

@@ -1,0 +1,278 @@
+"""The model settings (:class:`ModelSpec`): plain numbers and names a page edits with sliders.
+
+No Keras here: the spec, its checks and its one-line description load instantly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from cnn_core.errors import SpecError
+from cnn_core.preprocessing import LABEL_ENCODINGS  # noqa: F401 - re-exported for cnn_core.model
+from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
+
+ACTIVATIONS = ("relu", "elu", "gelu", "leaky_relu", "swish", "tanh", "sigmoid")
+PADDINGS = ("same", "valid")
+POOLINGS = ("max", "average", "none")
+HEADS = ("flatten", "global_average")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "one_cycle", "cosine")
+
+#: The model builder's sections, in the order they are drawn.
+LAYERS, REGULARISATION, OPTIMISATION = "Layers", "Regularisation", "Optimisation"
+DROPOUT_LADDER = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that defines a model and how it is trained; plain values only.
+
+    Every field is declared once with :func:`cnn_core.settings.setting` (range, label, help,
+    widget, sweep values); validation, parsing, links, forms and sweeps read that declaration.
+
+    ``conv_blocks == 0`` means a plain multi-layer perceptron (flatten + dense layers).
+    Block ``i`` (counting from 0) has ``convs_per_block`` convolutions with
+    ``round(filters * filter_growth ** i)`` filters each; ``stride`` applies to the first
+    convolution of each block; ``pooling`` halves the feature map at the end of each block.
+    ``batch_norm`` puts batch normalisation between each convolution and its activation (conv
+    layers only). Dense layer ``j`` (from 0) has ``round(dense_units * dense_shrink ** j)`` units.
+    ``momentum`` and ``nesterov`` apply to ``sgd`` only. ``weight_decay`` is AdamW's decoupled
+    decay for ``adamw`` and Keras' ``weight_decay`` optimizer argument for the others.
+    ``label_smoothing > 0`` needs one-hot labels (see :func:`cnn_core.model.optimizers.needs_onehot`).
+    """
+
+    # -- Layers --------------------------------------------------------------------------------
+    conv_blocks: int = setting(
+        2, kind="int", low=0, high=8, group=LAYERS, label="Convolution blocks",
+        help="How many times the network looks for patterns and then shrinks the picture. "
+             "0 = no convolutions at all (a plain dense network).",
+        hint="Use 0 (no convolutions, a plain dense network) to 8.",
+        sweep=(1, 2, 3), sweep_choices=(0, 1, 2, 3, 4), sweep_rank=3)
+    filters: int = setting(
+        32, kind="int", low=1, high=1024, scale="log", group=LAYERS,
+        label="Filters in the first block",
+        help="How many different small patterns (edges, spots...) the first block can learn to "
+             "spot. More = more capable but slower.",
+        hint="Typical values are 16 to 128.", ladder=(4, 8, 16, 32, 64, 128, 256, 512, 1024),
+        sweep=(16, 32, 64), sweep_range=(8, 64), sweep_rank=2)
+    filter_growth: float = setting(
+        2.0, kind="float", low=0.5, high=4.0, group=LAYERS, label="Filter growth per block",
+        help="Each block gets this many times the filters of the block before (2 = doubles), so "
+             "later blocks can spot more complex patterns.",
+        hint="2 doubles the filters at each block.", show="times",
+        ladder=(0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0), sweep=(1.0, 1.5, 2.0),
+        sweep_range=(1.0, 2.0), sweep_rank=18)
+    convs_per_block: int = setting(
+        1, kind="int", low=1, high=4, group=LAYERS, label="Convolutions per block",
+        help="How many pattern-finding layers sit in a row before each shrinking step.")
+    kernel_size: int = setting(
+        3, kind="int", low=1, high=11, unit="pixels", group=LAYERS, label="Filter size (pixels)",
+        help="How big a patch of the picture each filter looks at (3 = a 3x3 patch).",
+        hint="Typical values are 3 or 5.", show="square", ladder=(1, 3, 5, 7, 9, 11),
+        sweep=(3, 5), sweep_choices=(1, 3, 5, 7), sweep_rank=10)
+    stride: int = setting(
+        1, kind="int", low=1, high=4, group=LAYERS, label="Stride",
+        help="How many pixels a filter jumps between looks; 2 halves the picture size.",
+        hint="1 looks at every position; 2 halves the image.", ladder=(1, 2, 3, 4))
+    padding: str = setting(
+        "same", kind="choice", choices=PADDINGS, group=LAYERS, label="Padding",
+        help="'same' adds a border so the picture keeps its size; 'valid' lets each convolution "
+             "trim the edges.")
+    activation: str = setting(
+        "relu", kind="choice", choices=ACTIVATIONS, widget="selectbox", group=LAYERS,
+        label="Activation",
+        help="The small bend each neuron applies to its sum; relu is a good default.",
+        sweep=("relu", "tanh"), sweep_rank=14)
+    pooling: str = setting(
+        "max", kind="choice", choices=POOLINGS, group=LAYERS, label="Pooling",
+        help="How each block shrinks the picture by half: keep the strongest signal (max), the "
+             "average, or do not shrink (none).", sweep=("max", "average"), sweep_rank=15)
+    head: str = setting(
+        "flatten", kind="choice", choices=HEADS, words={"global_average": "global average"},
+        group=LAYERS, label="From maps to answer",
+        help="'flatten' keeps every position; 'global average' keeps one number per filter (far "
+             "fewer parameters).")
+    dense_layers: int = setting(
+        1, kind="int", low=0, high=5, group=LAYERS, label="Dense layers",
+        help="Fully connected layers that combine the patterns found into a decision, before the "
+             "final answer layer.", sweep=(1, 2), sweep_choices=(0, 1, 2, 3), sweep_rank=17)
+    dense_units: int = setting(
+        128, kind="int", low=1, high=4096, scale="log", group=LAYERS,
+        label="Units in the first dense layer", help="How many neurons the first dense layer has.",
+        hint="Typical values are 64 to 512.",
+        ladder=(8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096), sweep=(64, 128, 256),
+        sweep_range=(32, 256), sweep_rank=9)
+    dense_shrink: float = setting(
+        1.0, kind="float", low=0.1, high=1.0, group=LAYERS, label="Dense layer shrink",
+        help="Each further dense layer has this share of the neurons of the one before (1 = all "
+             "the same size).", hint="1 keeps every dense layer the same size.", show="times",
+        ladder=(0.25, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0))
+    # -- Regularisation ------------------------------------------------------------------------
+    batch_norm: bool = setting(
+        False, kind="bool", group=REGULARISATION, label="Batch normalisation",
+        help="Re-centres the numbers after each convolution; often trains faster and more "
+             "stably.", sweep=(False, True), sweep_rank=11)
+    conv_dropout: float = setting(
+        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        label="Dropout after convolutions",
+        help="Randomly switches off this share of feature maps while training, so the network "
+             "cannot rely on a few of them.", hint="0 turns dropout off; 0.1 to 0.5 is usual.",
+        show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.1, 0.25),
+        sweep_range=(0.0, 0.3), sweep_rank=5)
+    dense_dropout: float = setting(
+        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        label="Dropout in dense layers",
+        help="Randomly switches off this share of dense neurons while training; fights "
+             "memorising the training images.", hint="0 turns dropout off; 0.1 to 0.5 is usual.",
+        show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.25, 0.5),
+        sweep_range=(0.0, 0.5), sweep_rank=4)
+    weight_decay: float = setting(
+        0.0, kind="float", low=0.0, high=0.5, scale="log", group=REGULARISATION,
+        label="Weight decay",
+        help="Gently pulls all weights towards zero; keeps the model simple. 'off' is fine to "
+             "start.", hint="0 turns it off; 0.0001 to 0.05 is usual.", show="off_or_number",
+        ladder=(0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5),
+        sweep=(0.0, 0.0001, 0.001), sweep_range=(0.0, 0.001), sweep_rank=12)
+    label_smoothing: float = setting(
+        0.0, kind="float", low=0.0, high=0.5, group=REGULARISATION, label="Label smoothing",
+        help="Asks for 90% instead of 100% certainty (at 0.1), so the model is less "
+             "over-confident.", hint="0 turns it off; 0.1 is usual.", show="off_or_number",
+        ladder=(0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5), sweep=(0.0, 0.1),
+        sweep_range=(0.0, 0.2), sweep_rank=13)
+    early_stopping_patience: int = setting(
+        0, kind="int", low=0, high=1000, unit="epochs", widget_range=(0, 20),
+        group=REGULARISATION, label="Early stopping",
+        help="Stop when the validation accuracy has not improved for this many epochs (0 = "
+             "never stop early).", hint="0 turns early stopping off.", show="off_or_epochs")
+    # -- Optimisation --------------------------------------------------------------------------
+    optimizer: str = setting(
+        "adam", kind="choice", choices=OPTIMIZERS, widget="selectbox", group=OPTIMISATION,
+        words={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD with momentum",
+               "rmsprop": "RMSprop"},
+        label="Optimiser",
+        help="The rule that nudges the weights after each batch; Adam is a safe default.",
+        sweep=("adam", "sgd"), sweep_rank=7)
+    learning_rate: float = setting(
+        1e-3, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
+        label="Learning rate",
+        help="How big each nudge is. Too small: slow; too large: the training goes wild. 0.001 "
+             "suits Adam.", hint="Typical values are 0.0001 to 0.01.", show="number",
+        ladder=(1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1,
+                0.2, 0.5, 1.0),
+        sweep=(0.0003, 0.001, 0.003), sweep_range=(0.0001, 0.01), sweep_rank=1)
+    momentum: float = setting(
+        0.9, kind="float", low=0.0, high=0.999, widget_range=(0.0, 0.99), step=0.01,
+        group=OPTIMISATION, label="Momentum",
+        help="For SGD: how much of the previous step is carried into the next, like a rolling "
+             "ball.", hint="0.9 is usual.", sweep=(0.8, 0.9, 0.95), sweep_range=(0.5, 0.99),
+        sweep_rank=19)
+    nesterov: bool = setting(
+        False, kind="bool", group=OPTIMISATION, label="Nesterov momentum",
+        help="For SGD: looks one step ahead before nudging; often a little faster.")
+    lr_schedule: str = setting(
+        "constant", kind="choice", choices=LR_SCHEDULES, widget="selectbox", group=OPTIMISATION,
+        words={"constant": "constant", "one_cycle": "one cycle", "cosine": "cosine decay"},
+        label="Learning-rate schedule",
+        help="Keep the rate constant, or warm up then cool down (one cycle), or slowly lower it "
+             "(cosine).", sweep=("constant", "one_cycle", "cosine"), sweep_rank=16)
+    batch_size: int = setting(
+        64, kind="int", low=1, high=4096, scale="log", group=OPTIMISATION,
+        label="Batch size",
+        help="How many images the model looks at before each nudge of the weights.",
+        hint="Typical values are 32 to 256.", ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
+        sweep=(32, 64, 128), sweep_range=(16, 128), sweep_rank=6)
+    epochs: int = setting(
+        10, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
+        label="Epochs", help="How many times training goes through all training images.",
+        sweep=(3, 5, 10), sweep_range=(3, 10), sweep_rank=8)
+    seed: int = setting(
+        42, kind="int", low=0, high=2**31 - 1, widget="number", step=1, group=OPTIMISATION,
+        label="Random seed",
+        help="Same seed + same settings = the same result; change it to see how much luck "
+             "matters.", sweep=(1, 2, 3), sweep_range=(0, 1000), sweep_rank=20)
+
+    # -- dict round trip ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every setting."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ModelSpec":
+        """Spec from a dict: missing settings get their defaults, unknown ones are refused.
+
+        Values are converted to the setting's kind (``3.0`` -> ``3`` for whole-number settings),
+        then the spec is validated; a value of the wrong kind or out of range raises
+        :class:`SpecError` naming the setting.
+        """
+        return spec_from_dict(cls, d)
+
+    def replace(self, **changes: Any) -> "ModelSpec":
+        """A copy with some settings changed (unknown names raise :class:`SpecError`)."""
+        return replace_checked(self, changes, what="model setting")
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def validate(self) -> "ModelSpec":
+        """Raise :class:`SpecError` naming the first setting out of range; return self if fine.
+
+        Each setting is checked against its declaration, then the settings against each other.
+        """
+        check_fields(self)
+        if self.kernel_size % 2 == 0:
+            raise SpecError(
+                "kernel_size",
+                f"The kernel size must be an odd number (1, 3, 5, 7, 9 or 11), not "
+                f"{self.kernel_size}, so each filter has a centre pixel.",
+            )
+        if self.conv_blocks > 0:
+            last = block_filters(self, self.conv_blocks - 1)
+            if last > 4096:
+                raise SpecError(
+                    "filter_growth",
+                    f"The last conv block would have {last:,} filters ({self.filters} x "
+                    f"{self.filter_growth:g} per block over {self.conv_blocks} blocks); the "
+                    "maximum is 4,096. Lower the filter growth, the filters or the conv blocks.",
+                )
+        if self.conv_blocks == 0 and self.head == "global_average":
+            raise SpecError(
+                "head",
+                "A model without conv blocks has no feature maps to average: the 'global_average' "
+                "head would keep only the mean colour of each image. Set the head to 'flatten', "
+                "or add a conv block.",
+            )
+        return self
+
+    def describe(self) -> str:
+        """One plain line such as ``"2 conv blocks (32-64 filters, 3x3, max pooling), ..."``."""
+        parts = []
+        if self.conv_blocks:
+            widths = "-".join(str(block_filters(self, i)) for i in range(self.conv_blocks))
+            pool = "no pooling" if self.pooling == "none" else f"{self.pooling} pooling"
+            per = f"{self.convs_per_block} convs per block, " if self.convs_per_block > 1 else ""
+            bn = ", batch norm" if self.batch_norm else ""
+            parts.append(
+                f"{self.conv_blocks} conv block{'s' if self.conv_blocks > 1 else ''} "
+                f"({widths} filters, {per}{self.kernel_size}x{self.kernel_size}, {pool}{bn})"
+            )
+        else:
+            parts.append("no convolutions")
+        if self.dense_layers:
+            units = "/".join(str(dense_units_at(self, j)) for j in range(self.dense_layers))
+            parts.append(f"dense {units}")
+        parts.append(f"{self.optimizer} lr {self.learning_rate:g}"
+                     + ("" if self.lr_schedule == "constant" else f" ({self.lr_schedule})"))
+        parts.append(f"batch {self.batch_size}, {self.epochs} epochs")
+        return ", ".join(parts)
+
+
+def block_filters(spec: ModelSpec, block: int) -> int:
+    """Filters of each convolution in conv block ``block`` (0-based)."""
+    return max(1, int(round(spec.filters * spec.filter_growth ** block)))
+
+
+def dense_units_at(spec: ModelSpec, layer: int) -> int:
+    """Units of dense layer ``layer`` (0-based)."""
+    return max(1, int(round(spec.dense_units * spec.dense_shrink ** layer)))
