@@ -9,6 +9,7 @@ Commands::
     python -m cnn_core evaluate RUN_ID
     python -m cnn_core resume RUN_ID
     python -m cnn_core stop RUN_ID
+    python -m cnn_core predict RUN_ID IMAGE [IMAGE ...] [--top 3] [--fit crop|pad] [--json]
 
 Every command takes ``--workspace DIR`` (default: ``$CNN_LAB_WORKSPACE`` or ``./workspace``).
 Mistakes a user can make (an unknown setting, a missing data set...) print a plain message on
@@ -365,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stop", parents=[common], help="ask a run training elsewhere to stop")
     p.add_argument("run_id")
     p.set_defaults(func=cmd_stop)
+
+    from cnn_core.predict_command import add_predict_arguments  # logic in cnn_core/predict_command.py
+    add_predict_arguments(sub.add_parser("predict", parents=[common],
+                                         help="show a finished run's model picture files"))
 
     try:  # sweep and compare (cnn_core/cli_explore.py)
         from cnn_core.cli_explore import add_explore_commands

@@ -47,3 +47,7 @@ class UnsafeArchiveError(CnnLabError):
 
 class ExplainError(CnnLabError):
     """A model cannot be explained the way asked (e.g. Grad-CAM of a model without convolutions)."""
+
+
+class ImageInputError(CnnLabError):
+    """A picture given to a trained model cannot be used (not an image, damaged, too big, empty)."""
