@@ -50,6 +50,7 @@ class TrainedModel:
         image_shape: ``(height, width, channels)`` it takes in.
         class_names: one name per output.
         dataset_id: the data set it was trained on (``""`` when unknown).
+        version: which model file version it is (changes when the run's model is saved again).
     """
 
     run_id: str
@@ -57,6 +58,7 @@ class TrainedModel:
     image_shape: tuple[int, int, int]
     class_names: tuple[str, ...]
     dataset_id: str = ""
+    version: str = ""
 
     @property
     def grayscale(self) -> bool:
@@ -140,7 +142,8 @@ def load_trained_model(store, run_id: str) -> TrainedModel:
     if len(names) != n_out:
         names = [str(i) for i in range(n_out)]
     dataset_id = str((record.config.get("dataset") or {}).get("id") or "")
-    trained = TrainedModel(run_id, model, shape, tuple(str(n) for n in names), dataset_id)
+    trained = TrainedModel(run_id, model, shape, tuple(str(n) for n in names), dataset_id,
+                           version="-".join(str(v) for v in key[2:]))
     with _KEPT_LOCK:
         _KEPT[key] = trained
         while len(_KEPT) > KEPT_MODELS:
