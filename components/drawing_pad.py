@@ -13,15 +13,14 @@ SIDE = 280          # canvas pixels (10x a 28x28 digit)
 STROKE = 22         # pen width: about as thick, relative to the frame, as MNIST's strokes
 
 
-def drawing_pad(light_on_dark: bool = False) -> bytes | None:
+def drawing_pad() -> bytes | None:
     """Draw the canvas; return the drawing as PNG bytes, or None while nothing is drawn."""
     from streamlit_drawable_canvas import st_canvas
 
-    st.caption("Draw with the mouse or a finger. The toolbar under the canvas undoes, redoes or "
-               "clears the drawing.")
+    st.caption("Draw with the mouse or a finger. Point at the canvas for its toolbar: undo, redo, and "
+               "the bin clears the drawing.")
     result = st_canvas(
-        stroke_width=STROKE, stroke_color="#ffffff" if light_on_dark else "#000000",
-        background_color="#000000" if light_on_dark else "#ffffff",
+        stroke_width=STROKE, stroke_color="#000000", background_color="#ffffff",
         height=SIDE, width=SIDE, drawing_mode="freedraw", update_streamlit=True,
         return_image_data=True, key=CANVAS_KEY,
     )
