@@ -186,3 +186,19 @@ def test_a_run_without_a_usable_model_is_explained(workspace, problem):
     at = open_page(PAGE)
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith("This run's model cannot be used:")
+
+
+def test_a_camera_photo_of_a_digit_is_answered_and_a_colour_photo_warned_about(workspace):
+    digits_run(workspace)
+    at = open_page(PAGE, dataset_id="mnist_sample")
+    at.radio(key="try_source").set_value("camera").run()
+    assert not at.exception and any("allow it" in c.value for c in at.caption)   # what to do if refused
+    photo = np.zeros((240, 320, 3), np.uint8)
+    photo[...] = (30, 120, 220)                          # a blue wall...
+    photo[60:180, 150:175] = (250, 250, 250)             # ...with a white stroke on it
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, format="JPEG", quality=95)
+    at.camera_input(key="try_camera").set_value(("photo.jpg", buf.getvalue(), "image/jpeg")).run()
+    no_trouble(at)
+    assert len(sentences(at)) == 1
+    assert any("This is a colour picture, but the model only ever saw gray ones" in w.value for w in at.warning)
