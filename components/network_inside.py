@@ -38,14 +38,16 @@ def _layers(_trained: TrainedModel, stamp: tuple, pixels: np.ndarray):
     return layer_views(_trained.model, pixels, max_maps=MAPS_PER_LAYER)
 
 
-def why(trained: TrainedModel, pixels: np.ndarray, predicted: int) -> None:
-    """Grad-CAM (saliency for an MLP) for the predicted class and one the user picks."""
+def why(trained: TrainedModel, pixels: np.ndarray, predicted: int, runner_up: int | None = None) -> None:
+    """Grad-CAM (saliency for an MLP) for the predicted class and one the user picks (at first the
+    runner-up)."""
     from cnn_core.explain import overlay
 
     names = list(trained.class_names)
     st.subheader("Why did it say that?")
     other = st.selectbox("Also show the evidence for", range(len(names)), format_func=lambda i: names[i],
-                         index=(predicted + 1) % len(names), key="try_why_class",
+                         index=runner_up if runner_up is not None else (predicted + 1) % len(names),
+                         key="try_why_class",
                          help="Pick any class to see where the model found signs of it in this picture.")
     with engine_errors("The model cannot be looked inside: "):
         stamp = (trained.run_id, trained.version)
@@ -90,9 +92,9 @@ def convolution_by_hand(pixels: np.ndarray) -> None:
     st.code(worked.formula(), language=None, wrap_lines=True)
     patch, products = st.columns(2)
     patch.caption("The 3x3 patch of the picture")
-    patch.table(worked.patch.round(0).astype(int))
+    patch.table([[f"{v:g}" for v in row] for row in worked.patch.round(1)])
     products.caption("Patch × kernel, number by number")
-    products.table(worked.products.round(2))
+    products.table([[f"{v:g}" for v in row] for row in worked.products.round(2)])
 
 
 def feature_maps(trained: TrainedModel, pixels: np.ndarray) -> None:
@@ -137,7 +139,8 @@ def layer_strip(trained: TrainedModel, pixels: np.ndarray, probabilities: Sequen
         for cell, view in zip(cells[1:], views):
             cell.image(for_display(map_picture(view.maps[0]), 96), width="stretch",
                        caption=f"{view.name} {view.shape[0]}x{view.shape[1]}x{view.shape[2]}")
-        cells[-1].metric("answer", trained.class_names[best], f"{probabilities[best] * 100:.0f}%", delta_color="off")
+        cells[-1].metric("answer", trained.class_names[best])
+        cells[-1].caption(f"{probabilities[best] * 100:.0f}% sure")
         st.caption("Left to right: the picture, then the strongest map of each convolution layer (smaller and "
                    "more abstract with depth), then the answer. The dense layers at the end turn the last maps "
                    "into one probability per class.")

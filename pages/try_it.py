@@ -76,5 +76,5 @@ if len(prepared) > 1:
                           help="Pick one picture to see its answer, why, and the inside of the network.")
 picture, prediction = prepared[chosen], predictions[chosen]
 one_answer(picture, prediction, names, picture_warnings(trained, picture, prediction, look), truths[chosen])
-why(trained, picture.pixels, prediction.best[0])
+why(trained, picture.pixels, prediction.best[0], prediction.ranked[1][0] if len(prediction.ranked) > 1 else None)
 look_inside(trained, picture.pixels, prediction.probabilities)
