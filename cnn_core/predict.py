@@ -253,7 +253,8 @@ def answer_sentence(prediction: Prediction) -> str:
 
 @dataclass(frozen=True)
 class TrainingLook:
-    """How the training pictures look on average, to notice a picture unlike them."""
+    """How a data set's pictures look on average, to notice a picture unlike them. The page measures
+    the run's test pictures: they come from the same data set as the training pictures."""
 
     brightness: float        # mean pixel value 0..255 over the pictures
     brightness_spread: float  # standard deviation of the per-picture mean
