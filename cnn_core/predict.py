@@ -241,10 +241,20 @@ def percent(p: float) -> str:
     return f"{p * 100:.0f}%" if p >= 0.01 or p == 0 else "under 1%"
 
 
+def article(name: str) -> str:
+    """``"a"`` or ``"an"`` before a class name as it is said: an apple, an 8, an 11, a 7, a cat."""
+    word = name.strip().lower()
+    digits = word.split(".")[0] if word[:1].isdigit() else ""
+    if digits:
+        eleven_or_eighteen = digits[:2] in ("11", "18") and len(digits) in (2, 5)  # 11, 18, 11000...
+        return "an" if digits.startswith("8") or eleven_or_eighteen else "a"
+    return "an" if word[:1] in tuple("aeiou") else "a"
+
+
 def answer_sentence(prediction: Prediction) -> str:
-    """``"It thinks this is a 7, 92% sure. Next best: 1, 5%."``"""
+    """``"It thinks this is a 7, 92% sure. Next best: 1, 5%."`` (``an 8``, ``an apple``)."""
     _, name, p = prediction.best
-    text = f"It thinks this is a {name}, {percent(p)} sure."
+    text = f"It thinks this is {article(name)} {name}, {percent(p)} sure."
     if len(prediction.ranked) > 1:
         _, second, q = prediction.ranked[1]
         text += f" Next best: {second}, {percent(q)}."
@@ -303,6 +313,6 @@ def picture_warnings(trained: TrainedModel, prepared: PreparedImage, prediction:
 
 
 __all__ = ["BATCH", "DIGIT_DATASETS", "KEPT_MODELS", "PreparedImage", "Prediction", "TrainedModel",
-           "TrainingLook", "UNSURE_BELOW", "answer_sentence", "class_probabilities", "colourfulness",
+           "TrainingLook", "UNSURE_BELOW", "answer_sentence", "article", "class_probabilities", "colourfulness",
            "forget_trained_models", "load_trained_model", "percent", "picture_warnings", "predict_images",
            "prepare_image", "prepare_images", "rank"]

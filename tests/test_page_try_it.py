@@ -55,7 +55,7 @@ def digits_run(workspace) -> str:
 
 
 def sentences(at) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith("**It thinks this is a")]
+    return [m.value for m in at.markdown if m.value.startswith(("**It thinks this is a ", "**It thinks this is an "))]
 
 
 def no_trouble(at) -> None:

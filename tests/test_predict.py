@@ -79,6 +79,8 @@ def test_the_answer_in_words_and_its_warnings(finished):
     sure = predict.Prediction(np.array([0.05, 0.92, 0.03]), predict.rank(np.array([0.05, 0.92, 0.03]),
                                                                          ["1", "7", "9"]))
     assert predict.answer_sentence(sure) == "It thinks this is a 7, 92% sure. Next best: 1, 5%."
+    assert [predict.article(n) for n in ("8", "11", "18", "7", "80", "apple", "cat", "umbrella")] == \
+        ["an", "an", "an", "a", "an", "an", "a", "an"]
     unsure = predict.Prediction(np.full(5, 0.2), predict.rank(np.full(5, 0.2), list(trained.class_names)))
     dark = predict.prepare_image(trained, np.zeros((32, 32, 3), np.uint8))
     look = predict.TrainingLook(brightness=180.0, brightness_spread=10.0, background=230.0)

@@ -19,27 +19,27 @@ from conftest import CHROMIUM_ARGS, chromium_path
 pytestmark = pytest.mark.browser
 
 TRAINED_WITHIN = 600_000    # ms: the one-click model (3 epochs) on a loaded 2-core machine
-SENTENCE = re.compile(r"^It thinks this is a \d, \d+% sure\.")
+SENTENCE = re.compile(r"^It thinks this is an? \d, \d+% sure\.")
 DIGITS = [str(d) for d in range(10)]
 
 
-@pytest.fixture(scope="module")
-def camera_browser(browser):
+def launch_camera_browser(browser):
     """A second Chromium with a fake camera, from the same Playwright as the ``browser`` fixture
-    (one process may run only one sync Playwright)."""
-    camera = browser.browser_type.launch(
+    (one process may run only one sync Playwright). Started only when needed: two browsers next to
+    a training run are a lot for 2 cores."""
+    return browser.browser_type.launch(
         executable_path=chromium_path(), headless=True,
         args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-    yield camera
-    camera.close()
 
 
 def train_one_click_model(page, app_server, run_store) -> str:
     page.goto(app_server.url)
     expect(main(page).get_by_role("heading", name="CNN Lab", exact=True)).to_be_visible()
     wait_for_app(page)
+    page.on("crash", lambda *_: print("the browser tab crashed", flush=True))
     main(page).get_by_role("button", name="Train a first model").click()
-    expect(main(page).get_by_role("heading", name="Training", exact=True)).to_be_visible()
+    # the first click imports TensorFlow on a fresh server: allow a loaded machine its time
+    expect(main(page).get_by_role("heading", name="Training", exact=True)).to_be_visible(timeout=180_000)
     expect(main(page).get_by_text(re.compile(r"^Finished:")).first).to_be_visible(timeout=TRAINED_WITHIN)
     runs = run_store.list_runs()
     assert len(runs) == 1 and runs[0].status == "finished" and runs[0].config["dataset"]["id"] == "mnist_sample"
@@ -58,7 +58,7 @@ def expect_answer(page) -> str:
     assert len(bars) == 1 and set(bars[0]["y"]) <= set(DIGITS) and len(bars[0]["y"]) == 10
     assert bars[0]["x"] == sorted(bars[0]["x"], reverse=True) and abs(sum(bars[0]["x"]) - 100) < 0.5
     text = sentence.inner_text()
-    assert text.startswith(f"It thinks this is a {bars[0]['y'][0]},")   # the sentence names the top bar
+    assert re.match(rf"It thinks this is an? {bars[0]['y'][0]},", text)   # the sentence names the top bar
     return text
 
 
@@ -76,7 +76,7 @@ def draw_a_one(page) -> None:
     page.mouse.up()
 
 
-def test_try_a_drawing_an_upload_and_the_camera(page, app_server, run_store, camera_browser, tmp_path):
+def test_try_a_drawing_an_upload_and_the_camera(page, browser, app_server, run_store, tmp_path):
     clock = Clock()
     train_one_click_model(page, app_server, run_store)
     clock("one-click model trained")
@@ -107,8 +107,8 @@ def test_try_a_drawing_an_upload_and_the_camera(page, app_server, run_store, cam
     screenshot(page, "try-it-upload")
     clock("upload answered")
 
-    context = camera_browser.new_context(viewport={"width": 1400, "height": 1000},
-                                         permissions=["camera"])
+    camera_browser = launch_camera_browser(browser)
+    context = camera_browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
     try:
         camera_page = context.new_page()
         camera_page.goto(app_server.url + "/try_it")
@@ -124,4 +124,5 @@ def test_try_a_drawing_an_upload_and_the_camera(page, app_server, run_store, cam
         screenshot(camera_page, "try-it-camera")
     finally:
         context.close()
+        camera_browser.close()
     clock("camera photo answered")
