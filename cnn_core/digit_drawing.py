@@ -75,7 +75,8 @@ def mnist_like_digit(image, frame: int = FRAME, box: int = BOX) -> np.ndarray:
     from PIL import Image
 
     if is_blank(image):
-        raise ImageInputError("The drawing is empty: draw a digit first (big, in the middle).")
+        raise ImageInputError("The picture is empty: it is all one colour, with no stroke to read as a digit. "
+                              "Draw a digit first (big, in the middle), or photograph one on plain paper.")
     amount = ink(image)
     rows = np.flatnonzero((amount > INK).any(axis=1))
     cols = np.flatnonzero((amount > INK).any(axis=0))

@@ -132,7 +132,7 @@ def test_a_drawing_is_made_to_look_like_a_training_digit(workspace):
                                                   "data": "data:image/png;base64," + base64.b64encode(
                                                       png(np.full((280, 280, 4), 255, np.uint8))).decode()}}
     at.run()
-    assert not at.exception and any("The drawing is empty" in e.value for e in at.error)
+    assert not at.exception and any("The picture is empty" in e.value for e in at.error)
 
 
 def test_a_random_test_picture_needs_no_input_and_says_if_it_was_right(workspace):

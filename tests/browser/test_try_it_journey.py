@@ -118,6 +118,9 @@ def test_try_a_drawing_an_upload_and_the_camera(page, browser, app_server, run_s
         wait_for_app(camera_page)
         shoot = main(camera_page).get_by_role("button", name="Take Photo")
         expect(shoot).to_be_enabled(timeout=60_000)
+        camera_page.wait_for_function(  # the fake camera's video is playing (not a black first frame)
+            "() => { const v = document.querySelector('[data-testid=stCameraInput] video');"
+            " return !!v && v.readyState >= 2 && v.currentTime > 1; }", timeout=60_000, polling=250)
         shoot.click()
         expect_answer(camera_page)
         expect(main(camera_page).get_by_text("camera photo, as the model sees it", exact=False)).to_be_visible()
