@@ -23,6 +23,7 @@ PAGES = {
         st.Page("pages/training.py", title="Training", icon=":material/monitoring:"),
         st.Page("pages/evaluation.py", title="Evaluation", icon=":material/grid_on:"),
         st.Page("pages/mistakes.py", title="Mistakes", icon=":material/report:"),
+        st.Page("pages/try_it.py", title="Try it", icon=":material/draw:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     ],
 }

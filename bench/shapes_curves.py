@@ -38,7 +38,7 @@ def train(dataset: str, preset: str, epochs: int, store) -> tuple[list[float], f
     """One run of ``preset`` (its own augmentation) on ``dataset``: (val accuracy per epoch, test
     accuracy, training seconds)."""
     from cnn_core.augment import AugmentSpec
-    from cnn_core.models import PRESET_AUGMENTS, PRESETS
+    from cnn_core.model import PRESET_AUGMENTS, PRESETS
     from cnn_core.training import TrainingRequest, run_training
 
     request = TrainingRequest(dataset_id=dataset, model=PRESETS[preset].replace(epochs=epochs),
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="cnnlab_bench_") as tmp:
         os.environ["CNN_LAB_WORKSPACE"] = tmp
-        from cnn_core.models import plan_summary, PRESETS
+        from cnn_core.model import plan_summary, PRESETS
         from cnn_core.datasets import load_dataset
         from cnn_core.runs import RunStore
 

@@ -55,3 +55,7 @@ class EncryptedArchiveError(UnsafeArchiveError, DatasetError):
 
 class WorkspaceError(CnnLabError):
     """The workspace folder cannot be opened (not a folder, no permission, damaged index)."""
+
+
+class ImageInputError(CnnLabError):
+    """A picture given to a trained model cannot be used (not an image, damaged, too big, empty)."""

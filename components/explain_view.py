@@ -1,7 +1,7 @@
 """"Why did it say that?": heatmaps of where a run's model looked in one picture, and its feature maps.
 
-The run's saved ``model.keras`` is loaded once per file version (``st.cache_resource`` keyed by run
-id and modification time) and the maps of one picture are cached too, so reruns are fast.
+The run's saved ``model.keras`` is loaded once per file version and kept
+(:func:`cnn_core.predict.load_trained_model`) and the maps of one picture are cached too, so reruns are fast.
 TensorFlow is imported only when this part is drawn.
 """
 
@@ -20,11 +20,11 @@ LARGE = 224          # pixels of the smaller side of each heatmap picture
 FEATURE_MAPS = 16    # feature maps shown in the first-layer grid
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def _model(workspace: str, run_id: str, stamp: float):
-    from cnn_core.explain import load_run_model
+    """The run's model, loaded once and kept by the engine (shared with the Try it page and the CLI)."""
+    from cnn_core.predict import load_trained_model
     from cnn_core.runs import RunStore
-    return load_run_model(RunStore(workspace), run_id)
+    return load_trained_model(RunStore(workspace), run_id).model
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -9,6 +9,9 @@ Commands::
     python -m cnn_core evaluate RUN_ID
     python -m cnn_core resume RUN_ID
     python -m cnn_core stop RUN_ID
+    python -m cnn_core predict RUN_ID IMAGE [IMAGE ...] [--top 3] [--fit crop|pad] [--json]
+    python -m cnn_core delete RUN_ID
+    python -m cnn_core rename RUN_ID "new name"
 
 Every command takes ``--workspace DIR`` (default: ``$CNN_LAB_WORKSPACE`` or ``./workspace``).
 Mistakes a user can make (an unknown setting, a missing data set...) print a plain message on

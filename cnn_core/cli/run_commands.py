@@ -1,5 +1,5 @@
 """Commands about single runs: ``datasets``, ``train``, ``resume``, ``runs``, ``evaluate``, ``stop``,
-``delete``, ``rename``."""
+``predict``, ``delete``, ``rename``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cnn_core.cli.parsing import add_training_options, apply_settings, dataset_a
 from cnn_core.cli.tables import format_epoch_line, format_number, format_table
 from cnn_core import run_admin
 from cnn_core.errors import SpecError
+from cnn_core.predict_command import add_predict_arguments
 from cnn_core.runs import RUN_STATUSES
 
 
@@ -217,6 +218,9 @@ def add_run_commands(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("stop", parents=[common], help="ask a run training elsewhere to stop")
     p.add_argument("run_id")
     p.set_defaults(func=cmd_stop)
+
+    add_predict_arguments(sub.add_parser("predict", parents=[common],
+                                         help="ask a finished run's model what your pictures show"))
 
     p = sub.add_parser("delete", parents=[common], help="delete a run (also a damaged one)")
     p.add_argument("run_id")
