@@ -2,32 +2,21 @@
 
 :func:`run_training` trains one run synchronously; the command line calls it directly and the
 job queue's worker thread (:mod:`cnn_core.job_queue`) calls it for every queued run. Everything
-it learns goes to the :class:`~cnn_core.runs.RunStore`: status, a progress point at most every
-``progress_interval`` seconds, one row per epoch, checkpoints (see
-:class:`~cnn_core.training_callbacks.LiveMetricsCallback`), TensorBoard scalars in ``logs/``,
-and at the end the test-set predictions and ``model.keras``.
-
-Run life cycle (statuses)::
-
-    queued ──> running <──> paused
-      │          │  │
-      │          │  └──> stopping ──> stopped ──(resume)──> queued
-      │          ├──> finished | diverged | failed
-      └──> stopped (removed from the queue)
-    any of queued/running/paused/stopping ──(owner process died)──> interrupted ──(resume)──> queued
-
-The training pieces live in smaller modules and are importable from here too:
-:mod:`cnn_core.training_callbacks` (:class:`JobControl`, the live-metrics, TensorBoard and
-early-stopping callbacks, :func:`save_model_atomic`) and :mod:`cnn_core.job_queue`
-(:class:`JobQueue`, :func:`get_job_queue`; loaded on first use of those names, since the queue
-module imports this one).
+it learns goes to the :class:`~cnn_core.runs.RunStore`: status (the life cycle is
+:class:`~cnn_core.run_status.RunStatus`), a progress point with the time left at most every
+``progress_interval`` seconds, one row per epoch and checkpoints
+(:mod:`cnn_core.run_recording`), TensorBoard scalars in ``logs/``, and at the end the test-set
+predictions and ``model.keras``. The callbacks that steer a fit (stop, pause, divergence, early
+stopping, TensorBoard) are in :mod:`cnn_core.training_callbacks`; the queue that runs trainings
+in the background is :mod:`cnn_core.job_queue` (``get_job_queue`` is imported from there).
 
 Example:
     >>> from cnn_core.models import PRESETS
-    >>> queue = get_job_queue()
-    >>> run_id = queue.submit(TrainingRequest("shapes", PRESETS["fast"].replace(epochs=2)))
-    >>> queue.wait(run_id, timeout=120).status
-    'finished'
+    >>> from cnn_core.runs import RunStore
+    >>> record = run_training(TrainingRequest("shapes", PRESETS["fast"].replace(epochs=1)),
+    ...                       RunStore("/tmp/cnn-lab-example"))
+    >>> record.status
+    <RunStatus.FINISHED: 'finished'>
 """
 
 from __future__ import annotations
@@ -57,32 +46,37 @@ from cnn_core.augment import AugmentSpec  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
 from cnn_core.models import ModelSpec  # noqa: E402
 from cnn_core.preprocessing import PreprocessSpec  # noqa: E402
-from cnn_core.runs import (  # noqa: E402
+from cnn_core.process_owner import owner_alive  # noqa: E402
+from cnn_core.run_recording import CheckpointSaver, EpochRecorder, ProgressReporter  # noqa: E402
+from cnn_core.run_status import (  # noqa: E402
     ACTIVE_STATUSES,
     RESUMABLE_STATUSES,
-    RunRecord,
-    RunStore,
-    atomic_write_json,
-    owner_alive,
-    resume_hint,
+    Phase,
+    RunStatus,
 )
+from cnn_core.runs import RunRecord, RunStore, resume_hint  # noqa: E402
+from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
 from cnn_core.training_callbacks import (  # noqa: E402
+    DivergenceGuard,
     EpochHook,
+    EpochSummaryWriter,
+    FitState,
     JobControl,
-    LiveMetricsCallback,
-    _close_tensorboard,
-    _UserAwareEarlyStopping,
+    StopAndPause,
+    UserAwareEarlyStopping,
     current_learning_rate,
+    divergence_message,
     save_model_atomic,
-    tensorboard_callback,
 )
+from cnn_core.workspace import atomic_write_json  # noqa: E402
 
 DATASET_OPTION_KEYS = ("image_size", "color_mode", "test_fraction", "seed")
 _CONFIG_KEYS = ("dataset", "model", "preprocess", "augment", "preset")
 
-#: A checkpoint is written at an epoch's end when the last one (or the start of training) is at
-#: least this many times a checkpoint's write time old (see :class:`LiveMetricsCallback`), so at
-#: most ~1% of training time goes to checkpoints. 0 writes one after every epoch. Overridable
+#: A checkpoint is written at an epoch's end when the last one is at least this many times a
+#: checkpoint's write time old (see :class:`~cnn_core.run_recording.CheckpointSaver`; the first
+#: epoch that ends is always written), so at most ~1% of training time goes to checkpoints.
+#: 0 writes one after every epoch. Overridable
 #: with the environment variable ``CNN_LAB_CHECKPOINT_COST_FACTOR``.
 CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "100"))
 
@@ -316,9 +310,10 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
             f"Run '{record.name}' already trained all {record.epochs_planned} epochs. "
             "To train longer, start a new run with more epochs."
         )
-    message = (f"Waiting to resume after epoch {done}." if done
-               else "Waiting to start again from the beginning.")
-    if not store.set_status(run_id, "queued", message, expected=RESUMABLE_STATUSES):
+    message = (f"Waiting to resume: continues with epoch {done + 1} of {record.epochs_planned} "
+               f"from the save after epoch {done}." if done
+               else "Waiting to start again from the beginning (no epoch was saved).")
+    if not store.set_status(run_id, RunStatus.QUEUED, message, expected=RESUMABLE_STATUSES):
         raise RunStateError(f"Run '{record.name}' changed state meanwhile; try again.")
     store.set_owner(run_id)
     return store.get(run_id)
@@ -368,17 +363,18 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
         record = store.get(run_id)
         request = None
     store.set_owner(run_id)
-    if not store.set_status(run_id, "running", "", expected=("queued",)):
+    started_at = time.monotonic()
+    if not store.set_status(run_id, RunStatus.RUNNING, "", expected=(RunStatus.QUEUED,)):
         record = store.get(run_id)
-        if record.status in ("stopping", "stopped"):
-            store.set_status(run_id, "stopped", "Stopped before it started.")
+        if record.status in (RunStatus.STOPPING, RunStatus.STOPPED):
+            store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
             return store.get(run_id)
         raise RunStateError(
             f"Run '{record.name}' is {record.status}, so it cannot start. Only queued runs train; "
             "resume an interrupted or stopped run first."
         )
     if control.stop_requested:
-        store.set_status(run_id, "stopped", "Stopped before it started.")
+        store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
         return store.get(run_id)
 
     say = on_status or (lambda line: None)
@@ -389,10 +385,10 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
             request = TrainingRequest.from_config(record.config, name=record.name,
                                                   sweep_id=record.sweep_id)
         _train(request, run_id, store, control, on_epoch, say, progress_interval,
-               list(extra_callbacks or []))
+               list(extra_callbacks or []), started_at)
     except _StoppedBeforeTraining:
-        store.set_progress(run_id, phase="stopped")
-        store.set_status(run_id, "stopped", "Stopped before training began. It can be resumed "
+        store.set_progress(run_id, phase=Phase.STOPPED)
+        store.set_status(run_id, RunStatus.STOPPED, "Stopped before training began. It can be resumed "
                                             "(it will start from the beginning).")
     except SpecError as error:
         _fail(store, run_id, _spec_message(error), user_error=True)
@@ -401,7 +397,7 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
     except (KeyboardInterrupt, SystemExit):
         record = store.get(run_id)
         store.set_status(
-            run_id, "interrupted",
+            run_id, RunStatus.INTERRUPTED,
             f"Training was cut off after {record.epochs_done} epoch(s). "
             + resume_hint(record.checkpoint_epoch if store.checkpoint_path(run_id).exists() else 0))
         raise
@@ -425,13 +421,13 @@ class _StoppedBeforeTraining(Exception):
 
 
 def _fail(store: RunStore, run_id: str, message: str, *, user_error: bool) -> None:
-    store.set_progress(run_id, phase="failed", user_error=user_error)
-    store.set_status(run_id, "failed", message)
+    store.set_progress(run_id, phase=Phase.FAILED, user_error=user_error)
+    store.set_status(run_id, RunStatus.FAILED, message)
 
 
 def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobControl,
            on_epoch: EpochHook | None, say: Callable[[str], None], progress_interval: float,
-           extra_callbacks: list) -> None:
+           extra_callbacks: list, started_at: float) -> None:
     spec = request.model
     run_dir = store.run_dir(run_id)
     record = store.get(run_id)
@@ -451,12 +447,12 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         now = time.monotonic()
         if now - last_loading_write[0] >= progress_interval or fraction >= 1.0:
             last_loading_write[0] = now
-            status = store.set_progress(run_id, phase="loading data", fraction=float(fraction),
+            status = store.set_progress(run_id, phase=Phase.LOADING_DATA, fraction=float(fraction),
                                         message=str(message))
-            if status == "stopping":   # asked by another process
+            if status == RunStatus.STOPPING:   # asked by another process
                 raise _StoppedBeforeTraining
 
-    store.set_progress(run_id, replace=True, phase="loading data", epoch=record.epochs_done,
+    store.set_progress(run_id, replace=True, phase=Phase.LOADING_DATA, epoch=record.epochs_done,
                        epochs=spec.epochs)
     initial_epoch = min(resume_epoch(store, record), int(spec.epochs))
     if record.epochs_done > initial_epoch:   # epochs after the checkpoint are trained again
@@ -487,11 +483,14 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     # Model: new, or continued from the checkpoint of an interrupted/stopped run.
     checkpoint = store.checkpoint_path(run_id)
     if initial_epoch > 0:
-        store.set_progress(run_id, phase="loading checkpoint")
+        store.set_progress(run_id, phase=Phase.LOADING_CHECKPOINT)
         model = models_module.load_model(checkpoint)
-        say(f"Resuming after epoch {initial_epoch} of {spec.epochs}.")
+        resumed = (f"Resumed: continues with epoch {initial_epoch + 1} of {spec.epochs} from the "
+                   f"save after epoch {initial_epoch}.")
+        store.set_status(run_id, RunStatus.RUNNING, resumed, expected=(RunStatus.RUNNING,))
+        say(resumed)
     else:
-        store.set_progress(run_id, phase="building model")
+        store.set_progress(run_id, phase=Phase.BUILDING_MODEL)
         model = models_module.build_model(spec, input_shape, n_classes, data.scaling)
         models_module.compile_model(model, spec, steps_per_epoch, data.label_encoding)
 
@@ -501,59 +500,70 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     val_ds = (make_dataset(data.x_val, data.y_val_encoded, batch_size)
               if len(data.x_val) else None)
 
-    live = LiveMetricsCallback(store, run_id, control, epochs=spec.epochs, batches=steps_per_epoch,
-                               checkpoint_path=checkpoint, on_epoch=on_epoch,
-                               progress_interval=progress_interval,
-                               checkpoint_cost_factor=CHECKPOINT_COST_FACTOR)
-    callbacks: list = [live]
+    fit = FitState()
+    estimator = TimeLeftEstimator(int(spec.epochs), steps_per_epoch,
+                                  validation_batches=math.ceil(len(data.x_val) / batch_size))
+    reporter = ProgressReporter(store, run_id, control, fit, epochs=spec.epochs,
+                                batches=steps_per_epoch, progress_interval=progress_interval,
+                                estimator=estimator)
+    steering = StopAndPause(control, fit, poll_status=lambda: store.status(run_id),
+                            on_pause=reporter.paused)
+    checkpoints = CheckpointSaver(store, run_id, fit, checkpoint,
+                                  cost_factor=CHECKPOINT_COST_FACTOR)
+    tensorboard = EpochSummaryWriter(store.logs_dir(run_id), fit)
+    callbacks: list = [steering, DivergenceGuard(fit, n_classes=n_classes),
+                       EpochRecorder(store, run_id, fit, epochs=spec.epochs, on_epoch=on_epoch),
+                       checkpoints, reporter]
     early = None
     if spec.early_stopping_patience > 0:
-        early = _UserAwareEarlyStopping(
-            live, monitor="val_loss" if val_ds is not None else "loss",
+        early = UserAwareEarlyStopping(
+            fit, monitor="val_loss" if val_ds is not None else "loss",
             patience=int(spec.early_stopping_patience), restore_best_weights=True)
         callbacks.append(early)
-    tensorboard = tensorboard_callback(store.logs_dir(run_id), skip_epoch=lambda: live.cut_epoch)
     callbacks.append(tensorboard)
     callbacks.extend(extra_callbacks)
 
-    store.set_progress(run_id, phase="training", epoch=initial_epoch + 1, epochs=spec.epochs,
-                       batch=0, batches=steps_per_epoch)
+    store.set_progress(run_id, phase=Phase.TRAINING, epoch=initial_epoch + 1, epochs=spec.epochs,
+                       batch=0, batches=steps_per_epoch, seconds_left=None)
     say(f"Training {spec.epochs - initial_epoch} epoch(s) of {steps_per_epoch} batches "
         f"on {len(data.x_train)} images ({len(data.x_val)} for validation).")
-    started = time.monotonic()
+    fit_started = time.monotonic()
     try:
         if initial_epoch < spec.epochs:
             model.fit(train_ds, validation_data=val_ds, epochs=int(spec.epochs), shuffle=False,
                       initial_epoch=initial_epoch, callbacks=callbacks, verbose=0)
     except BaseException:
-        _close_tensorboard(tensorboard)
-        if not live.diverged:   # keep what was learned resumable, whatever went wrong
+        tensorboard.close()
+        if not fit.diverged:   # keep what was learned resumable, whatever went wrong
             with contextlib.suppress(Exception):
-                live.flush_checkpoint()
+                checkpoints.flush()
         raise
-    fit_seconds = time.monotonic() - started
-    _close_tensorboard(tensorboard)
-    train_seconds = (record.train_seconds or 0.0) + fit_seconds - live.paused_seconds
+    fit_seconds = time.monotonic() - fit_started
+    tensorboard.close()
+    train_seconds = (record.train_seconds or 0.0) + fit_seconds - fit.paused_seconds
     # Overhead accounting: seconds spent in CNN Lab's callbacks during fit (store writes,
-    # checkpoints, TensorBoard), next to the fit's own duration.
-    store.set_progress(run_id, callback_seconds=live.own_seconds + tensorboard.own_seconds,
-                       fit_seconds=fit_seconds - live.paused_seconds)
-    if not live.diverged:
-        live.flush_checkpoint()
+    # checkpoints, TensorBoard), next to the fit's own duration; and the run's start-up until
+    # its first batch ended (for estimating runs that have not started yet).
+    startup = (reporter.first_batch_at - started_at - fit.paused_seconds
+               if reporter.first_batch_at is not None else None)
+    store.set_progress(run_id, callback_seconds=fit.callback_seconds,
+                       fit_seconds=fit_seconds - fit.paused_seconds, startup_seconds=startup,
+                       seconds_per_batch=estimator.seconds_per_batch,
+                       epoch_overhead=estimator.epoch_overhead)
+    if not fit.diverged:
+        checkpoints.flush()
     epochs_done = store.get(run_id).epochs_done
 
-    if live.diverged:
+    if fit.diverged:
         store.set_result(run_id, train_seconds=train_seconds)
-        store.set_progress(run_id, phase="diverged", seconds_left=0.0)
-        store.set_status(run_id, "diverged", (
-            f"The loss became NaN or infinite in epoch {live.diverged_epoch}, so training stopped. "
-            f"This usually means the learning rate ({spec.learning_rate:g}) is too high: try 10x "
-            f"lower ({spec.learning_rate / 10:g}). If that does not help, turn off batch "
-            "normalization or check the data and its scaling."))
+        store.set_progress(run_id, phase=Phase.DIVERGED, seconds_left=0.0)
+        store.set_status(run_id, RunStatus.DIVERGED,
+                         divergence_message(fit.divergence, fit.diverged_epoch,
+                                            spec.learning_rate))
         return
 
     # Test set: probabilities, accuracy and loss; then the final model.
-    store.set_progress(run_id, phase="evaluating", seconds_left=0.0)
+    store.set_progress(run_id, phase=Phase.EVALUATING, seconds_left=0.0)
     say("Predicting the test set…")
     x_test = dataset.x_test
     if len(x_test):
@@ -565,28 +575,28 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         test_accuracy = test_loss = None
     store.set_result(run_id, test_accuracy=test_accuracy, test_loss=test_loss,
                      train_seconds=train_seconds)
-    store.set_progress(run_id, phase="saving")
+    store.set_progress(run_id, phase=Phase.SAVING)
     save_model_atomic(model, store.model_path(run_id))
 
     if control.stop_requested:
-        status = "stopped"
+        status = RunStatus.STOPPED
         message = (f"Stopped by you after {epochs_done} of {spec.epochs} epochs. "
                    "It can be resumed to train the remaining epochs.")
     else:
-        status = "finished"
+        status = RunStatus.FINISHED
         message = f"Trained {epochs_done} epochs."
         if early is not None and early.stopped_epoch > 0:
             monitored = "validation loss" if val_ds is not None else "loss"
             message = (f"Stopped early after {epochs_done} of {spec.epochs} epochs: the "
                        f"{monitored} had not improved for {spec.early_stopping_patience} epochs. "
                        f"Kept the weights of epoch {early.best_epoch + 1}.")
-    store.set_progress(run_id, phase=status, seconds_left=0.0)
+    store.set_progress(run_id, phase=Phase(status.value), seconds_left=0.0)
     store.set_status(run_id, status, message)
     del model
 
 
 __all__ = [
-    "EpochHook", "JobControl", "LiveMetricsCallback", "PreparedData", "TrainingRequest",
+    "EpochHook", "JobControl", "PreparedData", "TrainingRequest",
     "current_learning_rate", "label_encoding_for", "load_request_dataset",
     "make_dataset", "prepare_data", "prepare_resume", "probabilities", "run_training",
     "save_model_atomic", "score_predictions",

@@ -186,8 +186,8 @@ def test_owner_liveness():
     assert owner_alive(current_owner())
     assert not owner_alive(dead_owner())
     pid, _, token = current_owner().partition(":")
-    if token:   # Linux: same pid but another start time = a reused pid = dead owner
-        assert not owner_alive(f"{pid}:{int(token) + 1}")
+    # same pid but another start time = a reused pid = dead owner
+    assert not owner_alive(f"{pid}:{float(token) + 1:.2f}")
     assert not owner_alive(None) and not owner_alive("garbage")
 
 
