@@ -66,7 +66,7 @@ class JobQueue:
     ids and control flags; everything else is in the run store, so pages can poll the store.
 
     Args:
-        workspace: the workspace folder (default: :func:`cnn_core.runs.workspace_path`).
+        workspace: the workspace folder (default: :func:`cnn_core.workspace.workspace_path`).
         workers: how many runs train at once (default 1; more only helps on big machines).
     """
 

@@ -137,15 +137,3 @@ def test_start_pause_continue_and_stop_a_real_run(workspace):
     at.button(key="train_stop").click().run()
     record = wait_for(store, run_id, ("stopped",), timeout=60)
     assert record.epochs_done >= done
-
-
-def test_time_left_ignores_the_slow_first_epoch():
-    from components.run_controls import estimate_seconds_left
-
-    # nothing to go on yet
-    assert estimate_seconds_left(10, [], 0, 50, None) is None
-    # during epoch 1: from the batch rate only (25 batches left at 5/s, then 9 epochs of 10 s)
-    assert estimate_seconds_left(10, [], 25, 50, 5.0) == 5 + 9 * 10
-    # epoch 1 took 60 s (compiling), later ones 10 s: the later ones count
-    assert estimate_seconds_left(10, [60.0, 10.0, 10.0], 25, 50, None) == 5 + 6 * 10
-    assert estimate_seconds_left(3, [60.0, 10.0], 50, 50, 5.0) == 0.0

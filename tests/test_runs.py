@@ -15,7 +15,9 @@ import pytest
 
 from cnn_core import runs
 from cnn_core.errors import RunNotFoundError, RunStateError
-from cnn_core.runs import RunStore, current_owner, new_run_id, owner_alive, workspace_path
+from cnn_core.process_owner import current_owner, owner_alive
+from cnn_core.runs import RunStore, new_run_id
+from cnn_core.workspace import workspace_path
 
 CONFIG = {
     "dataset": {"id": "shapes", "image_size": None, "color_mode": None},
