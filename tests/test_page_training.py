@@ -137,3 +137,25 @@ def test_start_pause_continue_and_stop_a_real_run(workspace):
     at.button(key="train_stop").click().run()
     record = wait_for(store, run_id, ("stopped",), timeout=60)
     assert record.epochs_done >= done
+
+
+def test_sidebar_polling_marks_a_run_whose_process_died_as_interrupted(workspace):
+    """A command-line training killed with kill -9 while the app is open."""
+    import subprocess
+    import sys
+
+    from cnn_core.runs import RunStore
+
+    first = AppTest.from_file(APP, default_timeout=120)
+    first.run()                                        # the app has opened its store already
+    store = RunStore(workspace)
+    run_id = make_finished_run(workspace, name="cli run", status="running", predictions=False)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    store.set_owner(run_id, f"{gone.pid}:12345.00")
+    at = AppTest.from_file(APP, default_timeout=120)   # the sidebar's next poll (home page)
+    at.session_state["active_run_id"] = run_id
+    at.run()
+    assert not at.exception, at.exception
+    assert store.get(run_id).status == "interrupted"
+    assert "interrupted" in " ".join(m.value for m in at.sidebar.markdown)

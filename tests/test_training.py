@@ -322,3 +322,55 @@ def test_runs_trained_outside_the_queue_obey_pause_and_stop_through_the_store(wo
     finally:
         thread.join(timeout=60)
     assert result["record"].status == "stopped"
+
+
+def test_exploding_loss_ends_as_diverged_with_the_nan_advice(workspace):
+    """Adam at learning rate 1: the loss climbs far above its start but stays finite."""
+    from cnn_core.models import PRESETS
+
+    store = RunStore()
+    spec = PRESETS["lenet"].replace(optimizer="adam", learning_rate=1.0, epochs=3, batch_size=32)
+    record = run_training(request(spec), store)
+    assert record.status == "diverged", (record.status, record.message, store.epochs(record.id))
+    assert "exploded" in record.message
+    assert "learning rate" in record.message and "10x lower" in record.message
+    assert record.epochs_done < 3 and not store.model_path(record.id).exists()
+
+
+def test_a_healthy_run_is_not_taken_for_an_explosion(workspace):
+    record = run_training(request(TINY.replace(epochs=3)), RunStore())
+    assert record.status == "finished", record.message
+
+
+def test_first_finished_epoch_is_always_checkpointed(workspace, monkeypatch):
+    """Even when the ~1% throttle would skip it, a run killed in epoch 2 keeps epoch 1."""
+    monkeypatch.setattr(training, "CHECKPOINT_COST_FACTOR", 1e9)
+    store = RunStore()
+    seen = {}
+
+    def look(epoch, epochs, metrics):
+        if epoch == 2:   # epoch 2's row is written, its checkpoint not yet
+            run_id = store.list_runs()[0].id
+            seen["checkpoint_epoch"] = store.get(run_id).checkpoint_epoch
+            seen["file"] = store.checkpoint_path(run_id).exists()
+
+    record = run_training(request(TINY.replace(epochs=3)), store, on_epoch=look)
+    assert record.status == "finished", record.message
+    assert seen == {"checkpoint_epoch": 1, "file": True}
+
+
+def test_resume_messages_say_which_epoch_training_continues_with(workspace):
+    store = RunStore()
+    control = JobControl()
+
+    def stop_after_first(epoch, epochs, metrics):
+        if epoch == 1:
+            control.request_stop()
+
+    record = run_training(request(TINY.replace(epochs=3)), store, control, on_epoch=stop_after_first)
+    assert record.status == "stopped" and record.checkpoint_epoch == 1
+    queued = training.prepare_resume(store, record.id)
+    assert "continues with epoch 2 of 3" in queued.message
+    messages = []
+    run_training(record.id, store, on_status=messages.append)
+    assert any("continues with epoch 2 of 3" in line for line in messages), messages
