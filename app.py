@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import numpy  # noqa: F401 - imported by this thread before the TensorFlow warm-up thread starts
 import streamlit as st
 
+from cnn_core import engine_warmup
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
 
 st.set_page_config(page_title="CNN Lab", page_icon=":material/neurology:", layout="wide")
 keep_keras_session()  # Streamlit would clear it after every rerun, under the training thread's feet
+
+STARTING_TENSORFLOW = "Starting TensorFlow… (only once; the first run takes ~10 s)"
 
 PAGES = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
@@ -23,6 +27,11 @@ PAGES = {
     ],
 }
 
+if engine_warmup.loading():  # never import pages (and TensorFlow) while the warm-up imports it
+    with st.spinner(STARTING_TENSORFLOW):
+        engine_warmup.wait()
+
 page = st.navigation(PAGES)
 render_sidebar()
 page.run()
+engine_warmup.start()  # after the first page is drawn: TensorFlow loads while the user reads it

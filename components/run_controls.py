@@ -18,8 +18,8 @@ from components import state
 from components.run_picker import duration
 
 ERROR_KEY = "train_control_error"
-#: Shown at once when a run is queued and nothing trains before it (TensorFlow may still load).
-STARTING_TEXT = "Starting TensorFlow… the first run takes ~10 s to show its first point."
+#: Shown at once when a run is queued and nothing trains before it.
+STARTING_TEXT = "Starting training… the first curve point comes after the first epoch (~10 s for a first model)."
 
 
 def _act(action: str, run_id: str) -> None:

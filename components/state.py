@@ -40,6 +40,9 @@ def run_store() -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def _queue_for(workspace: str):
+    from cnn_core import engine_warmup
+
+    engine_warmup.wait()   # the background warm-up may be importing TensorFlow right now
     from cnn_core.job_queue import get_job_queue  # imports TensorFlow: only pages that train pay
     return get_job_queue(workspace)
 
