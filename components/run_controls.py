@@ -97,10 +97,10 @@ def status_panel(run: RunRecord) -> None:
         elif run.status == RunStatus.STOPPING:
             st.warning(f"Stopping after the current batch ({done} epoch(s) done so far)…", icon=":material/stop_circle:")
         if phase == Phase.LOADING_DATA:
-            st.progress(min(1.0, float(progress.fraction or 0.0)), text="Loading the pictures…")
+            st.progress(min(1.0, float(progress.fraction or 0.0)), text="Starting: loading the pictures…")
         elif phase in (Phase.BUILDING_MODEL, Phase.LOADING_CHECKPOINT):
-            st.progress(0.0, text="Building the model…" if phase == Phase.BUILDING_MODEL
-                        else "Loading the last saved epoch…")
+            st.progress(0.0, text="Starting: building the model…" if phase == Phase.BUILDING_MODEL
+                        else "Starting: loading the last saved epoch…")
         elif phase in (Phase.EVALUATING, Phase.SAVING):
             st.progress(1.0, text="Testing the trained model on the test pictures…"
                         if phase == Phase.EVALUATING else "Saving the model…")
@@ -111,7 +111,8 @@ def status_panel(run: RunRecord) -> None:
             if batches:
                 text += f" · batch {batch} of {batches}"
             if batch == 0 and not done and run.status == RunStatus.RUNNING:
-                text += " · getting ready: the first batch takes longest while TensorFlow prepares the model"
+                text = ("Starting: " + text + " · the first batch takes longest while TensorFlow "
+                        "prepares the model")
             if run.status == RunStatus.RUNNING and (batch or done):
                 text += " · " + time_left_text(run)
             st.progress(min(1.0, batch / batches) if batches else 0.0, text=text)
