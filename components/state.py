@@ -62,10 +62,13 @@ def set_active_run(run_id: str | None) -> None:
 
 
 def active_run_id() -> str | None:
-    """The run this browser session follows: the one it started or opened, else the newest run.
+    """The run this browser session follows: the one it started, opened or resumed, else a
+    live run, else the run that trained last.
 
-    After a browser reload the session is new; falling back to the newest run (a live one
-    first) means the user finds the run that went on training while the page was gone.
+    After a browser reload the session is new; falling back to a live run (kept as the followed
+    run, so it is still shown when it ends) means the user finds the run that went on training
+    while the page was gone. Without a live run, the last to train is the one that started or
+    ended last (a resumed run ends after newer runs), not the newest created.
     """
     chosen = st.session_state.get(ACTIVE_RUN_KEY)
     store = run_store()
@@ -77,8 +80,12 @@ def active_run_id() -> str | None:
             st.session_state[ACTIVE_RUN_KEY] = None
     runs = store.list_runs()
     live = [r for r in runs if r.is_active]
-    newest = (live or runs)[:1]
-    return newest[0].id if newest else None
+    if live:
+        st.session_state[ACTIVE_RUN_KEY] = live[0].id
+        return live[0].id
+    if not runs:
+        return None
+    return max(runs, key=lambda r: (r.finished_at or r.started_at or r.created_at, r.created_at)).id
 
 
 def live_view_beat(run_id: str) -> None:

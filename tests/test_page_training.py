@@ -159,3 +159,24 @@ def test_sidebar_polling_marks_a_run_whose_process_died_as_interrupted(workspace
     assert not at.exception, at.exception
     assert store.get(run_id).status == "interrupted"
     assert "interrupted" in " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_a_new_session_follows_the_run_that_trained_last_not_the_newest_created(workspace):
+    """A run resumed after a newer one finished ends last: a reload must show it, not the other."""
+    import time as clock
+
+    from cnn_core.runs import RunStore
+
+    store = RunStore(workspace)
+    resumed = make_finished_run(workspace, name="resumed run", status="stopped")
+    newer = make_finished_run(workspace, name="one-click run")
+    clock.sleep(0.05)
+    store.set_status(resumed, "queued", "Waiting to resume")
+    store.set_status(resumed, "running")
+    at = open_page()                                    # a new session while it trains
+    assert at.subheader[0].value == "resumed run"
+    store.set_status(resumed, "finished", "Trained 3 epochs.")
+    at.run()                                            # the same session when it has ended
+    assert at.subheader[0].value == "resumed run"
+    assert open_page().subheader[0].value == "resumed run"   # and a reload after it ended
+    assert store.get(newer).created_at > store.get(resumed).created_at
