@@ -81,7 +81,8 @@ class ProgressReporter(keras.callbacks.Callback):
             batch=self._batch, batches=self.batches, loss=self._logs.get("loss"),
             accuracy=self._logs.get("accuracy"),
             seconds=self._last_write - self._train_start - self.state.paused_seconds,
-            seconds_left=left)
+            seconds_left=left, seconds_per_batch=self.estimator.seconds_per_batch,
+            epoch_overhead=self.estimator.epoch_overhead)
         self.control.obey(status)
 
     def paused(self, starting: bool) -> None:
@@ -113,6 +114,9 @@ class ProgressReporter(keras.callbacks.Callback):
             self._logs = logs
         if now - self._last_write >= self.progress_interval:
             self.write()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.estimator.test_batch_done(int(batch))
 
     @timed
     def on_epoch_end(self, epoch, logs=None):

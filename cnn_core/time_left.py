@@ -1,11 +1,13 @@
 """The engine's one time-left estimate for a training run (the pages only show it).
 
 Measured, never guessed from the first batch: TensorFlow traces and prepares the model during
-the first batches of a fit, which take many times longer than the rest. So the first
-``warmup_batches`` of a fit are left out; the time per batch is measured on the batches after
-them, and the time an epoch spends outside its training batches (validation, epoch-end
-writes) is measured at each epoch's end. Until enough batches are measured the estimate is
-None ("estimating…").
+the first batches of a fit (and of its first validation), which take many times longer than the
+rest. So the first ``warmup_batches`` of a fit are left out; the time per batch is measured on
+the batches after them. The time an epoch spends outside its training batches (validation,
+epoch-end writes) is measured at the end of every epoch but the fit's first (whose validation
+includes its own warm-up); until then it is the validation batches times their measured time
+(or, before any was measured, a third of a training batch's). Until enough training batches
+are measured the estimate is None ("estimating…").
 
 :func:`estimate_run_seconds` gives the whole duration of a run not started yet (a queued run,
 the rest of a sweep) from the same measurements plus the per-run start-up (loading data and
@@ -53,7 +55,7 @@ class TimeLeftEstimator:
         min_batches: measured batches needed before there is an estimate.
     """
 
-    #: Before an epoch has ended, a validation batch is guessed at this share of a training one.
+    #: Before a validation batch was measured, it is guessed at this share of a training one.
     VALIDATION_SHARE = 0.35
 
     def __init__(self, epochs: int, batches: int, *, validation_batches: int = 0,
@@ -64,7 +66,11 @@ class TimeLeftEstimator:
         self.warmup_batches = int(warmup_batches)
         self.min_batches = max(1, int(min_batches))
         self._batch_time = _Measure()
+        self._test_batch_time = _Measure()
         self._epoch_overhead: float | None = None   # last epoch's time outside training batches
+        self._epochs_ended = 0
+        self._tests_seen = 0
+        self._last_test_end: float | None = None
         self._seen = 0
         self._last_batch_end: float | None = None
         self._epoch = 0
@@ -81,13 +87,23 @@ class TimeLeftEstimator:
         self._epoch, self._batch = int(epoch), int(batch) + 1
         self._last_batch_end = now
 
+    def test_batch_done(self, batch: int, now: float | None = None) -> None:
+        """Validation batch ``batch`` (0-based) just ended."""
+        now = time.monotonic() if now is None else now
+        if self._last_test_end is not None and batch > 0 and self._tests_seen >= self.warmup_batches:
+            self._test_batch_time.add(now - self._last_test_end)
+        self._tests_seen += 1
+        self._last_test_end = now
+
     def epoch_done(self, epoch: int, now: float | None = None) -> None:
         """Epoch ``epoch`` (0-based) ended, validation included."""
         now = time.monotonic() if now is None else now
-        if self._last_batch_end is not None and self._seen > self.warmup_batches:
+        self._epochs_ended += 1
+        if self._last_batch_end is not None and self._epochs_ended > 1:
             self._epoch_overhead = max(0.0, now - self._last_batch_end)
         self._epoch, self._batch = int(epoch) + 1, 0
         self._last_batch_end = None   # the next epoch's first batch includes its set-up
+        self._last_test_end = None
 
     def paused(self, seconds: float) -> None:
         """A pause of ``seconds`` happened since the last batch: not part of any batch."""
@@ -110,7 +126,10 @@ class TimeLeftEstimator:
         per_batch = self.seconds_per_batch
         if per_batch is None:
             return None
-        return self.validation_batches * per_batch * self.VALIDATION_SHARE
+        per_test_batch = self._test_batch_time.mean
+        if per_test_batch is None:
+            per_test_batch = per_batch * self.VALIDATION_SHARE
+        return self.validation_batches * per_test_batch
 
     @property
     def seconds_per_epoch(self) -> float | None:

@@ -547,9 +547,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     startup = (reporter.first_batch_at - started_at - fit.paused_seconds
                if reporter.first_batch_at is not None else None)
     store.set_progress(run_id, callback_seconds=fit.callback_seconds,
-                       fit_seconds=fit_seconds - fit.paused_seconds, startup_seconds=startup,
-                       seconds_per_batch=estimator.seconds_per_batch,
-                       epoch_overhead=estimator.epoch_overhead)
+                       fit_seconds=fit_seconds - fit.paused_seconds, startup_seconds=startup)
     if not fit.diverged:
         checkpoints.flush()
     epochs_done = store.get(run_id).epochs_done

@@ -22,15 +22,21 @@ def test_estimating_until_batches_after_warm_up_were_measured():
     assert clock.seconds_left(now=35.0) == pytest.approx(4 + 20)
 
 
-def test_validation_time_measured_at_epoch_end_counts_for_later_epochs():
-    clock = TimeLeftEstimator(epochs=3, batches=4, warmup_batches=1, min_batches=2)
+def test_validation_time_is_measured_not_taken_from_the_first_epoch():
+    clock = TimeLeftEstimator(epochs=4, batches=4, validation_batches=3, warmup_batches=1,
+                              min_batches=2)
     feed(clock, 0, [10.0, 11.0, 12.0, 13.0])
-    clock.epoch_done(0, now=15.0)                        # 2 s of validation
-    assert clock.seconds_per_epoch == pytest.approx(4 + 2)
-    assert clock.seconds_left(now=15.0) == pytest.approx(2 * 6)
-    clock.batch_done(1, 0, now=16.5)                     # first batch of an epoch: not measured
+    for batch, at in enumerate([20.0, 20.5, 21.0]):    # a 7 s first validation batch, then 0.5 s
+        clock.test_batch_done(batch, now=at)
+    clock.epoch_done(0, now=21.0)
+    assert clock.epoch_overhead == pytest.approx(3 * 0.5)
+    assert clock.seconds_left(now=21.0) == pytest.approx(3 * (4 + 1.5))
+    feed(clock, 1, [22.0, 23.0, 24.0, 25.0])
+    clock.epoch_done(1, now=27.0)                        # later epochs: measured as a whole
+    assert clock.epoch_overhead == pytest.approx(2.0)
+    clock.batch_done(2, 0, now=28.5)                     # first batch of an epoch: not measured
     assert clock.seconds_per_batch == pytest.approx(1.0)
-    assert clock.seconds_left(now=16.5) == pytest.approx(3 * 1 + 2 + 6)
+    assert clock.seconds_left(now=28.5) == pytest.approx(3 * 1 + 2 + 6)
 
 
 def test_a_pause_is_not_part_of_a_batch():
