@@ -6,6 +6,7 @@ import numpy  # noqa: F401 - imported by this thread before the TensorFlow warm-
 import streamlit as st
 
 from cnn_core import engine_warmup
+from components import state
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
 
@@ -32,6 +33,7 @@ if engine_warmup.loading():  # never import pages (and TensorFlow) while the war
         engine_warmup.wait()
 
 page = st.navigation(PAGES)
+state.forget_live_view()  # the Training page's live view beats again if this page draws one
 render_sidebar()
 page.run()
 engine_warmup.start()  # after the first page is drawn: TensorFlow loads while the user reads it

@@ -180,3 +180,24 @@ def test_a_new_session_follows_the_run_that_trained_last_not_the_newest_created(
     assert at.subheader[0].value == "resumed run"
     assert open_page().subheader[0].value == "resumed run"   # and a reload after it ended
     assert store.get(newer).created_at > store.get(resumed).created_at
+
+
+def test_live_view_counts_as_stalled_only_for_a_live_run_past_the_limit(workspace):
+    """What the sidebar's polling uses to rerun a Training page whose polling fragment died."""
+    import time as clock
+
+    import streamlit as st
+
+    from components import state
+
+    live = make_finished_run(workspace, name="live", status="running", predictions=False)
+    ended = make_finished_run(workspace, name="ended")
+    state.forget_live_view()
+    assert not state.live_view_stalled(10)
+    state.live_view_beat(live)
+    assert not state.live_view_stalled(10)                  # it just drew
+    st.session_state[state.LIVE_VIEW_HEARTBEAT_KEY] = (live, clock.monotonic() - 60)
+    assert state.live_view_stalled(10)
+    st.session_state[state.LIVE_VIEW_HEARTBEAT_KEY] = (ended, clock.monotonic() - 60)
+    assert not state.live_view_stalled(10)                  # nothing to poll for any more
+    state.forget_live_view()
