@@ -1,4 +1,7 @@
-"""Training one run: requests, data preparation, resumption and :func:`run_training`.
+"""Training one run: :func:`run_training`, and resumption of a stopped or interrupted run.
+
+What to train is a :class:`~cnn_core.training_request.TrainingRequest`; the data's way into
+``fit`` is :mod:`cnn_core.training_data` (both importable from here too).
 
 :func:`run_training` trains one run synchronously; the command line calls it directly and the
 job queue's worker thread (:mod:`cnn_core.job_queue`) calls it for every queued run. Everything
@@ -30,22 +33,16 @@ import gc  # noqa: E402
 import math  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from typing import Callable  # noqa: E402
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np  # noqa: E402,F401  (TensorFlow, Keras and NumPy: imported before any worker starts)
+import tensorflow as tf  # noqa: E402,F401
 
 import keras  # noqa: E402
 
 from cnn_core import augment as augment_module  # noqa: E402
-from cnn_core import datasets as datasets_module  # noqa: E402
 from cnn_core import models as models_module  # noqa: E402
-from cnn_core import preprocessing as preprocessing_module  # noqa: E402
-from cnn_core.augment import AugmentSpec  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
-from cnn_core.models import ModelSpec  # noqa: E402
-from cnn_core.preprocessing import PreprocessSpec  # noqa: E402
 from cnn_core.process_owner import owner_alive  # noqa: E402
 from cnn_core.run_recording import CheckpointSaver, EpochRecorder, ProgressReporter  # noqa: E402
 from cnn_core.run_status import (  # noqa: E402
@@ -68,10 +65,17 @@ from cnn_core.training_callbacks import (  # noqa: E402
     divergence_message,
     save_model_atomic,
 )
+from cnn_core.training_data import (  # noqa: E402,F401 - the pipeline, importable from here too
+    PreparedData,
+    label_encoding_for,
+    load_request_dataset,
+    make_dataset,
+    prepare_data,
+    probabilities,
+    score_predictions,
+)
+from cnn_core.training_request import DATASET_OPTION_KEYS, TrainingRequest  # noqa: E402,F401
 from cnn_core.workspace import atomic_write_json  # noqa: E402
-
-DATASET_OPTION_KEYS = ("image_size", "color_mode", "test_fraction", "seed")
-_CONFIG_KEYS = ("dataset", "model", "preprocess", "augment", "preset")
 
 #: A checkpoint is written at an epoch's end when the last one is at least this many times a
 #: checkpoint's write time old (see :class:`~cnn_core.run_recording.CheckpointSaver`; the first
@@ -79,208 +83,6 @@ _CONFIG_KEYS = ("dataset", "model", "preprocess", "augment", "preset")
 #: 0 writes one after every epoch. Overridable
 #: with the environment variable ``CNN_LAB_CHECKPOINT_COST_FACTOR``.
 CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "100"))
-
-# =========================================================================== requests
-
-@dataclass
-class TrainingRequest:
-    """Everything needed to train one run: data set, model, preprocessing and augmentation.
-
-    Args:
-        dataset_id: a data set id (``"mnist_sample"``, ``"user:flowers"``) or a folder path.
-        model: the model and training settings (:class:`~cnn_core.models.ModelSpec`).
-        preprocess: scaling, label encoding and validation split.
-        augment: random image changes applied to training batches.
-        dataset_options: keyword arguments for :func:`cnn_core.datasets.load_dataset`
-            (``image_size``, ``color_mode``, ``test_fraction``, ``seed``).
-        preset: name of the preset the model settings started from, for display.
-        name: a display name for the run (default: data set · preset · time).
-        sweep_id: groups runs of one sweep.
-        extra_config: more JSON-ready keys stored in the run's config (e.g. ``{"sweep": ...}``);
-            they cannot replace the standard keys.
-    """
-
-    dataset_id: str
-    model: ModelSpec = field(default_factory=ModelSpec)
-    preprocess: PreprocessSpec = field(default_factory=PreprocessSpec)
-    augment: AugmentSpec = field(default_factory=AugmentSpec)
-    dataset_options: dict = field(default_factory=dict)
-    preset: str | None = None
-    name: str | None = None
-    sweep_id: str | None = None
-    extra_config: dict = field(default_factory=dict)
-
-    def validate(self) -> None:
-        """Raise :class:`SpecError` naming the first setting that cannot work."""
-        if not self.dataset_id or not str(self.dataset_id).strip():
-            raise SpecError("dataset", "No data set is selected. Pick a data set first.")
-        for key in self.extra_config:
-            if key in _CONFIG_KEYS:
-                raise SpecError(key, f"'{key}' is a standard part of a run's settings; it cannot "
-                                     "be given again as an extra setting.")
-        for key in self.dataset_options:
-            if key not in DATASET_OPTION_KEYS:
-                raise SpecError(key, f"Unknown data set option '{key}'. Use one of: "
-                                     f"{', '.join(DATASET_OPTION_KEYS)}.")
-        self.model.validate()
-        _validate_if_possible(self.preprocess)
-        _validate_if_possible(self.augment)
-
-    def to_config(self) -> dict:
-        """The JSON-ready config stored with the run (``config.json``)."""
-        dataset = {"id": self.dataset_id}
-        for key, value in self.dataset_options.items():
-            dataset[key] = list(value) if isinstance(value, tuple) else value
-        config = {key: value for key, value in self.extra_config.items() if key not in _CONFIG_KEYS}
-        config.update({
-            "dataset": dataset,
-            "model": self.model.to_dict(),
-            "preprocess": self.preprocess.to_dict(),
-            "augment": self.augment.to_dict(),
-            "preset": self.preset,
-        })
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict, name: str | None = None,
-                    sweep_id: str | None = None) -> "TrainingRequest":
-        """Rebuild a request from a stored config (inverse of :meth:`to_config`)."""
-        dataset = dict(config.get("dataset") or {})
-        dataset_id = dataset.pop("id", None)
-        if not dataset_id:
-            raise SpecError("dataset", "This run's settings name no data set, so it cannot be trained.")
-        options = {}
-        for key, value in dataset.items():
-            if value is None or key not in DATASET_OPTION_KEYS:   # e.g. informational names
-                continue
-            options[key] = tuple(value) if key == "image_size" else value
-        return cls(
-            dataset_id=dataset_id,
-            model=ModelSpec.from_dict(config.get("model") or {}),
-            preprocess=PreprocessSpec.from_dict(config.get("preprocess") or {}),
-            augment=AugmentSpec.from_dict(config.get("augment") or {}),
-            dataset_options=options,
-            preset=config.get("preset"),
-            name=name,
-            sweep_id=sweep_id,
-            extra_config={k: v for k, v in config.items() if k not in _CONFIG_KEYS},
-        )
-
-
-def _validate_if_possible(spec: Any) -> None:
-    validate = getattr(spec, "validate", None)
-    if callable(validate):
-        validate()
-
-
-
-# =========================================================================== data pipeline
-
-def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
-                 seed: int = 0, augment: Callable | None = None) -> tf.data.Dataset:
-    """The tf.data pipeline used for training (and by the overhead benchmark's baseline).
-
-    Images stay uint8 until batched; a training pipeline shuffles indices (seeded, reshuffled
-    every epoch) and gathers batches, so no image is copied into a shuffle buffer. ``augment``
-    is :func:`cnn_core.augment.augment_fn` (the preview's augmenter: uint8 batch in, float32
-    0..255 out) and runs on whole batches; without it batches are just cast to float32.
-    """
-    n = int(len(x))
-    if shuffle:
-        x_t = tf.constant(x)
-        y_t = tf.constant(y) if y is not None else None
-        ds = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size)
-        if y_t is None:
-            ds = ds.map(lambda i: tf.gather(x_t, i))
-        else:
-            ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
-
-    if augment is not None:
-        def _augment(images, *labels):
-            images = augment(images)
-            return (images, *labels) if labels else images
-        ds = ds.map(_augment, num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        def _cast(images, *labels):
-            images = tf.cast(images, tf.float32)
-            return (images, *labels) if labels else images
-        ds = ds.map(_cast)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Model outputs as probabilities: softmax applied unless rows already sum to 1."""
-    outputs = np.asarray(outputs, dtype=np.float32)
-    if outputs.ndim == 2 and outputs.size and (
-        outputs.min() < 0 or not np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3)
-    ):
-        shifted = outputs - outputs.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        outputs = e / e.sum(axis=1, keepdims=True)
-    return outputs.astype(np.float32)
-
-
-def score_predictions(probs: np.ndarray, y_true: np.ndarray) -> tuple[float, float]:
-    """(accuracy, cross-entropy loss without label smoothing) of test-set probabilities."""
-    if len(y_true) == 0:
-        return float("nan"), float("nan")
-    y_true = np.asarray(y_true, dtype=np.int64)
-    accuracy = float(np.mean(np.argmax(probs, axis=1) == y_true))
-    picked = np.clip(probs[np.arange(len(y_true)), y_true], 1e-7, 1.0)
-    return accuracy, float(-np.mean(np.log(picked)))
-
-
-# =========================================================================== the core
-
-@dataclass
-class PreparedData:
-    """Arrays of one run after splitting, label encoding and fitting the scaling."""
-
-    dataset: Any
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    y_train_encoded: np.ndarray
-    y_val_encoded: np.ndarray
-    scaling: Any
-    label_encoding: str
-
-
-def label_encoding_for(request: TrainingRequest) -> str:
-    """One-hot when the spec asks for it or label smoothing needs it, else integer labels."""
-    return preprocessing_module.effective_encoding(request.preprocess.label_encoding,
-                                                   request.model.label_smoothing)
-
-
-def load_request_dataset(request: TrainingRequest, store: RunStore | None = None,
-                         progress: Callable[[float, str], None] | None = None):
-    options = dict(request.dataset_options)
-    if "image_size" in options and options["image_size"] is not None:
-        options["image_size"] = tuple(int(v) for v in options["image_size"])
-    workspace = store.workspace if store is not None else None
-    return datasets_module.load_dataset(request.dataset_id, progress=progress,
-                                        workspace=workspace, **options)
-
-
-def prepare_data(request: TrainingRequest, dataset) -> PreparedData:
-    """Stratified validation split, scaling fitted on the training part only, label encoding."""
-    pre = request.preprocess
-    x_tr, y_tr, x_val, y_val = preprocessing_module.train_validation_split(
-        dataset.x_train, dataset.y_train, pre.validation_fraction, pre.seed)
-    scaling = preprocessing_module.fit_scaling(pre.scaling, x_tr)
-    encoding = label_encoding_for(request)
-    n_classes = dataset.n_classes
-    return PreparedData(
-        dataset=dataset, x_train=x_tr, y_train=y_tr, x_val=x_val, y_val=y_val,
-        y_train_encoded=preprocessing_module.encode_labels(y_tr, n_classes, encoding),
-        y_val_encoded=preprocessing_module.encode_labels(y_val, n_classes, encoding),
-        scaling=scaling, label_encoding=encoding,
-    )
-
 
 def resume_epoch(store: RunStore, record: RunRecord) -> int:
     """The epoch a resumed run continues after: the one its checkpoint holds (0: none)."""
