@@ -40,6 +40,7 @@ import keras  # noqa: E402
 
 from cnn_core.datasets import DEFAULT_DATASET_ID  # noqa: E402
 from cnn_core.models import DEFAULT_PRESET, PRESETS  # noqa: E402
+from cnn_core.run_status import RunStatus  # noqa: E402
 from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.time_left import estimate_run_seconds  # noqa: E402
 from cnn_core.training import TrainingRequest, run_training  # noqa: E402
@@ -70,7 +71,7 @@ class Watch(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.after_first_epoch is None:
             self.after_first_epoch = time.monotonic()
-            run = self.store.list_runs(status="running")[0]
+            run = self.store.list_runs(status=RunStatus.RUNNING)[0]
             self.progress = dict(run.progress)
             self.estimate = run.live_progress.seconds_left
 
@@ -83,7 +84,7 @@ def train(store: RunStore, request: TrainingRequest) -> tuple[Watch, float, floa
     watch = Watch(store)
     started = time.monotonic()
     record = run_training(request, store, extra_callbacks=[watch])
-    if record.status != "finished":
+    if record.status != RunStatus.FINISHED:
         sys.exit(f"the run did not finish: {record.status}: {record.message}")
     return watch, started, time.monotonic()
 
