@@ -296,14 +296,13 @@ class DivergenceGuard(keras.callbacks.Callback):
         loss = float(loss)
         if self.state.cut_epoch:   # a stopped epoch's loss is partial
             return
+        previous, self._previous_epoch_loss = self._previous_epoch_loss, loss
         if loss > self.epoch_factor * self.reference_loss:
             accuracy = logs.get("accuracy")
             near_chance = accuracy is not None and float(accuracy) < 1.5 / self.n_classes
-            not_falling = self._previous_epoch_loss is None or loss >= self._previous_epoch_loss
-            if near_chance or (not_falling and self._previous_epoch_loss is not None):
+            not_falling = previous is not None and loss >= previous
+            if near_chance or not_falling:
                 self._diverge(int(epoch) + 1, "exploding")
-                return
-        self._previous_epoch_loss = loss
 
 
 def divergence_message(kind: str, epoch: int | None, learning_rate: float) -> str:

@@ -374,3 +374,29 @@ def test_resume_messages_say_which_epoch_training_continues_with(workspace):
     messages = []
     run_training(record.id, store, on_status=messages.append)
     assert any("continues with epoch 2 of 3" in line for line in messages), messages
+
+
+def test_divergence_guard_needs_an_explosion_that_does_not_come_down():
+    from types import SimpleNamespace
+
+    from cnn_core.training_callbacks import DivergenceGuard, FitState
+
+    def guard_after(epochs: list[tuple[float, float]]) -> FitState:
+        state = FitState()
+        guard = DivergenceGuard(state, n_classes=10)
+        guard.set_model(SimpleNamespace(stop_training=False))
+        guard.on_epoch_begin(0)
+        guard.on_train_batch_end(0, {"loss": 2.3})              # the untrained model's loss
+        for epoch, (loss, accuracy) in enumerate(epochs):
+            guard.on_epoch_begin(epoch)
+            guard.on_epoch_end(epoch, {"loss": loss, "accuracy": accuracy})
+            if state.diverged:
+                break
+        return state
+
+    assert guard_after([(2e4, 0.10)]).diverged_epoch == 1         # far above, at chance
+    assert not guard_after([(2e4, 0.60)]).diverged                # far above but learning: wait
+    assert guard_after([(2e4, 0.60), (3e4, 0.55)]).diverged_epoch == 2   # ... and not coming down
+    assert not guard_after([(2e4, 0.60), (50.0, 0.70)]).diverged  # it came down
+    assert not guard_after([(1.9, 0.30), (1.2, 0.55)]).diverged   # ordinary training
+    assert guard_after([(float("nan"), 0.1)]).divergence == "nan"
