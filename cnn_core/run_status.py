@@ -129,7 +129,7 @@ class RunProgress:
 
     Stored as a JSON dict in the index (``RunRecord.progress``); unknown keys (e.g. overhead
     accounting) are kept in ``extra``. ``seconds_left`` is the engine's estimate of the time
-    until training ends (None: still estimating); ``seconds_left_low``/``_high`` its range.
+    until training ends (None: still estimating; see :mod:`cnn_core.time_left`).
     """
 
     phase: Phase | None = None
@@ -143,8 +143,6 @@ class RunProgress:
     accuracy: float | None = None
     seconds: float | None = None
     seconds_left: float | None = None
-    seconds_left_low: float | None = None
-    seconds_left_high: float | None = None
     user_error: bool = False
     updated_at: float | None = None
     extra: dict = dataclasses.field(default_factory=dict)
