@@ -287,8 +287,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     if initial_epoch > 0:
         store.set_progress(run_id, phase=Phase.LOADING_CHECKPOINT)
         model = models_module.load_model(checkpoint)
-        resumed = (f"Resumed: continues with epoch {initial_epoch + 1} of {spec.epochs} from the "
-                   f"save after epoch {initial_epoch}.")
+        resumed = (f"Resuming after epoch {initial_epoch} of {spec.epochs}: training continues "
+                   f"with epoch {initial_epoch + 1} from the save after epoch {initial_epoch}.")
         store.set_status(run_id, RunStatus.RUNNING, resumed, expected=(RunStatus.RUNNING,))
         say(resumed)
     else:

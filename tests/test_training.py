@@ -373,7 +373,7 @@ def test_resume_messages_say_which_epoch_training_continues_with(workspace):
     assert "continues with epoch 2 of 3" in queued.message
     messages = []
     run_training(record.id, store, on_status=messages.append)
-    assert any("continues with epoch 2 of 3" in line for line in messages), messages
+    assert any("continues with epoch 2 from the save after epoch 1" in line for line in messages), messages
 
 
 def test_divergence_guard_needs_an_explosion_that_does_not_come_down():
