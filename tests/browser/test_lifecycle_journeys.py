@@ -29,6 +29,22 @@ def starting_message(page):
     return page.get_by_text(re.compile(r"^Starting")).first
 
 
+def open_run(page, name: str) -> None:
+    """Pick a run in the "Open a run" selectbox (its list may need a second click to open, as
+    for multiselects in app_driver.multiselect_add)."""
+    picker = widget(main(page), "stSelectbox", "Open a run")
+    option = page.get_by_role("option", name=re.compile(re.escape(name)))
+    for attempt in range(4):
+        picker.click()
+        try:
+            option.first.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - the list did not open; try again (the last try raises below)
+            page.keyboard.press("Escape")
+            wait_for_app(page)
+    option.first.click()
+
+
 def test_first_click_on_a_fresh_server_shows_starting_at_once(page, app_server, run_store):
     clock = Clock()
     open_app(page, app_server)
@@ -75,9 +91,7 @@ def test_resume_follows_the_resumed_run(page, app_server, run_store):
     clock("one-click model finished")
 
     # Open the stopped run and resume it.
-    picker = widget(main(page), "stSelectbox", "Open a run")
-    picker.click()
-    page.get_by_role("option", name=re.compile(re.escape(first.name))).click()
+    open_run(page, first.name)
     expect(main(page).get_by_role("heading", name=first.name, exact=True)).to_be_visible()
     wait_for_app(page)
     main(page).get_by_role("button", name="Resume training", exact=True).click()
