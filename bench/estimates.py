@@ -10,9 +10,8 @@ Two cases, trained through :func:`cnn_core.training.run_training` (the job queue
   time left for the whole sweep is estimated as the first run's time left plus, for each of the
   three others, :func:`cnn_core.time_left.estimate_run_seconds` with the first run's measured
   batch time, epoch overhead and start-up (data loading and model building until the first
-  batch ended, plus the time between one run's last epoch and the next run's start: testing and
-  saving are guessed at the start-up's length). Compared with the time the last run's training
-  really ended.
+  batch ended; testing and saving a run's model are not known yet at that moment and are left
+  out). Compared with the time the last run's training really ended.
 
 Run (from the repository root)::
 
@@ -121,7 +120,7 @@ def main() -> None:
     per_run = estimate_run_seconds(epochs=args.epochs, batches=int(progress["batches"]),
                                    seconds_per_batch=float(progress["seconds_per_batch"]),
                                    epoch_overhead=float(progress.get("epoch_overhead") or 0.0),
-                                   startup_seconds=2 * startup)
+                                   startup_seconds=startup)
     sweep_estimate = first.estimate + (len(SWEEP_RATES) - 1) * per_run
     sweep_actual = runs[-1][0].ended - first.after_first_epoch
     sweep = error(sweep_estimate, sweep_actual)

@@ -6,7 +6,8 @@ rest. So the first ``warmup_batches`` of a fit are left out; the time per batch 
 the batches after them. The time an epoch spends outside its training batches (validation,
 epoch-end writes) is measured at the end of every epoch but the fit's first (whose validation
 includes its own warm-up); until then it is the validation batches times their measured time
-(or, before any was measured, a third of a training batch's). Until enough training batches
+(or, before any was measured, a third of a training batch's) plus the first epoch's writes
+after its validation (epoch row, checkpoint, progress). Until enough training batches
 are measured the estimate is None ("estimating…").
 
 :func:`estimate_run_seconds` gives the whole duration of a run not started yet (a queued run,
@@ -69,6 +70,7 @@ class TimeLeftEstimator:
         self._test_batch_time = _Measure()
         self._epoch_overhead: float | None = None   # last epoch's time outside training batches
         self._epochs_ended = 0
+        self._first_epoch_writes = 0.0
         self._tests_seen = 0
         self._last_test_end: float | None = None
         self._seen = 0
@@ -101,6 +103,9 @@ class TimeLeftEstimator:
         self._epochs_ended += 1
         if self._last_batch_end is not None and self._epochs_ended > 1:
             self._epoch_overhead = max(0.0, now - self._last_batch_end)
+        elif self._last_batch_end is not None:   # the first epoch's writes after its validation
+            after = self._last_test_end if self._last_test_end is not None else self._last_batch_end
+            self._first_epoch_writes = max(0.0, now - after)
         self._epoch, self._batch = int(epoch) + 1, 0
         self._last_batch_end = None   # the next epoch's first batch includes its set-up
         self._last_test_end = None
@@ -129,7 +134,7 @@ class TimeLeftEstimator:
         per_test_batch = self._test_batch_time.mean
         if per_test_batch is None:
             per_test_batch = per_batch * self.VALIDATION_SHARE
-        return self.validation_batches * per_test_batch
+        return self.validation_batches * per_test_batch + self._first_epoch_writes
 
     @property
     def seconds_per_epoch(self) -> float | None:

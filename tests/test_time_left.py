@@ -28,9 +28,9 @@ def test_validation_time_is_measured_not_taken_from_the_first_epoch():
     feed(clock, 0, [10.0, 11.0, 12.0, 13.0])
     for batch, at in enumerate([20.0, 20.5, 21.0]):    # a 7 s first validation batch, then 0.5 s
         clock.test_batch_done(batch, now=at)
-    clock.epoch_done(0, now=21.0)
-    assert clock.epoch_overhead == pytest.approx(3 * 0.5)
-    assert clock.seconds_left(now=21.0) == pytest.approx(3 * (4 + 1.5))
+    clock.epoch_done(0, now=21.25)                       # 0.25 s of writes after validation
+    assert clock.epoch_overhead == pytest.approx(3 * 0.5 + 0.25)
+    assert clock.seconds_left(now=21.25) == pytest.approx(3 * (4 + 1.75))
     feed(clock, 1, [22.0, 23.0, 24.0, 25.0])
     clock.epoch_done(1, now=27.0)                        # later epochs: measured as a whole
     assert clock.epoch_overhead == pytest.approx(2.0)
