@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy  # noqa: F401 - imported by this thread before the TensorFlow warm-up thread starts
 import streamlit as st
 
+from cnn_core import engine_warmup
+from components import state
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
 
@@ -13,6 +16,8 @@ from components.sidebar import render_sidebar
 # font server by the browser, so offline (a classroom) the tab would have none.
 st.set_page_config(page_title="CNN Lab", page_icon=Path(__file__).parent / "assets" / "favicon.png", layout="wide")
 keep_keras_session()  # Streamlit would clear it after every rerun, under the training thread's feet
+
+STARTING_TENSORFLOW = "Starting TensorFlow… (only once; the first run takes ~10 s)"
 
 PAGES = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
@@ -28,6 +33,12 @@ PAGES = {
     ],
 }
 
+if engine_warmup.loading():  # never import pages (and TensorFlow) while the warm-up imports it
+    with st.spinner(STARTING_TENSORFLOW):
+        engine_warmup.wait()
+
 page = st.navigation(PAGES)
+state.forget_live_view()  # the Training page's live view beats again if this page draws one
 render_sidebar()
 page.run()
+engine_warmup.start()  # after the first page is drawn: TensorFlow loads while the user reads it

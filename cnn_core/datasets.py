@@ -130,7 +130,7 @@ def _validate_options(image_size, color_mode, test_fraction) -> tuple[tuple[int,
 
 def user_datasets_dir(workspace: Path | str | None = None) -> Path:
     """``<workspace>/datasets``, where uploaded data sets live (not created here)."""
-    from cnn_core.runs import workspace_path
+    from cnn_core.workspace import workspace_path
 
     return workspace_path(workspace) / "datasets"
 

@@ -32,13 +32,16 @@ from pathlib import Path
 import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here, not in a worker)
 
 from cnn_core.errors import RunStateError
-from cnn_core.runs import ACTIVE_STATUSES, RunRecord, RunStore, owner_alive, workspace_path
+from cnn_core.process_owner import owner_alive
+from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
+from cnn_core.runs import RunRecord, RunStore
 from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module level
     TrainingRequest,
     prepare_resume,
     run_training,
 )
 from cnn_core.training_callbacks import JobControl
+from cnn_core.workspace import workspace_path
 
 #: Modules the worker would otherwise import first (lazily, inside datasets/preprocessing):
 #: importing them here, at module import, keeps the worker from being a module's first importer.
@@ -63,7 +66,7 @@ class JobQueue:
     ids and control flags; everything else is in the run store, so pages can poll the store.
 
     Args:
-        workspace: the workspace folder (default: :func:`cnn_core.runs.workspace_path`).
+        workspace: the workspace folder (default: :func:`cnn_core.workspace.workspace_path`).
         workers: how many runs train at once (default 1; more only helps on big machines).
     """
 
@@ -130,7 +133,7 @@ class JobQueue:
                 try:
                     record = self.store.get(run_id)
                     if record.status in ACTIVE_STATUSES:
-                        self.store.set_status(run_id, "failed", f"Training could not run: {error}")
+                        self.store.set_status(run_id, RunStatus.FAILED, f"Training could not run: {error}")
                 except Exception:  # noqa: BLE001
                     pass
             finally:
@@ -193,8 +196,8 @@ class JobQueue:
             record = self.store.get(run_id)
             raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
                                 "be paused.")
-        if not self.store.set_status(run_id, "paused", "Paused by you. Resume to continue.",
-                                     expected=("running",)):
+        if not self.store.set_status(run_id, RunStatus.PAUSED, "Paused by you. Resume to continue.",
+                                     expected=(RunStatus.RUNNING,)):
             record = self.store.get(run_id)
             raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
                                 "be paused.")
@@ -207,7 +210,7 @@ class JobQueue:
         if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
             raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
-        if not self.store.set_status(run_id, "running", "", expected=("paused",)):
+        if not self.store.set_status(run_id, RunStatus.RUNNING, "", expected=(RunStatus.PAUSED,)):
             record = self.store.get(run_id)
             raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
         if control is not None:
@@ -220,7 +223,8 @@ class JobQueue:
             if run_id in self._active or run_id in self._pending:
                 return False
         record = self.store.get(run_id)
-        return record.status in ("running", "paused") and owner_alive(record.owner)
+        return (record.status in (RunStatus.RUNNING, RunStatus.PAUSED)
+                and owner_alive(record.owner))
 
     def stop(self, run_id: str) -> None:
         """Stop a run: a waiting run leaves the queue (status ``stopped``); a training run stops
@@ -232,20 +236,20 @@ class JobQueue:
         with self._cond:
             if run_id in self._pending:
                 self._pending.remove(run_id)
-                self.store.set_status(run_id, "stopped", "Stopped before it started.",
-                                      expected=("queued",))
+                self.store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.",
+                                      expected=(RunStatus.QUEUED,))
                 self._cond.notify_all()
                 return
             control = self._active.get(run_id)
         if control is not None:
-            self.store.set_status(run_id, "stopping", "Stopping after the current batch…",
-                                  expected=("queued", "running", "paused"))
+            self.store.set_status(run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+                                  expected=STEERABLE_STATUSES)
             control.request_stop()
             return
         record = self.store.get(run_id)
         if self._trained_outside(run_id):
-            self.store.set_status(run_id, "stopping", "Stopping after the current batch…",
-                                  expected=("running", "paused"))
+            self.store.set_status(run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+                                  expected=(RunStatus.RUNNING, RunStatus.PAUSED))
             return
         if record.status in ACTIVE_STATUSES:
             self.store.mark_interrupted()

@@ -41,16 +41,23 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cnn_core.errors import RunNotFoundError, RunStateError
-
-RUN_STATUSES = (
-    "queued", "running", "paused", "stopping", "stopped", "finished", "diverged", "failed", "interrupted",
+from cnn_core.process_owner import current_owner, owner_alive
+from cnn_core.run_status import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    RESUMABLE_STATUSES,
+    RunProgress,
+    RunStatus,
 )
-#: A process is (or should be) working on runs in these states.
-ACTIVE_STATUSES = ("queued", "running", "paused", "stopping")
-#: Training is over for runs in these states.
-FINAL_STATUSES = ("stopped", "finished", "diverged", "failed", "interrupted")
-#: Runs in these states can be continued from their last checkpoint.
-RESUMABLE_STATUSES = ("interrupted", "stopped")
+from cnn_core.workspace import (  # noqa: F401 - atomic writes and temporary names: re-exported for old importers
+    atomic_write_bytes,
+    atomic_write_json,
+    temporary_sibling,
+    workspace_path,
+)
+
+#: Every status, as stored (derived from :class:`~cnn_core.run_status.RunStatus`).
+RUN_STATUSES = tuple(status.value for status in RunStatus)
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 
@@ -101,70 +108,6 @@ def resume_hint(checkpoint_epoch: int) -> str:
     return "It can be resumed (it will start from the beginning)."
 
 
-def workspace_path(override: Path | str | None = None) -> Path:
-    """The workspace folder: ``override``, else ``$CNN_LAB_WORKSPACE``, else ``./workspace``."""
-    if override:
-        return Path(override).expanduser().resolve()
-    env = os.environ.get("CNN_LAB_WORKSPACE")
-    if env:
-        return Path(env).expanduser().resolve()
-    return Path("workspace").resolve()
-
-
-# --------------------------------------------------------------------------- process identity
-
-def _process_start_token(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot), or None if it does not run.
-
-    A pid alone is not an identity: pids are reused. pid + start time is. Zombies count as dead.
-    """
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read().decode("ascii", "replace")
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return _fallback_alive_token(pid)
-    fields = data[data.rfind(")") + 2:].split()
-    if not fields or fields[0] in ("Z", "X"):
-        return None
-    return fields[19]  # field 22 of stat: starttime
-
-
-def _fallback_alive_token(pid: int) -> str | None:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return ""
-    return ""
-
-
-def current_owner() -> str:
-    """This process as an owner string: ``"<pid>:<start token>"``."""
-    pid = os.getpid()
-    token = _process_start_token(pid) if os.path.exists("/proc/self/stat") else ""
-    return f"{pid}:{token or ''}"
-
-
-def owner_alive(owner: str | None) -> bool:
-    """Whether the process recorded in ``owner`` still runs (same pid AND same start time)."""
-    if not owner:
-        return False
-    pid_text, _, token = owner.partition(":")
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if os.path.exists("/proc/self/stat"):
-        live = _process_start_token(pid)
-        if live is None:
-            return False
-        return not token or live == token or live == ""
-    return _fallback_alive_token(pid) is not None
-
-
 # --------------------------------------------------------------------------- records
 
 @dataclass
@@ -173,7 +116,7 @@ class RunRecord:
 
     id: str
     name: str
-    status: str
+    status: RunStatus
     message: str
     created_at: float
     started_at: float | None
@@ -189,6 +132,11 @@ class RunRecord:
     sweep_id: str | None = None
     owner: str | None = None
     checkpoint_epoch: int = 0     # the epoch checkpoint.keras holds (0: none yet)
+
+    @property
+    def live_progress(self) -> RunProgress:
+        """:attr:`progress` as a typed record (phase, batch, the engine's time-left estimate)."""
+        return RunProgress.from_dict(self.progress)
 
     @property
     def is_active(self) -> bool:
@@ -212,9 +160,16 @@ _COLUMNS = (
 )
 
 
+def _status_of(text: str) -> RunStatus | str:
+    try:
+        return RunStatus(text)
+    except ValueError:   # a status written by a newer version: shown as it is
+        return text
+
+
 def _row_to_record(row: sqlite3.Row) -> RunRecord:
     return RunRecord(
-        id=row["id"], name=row["name"], status=row["status"], message=row["message"] or "",
+        id=row["id"], name=row["name"], status=_status_of(row["status"]), message=row["message"] or "",
         created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
         config=json.loads(row["config"]), epochs_done=row["epochs_done"],
         epochs_planned=row["epochs_planned"], best_val_accuracy=row["best_val_accuracy"],
@@ -238,31 +193,6 @@ def _clean_float(value: Any) -> float | None:
 def new_run_id() -> str:
     """A short, sortable, readable id such as ``"20261122-081530-ab12"`` (local time)."""
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see either the old file or the whole new one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True).encode("utf-8"))
-
-
-def temporary_sibling(path: Path) -> Path:
-    """A temporary file name next to ``path`` with the same suffix (Keras needs ``.keras``)."""
-    path = Path(path)
-    return path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
 
 
 # --------------------------------------------------------------------------- the store
@@ -371,10 +301,9 @@ class RunStore:
 
     # ---------------------------------------------------------------- create / read
     def create_run(self, config: dict, name: str | None = None, sweep_id: str | None = None,
-                   status: str = "queued") -> str:
+                   status: RunStatus | str = RunStatus.QUEUED) -> str:
         """Create a run folder with ``config.json``, then its index row (status ``queued``)."""
-        if status not in RUN_STATUSES:
-            raise ValueError(f"unknown status {status!r}")
+        status = RunStatus(status)
         config_text = json.dumps(config, sort_keys=True)
         epochs_planned = int(((config.get("model") or {}).get("epochs")) or 0)
         for _ in range(50):
@@ -446,40 +375,45 @@ class RunStore:
         return self.get(run_id).config
 
     # ---------------------------------------------------------------- status and progress
-    def set_status(self, run_id: str, status: str, message: str = "",
+    def set_status(self, run_id: str, status: RunStatus | str, message: str = "",
                    expected: tuple[str, ...] | list[str] | None = None) -> bool:
         """Set the status (and message). With ``expected``, only if the current status is one of
         them; returns whether the row changed. Starting sets ``started_at``, ending ``finished_at``.
+
+        Raises:
+            ValueError: ``status`` is not a :class:`RunStatus`.
         """
-        if status not in RUN_STATUSES:
-            raise ValueError(f"unknown status {status!r}; use one of {RUN_STATUSES}")
+        try:
+            status = RunStatus(status)
+        except ValueError:
+            raise ValueError(f"unknown status {status!r}; use one of {RUN_STATUSES}") from None
         now = time.time()
         sets = ["status = ?", "message = ?"]
-        args: list[Any] = [status, message]
-        if status == "running":
+        args: list[Any] = [status.value, message]
+        if status is RunStatus.RUNNING:
             sets.append("started_at = COALESCE(started_at, ?)")
             args.append(now)
-        if status in FINAL_STATUSES:
+        if status.is_final:
             sets.append("finished_at = ?")
             args.append(now)
-        elif status in ("queued", "running"):
+        elif status in (RunStatus.QUEUED, RunStatus.RUNNING):
             sets.append("finished_at = NULL")
         sql = f"UPDATE runs SET {', '.join(sets)} WHERE id = ?"
         args.append(run_id)
         if expected is not None:
             sql += f" AND status IN ({','.join('?' * len(expected))})"
-            args.extend(expected)
+            args.extend(RunStatus(e).value for e in expected)
         with self._transaction() as conn:
             self._require(conn, run_id)
             changed = conn.execute(sql, args).rowcount
         return bool(changed)
 
-    def status(self, run_id: str) -> str:
+    def status(self, run_id: str) -> RunStatus | str:
         with self._reader() as conn:
             row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(f"There is no run with id '{run_id}' in {self.workspace}.")
-        return row[0]
+        return _status_of(row[0])
 
     def set_checkpoint_epoch(self, run_id: str, epoch: int) -> None:
         """Record that ``checkpoint.keras`` now holds the model after epoch ``epoch``."""
@@ -685,13 +619,13 @@ class RunStore:
         for row in rows:
             if owner_alive(row["owner"]):
                 continue
-            if row["status"] == "queued" and row["epochs_done"] == 0:
+            if row["status"] == RunStatus.QUEUED and row["epochs_done"] == 0:
                 message = ("The program closed before this run started. "
                            "It can be resumed (it will start from the beginning).")
             else:
                 message = (f"Training was cut off after {row['epochs_done']} epoch(s) because the "
                            f"program running it closed. " + resume_hint(row["checkpoint_epoch"]))
-            if self.set_status(row["id"], "interrupted", message, expected=(row["status"],)):
+            if self.set_status(row["id"], RunStatus.INTERRUPTED, message, expected=(row["status"],)):
                 marked.append(row["id"])
         return marked
 

@@ -1,33 +1,25 @@
-"""Training one run: requests, data preparation, resumption and :func:`run_training`.
+"""Training one run: :func:`run_training`, and resumption of a stopped or interrupted run.
+
+What to train is a :class:`~cnn_core.training_request.TrainingRequest`; the data's way into
+``fit`` is :mod:`cnn_core.training_data` (both importable from here too).
 
 :func:`run_training` trains one run synchronously; the command line calls it directly and the
 job queue's worker thread (:mod:`cnn_core.job_queue`) calls it for every queued run. Everything
-it learns goes to the :class:`~cnn_core.runs.RunStore`: status, a progress point at most every
-``progress_interval`` seconds, one row per epoch, checkpoints (see
-:class:`~cnn_core.training_callbacks.LiveMetricsCallback`), TensorBoard scalars in ``logs/``,
-and at the end the test-set predictions and ``model.keras``.
-
-Run life cycle (statuses)::
-
-    queued ──> running <──> paused
-      │          │  │
-      │          │  └──> stopping ──> stopped ──(resume)──> queued
-      │          ├──> finished | diverged | failed
-      └──> stopped (removed from the queue)
-    any of queued/running/paused/stopping ──(owner process died)──> interrupted ──(resume)──> queued
-
-The training pieces live in smaller modules and are importable from here too:
-:mod:`cnn_core.training_callbacks` (:class:`JobControl`, the live-metrics, TensorBoard and
-early-stopping callbacks, :func:`save_model_atomic`) and :mod:`cnn_core.job_queue`
-(:class:`JobQueue`, :func:`get_job_queue`; loaded on first use of those names, since the queue
-module imports this one).
+it learns goes to the :class:`~cnn_core.runs.RunStore`: status (the life cycle is
+:class:`~cnn_core.run_status.RunStatus`), a progress point with the time left at most every
+``progress_interval`` seconds, one row per epoch and checkpoints
+(:mod:`cnn_core.run_recording`), TensorBoard scalars in ``logs/``, and at the end the test-set
+predictions and ``model.keras``. The callbacks that steer a fit (stop, pause, divergence, early
+stopping, TensorBoard) are in :mod:`cnn_core.training_callbacks`; the queue that runs trainings
+in the background is :mod:`cnn_core.job_queue` (``get_job_queue`` is imported from there).
 
 Example:
     >>> from cnn_core.model import PRESETS
-    >>> queue = get_job_queue()
-    >>> run_id = queue.submit(TrainingRequest("shapes", PRESETS["fast"].replace(epochs=2)))
-    >>> queue.wait(run_id, timeout=120).status
-    'finished'
+    >>> from cnn_core.runs import RunStore
+    >>> record = run_training(TrainingRequest("shapes", PRESETS["fast"].replace(epochs=1)),
+    ...                       RunStore("/tmp/cnn-lab-example"))
+    >>> record.status
+    <RunStatus.FINISHED: 'finished'>
 """
 
 from __future__ import annotations
@@ -41,252 +33,56 @@ import gc  # noqa: E402
 import math  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from typing import Callable  # noqa: E402
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np  # noqa: E402,F401  (TensorFlow, Keras and NumPy: imported before any worker starts)
+import tensorflow as tf  # noqa: E402,F401
 
 import keras  # noqa: E402
 
 from cnn_core import augment as augment_module  # noqa: E402
-from cnn_core import datasets as datasets_module  # noqa: E402
 from cnn_core import model as models_module  # noqa: E402
-from cnn_core import preprocessing as preprocessing_module  # noqa: E402
-from cnn_core.augment import AugmentSpec  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
-from cnn_core.model import ModelSpec  # noqa: E402
-from cnn_core.preprocessing import PreprocessSpec  # noqa: E402
-from cnn_core.runs import (  # noqa: E402
+from cnn_core.process_owner import owner_alive  # noqa: E402
+from cnn_core.run_recording import CheckpointSaver, EpochRecorder, ProgressReporter  # noqa: E402
+from cnn_core.run_status import (  # noqa: E402
     ACTIVE_STATUSES,
     RESUMABLE_STATUSES,
-    RunRecord,
-    RunStore,
-    atomic_write_json,
-    owner_alive,
-    resume_hint,
+    Phase,
+    RunStatus,
 )
+from cnn_core.runs import RunRecord, RunStore, resume_hint  # noqa: E402
+from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
 from cnn_core.training_callbacks import (  # noqa: E402
+    DivergenceGuard,
     EpochHook,
+    EpochSummaryWriter,
+    FitState,
     JobControl,
-    LiveMetricsCallback,
-    _close_tensorboard,
-    _UserAwareEarlyStopping,
+    StopAndPause,
+    UserAwareEarlyStopping,
     current_learning_rate,
+    divergence_message,
     save_model_atomic,
-    tensorboard_callback,
 )
+from cnn_core.training_data import (  # noqa: E402,F401 - the pipeline, importable from here too
+    PreparedData,
+    label_encoding_for,
+    load_request_dataset,
+    make_dataset,
+    prepare_data,
+    probabilities,
+    score_predictions,
+)
+from cnn_core.training_request import DATASET_OPTION_KEYS, TrainingRequest  # noqa: E402,F401
+from cnn_core.workspace import atomic_write_json  # noqa: E402
 
-DATASET_OPTION_KEYS = ("image_size", "color_mode", "test_fraction", "seed")
-_CONFIG_KEYS = ("dataset", "model", "preprocess", "augment", "preset")
-
-#: A checkpoint is written at an epoch's end when the last one (or the start of training) is at
-#: least this many times a checkpoint's write time old (see :class:`LiveMetricsCallback`), so at
-#: most ~1% of training time goes to checkpoints. 0 writes one after every epoch. Overridable
+#: A checkpoint is written at an epoch's end when the last one is at least this many times a
+#: checkpoint's write time old (see :class:`~cnn_core.run_recording.CheckpointSaver`; the first
+#: epoch that ends is always written), so at most ~1% of training time goes to checkpoints.
+#: 0 writes one after every epoch. Overridable
 #: with the environment variable ``CNN_LAB_CHECKPOINT_COST_FACTOR``.
 CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "100"))
-
-# =========================================================================== requests
-
-@dataclass
-class TrainingRequest:
-    """Everything needed to train one run: data set, model, preprocessing and augmentation.
-
-    Args:
-        dataset_id: a data set id (``"mnist_sample"``, ``"user:flowers"``) or a folder path.
-        model: the model and training settings (:class:`~cnn_core.model.ModelSpec`).
-        preprocess: scaling, label encoding and validation split.
-        augment: random image changes applied to training batches.
-        dataset_options: keyword arguments for :func:`cnn_core.datasets.load_dataset`
-            (``image_size``, ``color_mode``, ``test_fraction``, ``seed``).
-        preset: name of the preset the model settings started from, for display.
-        name: a display name for the run (default: data set · preset · time).
-        sweep_id: groups runs of one sweep.
-        extra_config: more JSON-ready keys stored in the run's config (e.g. ``{"sweep": ...}``);
-            they cannot replace the standard keys.
-    """
-
-    dataset_id: str
-    model: ModelSpec = field(default_factory=ModelSpec)
-    preprocess: PreprocessSpec = field(default_factory=PreprocessSpec)
-    augment: AugmentSpec = field(default_factory=AugmentSpec)
-    dataset_options: dict = field(default_factory=dict)
-    preset: str | None = None
-    name: str | None = None
-    sweep_id: str | None = None
-    extra_config: dict = field(default_factory=dict)
-
-    def validate(self) -> None:
-        """Raise :class:`SpecError` naming the first setting that cannot work."""
-        if not self.dataset_id or not str(self.dataset_id).strip():
-            raise SpecError("dataset", "No data set is selected. Pick a data set first.")
-        for key in self.extra_config:
-            if key in _CONFIG_KEYS:
-                raise SpecError(key, f"'{key}' is a standard part of a run's settings; it cannot "
-                                     "be given again as an extra setting.")
-        for key in self.dataset_options:
-            if key not in DATASET_OPTION_KEYS:
-                raise SpecError(key, f"Unknown data set option '{key}'. Use one of: "
-                                     f"{', '.join(DATASET_OPTION_KEYS)}.")
-        self.model.validate()
-        _validate_if_possible(self.preprocess)
-        _validate_if_possible(self.augment)
-
-    def to_config(self) -> dict:
-        """The JSON-ready config stored with the run (``config.json``)."""
-        dataset = {"id": self.dataset_id}
-        for key, value in self.dataset_options.items():
-            dataset[key] = list(value) if isinstance(value, tuple) else value
-        config = {key: value for key, value in self.extra_config.items() if key not in _CONFIG_KEYS}
-        config.update({
-            "dataset": dataset,
-            "model": self.model.to_dict(),
-            "preprocess": self.preprocess.to_dict(),
-            "augment": self.augment.to_dict(),
-            "preset": self.preset,
-        })
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict, name: str | None = None,
-                    sweep_id: str | None = None) -> "TrainingRequest":
-        """Rebuild a request from a stored config (inverse of :meth:`to_config`)."""
-        dataset = dict(config.get("dataset") or {})
-        dataset_id = dataset.pop("id", None)
-        if not dataset_id:
-            raise SpecError("dataset", "This run's settings name no data set, so it cannot be trained.")
-        options = {}
-        for key, value in dataset.items():
-            if value is None or key not in DATASET_OPTION_KEYS:   # e.g. informational names
-                continue
-            options[key] = tuple(value) if key == "image_size" else value
-        return cls(
-            dataset_id=dataset_id,
-            model=ModelSpec.from_dict(config.get("model") or {}),
-            preprocess=PreprocessSpec.from_dict(config.get("preprocess") or {}),
-            augment=AugmentSpec.from_dict(config.get("augment") or {}),
-            dataset_options=options,
-            preset=config.get("preset"),
-            name=name,
-            sweep_id=sweep_id,
-            extra_config={k: v for k, v in config.items() if k not in _CONFIG_KEYS},
-        )
-
-
-def _validate_if_possible(spec: Any) -> None:
-    validate = getattr(spec, "validate", None)
-    if callable(validate):
-        validate()
-
-
-
-# =========================================================================== data pipeline
-
-def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
-                 seed: int = 0, augment: Callable | None = None) -> tf.data.Dataset:
-    """The tf.data pipeline used for training (and by the overhead benchmark's baseline).
-
-    Images stay uint8 until batched; a training pipeline shuffles indices (seeded, reshuffled
-    every epoch) and gathers batches, so no image is copied into a shuffle buffer. ``augment``
-    is :func:`cnn_core.augment.augment_fn` (the preview's augmenter: uint8 batch in, float32
-    0..255 out) and runs on whole batches; without it batches are just cast to float32.
-    """
-    n = int(len(x))
-    if shuffle:
-        x_t = tf.constant(x)
-        y_t = tf.constant(y) if y is not None else None
-        ds = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size)
-        if y_t is None:
-            ds = ds.map(lambda i: tf.gather(x_t, i))
-        else:
-            ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
-
-    if augment is not None:
-        def _augment(images, *labels):
-            images = augment(images)
-            return (images, *labels) if labels else images
-        ds = ds.map(_augment, num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        def _cast(images, *labels):
-            images = tf.cast(images, tf.float32)
-            return (images, *labels) if labels else images
-        ds = ds.map(_cast)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Model outputs as probabilities: softmax applied unless rows already sum to 1."""
-    outputs = np.asarray(outputs, dtype=np.float32)
-    if outputs.ndim == 2 and outputs.size and (
-        outputs.min() < 0 or not np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3)
-    ):
-        shifted = outputs - outputs.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        outputs = e / e.sum(axis=1, keepdims=True)
-    return outputs.astype(np.float32)
-
-
-def score_predictions(probs: np.ndarray, y_true: np.ndarray) -> tuple[float, float]:
-    """(accuracy, cross-entropy loss without label smoothing) of test-set probabilities."""
-    if len(y_true) == 0:
-        return float("nan"), float("nan")
-    y_true = np.asarray(y_true, dtype=np.int64)
-    accuracy = float(np.mean(np.argmax(probs, axis=1) == y_true))
-    picked = np.clip(probs[np.arange(len(y_true)), y_true], 1e-7, 1.0)
-    return accuracy, float(-np.mean(np.log(picked)))
-
-
-# =========================================================================== the core
-
-@dataclass
-class PreparedData:
-    """Arrays of one run after splitting, label encoding and fitting the scaling."""
-
-    dataset: Any
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    y_train_encoded: np.ndarray
-    y_val_encoded: np.ndarray
-    scaling: Any
-    label_encoding: str
-
-
-def label_encoding_for(request: TrainingRequest) -> str:
-    """One-hot when the spec asks for it or label smoothing needs it, else integer labels."""
-    return preprocessing_module.effective_encoding(request.preprocess.label_encoding,
-                                                   request.model.label_smoothing)
-
-
-def load_request_dataset(request: TrainingRequest, store: RunStore | None = None,
-                         progress: Callable[[float, str], None] | None = None):
-    options = dict(request.dataset_options)
-    if "image_size" in options and options["image_size"] is not None:
-        options["image_size"] = tuple(int(v) for v in options["image_size"])
-    workspace = store.workspace if store is not None else None
-    return datasets_module.load_dataset(request.dataset_id, progress=progress,
-                                        workspace=workspace, **options)
-
-
-def prepare_data(request: TrainingRequest, dataset) -> PreparedData:
-    """Stratified validation split, scaling fitted on the training part only, label encoding."""
-    pre = request.preprocess
-    x_tr, y_tr, x_val, y_val = preprocessing_module.train_validation_split(
-        dataset.x_train, dataset.y_train, pre.validation_fraction, pre.seed)
-    scaling = preprocessing_module.fit_scaling(pre.scaling, x_tr)
-    encoding = label_encoding_for(request)
-    n_classes = dataset.n_classes
-    return PreparedData(
-        dataset=dataset, x_train=x_tr, y_train=y_tr, x_val=x_val, y_val=y_val,
-        y_train_encoded=preprocessing_module.encode_labels(y_tr, n_classes, encoding),
-        y_val_encoded=preprocessing_module.encode_labels(y_val, n_classes, encoding),
-        scaling=scaling, label_encoding=encoding,
-    )
-
 
 def resume_epoch(store: RunStore, record: RunRecord) -> int:
     """The epoch a resumed run continues after: the one its checkpoint holds (0: none)."""
@@ -316,9 +112,10 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
             f"Run '{record.name}' already trained all {record.epochs_planned} epochs. "
             "To train longer, start a new run with more epochs."
         )
-    message = (f"Waiting to resume after epoch {done}." if done
-               else "Waiting to start again from the beginning.")
-    if not store.set_status(run_id, "queued", message, expected=RESUMABLE_STATUSES):
+    message = (f"Waiting to resume: continues with epoch {done + 1} of {record.epochs_planned} "
+               f"from the save after epoch {done}." if done
+               else "Waiting to start again from the beginning (no epoch was saved).")
+    if not store.set_status(run_id, RunStatus.QUEUED, message, expected=RESUMABLE_STATUSES):
         raise RunStateError(f"Run '{record.name}' changed state meanwhile; try again.")
     store.set_owner(run_id)
     return store.get(run_id)
@@ -368,17 +165,18 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
         record = store.get(run_id)
         request = None
     store.set_owner(run_id)
-    if not store.set_status(run_id, "running", "", expected=("queued",)):
+    started_at = time.monotonic()
+    if not store.set_status(run_id, RunStatus.RUNNING, "", expected=(RunStatus.QUEUED,)):
         record = store.get(run_id)
-        if record.status in ("stopping", "stopped"):
-            store.set_status(run_id, "stopped", "Stopped before it started.")
+        if record.status in (RunStatus.STOPPING, RunStatus.STOPPED):
+            store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
             return store.get(run_id)
         raise RunStateError(
             f"Run '{record.name}' is {record.status}, so it cannot start. Only queued runs train; "
             "resume an interrupted or stopped run first."
         )
     if control.stop_requested:
-        store.set_status(run_id, "stopped", "Stopped before it started.")
+        store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
         return store.get(run_id)
 
     say = on_status or (lambda line: None)
@@ -389,10 +187,10 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
             request = TrainingRequest.from_config(record.config, name=record.name,
                                                   sweep_id=record.sweep_id)
         _train(request, run_id, store, control, on_epoch, say, progress_interval,
-               list(extra_callbacks or []))
+               list(extra_callbacks or []), started_at)
     except _StoppedBeforeTraining:
-        store.set_progress(run_id, phase="stopped")
-        store.set_status(run_id, "stopped", "Stopped before training began. It can be resumed "
+        store.set_progress(run_id, phase=Phase.STOPPED)
+        store.set_status(run_id, RunStatus.STOPPED, "Stopped before training began. It can be resumed "
                                             "(it will start from the beginning).")
     except SpecError as error:
         _fail(store, run_id, _spec_message(error), user_error=True)
@@ -401,7 +199,7 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
     except (KeyboardInterrupt, SystemExit):
         record = store.get(run_id)
         store.set_status(
-            run_id, "interrupted",
+            run_id, RunStatus.INTERRUPTED,
             f"Training was cut off after {record.epochs_done} epoch(s). "
             + resume_hint(record.checkpoint_epoch if store.checkpoint_path(run_id).exists() else 0))
         raise
@@ -425,13 +223,13 @@ class _StoppedBeforeTraining(Exception):
 
 
 def _fail(store: RunStore, run_id: str, message: str, *, user_error: bool) -> None:
-    store.set_progress(run_id, phase="failed", user_error=user_error)
-    store.set_status(run_id, "failed", message)
+    store.set_progress(run_id, phase=Phase.FAILED, user_error=user_error)
+    store.set_status(run_id, RunStatus.FAILED, message)
 
 
 def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobControl,
            on_epoch: EpochHook | None, say: Callable[[str], None], progress_interval: float,
-           extra_callbacks: list) -> None:
+           extra_callbacks: list, started_at: float) -> None:
     spec = request.model
     run_dir = store.run_dir(run_id)
     record = store.get(run_id)
@@ -451,12 +249,12 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         now = time.monotonic()
         if now - last_loading_write[0] >= progress_interval or fraction >= 1.0:
             last_loading_write[0] = now
-            status = store.set_progress(run_id, phase="loading data", fraction=float(fraction),
+            status = store.set_progress(run_id, phase=Phase.LOADING_DATA, fraction=float(fraction),
                                         message=str(message))
-            if status == "stopping":   # asked by another process
+            if status == RunStatus.STOPPING:   # asked by another process
                 raise _StoppedBeforeTraining
 
-    store.set_progress(run_id, replace=True, phase="loading data", epoch=record.epochs_done,
+    store.set_progress(run_id, replace=True, phase=Phase.LOADING_DATA, epoch=record.epochs_done,
                        epochs=spec.epochs)
     initial_epoch = min(resume_epoch(store, record), int(spec.epochs))
     if record.epochs_done > initial_epoch:   # epochs after the checkpoint are trained again
@@ -486,11 +284,14 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     # Model: new, or continued from the checkpoint of an interrupted/stopped run.
     checkpoint = store.checkpoint_path(run_id)
     if initial_epoch > 0:
-        store.set_progress(run_id, phase="loading checkpoint")
+        store.set_progress(run_id, phase=Phase.LOADING_CHECKPOINT)
         model = models_module.load_model(checkpoint)
-        say(f"Resuming after epoch {initial_epoch} of {spec.epochs}.")
+        resumed = (f"Resuming after epoch {initial_epoch} of {spec.epochs}: training continues "
+                   f"with epoch {initial_epoch + 1} from the save after epoch {initial_epoch}.")
+        store.set_status(run_id, RunStatus.RUNNING, resumed, expected=(RunStatus.RUNNING,))
+        say(resumed)
     else:
-        store.set_progress(run_id, phase="building model")
+        store.set_progress(run_id, phase=Phase.BUILDING_MODEL)
         model = models_module.build_model(spec, input_shape, n_classes, data.scaling)
         models_module.compile_model(model, spec, steps_per_epoch, data.label_encoding)
 
@@ -500,59 +301,68 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     val_ds = (make_dataset(data.x_val, data.y_val_encoded, batch_size)
               if len(data.x_val) else None)
 
-    live = LiveMetricsCallback(store, run_id, control, epochs=spec.epochs, batches=steps_per_epoch,
-                               checkpoint_path=checkpoint, on_epoch=on_epoch,
-                               progress_interval=progress_interval,
-                               checkpoint_cost_factor=CHECKPOINT_COST_FACTOR)
-    callbacks: list = [live]
+    fit = FitState()
+    estimator = TimeLeftEstimator(int(spec.epochs), steps_per_epoch,
+                                  validation_batches=math.ceil(len(data.x_val) / batch_size))
+    reporter = ProgressReporter(store, run_id, control, fit, epochs=spec.epochs,
+                                batches=steps_per_epoch, progress_interval=progress_interval,
+                                estimator=estimator)
+    steering = StopAndPause(control, fit, poll_status=lambda: store.status(run_id),
+                            on_pause=reporter.paused)
+    checkpoints = CheckpointSaver(store, run_id, fit, checkpoint,
+                                  cost_factor=CHECKPOINT_COST_FACTOR)
+    tensorboard = EpochSummaryWriter(store.logs_dir(run_id), fit)
+    callbacks: list = [steering, DivergenceGuard(fit, n_classes=n_classes),
+                       EpochRecorder(store, run_id, fit, epochs=spec.epochs, on_epoch=on_epoch),
+                       checkpoints, reporter]
     early = None
     if spec.early_stopping_patience > 0:
-        early = _UserAwareEarlyStopping(
-            live, monitor="val_loss" if val_ds is not None else "loss",
+        early = UserAwareEarlyStopping(
+            fit, monitor="val_loss" if val_ds is not None else "loss",
             patience=int(spec.early_stopping_patience), restore_best_weights=True)
         callbacks.append(early)
-    tensorboard = tensorboard_callback(store.logs_dir(run_id), skip_epoch=lambda: live.cut_epoch)
     callbacks.append(tensorboard)
     callbacks.extend(extra_callbacks)
 
-    store.set_progress(run_id, phase="training", epoch=initial_epoch + 1, epochs=spec.epochs,
-                       batch=0, batches=steps_per_epoch)
+    store.set_progress(run_id, phase=Phase.TRAINING, epoch=initial_epoch + 1, epochs=spec.epochs,
+                       batch=0, batches=steps_per_epoch, seconds_left=None)
     say(f"Training {spec.epochs - initial_epoch} epoch(s) of {steps_per_epoch} batches "
         f"on {len(data.x_train)} images ({len(data.x_val)} for validation).")
-    started = time.monotonic()
+    fit_started = time.monotonic()
     try:
         if initial_epoch < spec.epochs:
             model.fit(train_ds, validation_data=val_ds, epochs=int(spec.epochs), shuffle=False,
                       initial_epoch=initial_epoch, callbacks=callbacks, verbose=0)
     except BaseException:
-        _close_tensorboard(tensorboard)
-        if not live.diverged:   # keep what was learned resumable, whatever went wrong
+        tensorboard.close()
+        if not fit.diverged:   # keep what was learned resumable, whatever went wrong
             with contextlib.suppress(Exception):
-                live.flush_checkpoint()
+                checkpoints.flush()
         raise
-    fit_seconds = time.monotonic() - started
-    _close_tensorboard(tensorboard)
-    train_seconds = (record.train_seconds or 0.0) + fit_seconds - live.paused_seconds
+    fit_seconds = time.monotonic() - fit_started
+    tensorboard.close()
+    train_seconds = (record.train_seconds or 0.0) + fit_seconds - fit.paused_seconds
     # Overhead accounting: seconds spent in CNN Lab's callbacks during fit (store writes,
-    # checkpoints, TensorBoard), next to the fit's own duration.
-    store.set_progress(run_id, callback_seconds=live.own_seconds + tensorboard.own_seconds,
-                       fit_seconds=fit_seconds - live.paused_seconds)
-    if not live.diverged:
-        live.flush_checkpoint()
+    # checkpoints, TensorBoard), next to the fit's own duration; and the run's start-up until
+    # its first batch ended (for estimating runs that have not started yet).
+    startup = (reporter.first_batch_at - started_at - fit.paused_seconds
+               if reporter.first_batch_at is not None else None)
+    store.set_progress(run_id, callback_seconds=fit.callback_seconds,
+                       fit_seconds=fit_seconds - fit.paused_seconds, startup_seconds=startup)
+    if not fit.diverged:
+        checkpoints.flush()
     epochs_done = store.get(run_id).epochs_done
 
-    if live.diverged:
+    if fit.diverged:
         store.set_result(run_id, train_seconds=train_seconds)
-        store.set_progress(run_id, phase="diverged", seconds_left=0.0)
-        store.set_status(run_id, "diverged", (
-            f"The loss became NaN or infinite in epoch {live.diverged_epoch}, so training stopped. "
-            f"This usually means the learning rate ({spec.learning_rate:g}) is too high: try 10x "
-            f"lower ({spec.learning_rate / 10:g}). If that does not help, turn off batch "
-            "normalization or check the data and its scaling."))
+        store.set_progress(run_id, phase=Phase.DIVERGED, seconds_left=0.0)
+        store.set_status(run_id, RunStatus.DIVERGED,
+                         divergence_message(fit.divergence, fit.diverged_epoch,
+                                            spec.learning_rate))
         return
 
     # Test set: probabilities, accuracy and loss; then the final model.
-    store.set_progress(run_id, phase="evaluating", seconds_left=0.0)
+    store.set_progress(run_id, phase=Phase.EVALUATING, seconds_left=0.0)
     say("Predicting the test set…")
     x_test = dataset.x_test
     if len(x_test):
@@ -564,28 +374,28 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         test_accuracy = test_loss = None
     store.set_result(run_id, test_accuracy=test_accuracy, test_loss=test_loss,
                      train_seconds=train_seconds)
-    store.set_progress(run_id, phase="saving")
+    store.set_progress(run_id, phase=Phase.SAVING)
     save_model_atomic(model, store.model_path(run_id))
 
     if control.stop_requested:
-        status = "stopped"
+        status = RunStatus.STOPPED
         message = (f"Stopped by you after {epochs_done} of {spec.epochs} epochs. "
                    "It can be resumed to train the remaining epochs.")
     else:
-        status = "finished"
+        status = RunStatus.FINISHED
         message = f"Trained {epochs_done} epochs."
         if early is not None and early.stopped_epoch > 0:
             monitored = "validation loss" if val_ds is not None else "loss"
             message = (f"Stopped early after {epochs_done} of {spec.epochs} epochs: the "
                        f"{monitored} had not improved for {spec.early_stopping_patience} epochs. "
                        f"Kept the weights of epoch {early.best_epoch + 1}.")
-    store.set_progress(run_id, phase=status, seconds_left=0.0)
+    store.set_progress(run_id, phase=Phase(status.value), seconds_left=0.0)
     store.set_status(run_id, status, message)
     del model
 
 
 __all__ = [
-    "EpochHook", "JobControl", "LiveMetricsCallback", "PreparedData", "TrainingRequest",
+    "EpochHook", "JobControl", "PreparedData", "TrainingRequest",
     "current_learning_rate", "label_encoding_for", "load_request_dataset",
     "make_dataset", "prepare_data", "prepare_resume", "probabilities", "run_training",
     "save_model_atomic", "score_predictions",

@@ -1,17 +1,28 @@
-"""Training callbacks: live metrics, checkpoints, TensorBoard logs, stop/pause flags.
+"""Training callbacks, one job each, in the style of Keras' ``EarlyStopping``/``TerminateOnNaN``.
 
 What :func:`cnn_core.training.run_training` hands to ``model.fit`` besides the data:
 
 * :class:`JobControl`: thread-safe stop/pause flags shared by the job queue (or the command
-  line) and the callback;
-* :class:`LiveMetricsCallback`: streams progress points and one row per epoch to the
-  :class:`~cnn_core.runs.RunStore`, writes checkpoints (:func:`save_model_atomic`), obeys stop and
-  pause requests (from this process or, through the store, another one) and notices divergence;
-* :class:`EpochSummaryWriter` (:func:`tensorboard_callback`): TensorBoard scalars per epoch;
-* ``_UserAwareEarlyStopping``: early stopping that ignores an epoch cut short by the user.
+  line) and :class:`StopAndPause`;
+* :class:`StopAndPause`: a stop ends training after the current batch, a pause blocks before
+  the next batch until resumed or stopped;
+* :class:`DivergenceGuard`: stops a run whose loss became NaN/infinite or exploded;
+* :class:`UserAwareEarlyStopping`: Keras' early stopping, ignoring an epoch cut short;
+* :class:`EpochSummaryWriter`: TensorBoard scalars per epoch through ``tf.summary``;
+* in :mod:`cnn_core.run_recording`: the progress points with the time-left estimate, one row
+  per epoch, and checkpoints.
+
+The callbacks of one fit share a :class:`FitState` (an epoch cut short, time spent paused, the
+seconds each callback spent in its hooks for overhead accounting).
 
 TensorFlow, Keras and NumPy are imported here at module level (see :mod:`cnn_core.job_queue`
 for why no worker thread may be their first importer).
+
+Example:
+    >>> control = JobControl()
+    >>> state = FitState()
+    >>> callbacks = [StopAndPause(control, state), DivergenceGuard(state, n_classes=10)]
+    >>> # model.fit(train_ds, epochs=3, callbacks=callbacks)
 """
 
 from __future__ import annotations
@@ -22,31 +33,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import functools  # noqa: E402
 import math  # noqa: E402
-import socket  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
-import numpy as np  # noqa: E402
+import numpy as np  # noqa: E402,F401  (imported before any worker thread starts)
 import tensorflow as tf  # noqa: E402
-from tensorflow.core.framework import summary_pb2, types_pb2  # noqa: E402
-from tensorflow.core.util import event_pb2  # noqa: E402
 
 import keras  # noqa: E402
 
-from cnn_core.runs import RunStore, temporary_sibling  # noqa: E402
+from cnn_core.run_status import RunStatus  # noqa: E402
+from cnn_core.workspace import temporary_sibling  # noqa: E402
 
 EpochHook = Callable[[int, int, dict], None]   # (epoch 1-based, epochs planned, metrics)
 
-#: Write time assumed before the first checkpoint of a session is measured (seconds).
-CHECKPOINT_SECONDS_GUESS = 0.1
 
-
-# =========================================================================== control
+# =========================================================================== shared state
 
 class JobControl:
-    """Thread-safe stop/pause flags shared by the queue (or CLI) and the training callback."""
+    """Thread-safe stop/pause flags shared by the queue (or CLI) and :class:`StopAndPause`."""
 
     def __init__(self) -> None:
         self._stop = threading.Event()
@@ -76,8 +83,54 @@ class JobControl:
     def wait_until_resumed(self, timeout: float | None = None) -> bool:
         return self._running.wait(timeout)
 
+    def obey(self, status: RunStatus | str | None) -> None:
+        """Follow a request another process wrote to the store (``stopping`` / ``paused``)."""
+        if status == RunStatus.STOPPING and not self.stop_requested:
+            self.request_stop()
+        elif status == RunStatus.PAUSED and not self.paused:
+            self.pause()
 
-# =========================================================================== callback
+
+@dataclass
+class FitState:
+    """What the callbacks of one ``fit`` share."""
+
+    cut_epoch: bool = False            # the current epoch was cut short (stop or divergence)
+    paused_seconds: float = 0.0        # time spent paused in this fit
+    epoch_paused_seconds: float = 0.0  # ... in the current epoch
+    diverged_epoch: int | None = None  # 1-based epoch in which the loss diverged
+    divergence: str = ""               # "nan" or "exploding"
+    own_seconds: dict = field(default_factory=dict)   # callback class name -> seconds in hooks
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_epoch is not None
+
+    @property
+    def callback_seconds(self) -> float:
+        return sum(self.own_seconds.values())
+
+
+def timed(hook):
+    """Add the time spent in a callback hook to its ``FitState.own_seconds`` entry."""
+    @functools.wraps(hook)
+    def timed_hook(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return hook(self, *args, **kwargs)
+        finally:
+            name = type(self).__name__
+            self.state.own_seconds[name] = (self.state.own_seconds.get(name, 0.0)
+                                            + time.perf_counter() - start)
+    return timed_hook
+
+
+def finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True
+
 
 def current_learning_rate(model: keras.Model) -> float | None:
     """The optimizer's learning rate now (schedules evaluated at the current step)."""
@@ -85,334 +138,232 @@ def current_learning_rate(model: keras.Model) -> float | None:
     if optimizer is None:
         return None
     try:
-        value = optimizer.learning_rate
-        return float(keras.ops.convert_to_numpy(value))
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     except Exception:  # noqa: BLE001 - display only
         return None
 
 
-def _finite(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return True
+# =========================================================================== stop and pause
 
+class StopAndPause(keras.callbacks.Callback):
+    """Obeys a :class:`JobControl`: stop after the current batch, pause before the next one.
 
-def _timed(hook):
-    """Add the time spent in a callback hook to ``self.own_seconds`` (overhead accounting)."""
-    @functools.wraps(hook)
-    def timed_hook(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return hook(self, *args, **kwargs)
-        finally:
-            self.own_seconds += time.perf_counter() - start
-    return timed_hook
-
-
-class LiveMetricsCallback(keras.callbacks.Callback):
-    """Streams training to the run store and obeys stop/pause requests.
-
-    * one row per finished epoch: loss, accuracy, val_loss, val_accuracy, learning_rate, seconds;
-    * a checkpoint (``checkpoint.keras``: model + optimizer state) at the end of each epoch,
-      written atomically after the epoch row. Writing one takes ~0.1 s whatever the epoch
-      length, so when epochs are short the write waits until the last one (or the start of
-      training) is ``checkpoint_cost_factor`` times a write's duration old (at most ~1% of
-      training goes to checkpoints; with epochs of ~10 s or more every epoch is written). A
-      skipped epoch's state (weights and optimizer) is kept in memory instead and
-      :meth:`flush_checkpoint` writes it when training ends (finish, stop, error), so a stopped
-      run resumes exactly after its last full epoch; a process killed outright loses at most
-      the epochs since the last write. ``RunRecord.checkpoint_epoch`` tells which epoch the
-      file holds;
-    * a progress point at most every ``progress_interval`` seconds (time-throttled, so the cost
-      per batch is a few attribute reads);
-    * a stop request ends training after the current batch (and skips validation of the cut
-      epoch); a pause blocks before the next batch until resumed or stopped;
-    * a NaN or infinite loss stops training and marks the run as diverged.
-
-    Stop and pause can also come from another process through the store: the status is read
-    back with every progress point (``"stopping"`` stops, ``"paused"`` pauses, ``"running"``
-    resumes).
+    A stop skips the rest of validation of the cut epoch (its metrics would be partial). While
+    paused, ``poll_status`` (e.g. reading the run's status from the store) is asked every half
+    second, so another process can resume or stop the run.
 
     Args:
-        store: the run store. run_id: the run.
-        control: the :class:`JobControl` of the job.
-        epochs: epochs planned in total. batches: training batches per epoch.
-        checkpoint_path: where to save the checkpoint (None: no checkpoint).
-        on_epoch: called as ``on_epoch(epoch, epochs, metrics)`` after each recorded epoch.
-        progress_interval: minimum seconds between two progress points.
-        checkpoint_cost_factor: a checkpoint is written when the last one is at least this many
-            times its write time old (0: after every epoch).
+        control: the job's flags. state: the fit's shared :class:`FitState`.
+        poll_status: returns the run's stored status (None: only this process steers).
+        on_pause: called with True when a pause starts and False when it ends.
     """
 
-    def __init__(self, store: RunStore, run_id: str, control: JobControl, *, epochs: int,
-                 batches: int, checkpoint_path: Path | None = None,
-                 on_epoch: EpochHook | None = None, progress_interval: float = 0.5,
-                 checkpoint_cost_factor: float = 100.0):
+    def __init__(self, control: JobControl, state: FitState, *,
+                 poll_status: Callable[[], Any] | None = None,
+                 on_pause: Callable[[bool], None] | None = None):
         super().__init__()
-        self.store = store
-        self.run_id = run_id
         self.control = control
-        self.epochs = int(epochs)
-        self.batches = int(batches)
-        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
-        self.on_epoch = on_epoch
-        self.progress_interval = float(progress_interval)
-        self.diverged_epoch: int | None = None
-        self.own_seconds = 0.0          # time spent in this callback's hooks (not pauses)
-        self.paused_seconds = 0.0
-        self.epoch_seconds: list[float] = []
-        self.cut_epoch = False          # the current epoch was cut short by a stop or divergence
-        self._epoch = 0
-        self._batch = 0
-        self._epoch_start = 0.0
-        self._epoch_paused = 0.0
-        self._train_start = 0.0
-        self._last_progress = 0.0
-        self._last_logs: dict = {}
-        self.checkpoint_cost_factor = float(checkpoint_cost_factor)
-        self.checkpointed_epoch = 0               # epoch held by checkpoint.keras (this session)
-        self.checkpoint_writes = 0
-        self._last_checkpoint_at = time.monotonic()
-        self._last_checkpoint_seconds = CHECKPOINT_SECONDS_GUESS
-        self._snapshot: tuple[int, list] | None = None   # (epoch, variable values) not yet written
-
-    # ---------------------------------------------------------------- checkpoints
-    def _state_variables(self) -> list:
-        optimizer = getattr(self.model, "optimizer", None)
-        return list(self.model.weights) + (list(optimizer.variables) if optimizer is not None else [])
-
-    def _checkpoint_due(self) -> bool:
-        age = time.monotonic() - self._last_checkpoint_at
-        return age >= self.checkpoint_cost_factor * self._last_checkpoint_seconds
-
-    def _write_checkpoint(self, epoch: int) -> None:
-        started = time.monotonic()
-        save_model_atomic(self.model, self.checkpoint_path)
-        self._last_checkpoint_at = time.monotonic()
-        self._last_checkpoint_seconds = self._last_checkpoint_at - started
-        self.checkpointed_epoch = epoch
-        self.checkpoint_writes += 1
-        self._snapshot = None
-        self.store.set_checkpoint_epoch(self.run_id, epoch)
-
-    def _checkpoint_epoch_end(self, epoch: int) -> None:
-        if self.checkpoint_path is None:
-            return
-        if self._checkpoint_due():
-            self._write_checkpoint(epoch)
-        else:   # cheap: a copy of the values; written later by flush_checkpoint
-            self._snapshot = (epoch, [np.array(v.numpy()) for v in self._state_variables()])
-
-    def flush_checkpoint(self) -> None:
-        """Write the last finished epoch's state if it was kept in memory only.
-
-        The model's current weights (mid-epoch after a stop, or restored best weights after
-        early stopping) are put back afterwards.
-        """
-        if self._snapshot is None or self.checkpoint_path is None:
-            return
-        epoch, values = self._snapshot
-        variables = self._state_variables()
-        if len(variables) != len(values):   # pragma: no cover - optimizer built differently
-            self._snapshot = None
-            return
-        current = [np.array(v.numpy()) for v in variables]
-        try:
-            for variable, value in zip(variables, values):
-                variable.assign(value)
-            self._write_checkpoint(epoch)
-        finally:
-            for variable, value in zip(variables, current):
-                variable.assign(value)
-
-    # ---------------------------------------------------------------- helpers
-    @property
-    def diverged(self) -> bool:
-        return self.diverged_epoch is not None
-
-    def _now_seconds(self) -> float:
-        return time.monotonic() - self._train_start - self.paused_seconds
-
-    def _seconds_left(self) -> float | None:
-        done_in_epoch = self._batch / max(self.batches, 1)
-        if self.epoch_seconds:
-            per_epoch = sum(self.epoch_seconds[-3:]) / len(self.epoch_seconds[-3:])
-        elif self._batch:
-            elapsed = time.monotonic() - self._epoch_start - self._epoch_paused
-            per_epoch = elapsed / done_in_epoch
-        else:
-            return None
-        remaining_epochs = self.epochs - self._epoch - 1
-        return max(0.0, (1.0 - done_in_epoch) * per_epoch + remaining_epochs * per_epoch)
-
-    def _write_progress(self, phase: str = "training", **extra: Any) -> None:
-        self._last_progress = time.monotonic()
-        logs = self._last_logs
-        status = self.store.set_progress(
-            self.run_id, phase=phase, epoch=self._epoch + 1, epochs=self.epochs,
-            batch=self._batch, batches=self.batches, loss=logs.get("loss"),
-            accuracy=logs.get("accuracy"), seconds=self._now_seconds(),
-            seconds_left=self._seconds_left(), **extra,
-        )
-        self._obey_store(status)
-
-    def _obey_store(self, status: str | None) -> None:
-        """Stop/pause requests made by another process arrive as a status in the store."""
-        if status == "stopping" and not self.control.stop_requested:
-            self.control.request_stop()
-        elif status == "paused" and not self.control.paused:
-            self.control.pause()
+        self.state = state
+        self.poll_status = poll_status
+        self.on_pause = on_pause
 
     def _stop_now(self) -> None:
-        self.cut_epoch = True
+        self.state.cut_epoch = True
         self.model.stop_training = True
 
-    # ---------------------------------------------------------------- keras hooks
-    def on_train_begin(self, logs=None):
-        self._train_start = time.monotonic()
-        self._last_progress = 0.0
-        self._last_checkpoint_at = self._train_start
-
-    @_timed
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = int(epoch)
-        self._batch = 0
-        self._epoch_start = time.monotonic()
-        self._epoch_paused = 0.0
-        self.cut_epoch = False
+        self.state.cut_epoch = False
+        self.state.epoch_paused_seconds = 0.0
 
-    @_timed
+    @timed
     def on_train_batch_begin(self, batch, logs=None):
-        control = self.control
-        if control.paused:
+        if self.control.paused:
             self._wait_while_paused()
-        if control.stop_requested:
-            # Keras checks stop_training after the batch: this batch is the last one.
+        if self.control.stop_requested:   # Keras checks stop_training after the batch
             self._stop_now()
 
     def _wait_while_paused(self) -> None:
         control = self.control
         started = time.monotonic()
-        self._write_progress(phase="paused")
+        if self.on_pause:
+            self.on_pause(True)
         while control.paused and not control.stop_requested:
             if control.wait_until_resumed(0.5):
                 break
-            status = self.store.status(self.run_id)
-            if status in ("running",):
+            status = self.poll_status() if self.poll_status else None
+            if status == RunStatus.RUNNING:
                 control.resume()
-            elif status in ("stopping", "stopped"):
+            elif status in (RunStatus.STOPPING, RunStatus.STOPPED):
                 control.request_stop()
         waited = time.monotonic() - started
-        self.own_seconds -= waited      # waiting for "resume" is not overhead
-        self.paused_seconds += waited
-        self._epoch_paused += waited
-        self._write_progress()
+        self.state.own_seconds[type(self).__name__] = (   # waiting for "resume" is not overhead
+            self.state.own_seconds.get(type(self).__name__, 0.0) - waited)
+        self.state.paused_seconds += waited
+        self.state.epoch_paused_seconds += waited
+        if self.on_pause:
+            self.on_pause(False)
 
-    @_timed
+    @timed
     def on_train_batch_end(self, batch, logs=None):
-        self._batch = int(batch) + 1
         self.control.batches_done += 1
         if self.control.stop_requested:
             self._stop_now()
-        if logs:
-            self._last_logs = logs
-            loss = logs.get("loss")
-            if loss is not None and not _finite(loss):
-                self.diverged_epoch = self._epoch + 1
-                self._stop_now()
-                return
-        if time.monotonic() - self._last_progress >= self.progress_interval:
-            self._write_progress()
 
-    @_timed
     def on_test_batch_end(self, batch, logs=None):
-        # A stop during validation: skip the rest of it; this epoch is not recorded.
-        if self.control.stop_requested or self.diverged:
-            self.cut_epoch = True
+        if self.control.stop_requested or self.state.diverged:
+            self.state.cut_epoch = True
             self.model.stop_evaluating = True
 
-    @_timed
     def on_epoch_end(self, epoch, logs=None):
-        logs = dict(logs or {})
-        if self.cut_epoch or self.control.stop_requested or self.diverged:
-            self.cut_epoch = True
-            return
-        if not _finite(logs.get("loss", 0.0)):
-            self.diverged_epoch = int(epoch) + 1
-            self._stop_now()
-            return
-        seconds = time.monotonic() - self._epoch_start - self._epoch_paused
-        self.epoch_seconds.append(seconds)
-        metrics = {
-            "loss": logs.get("loss"),
-            "accuracy": logs.get("accuracy", logs.get("compile_metrics")),
-            "val_loss": logs.get("val_loss"),
-            "val_accuracy": logs.get("val_accuracy"),
-            "learning_rate": current_learning_rate(self.model),
-            "seconds": seconds,
-        }
-        for key, value in logs.items():
-            if key not in metrics and isinstance(value, (int, float)):
-                metrics[key] = value
-        # The row first, then the checkpoint: a checkpoint of epoch N always has rows 1..N (a run
-        # killed in between has one row more than its checkpoint; resuming trains it again).
-        self.store.add_epoch(self.run_id, int(epoch) + 1, metrics)
-        self._checkpoint_epoch_end(int(epoch) + 1)
-        self._batch = self.batches
-        self._last_logs = logs
-        self._write_progress()
-        if self.on_epoch is not None:
-            self.on_epoch(int(epoch) + 1, self.epochs, metrics)
+        if self.control.stop_requested:
+            self.state.cut_epoch = True
 
+
+# =========================================================================== divergence
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training when the loss is NaN or infinite, or when it explodes.
+
+    Like ``keras.callbacks.TerminateOnNaN``, plus a check for an exploding loss: with a far too
+    high learning rate (e.g. 1 with Adam) the loss can climb to 1e4..1e21 and stay finite while
+    the model learns nothing. The loss of the run's first batches (at least chance level's
+    cross-entropy, ln(number of classes)) is the yardstick (Keras reports a batch's loss from
+    before its update, so the first batch's loss is the untrained model's):
+
+    * during an epoch, a running loss ``batch_factor`` times the yardstick stops at once;
+    * at an epoch's end, a loss ``epoch_factor`` times the yardstick stops when it is not coming
+      down (no lower than the epoch before) or accuracy is near chance.
+
+    Args:
+        state: the fit's :class:`FitState` (``diverged_epoch`` and ``divergence`` are set there).
+        n_classes: the number of classes (chance level and its cross-entropy).
+        reference_batches: how many first batches make the yardstick.
+        epoch_factor, batch_factor: how far above the yardstick counts as exploding.
+    """
+
+    def __init__(self, state: FitState, *, n_classes: int = 2, reference_batches: int = 1,
+                 epoch_factor: float = 50.0, batch_factor: float = 1000.0):
+        super().__init__()
+        self.state = state
+        self.n_classes = max(2, int(n_classes))
+        self.reference_batches = int(reference_batches)
+        self.epoch_factor = float(epoch_factor)
+        self.batch_factor = float(batch_factor)
+        self._first_losses: list[float] = []
+        self._previous_epoch_loss: float | None = None
+        self._epoch = 0
+
+    @property
+    def reference_loss(self) -> float:
+        """The yardstick: the first batches' loss, at least chance level's cross-entropy."""
+        first = min(self._first_losses) if self._first_losses else 0.0
+        return max(first, math.log(self.n_classes))
+
+    def _diverge(self, epoch: int, kind: str) -> None:
+        self.state.diverged_epoch = epoch
+        self.state.divergence = kind
+        self.state.cut_epoch = True
+        self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = int(epoch)
+
+    @timed
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None:
+            return
+        if not finite(loss):
+            self._diverge(self._epoch + 1, "nan")
+            return
+        loss = float(loss)
+        if len(self._first_losses) < self.reference_batches:
+            self._first_losses.append(loss)
+        elif loss > self.batch_factor * self.reference_loss:
+            self._diverge(self._epoch + 1, "exploding")
+
+    @timed
+    def on_epoch_end(self, epoch, logs=None):
+        if self.state.diverged:
+            return
+        logs = logs or {}
+        loss = logs.get("loss")
+        if loss is None:
+            return
+        if not finite(loss):
+            self._diverge(int(epoch) + 1, "nan")
+            return
+        loss = float(loss)
+        if self.state.cut_epoch:   # a stopped epoch's loss is partial
+            return
+        previous, self._previous_epoch_loss = self._previous_epoch_loss, loss
+        if loss > self.epoch_factor * self.reference_loss:
+            accuracy = logs.get("accuracy")
+            near_chance = accuracy is not None and float(accuracy) < 1.5 / self.n_classes
+            not_falling = previous is not None and loss >= previous
+            if near_chance or not_falling:
+                self._diverge(int(epoch) + 1, "exploding")
+
+
+def divergence_message(kind: str, epoch: int | None, learning_rate: float) -> str:
+    """The advice given when a run diverged (NaN or exploding loss): what happened, what to try."""
+    what = ("The loss became NaN or infinite" if kind == "nan" else
+            "The loss exploded (it grew far above where it started and did not come down)")
+    return (f"{what} in epoch {epoch}, so training stopped. This usually means the learning rate "
+            f"({learning_rate:g}) is too high: try 10x lower ({learning_rate / 10:g}). If that "
+            "does not help, turn off batch normalization or check the data and its scaling.")
+
+
+# =========================================================================== early stopping
+
+class UserAwareEarlyStopping(keras.callbacks.EarlyStopping):
+    """``keras.callbacks.EarlyStopping`` that ignores an epoch cut short by the user."""
+
+    def __init__(self, state: FitState, **kwargs):
+        super().__init__(**kwargs)
+        self.state = state
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.state.cut_epoch:
+            return
+        super().on_epoch_end(epoch, logs)
+
+
+# =========================================================================== TensorBoard
 
 class EpochSummaryWriter(keras.callbacks.Callback):
-    """TensorBoard event files with one point per epoch: ``tensorboard --logdir <workspace>``.
+    """TensorBoard logs with one point per epoch: ``tensorboard --logdir <workspace>``.
 
     The layout and tags of ``keras.callbacks.TensorBoard(update_freq="epoch")``:
     ``<log_dir>/train`` gets ``epoch_loss``, ``epoch_accuracy``, ``epoch_learning_rate``...,
-    ``<log_dir>/validation`` gets the ``val_`` metrics without the prefix, as scalars-plugin
-    summaries with the epoch as step. Written as protocol buffers through ``tf.io.TFRecordWriter``
-    (about 0.1 ms an epoch): Keras' callback needs the ``tensorboard`` package (not a dependency
-    of CNN Lab) and spends ~40 ms an epoch in eager summary ops, a few percent of a short epoch.
+    ``<log_dir>/validation`` gets the ``val_`` metrics without the prefix, written with
+    ``tf.summary.scalar`` and the epoch as step. An epoch cut short (its metrics are partial) is
+    not written.
     """
 
-    def __init__(self, log_dir: str | Path, skip_epoch: Callable[[], bool] | None = None):
+    def __init__(self, log_dir: str | Path, state: FitState):
         super().__init__()
         self.log_dir = Path(log_dir)
-        self.skip_epoch = skip_epoch   # e.g. an epoch cut short by a stop: its metrics are partial
-        self.own_seconds = 0.0
+        self.state = state
         self._writers: dict[str, Any] = {}
-        self._metadata = summary_pb2.SummaryMetadata()
-        self._metadata.plugin_data.plugin_name = "scalars"
 
     def _writer(self, name: str):
         writer = self._writers.get(name)
         if writer is None:
-            folder = self.log_dir / name
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / (f"events.out.tfevents.{time.time():.6f}.{socket.gethostname()}."
-                             f"{os.getpid()}.{threading.get_ident()}.v2")
-            writer = self._writers[name] = tf.io.TFRecordWriter(str(path))
-            writer.write(event_pb2.Event(wall_time=time.time(),
-                                         file_version="brain.Event:2").SerializeToString())
+            writer = self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name))
         return writer
 
     def write_scalars(self, name: str, step: int, values: dict[str, float]) -> None:
         """Write ``epoch_<key>`` scalars at ``step`` to the ``name`` folder (train/validation)."""
-        summary = summary_pb2.Summary()
-        for key, value in values.items():
-            entry = summary.value.add(tag=f"epoch_{key}", metadata=self._metadata)
-            entry.tensor.dtype = types_pb2.DT_FLOAT
-            entry.tensor.float_val.append(float(value))
         writer = self._writer(name)
-        writer.write(event_pb2.Event(wall_time=time.time(), step=int(step),
-                                     summary=summary).SerializeToString())
+        with writer.as_default():
+            for key, value in values.items():
+                tf.summary.scalar(f"epoch_{key}", float(value), step=int(step))
         writer.flush()
 
-    @_timed
+    @timed
     def on_epoch_end(self, epoch, logs=None):
-        if self.skip_epoch is not None and self.skip_epoch():
+        if self.state.cut_epoch:
             return
         logs = dict(logs or {})
         lr = current_learning_rate(self.model)
@@ -420,7 +371,7 @@ class EpochSummaryWriter(keras.callbacks.Callback):
             logs.setdefault("learning_rate", lr)
         groups: dict[str, dict[str, float]] = {"train": {}, "validation": {}}
         for key, value in logs.items():
-            if not isinstance(value, (int, float)) or not _finite(value):
+            if not isinstance(value, (int, float, np.floating)) or not finite(value):
                 continue
             if key.startswith("val_"):
                 groups["validation"][key[4:]] = float(value)
@@ -434,36 +385,16 @@ class EpochSummaryWriter(keras.callbacks.Callback):
         self.close()
 
     def close(self) -> None:
+        """Close the event files (safe to call more than once; never raises)."""
         for writer in self._writers.values():
-            writer.close()
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - closing logs must not hide the real outcome
+                pass
         self._writers = {}
 
 
-def tensorboard_callback(log_dir: str | Path,
-                         skip_epoch: Callable[[], bool] | None = None) -> keras.callbacks.Callback:
-    """The callback writing a run's TensorBoard logs (:class:`EpochSummaryWriter`)."""
-    return EpochSummaryWriter(log_dir, skip_epoch)
-
-
-def _close_tensorboard(callback: keras.callbacks.Callback) -> None:
-    try:
-        callback.close()
-    except Exception:  # noqa: BLE001 - closing logs must not hide the real outcome
-        pass
-
-
-class _UserAwareEarlyStopping(keras.callbacks.EarlyStopping):
-    """EarlyStopping that ignores an epoch cut short by the user (its metrics are partial)."""
-
-    def __init__(self, live: LiveMetricsCallback, **kwargs):
-        super().__init__(**kwargs)
-        self._live = live
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self._live.cut_epoch:
-            return
-        super().on_epoch_end(epoch, logs)
-
+# =========================================================================== saving
 
 def save_model_atomic(model: keras.Model, path: Path) -> None:
     """``model.save`` to a temporary ``.keras`` name next to ``path``, then ``os.replace``."""
@@ -478,6 +409,7 @@ def save_model_atomic(model: keras.Model, path: Path) -> None:
 
 
 __all__ = [
-    "CHECKPOINT_SECONDS_GUESS", "EpochHook", "EpochSummaryWriter", "JobControl",
-    "LiveMetricsCallback", "current_learning_rate", "save_model_atomic", "tensorboard_callback",
+    "DivergenceGuard", "EpochHook", "EpochSummaryWriter", "FitState", "JobControl",
+    "StopAndPause", "UserAwareEarlyStopping", "current_learning_rate", "divergence_message",
+    "save_model_atomic",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.datasets import load_dataset
-from cnn_core.runs import workspace_path
+from cnn_core.workspace import workspace_path
 
 
 def load_with_progress(dataset_id: str):

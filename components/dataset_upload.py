@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
-from cnn_core.runs import workspace_path
+from cnn_core.workspace import workspace_path
 from components import state
 
 RESULT_KEY = "data_upload_result"

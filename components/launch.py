@@ -28,6 +28,9 @@ def launch_run(model_spec=None, *, preset: str | None = None, name: str | None =
 
     Raises CnnLabError (e.g. SpecError) for settings that cannot work, before anything is queued.
     """
+    from cnn_core import engine_warmup
+
+    engine_warmup.wait()   # the background warm-up may be importing TensorFlow right now
     from cnn_core.training import TrainingRequest
 
     spec = model_spec if model_spec is not None else current_model_spec()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnn_core.runs import workspace_path
+from cnn_core.workspace import workspace_path
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,20 @@ import streamlit as st
 
 from cnn_core.datasets import list_datasets
 from cnn_core.device import describe_device
-from cnn_core.runs import workspace_path
+from cnn_core.process_owner import owner_alive
+from cnn_core.run_status import RunStatus
+from cnn_core.workspace import workspace_path
 from components import state
 
 STATUS_ICONS = {
-    "queued": ":material/schedule:", "running": ":material/play_circle:",
-    "paused": ":material/pause_circle:", "stopping": ":material/stop_circle:",
-    "stopped": ":material/stop_circle:", "finished": ":material/check_circle:",
-    "diverged": ":material/warning:", "failed": ":material/error:",
-    "interrupted": ":material/history:",
+    RunStatus.QUEUED: ":material/schedule:", RunStatus.RUNNING: ":material/play_circle:",
+    RunStatus.PAUSED: ":material/pause_circle:", RunStatus.STOPPING: ":material/stop_circle:",
+    RunStatus.STOPPED: ":material/stop_circle:", RunStatus.FINISHED: ":material/check_circle:",
+    RunStatus.DIVERGED: ":material/warning:", RunStatus.FAILED: ":material/error:",
+    RunStatus.INTERRUPTED: ":material/history:",
 }
+#: The Training page reruns itself when its live view has not drawn for this long (seconds).
+LIVE_VIEW_STALL_SECONDS = 10.0
 
 
 def dataset_picker() -> None:
@@ -38,18 +42,30 @@ def dataset_picker() -> None:
 
 @st.fragment(run_every=2)
 def active_run_card() -> None:
+    """The followed run's status and progress, polled every 2 s.
+
+    The polling also notices a run whose owner process is gone (e.g. a command-line training
+    killed with kill -9) and marks it interrupted, and reruns the whole page when the Training
+    page's live view stopped drawing a live run.
+    """
+    if state.live_view_stalled(LIVE_VIEW_STALL_SECONDS):
+        state.forget_live_view()
+        st.rerun(scope="app")
     run_id = state.active_run_id()
     if run_id is None:
         st.caption("No training run yet.")
         return
-    run = state.run_store().get(run_id)
+    store = state.run_store()
+    run = store.get(run_id)
+    if run.is_active and not owner_alive(run.owner):
+        store.mark_interrupted()
+        run = store.get(run_id)
     icon = STATUS_ICONS.get(run.status, "")
     st.markdown(f"**Run** `{run.name or run.id}`  \n{icon} {run.status}")
     planned = max(run.epochs_planned or 1, 1)
     done = run.epochs_done or 0
-    progress = run.progress or {}
-    batches = progress.get("batches") or 0
-    within = (progress.get("batch", 0) / batches) if batches and run.status in state.LIVE_STATUSES else 0
+    progress = run.live_progress
+    within = progress.batch / progress.batches if progress.batches and run.is_active else 0
     fraction = min(1.0, (done + within) / planned)
     st.progress(fraction, text=f"epoch {done} of {planned}")
 

@@ -8,10 +8,13 @@ across reruns, page switches and browser reloads.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from cnn_core.datasets import DEFAULT_DATASET_ID
-from cnn_core.runs import RunStore, workspace_path
+from cnn_core.runs import RunStore
+from cnn_core.workspace import workspace_path
 
 DATASET_KEY = "dataset_id"
 MODEL_SPEC_KEY = "model_spec"
@@ -19,7 +22,8 @@ PRESET_KEY = "preset"
 AUGMENT_SPEC_KEY = "augment_spec"
 ACTIVE_RUN_KEY = "active_run_id"
 
-LIVE_STATUSES = ("queued", "running", "paused", "stopping")
+#: Set by the Training page's live view each time it draws (see :func:`live_view_stalled`).
+LIVE_VIEW_HEARTBEAT_KEY = "live_view_heartbeat"
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,6 +40,9 @@ def run_store() -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def _queue_for(workspace: str):
+    from cnn_core import engine_warmup
+
+    engine_warmup.wait()   # the background warm-up may be importing TensorFlow right now
     from cnn_core.job_queue import get_job_queue  # imports TensorFlow: only pages that train pay
     return get_job_queue(workspace)
 
@@ -55,10 +62,13 @@ def set_active_run(run_id: str | None) -> None:
 
 
 def active_run_id() -> str | None:
-    """The run this browser session follows: the one it started or opened, else the newest run.
+    """The run this browser session follows: the one it started, opened or resumed, else a
+    live run, else the run that trained last.
 
-    After a browser reload the session is new; falling back to the newest run (a live one
-    first) means the user finds the run that went on training while the page was gone.
+    After a browser reload the session is new; falling back to a live run (kept as the followed
+    run, so it is still shown when it ends) means the user finds the run that went on training
+    while the page was gone. Without a live run, the last to train is the one that started or
+    ended last (a resumed run ends after newer runs), not the newest created.
     """
     chosen = st.session_state.get(ACTIVE_RUN_KEY)
     store = run_store()
@@ -69,6 +79,38 @@ def active_run_id() -> str | None:
         except Exception:  # deleted meanwhile
             st.session_state[ACTIVE_RUN_KEY] = None
     runs = store.list_runs()
-    live = [r for r in runs if r.status in LIVE_STATUSES]
-    newest = (live or runs)[:1]
-    return newest[0].id if newest else None
+    live = [r for r in runs if r.is_active]
+    if live:
+        st.session_state[ACTIVE_RUN_KEY] = live[0].id
+        return live[0].id
+    if not runs:
+        return None
+    return max(runs, key=lambda r: (r.finished_at or r.started_at or r.created_at, r.created_at)).id
+
+
+def live_view_beat(run_id: str) -> None:
+    """The Training page's live view drew ``run_id`` just now (see :func:`live_view_stalled`)."""
+    st.session_state[LIVE_VIEW_HEARTBEAT_KEY] = (run_id, time.monotonic())
+
+
+def forget_live_view() -> None:
+    """A new page run starts: the live view has not drawn on it yet (app.py, before the page)."""
+    st.session_state.pop(LIVE_VIEW_HEARTBEAT_KEY, None)
+
+
+def live_view_stalled(after_seconds: float) -> bool:
+    """Whether the Training page's live view of a live run stopped drawing ``after_seconds`` ago.
+
+    Its polling fragment can die (a lost message, an exception in it): the page then looks
+    frozen. The sidebar's own polling uses this to rerun the whole page.
+    """
+    beat = st.session_state.get(LIVE_VIEW_HEARTBEAT_KEY)
+    if not beat:
+        return False
+    run_id, at = beat
+    if time.monotonic() - at < after_seconds:
+        return False
+    try:
+        return run_store().get(run_id).is_active
+    except Exception:  # noqa: BLE001 - deleted meanwhile
+        return False

@@ -10,7 +10,7 @@ import streamlit as st
 from cnn_core.datasets import dataset_info
 from cnn_core.errors import CnnLabError
 from cnn_core.image_stats import pixel_histogram, sample_indices
-from cnn_core.runs import workspace_path
+from cnn_core.workspace import workspace_path
 from components import state
 from components.dataset_charts import class_counts_figure, pixel_histogram_figure
 from components.dataset_loader import load_with_progress

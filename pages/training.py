@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
+from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
 from components.navigation import run_inside_app
@@ -37,7 +38,11 @@ def start_button(label: str = "Start training") -> None:
 
 
 def live_view(run_id: str) -> None:
-    """Status, controls, curves and their reading; polls every second while the run is alive."""
+    """Status, curves, controls and their reading; polls every second while the run is alive.
+
+    While the run is live the curves come first (right under the progress bar), so they are on
+    screen without scrolling on a 1280x720 projector.
+    """
     store = state.run_store()
     alive = store.get(run_id).is_active
 
@@ -46,64 +51,88 @@ def live_view(run_id: str) -> None:
         run = store.get(run_id)
         if run.is_active != alive:  # it just started or ended: redraw the whole page once
             st.rerun()
-        st.subheader(run.name or run.id)
+        state.live_view_beat(run_id)
         model = run.config.get("model") or {}
-        st.caption(f"Data set **{dataset_of(run)}** · preset **{run.config.get('preset') or 'custom'}** · "
-                   f"{run.epochs_planned} epochs of batches of {model.get('batch_size', '?')} pictures · "
-                   f"learning rate {model.get('learning_rate', '?')}")
-        control_buttons(run)
+        st.subheader(run.name or run.id)
+        about = (f"Data set **{dataset_of(run)}** · preset **{run.config.get('preset') or 'custom'}** · "
+                 f"{run.epochs_planned} epochs of batches of {model.get('batch_size', '?')} pictures · "
+                 f"learning rate {model.get('learning_rate', '?')}")
+        if not alive:
+            st.caption(about)
+            control_buttons(run)
         epochs = store.epochs(run_id)
-        status_panel(run, epochs)
-        last = epochs[-1] if epochs else {}
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Epochs done", f"{run.epochs_done} of {run.epochs_planned}",
-                  help="An epoch is one pass over all the training pictures.")
-        m2.metric("Training accuracy", _pct(last.get("accuracy")),
-                  help="Share of the training pictures the model got right in the last epoch.")
-        m3.metric("Validation accuracy", _pct(last.get("val_accuracy")),
-                  help="Share of held-back pictures (never trained on) it got right: the honest score.")
-        m4.metric("Test accuracy" if run.test_accuracy is not None else "Best validation accuracy",
-                  _pct(run.test_accuracy if run.test_accuracy is not None else run.best_val_accuracy),
-                  help="Test: pictures kept aside until training ended. Best validation: the top score in any epoch.")
-        if not epochs:
+        status_panel(run)
+        reading = None
+        if epochs:
+            reading = read_run(store, run, epochs)
+            st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
+                            config={"displayModeBar": False})
+        else:
             st.caption("The loss and accuracy curves appear here after the first epoch.")
+        if alive:
+            control_buttons(run)
+            st.caption(about)
+        metrics(run, epochs[-1] if epochs else {})
+        if reading is None:
             return
-        reading = read_run(store, run, epochs)
-        st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
-                        config={"displayModeBar": False})
         st.caption("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
                    "learns from. Good training: both losses go down and both accuracies go up, close together. "
                    "The dotted line marks the best epoch.")
-        if run.status not in ("failed", "diverged"):
+        if run.status not in ERROR_STATUSES:
             READING_STYLES[reading.level](f"**{reading.headline}** {' '.join(reading.details)}",
                                           icon=READING_ICONS[reading.level])
-        if run.status in ("finished", "stopped") and run.test_accuracy is not None:
+        if run.status in RESULT_STATUSES and run.test_accuracy is not None:
             st.page_link("pages/evaluation.py", label="See what it gets right and wrong", icon=":material/grid_on:")
 
     draw()
+
+
+def metrics(run, last: dict) -> None:
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Epochs done", f"{run.epochs_done} of {run.epochs_planned}",
+              help="An epoch is one pass over all the training pictures.")
+    m2.metric("Training accuracy", _pct(last.get("accuracy")),
+              help="Share of the training pictures the model got right in the last epoch.")
+    m3.metric("Validation accuracy", _pct(last.get("val_accuracy")),
+              help="Share of held-back pictures (never trained on) it got right: the honest score.")
+    m4.metric("Test accuracy" if run.test_accuracy is not None else "Best validation accuracy",
+              _pct(run.test_accuracy if run.test_accuracy is not None else run.best_val_accuracy),
+              help="Test: pictures kept aside until training ended. Best validation: the top score in any epoch.")
 
 
 def _pct(value) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
-def past_runs() -> None:
-    store = state.run_store()
-    runs = store.list_runs()
-    if not runs:
-        return
-    st.subheader("All runs")
-    st.caption("Every model trained in this workspace, newest first. Open one to see its curves again.")
-    by_id = {run.id: run for run in runs}
-    active = state.active_run_id()
-    if st.session_state.get("train_open") != active and active in by_id:
-        st.session_state["train_open"] = active
-    st.selectbox("Open a run", list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
-                 on_change=lambda: state.set_active_run(st.session_state["train_open"]),
-                 help="Shows that run's curves and results above. Training runs go on in the background.")
-    st.session_state["train_table_ids"] = list(by_id)
-    st.dataframe(runs_table(runs), hide_index=True, column_config=RUNS_TABLE_COLUMNS, key="train_runs_table",
-                 on_select=_open_selected_row, selection_mode="single-row", width="stretch")
+def past_runs(shown_run_id: str, alive: bool) -> None:
+    """The picker and table of all runs; refreshed with the live view while a run trains."""
+
+    @st.fragment(run_every=2.0 if alive else None)
+    def draw() -> None:
+        if state.active_run_id() != shown_run_id:   # a run was opened here: redraw the page
+            st.rerun(scope="app")
+        store = state.run_store()
+        runs = store.list_runs()
+        if not runs:
+            return
+        st.subheader("All runs")
+        st.caption("Every model trained in this workspace, newest first. Open one to see its curves again.")
+        by_id = {run.id: run for run in runs}
+        active = state.active_run_id()
+        if st.session_state.get("train_open") != active and active in by_id:
+            st.session_state["train_open"] = active
+        st.selectbox("Open a run", list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
+                     on_change=_open_chosen,
+                     help="Shows that run's curves and results above. Training runs go on in the background.")
+        st.session_state["train_table_ids"] = list(by_id)
+        st.dataframe(runs_table(runs), hide_index=True, column_config=RUNS_TABLE_COLUMNS, key="train_runs_table",
+                     on_select=_open_selected_row, selection_mode="single-row", width="stretch")
+
+    draw()
+
+
+def _open_chosen() -> None:
+    state.set_active_run(st.session_state["train_open"])
 
 
 def _open_selected_row() -> None:
@@ -129,8 +158,9 @@ if run_id is None:
 with engine_errors():
     live_view(run_id)
 
-if not state.run_store().get(run_id).is_active:
+run_alive = state.run_store().get(run_id).is_active
+if not run_alive:
     st.divider()
     start_button("Train a new model")
     st.caption("Uses the settings from the Model builder and the data set in the sidebar.")
-past_runs()
+past_runs(run_id, run_alive)

@@ -17,6 +17,10 @@ import pytest
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="cnnlab-keras-home-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# AppTest runs pages without app.py after the first run, so a background TensorFlow import
+# started by app.py could race a page's own import: off here; tested on its own and in the
+# browser tests (a real server), which switch it on.
+os.environ.setdefault("CNN_LAB_PRELOAD_TENSORFLOW", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

@@ -139,13 +139,65 @@ def test_start_pause_continue_and_stop_a_real_run(workspace):
     assert record.epochs_done >= done
 
 
-def test_time_left_ignores_the_slow_first_epoch():
-    from components.run_controls import estimate_seconds_left
+def test_sidebar_polling_marks_a_run_whose_process_died_as_interrupted(workspace):
+    """A command-line training killed with kill -9 while the app is open."""
+    import subprocess
+    import sys
 
-    # nothing to go on yet
-    assert estimate_seconds_left(10, [], 0, 50, None) is None
-    # during epoch 1: from the batch rate only (25 batches left at 5/s, then 9 epochs of 10 s)
-    assert estimate_seconds_left(10, [], 25, 50, 5.0) == 5 + 9 * 10
-    # epoch 1 took 60 s (compiling), later ones 10 s: the later ones count
-    assert estimate_seconds_left(10, [60.0, 10.0, 10.0], 25, 50, None) == 5 + 6 * 10
-    assert estimate_seconds_left(3, [60.0, 10.0], 50, 50, 5.0) == 0.0
+    from cnn_core.runs import RunStore
+
+    first = AppTest.from_file(APP, default_timeout=120)
+    first.run()                                        # the app has opened its store already
+    store = RunStore(workspace)
+    run_id = make_finished_run(workspace, name="cli run", status="running", predictions=False)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    store.set_owner(run_id, f"{gone.pid}:12345.00")
+    at = AppTest.from_file(APP, default_timeout=120)   # the sidebar's next poll (home page)
+    at.session_state["active_run_id"] = run_id
+    at.run()
+    assert not at.exception, at.exception
+    assert store.get(run_id).status == "interrupted"
+    assert "interrupted" in " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_a_new_session_follows_the_run_that_trained_last_not_the_newest_created(workspace):
+    """A run resumed after a newer one finished ends last: a reload must show it, not the other."""
+    import time as clock
+
+    from cnn_core.runs import RunStore
+
+    store = RunStore(workspace)
+    resumed = make_finished_run(workspace, name="resumed run", status="stopped")
+    newer = make_finished_run(workspace, name="one-click run")
+    clock.sleep(0.05)
+    store.set_status(resumed, "queued", "Waiting to resume")
+    store.set_status(resumed, "running")
+    at = open_page()                                    # a new session while it trains
+    assert at.subheader[0].value == "resumed run"
+    store.set_status(resumed, "finished", "Trained 3 epochs.")
+    at.run()                                            # the same session when it has ended
+    assert at.subheader[0].value == "resumed run"
+    assert open_page().subheader[0].value == "resumed run"   # and a reload after it ended
+    assert store.get(newer).created_at > store.get(resumed).created_at
+
+
+def test_live_view_counts_as_stalled_only_for_a_live_run_past_the_limit(workspace):
+    """What the sidebar's polling uses to rerun a Training page whose polling fragment died."""
+    import time as clock
+
+    import streamlit as st
+
+    from components import state
+
+    live = make_finished_run(workspace, name="live", status="running", predictions=False)
+    ended = make_finished_run(workspace, name="ended")
+    state.forget_live_view()
+    assert not state.live_view_stalled(10)
+    state.live_view_beat(live)
+    assert not state.live_view_stalled(10)                  # it just drew
+    st.session_state[state.LIVE_VIEW_HEARTBEAT_KEY] = (live, clock.monotonic() - 60)
+    assert state.live_view_stalled(10)
+    st.session_state[state.LIVE_VIEW_HEARTBEAT_KEY] = (ended, clock.monotonic() - 60)
+    assert not state.live_view_stalled(10)                  # nothing to poll for any more
+    state.forget_live_view()

@@ -15,7 +15,9 @@ import pytest
 
 from cnn_core import runs
 from cnn_core.errors import RunNotFoundError, RunStateError
-from cnn_core.runs import RunStore, current_owner, new_run_id, owner_alive, workspace_path
+from cnn_core.process_owner import current_owner, owner_alive
+from cnn_core.runs import RunStore, new_run_id
+from cnn_core.workspace import workspace_path
 
 CONFIG = {
     "dataset": {"id": "shapes", "image_size": None, "color_mode": None},
@@ -186,8 +188,8 @@ def test_owner_liveness():
     assert owner_alive(current_owner())
     assert not owner_alive(dead_owner())
     pid, _, token = current_owner().partition(":")
-    if token:   # Linux: same pid but another start time = a reused pid = dead owner
-        assert not owner_alive(f"{pid}:{int(token) + 1}")
+    # same pid but another start time = a reused pid = dead owner
+    assert not owner_alive(f"{pid}:{float(token) + 1:.2f}")
     assert not owner_alive(None) and not owner_alive("garbage")
 
 

@@ -322,3 +322,81 @@ def test_runs_trained_outside_the_queue_obey_pause_and_stop_through_the_store(wo
     finally:
         thread.join(timeout=60)
     assert result["record"].status == "stopped"
+
+
+def test_exploding_loss_ends_as_diverged_with_the_nan_advice(workspace):
+    """Adam at learning rate 1: the loss climbs far above its start but stays finite."""
+    from cnn_core.model import PRESETS
+
+    store = RunStore()
+    spec = PRESETS["lenet"].replace(optimizer="adam", learning_rate=1.0, epochs=3, batch_size=32)
+    record = run_training(request(spec), store)
+    assert record.status == "diverged", (record.status, record.message, store.epochs(record.id))
+    assert "exploded" in record.message
+    assert "learning rate" in record.message and "10x lower" in record.message
+    assert record.epochs_done < 3 and not store.model_path(record.id).exists()
+
+
+def test_a_healthy_run_is_not_taken_for_an_explosion(workspace):
+    record = run_training(request(TINY.replace(epochs=3)), RunStore())
+    assert record.status == "finished", record.message
+
+
+def test_first_finished_epoch_is_always_checkpointed(workspace, monkeypatch):
+    """Even when the ~1% throttle would skip it, a run killed in epoch 2 keeps epoch 1."""
+    monkeypatch.setattr(training, "CHECKPOINT_COST_FACTOR", 1e9)
+    store = RunStore()
+    seen = {}
+
+    def look(epoch, epochs, metrics):
+        if epoch == 2:   # epoch 2's row is written, its checkpoint not yet
+            run_id = store.list_runs()[0].id
+            seen["checkpoint_epoch"] = store.get(run_id).checkpoint_epoch
+            seen["file"] = store.checkpoint_path(run_id).exists()
+
+    record = run_training(request(TINY.replace(epochs=3)), store, on_epoch=look)
+    assert record.status == "finished", record.message
+    assert seen == {"checkpoint_epoch": 1, "file": True}
+
+
+def test_resume_messages_say_which_epoch_training_continues_with(workspace):
+    store = RunStore()
+    control = JobControl()
+
+    def stop_after_first(epoch, epochs, metrics):
+        if epoch == 1:
+            control.request_stop()
+
+    record = run_training(request(TINY.replace(epochs=3)), store, control, on_epoch=stop_after_first)
+    assert record.status == "stopped" and record.checkpoint_epoch == 1
+    queued = training.prepare_resume(store, record.id)
+    assert "continues with epoch 2 of 3" in queued.message
+    messages = []
+    run_training(record.id, store, on_status=messages.append)
+    assert any("continues with epoch 2 from the save after epoch 1" in line for line in messages), messages
+
+
+def test_divergence_guard_needs_an_explosion_that_does_not_come_down():
+    from types import SimpleNamespace
+
+    from cnn_core.training_callbacks import DivergenceGuard, FitState
+
+    def guard_after(epochs: list[tuple[float, float]]) -> FitState:
+        state = FitState()
+        guard = DivergenceGuard(state, n_classes=10)
+        guard.set_model(SimpleNamespace(stop_training=False))
+        guard.on_epoch_begin(0)
+        guard.on_train_batch_end(0, {"loss": 2.3})              # the untrained model's loss
+        for epoch, (loss, accuracy) in enumerate(epochs):
+            guard.on_epoch_begin(epoch)
+            guard.on_epoch_end(epoch, {"loss": loss, "accuracy": accuracy})
+            if state.diverged:
+                break
+        return state
+
+    assert guard_after([(2e4, 0.10)]).diverged_epoch == 1         # far above, at chance
+    assert not guard_after([(2e4, 0.60)]).diverged                # far above but learning: wait
+    assert guard_after([(2e4, 0.60), (3e4, 0.55)]).diverged_epoch == 2   # ... and not coming down
+    assert not guard_after([(2e4, 0.60), (50.0, 0.70)]).diverged  # it came down
+    assert not guard_after([(1.9, 0.30), (1.2, 0.55)]).diverged   # ordinary training
+    assert guard_after([(float("nan"), 0.1)]).divergence == "nan"

@@ -1,0 +1,92 @@
+"""Load TensorFlow once, in the background, before the first training click needs it.
+
+Importing TensorFlow and Keras takes ~6 s on a laptop. The app's first page does not need them,
+so the app shows it first, then calls :func:`start` (once per process), which imports the
+training engine (:mod:`cnn_core.job_queue`, which imports TensorFlow, Keras, NumPy and the
+modules its worker uses) in one background thread.
+
+Two threads must never import the same modules for the first time at once (DESIGN.md). So this
+is the one place that imports the engine while other threads run, and everything else that is
+about to import it calls :func:`wait` first (the app's script before drawing a page, the job
+queue's accessor, the training launcher); ``wait`` returns at once when no warm-up runs.
+
+Set ``CNN_LAB_PRELOAD_TENSORFLOW=0`` to switch the warm-up off (then the first training click
+imports TensorFlow, as before). This module imports nothing heavy.
+
+Example:
+    >>> start()          # returns at once; the import runs in a daemon thread
+    >>> wait()           # blocks until it is done (at once if it never started)
+    >>> loaded()
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+
+ENGINE_MODULE = "cnn_core.job_queue"
+ENV_SWITCH = "CNN_LAB_PRELOAD_TENSORFLOW"
+
+_lock = threading.Lock()
+_done = threading.Event()
+_thread: threading.Thread | None = None
+_error: BaseException | None = None
+
+
+def enabled() -> bool:
+    """Whether the background warm-up is switched on (``CNN_LAB_PRELOAD_TENSORFLOW``, default on)."""
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def start() -> bool:
+    """Start importing the engine in a background thread, once per process.
+
+    Returns whether a warm-up was started by this call (False: switched off, already started,
+    or the engine is imported already).
+    """
+    global _thread
+    if not enabled() or ENGINE_MODULE in sys.modules:
+        return False
+    with _lock:
+        if _thread is not None:
+            return False
+        _thread = threading.Thread(target=_import_engine, name="cnn-lab-tensorflow-warmup",
+                                   daemon=True)
+        _thread.start()
+    return True
+
+
+def _import_engine() -> None:
+    global _error
+    try:
+        importlib.import_module(ENGINE_MODULE)
+    except BaseException as error:  # noqa: BLE001 - the importer that waits sees it again
+        _error = error
+    finally:
+        _done.set()
+
+
+def loading() -> bool:
+    """A warm-up runs now (callers about to import TensorFlow should :func:`wait`)."""
+    return _thread is not None and not _done.is_set()
+
+
+def wait(timeout: float | None = None) -> bool:
+    """Block until a running warm-up has finished; True when none runs any more.
+
+    A failed warm-up is not raised here: the caller's own import then fails with the real error.
+    """
+    if _thread is None:
+        return True
+    return _done.wait(timeout)
+
+
+def loaded() -> bool:
+    """The engine (and so TensorFlow) is imported in this process."""
+    return ENGINE_MODULE in sys.modules
+
+
+__all__ = ["ENGINE_MODULE", "ENV_SWITCH", "enabled", "loaded", "loading", "start", "wait"]

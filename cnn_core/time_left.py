@@ -1,0 +1,175 @@
+"""The engine's one time-left estimate for a training run (the pages only show it).
+
+Measured, never guessed from the first batch: TensorFlow traces and prepares the model during
+the first batches of a fit (and of its first validation), which take many times longer than the
+rest. So the first ``warmup_batches`` of a fit are left out; the time per batch is measured on
+the batches after them. The time an epoch spends outside its training batches (validation,
+epoch-end writes) is measured at the end of every epoch but the fit's first (whose validation
+includes its own warm-up); until then it is the validation batches times their measured time
+(or, before any was measured, a third of a training batch's) plus the first epoch's writes
+after its validation (epoch row, checkpoint, progress). Until enough training batches
+are measured the estimate is None ("estimating…").
+
+:func:`estimate_run_seconds` gives the whole duration of a run not started yet (a queued run,
+the rest of a sweep) from the same measurements plus the per-run start-up (loading data and
+building the model until the first batch ends).
+
+Example:
+    >>> clock = TimeLeftEstimator(epochs=2, batches=10, warmup_batches=1, min_batches=2)
+    >>> for i in range(4):
+    ...     clock.batch_done(epoch=0, batch=i, now=float(i))
+    >>> clock.seconds_left(now=3.0)   # 6 batches of epoch 1 and 10 of epoch 2, 1 s each
+    16.0
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+
+@dataclass
+class _Measure:
+    seconds: float = 0.0
+    count: int = 0
+
+    def add(self, seconds: float) -> None:
+        self.seconds += max(0.0, seconds)
+        self.count += 1
+
+    @property
+    def mean(self) -> float | None:
+        return self.seconds / self.count if self.count else None
+
+
+class TimeLeftEstimator:
+    """Seconds left in a fit, from measured batches after warm-up.
+
+    Call :meth:`batch_done` after every training batch, :meth:`epoch_done` after every epoch
+    (after validation), :meth:`paused` with the seconds a pause took.
+
+    Args:
+        epochs: the epoch the fit ends after (1-based count, as ``fit(epochs=...)``).
+        batches: training batches per epoch.
+        validation_batches: validation batches per epoch (for the guess before an epoch ended).
+        warmup_batches: first batches of the fit left out of the measurement.
+        min_batches: measured batches needed before there is an estimate.
+    """
+
+    #: Before a validation batch was measured, it is guessed at this share of a training one.
+    VALIDATION_SHARE = 0.35
+
+    def __init__(self, epochs: int, batches: int, *, validation_batches: int = 0,
+                 warmup_batches: int = 2, min_batches: int = 3):
+        self.epochs = int(epochs)
+        self.batches = max(1, int(batches))
+        self.validation_batches = int(validation_batches)
+        self.warmup_batches = int(warmup_batches)
+        self.min_batches = max(1, int(min_batches))
+        self._batch_time = _Measure()
+        self._test_batch_time = _Measure()
+        self._epoch_overhead: float | None = None   # last epoch's time outside training batches
+        self._epochs_ended = 0
+        self._first_epoch_writes = 0.0
+        self._tests_seen = 0
+        self._last_test_end: float | None = None
+        self._seen = 0
+        self._last_batch_end: float | None = None
+        self._epoch = 0
+        self._batch = 0
+
+    # ---------------------------------------------------------------- measuring
+    def batch_done(self, epoch: int, batch: int, now: float | None = None) -> None:
+        """Training batch ``batch`` (0-based) of epoch ``epoch`` (0-based) just ended."""
+        now = time.monotonic() if now is None else now
+        if (self._last_batch_end is not None and self._seen >= self.warmup_batches
+                and epoch == self._epoch and batch > 0):
+            self._batch_time.add(now - self._last_batch_end)
+        self._seen += 1
+        self._epoch, self._batch = int(epoch), int(batch) + 1
+        self._last_batch_end = now
+
+    def test_batch_done(self, batch: int, now: float | None = None) -> None:
+        """Validation batch ``batch`` (0-based) just ended."""
+        now = time.monotonic() if now is None else now
+        if self._last_test_end is not None and batch > 0 and self._tests_seen >= self.warmup_batches:
+            self._test_batch_time.add(now - self._last_test_end)
+        self._tests_seen += 1
+        self._last_test_end = now
+
+    def epoch_done(self, epoch: int, now: float | None = None) -> None:
+        """Epoch ``epoch`` (0-based) ended, validation included."""
+        now = time.monotonic() if now is None else now
+        self._epochs_ended += 1
+        if self._last_batch_end is not None and self._epochs_ended > 1:
+            self._epoch_overhead = max(0.0, now - self._last_batch_end)
+        elif self._last_batch_end is not None:   # the first epoch's writes after its validation
+            after = self._last_test_end if self._last_test_end is not None else self._last_batch_end
+            self._first_epoch_writes = max(0.0, now - after)
+        self._epoch, self._batch = int(epoch) + 1, 0
+        self._last_batch_end = None   # the next epoch's first batch includes its set-up
+        self._last_test_end = None
+
+    def paused(self, seconds: float) -> None:
+        """A pause of ``seconds`` happened since the last batch: not part of any batch."""
+        if self._last_batch_end is not None:
+            self._last_batch_end += seconds
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def seconds_per_batch(self) -> float | None:
+        """Measured seconds per training batch (None until ``min_batches`` were measured)."""
+        if self._batch_time.count < self.min_batches:
+            return None
+        return self._batch_time.mean
+
+    @property
+    def epoch_overhead(self) -> float | None:
+        """Seconds an epoch spends outside its training batches (validation, writes)."""
+        if self._epoch_overhead is not None:
+            return self._epoch_overhead
+        per_batch = self.seconds_per_batch
+        if per_batch is None:
+            return None
+        per_test_batch = self._test_batch_time.mean
+        if per_test_batch is None:
+            per_test_batch = per_batch * self.VALIDATION_SHARE
+        return self.validation_batches * per_test_batch + self._first_epoch_writes
+
+    @property
+    def seconds_per_epoch(self) -> float | None:
+        per_batch = self.seconds_per_batch
+        if per_batch is None:
+            return None
+        return self.batches * per_batch + (self.epoch_overhead or 0.0)
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Seconds until the fit's last epoch ends; None while still estimating."""
+        per_batch = self.seconds_per_batch
+        per_epoch = self.seconds_per_epoch
+        if per_batch is None or per_epoch is None:
+            return None
+        left_in_epoch = (self.batches - min(self._batch, self.batches)) * per_batch
+        left_in_epoch += self.epoch_overhead or 0.0
+        if self._last_batch_end is not None and self._batch < self.batches:
+            now = time.monotonic() if now is None else now
+            left_in_epoch -= min(per_batch, max(0.0, now - self._last_batch_end))
+        later_epochs = max(0, self.epochs - self._epoch - 1)
+        return max(0.0, left_in_epoch + later_epochs * per_epoch)
+
+
+def estimate_run_seconds(*, epochs: int, batches: int, seconds_per_batch: float,
+                         epoch_overhead: float = 0.0, startup_seconds: float = 0.0) -> float:
+    """The whole duration of a run not started yet: start-up plus its epochs.
+
+    Args:
+        epochs: epochs it will train. batches: training batches per epoch.
+        seconds_per_batch, epoch_overhead: measured on a run of similar cost
+            (:class:`TimeLeftEstimator`).
+        startup_seconds: a run's start-up until its first batch ends (loading data, building
+            the model, TensorFlow's first-batch preparation), measured on a run before.
+    """
+    return startup_seconds + epochs * (batches * seconds_per_batch + epoch_overhead)
+
+
+__all__ = ["TimeLeftEstimator", "estimate_run_seconds"]

@@ -1,0 +1,52 @@
+"""The engine's time-left estimate: measured batches after warm-up, never the first batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnn_core.time_left import TimeLeftEstimator, estimate_run_seconds
+
+
+def feed(clock: TimeLeftEstimator, epoch: int, batch_ends: list[float]) -> None:
+    for batch, at in enumerate(batch_ends):
+        clock.batch_done(epoch, batch, now=at)
+
+
+def test_estimating_until_batches_after_warm_up_were_measured():
+    clock = TimeLeftEstimator(epochs=3, batches=10, warmup_batches=2, min_batches=3)
+    feed(clock, 0, [30.0, 31.0, 32.0, 33.0])   # a 30 s first batch, then 1 s each
+    assert clock.seconds_left(now=33.0) is None          # only 1 batch measured after warm-up
+    clock.batch_done(0, 4, now=34.0)
+    clock.batch_done(0, 5, now=35.0)
+    # the slow first batch does not count: 4 batches left + 2 epochs of 10 batches, at 1 s
+    assert clock.seconds_left(now=35.0) == pytest.approx(4 + 20)
+
+
+def test_validation_time_is_measured_not_taken_from_the_first_epoch():
+    clock = TimeLeftEstimator(epochs=4, batches=4, validation_batches=3, warmup_batches=1,
+                              min_batches=2)
+    feed(clock, 0, [10.0, 11.0, 12.0, 13.0])
+    for batch, at in enumerate([20.0, 20.5, 21.0]):    # a 7 s first validation batch, then 0.5 s
+        clock.test_batch_done(batch, now=at)
+    clock.epoch_done(0, now=21.25)                       # 0.25 s of writes after validation
+    assert clock.epoch_overhead == pytest.approx(3 * 0.5 + 0.25)
+    assert clock.seconds_left(now=21.25) == pytest.approx(3 * (4 + 1.75))
+    feed(clock, 1, [22.0, 23.0, 24.0, 25.0])
+    clock.epoch_done(1, now=27.0)                        # later epochs: measured as a whole
+    assert clock.epoch_overhead == pytest.approx(2.0)
+    clock.batch_done(2, 0, now=28.5)                     # first batch of an epoch: not measured
+    assert clock.seconds_per_batch == pytest.approx(1.0)
+    assert clock.seconds_left(now=28.5) == pytest.approx(3 * 1 + 2 + 6)
+
+
+def test_a_pause_is_not_part_of_a_batch():
+    clock = TimeLeftEstimator(epochs=1, batches=10, warmup_batches=1, min_batches=2)
+    feed(clock, 0, [5.0, 6.0, 7.0])
+    clock.paused(100.0)
+    clock.batch_done(0, 3, now=108.0)
+    assert clock.seconds_per_batch == pytest.approx(1.0)
+
+
+def test_a_run_not_started_yet_includes_its_start_up():
+    assert estimate_run_seconds(epochs=3, batches=10, seconds_per_batch=0.5, epoch_overhead=1.0,
+                                startup_seconds=4.0) == pytest.approx(4 + 3 * 6)
