@@ -19,7 +19,8 @@ from typing import Any
 
 from cnn_core.accuracy_noise import n_test_of, noise_words
 from cnn_core.errors import SpecError
-from cnn_core.runs import RunRecord, RunStore, new_run_id
+from cnn_core.run_record import RunRecord, new_run_id
+from cnn_core.runs import RunStore
 
 #: Model settings shown as columns of :func:`runs_table`.
 KEY_MODEL_SETTINGS = (

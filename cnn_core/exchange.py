@@ -59,7 +59,9 @@ from cnn_core.run_archive_content import (
     number_or_none,
 )
 from cnn_core.run_config import check_run_config
-from cnn_core.runs import ACTIVE_STATUSES, RunStore, atomic_write_bytes
+from cnn_core.run_status import ACTIVE_STATUSES
+from cnn_core.runs import RunStore
+from cnn_core.workspace import atomic_write_bytes
 
 FORMAT_NAME = "cnn-lab-run"
 FORMAT_VERSION = 1

@@ -34,7 +34,8 @@ import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here,
 from cnn_core.errors import RunStateError
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
-from cnn_core.runs import RunRecord, RunStore
+from cnn_core.run_record import RunRecord
+from cnn_core.runs import RunStore
 from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module level
     TrainingRequest,
     prepare_resume,

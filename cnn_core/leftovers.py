@@ -36,7 +36,7 @@ _UNOWNED_FOLDER = re.compile(r"^\.(?:importing|import|deleting|deleted)-")
 
 
 def _pid_alive(pid: int) -> bool:
-    from cnn_core.runs import owner_alive
+    from cnn_core.process_owner import owner_alive
 
     return pid == os.getpid() or owner_alive(f"{pid}:")
 
@@ -97,7 +97,7 @@ def remove_stale_leftovers(store) -> list[str]:
     """Remove leftovers of dead processes from ``store``'s workspace, and runs whose import was
     cut off. Returns what was removed (paths relative to the workspace, and run ids)."""
     from cnn_core.exchange import IMPORTING_MESSAGE
-    from cnn_core.runs import owner_alive
+    from cnn_core.process_owner import owner_alive
 
     removed = [str(p.relative_to(store.workspace)) for p in stale_leftovers(store.workspace)
                if _remove(p)]

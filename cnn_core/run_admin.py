@@ -14,7 +14,8 @@ import unicodedata
 from pathlib import Path
 
 from cnn_core.errors import RunStateError, WorkspaceError
-from cnn_core.runs import RunStore, workspace_path
+from cnn_core.runs import RunStore
+from cnn_core.workspace import workspace_path
 
 #: Longest run name.
 MAX_RUN_NAME = 200

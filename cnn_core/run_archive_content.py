@@ -23,7 +23,7 @@ from typing import Any
 from cnn_core import safe_archive
 from cnn_core.class_names import MAX_CLASSES, too_many_classes_message
 from cnn_core.errors import SpecError, UnsafeArchiveError
-from cnn_core.runs import EPOCH_METRICS
+from cnn_core.run_record import EPOCH_METRICS
 
 
 def _refuse(message: str) -> UnsafeArchiveError:

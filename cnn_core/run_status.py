@@ -67,6 +67,8 @@ class RunStatus(str, Enum):
         return RunStatus(new) in TRANSITIONS[self]
 
 
+#: Every status, as stored in the index (the values of :class:`RunStatus`, in order).
+RUN_STATUSES = tuple(status.value for status in RunStatus)
 #: A process is (or should be) working on runs in these states.
 ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING)
 #: Training is over for runs in these states.
@@ -178,6 +180,6 @@ class RunProgress:
 
 __all__ = [
     "ACTIVE_STATUSES", "ERROR_STATUSES", "FINAL_STATUSES", "Phase", "RESULT_STATUSES",
-    "RESUMABLE_STATUSES", "RunProgress", "RunStatus", "STEERABLE_STATUSES", "TRANSITIONS",
+    "RESUMABLE_STATUSES", "RUN_STATUSES", "RunProgress", "RunStatus", "STEERABLE_STATUSES", "TRANSITIONS",
     "statuses_before",
 ]

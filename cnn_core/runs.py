@@ -1,14 +1,9 @@
 """The run store: an SQLite index of training runs plus one folder per run.
 
-Layout of a workspace (``workspace_path()``)::
+Layout of a workspace (:func:`~cnn_core.workspace.workspace_path`)::
 
-    <workspace>/runs.sqlite                 index: tables ``runs`` and ``epochs`` (WAL mode)
-    <workspace>/runs/<run_id>/config.json   the specs the run was started with
-                              checkpoint.keras   model + optimizer state after the last full epoch
-                              model.keras        the final model (raw 0..255 pixels in)
-                              predictions.npz    test-set probabilities (float32) and true labels
-                              logs/              TensorBoard event files
-                              error.log          traceback of an unexpected failure, if any
+    <workspace>/runs.sqlite        index: tables ``runs`` and ``epochs`` (:mod:`cnn_core.run_index_db`)
+    <workspace>/runs/<run_id>/     config.json, model.keras, predictions.npz, ... (:mod:`cnn_core.run_files`)
 
 Readers never see half a run: a run's folder and ``config.json`` are written before its row is
 inserted, and a row is deleted before its folder. Every file is written to a temporary name first
@@ -28,188 +23,52 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import os
 import secrets
 import shutil
 import sqlite3
 import threading
 import time
-from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from cnn_core.errors import RunNotFoundError, RunStateError
 from cnn_core.process_owner import current_owner, owner_alive
-from cnn_core.run_status import (
-    ACTIVE_STATUSES,
-    FINAL_STATUSES,
-    RESUMABLE_STATUSES,
-    RunProgress,
-    RunStatus,
+from cnn_core.run_files import RunFiles
+from cnn_core.run_index_db import (
+    close_thread_connection,
+    init_index,
+    thread_connection,
+    write_transaction,
 )
-from cnn_core.workspace import (  # noqa: F401 - atomic writes and temporary names: re-exported for old importers
-    atomic_write_bytes,
-    atomic_write_json,
-    temporary_sibling,
-    workspace_path,
+from cnn_core.run_record import (
+    EPOCH_METRICS,
+    RECORD_COLUMNS,
+    RunRecord,
+    clean_float,
+    new_run_id,
+    record_from_row,
+    resume_hint,
+    status_of,
 )
+from cnn_core.run_status import ACTIVE_STATUSES, RUN_STATUSES, RunStatus
+from cnn_core.workspace import atomic_write_json, workspace_path
 
-#: Every status, as stored (derived from :class:`~cnn_core.run_status.RunStatus`).
-RUN_STATUSES = tuple(status.value for status in RunStatus)
-
-EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
-
-_SCHEMA_VERSION = 2
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    message TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    config TEXT NOT NULL,
-    epochs_done INTEGER NOT NULL DEFAULT 0,
-    epochs_planned INTEGER NOT NULL DEFAULT 0,
-    best_val_accuracy REAL,
-    test_accuracy REAL,
-    test_loss REAL,
-    train_seconds REAL,
-    progress TEXT NOT NULL DEFAULT '{}',
-    sweep_id TEXT,
-    owner TEXT,
-    checkpoint_epoch INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
-CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    loss REAL,
-    accuracy REAL,
-    val_loss REAL,
-    val_accuracy REAL,
-    learning_rate REAL,
-    seconds REAL,
-    extra TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (run_id, epoch)
-);
-"""
-
-
-
-def resume_hint(checkpoint_epoch: int) -> str:
-    """The plain sentence telling where a resumed run continues."""
-    if checkpoint_epoch:
-        return f"It can be resumed: training continues after epoch {checkpoint_epoch}, its last save."
-    return "It can be resumed (it will start from the beginning)."
-
-
-# --------------------------------------------------------------------------- records
-
-@dataclass
-class RunRecord:
-    """One training run as stored in the index. Times are UNIX seconds (``time.time()``)."""
-
-    id: str
-    name: str
-    status: RunStatus
-    message: str
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    config: dict
-    epochs_done: int = 0
-    epochs_planned: int = 0
-    best_val_accuracy: float | None = None
-    test_accuracy: float | None = None
-    test_loss: float | None = None
-    train_seconds: float | None = None
-    progress: dict = field(default_factory=dict)
-    sweep_id: str | None = None
-    owner: str | None = None
-    checkpoint_epoch: int = 0     # the epoch checkpoint.keras holds (0: none yet)
-
-    @property
-    def live_progress(self) -> RunProgress:
-        """:attr:`progress` as a typed record (phase, batch, the engine's time-left estimate)."""
-        return RunProgress.from_dict(self.progress)
-
-    @property
-    def is_active(self) -> bool:
-        """Queued, running, paused or stopping."""
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-    @property
-    def can_resume(self) -> bool:
-        """Stopped or interrupted with epochs left to train after its checkpoint."""
-        return self.status in RESUMABLE_STATUSES and self.checkpoint_epoch < self.epochs_planned
-
-
-_COLUMNS = (
-    "id, name, status, message, created_at, started_at, finished_at, config, epochs_done, "
-    "epochs_planned, best_val_accuracy, test_accuracy, test_loss, train_seconds, progress, "
-    "sweep_id, owner, checkpoint_epoch"
-)
-
-
-def _status_of(text: str) -> RunStatus | str:
-    try:
-        return RunStatus(text)
-    except ValueError:   # a status written by a newer version: shown as it is
-        return text
-
-
-def _row_to_record(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(
-        id=row["id"], name=row["name"], status=_status_of(row["status"]), message=row["message"] or "",
-        created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
-        config=json.loads(row["config"]), epochs_done=row["epochs_done"],
-        epochs_planned=row["epochs_planned"], best_val_accuracy=row["best_val_accuracy"],
-        test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
-        train_seconds=row["train_seconds"], progress=json.loads(row["progress"] or "{}"),
-        sweep_id=row["sweep_id"], owner=row["owner"], checkpoint_epoch=row["checkpoint_epoch"] or 0,
-    )
-
-
-def _clean_float(value: Any) -> float | None:
-    """A JSON/SQLite-safe float: NaN and infinities become None."""
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def new_run_id() -> str:
-    """A short, sortable, readable id such as ``"20261122-081530-ab12"`` (local time)."""
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-
-
-# --------------------------------------------------------------------------- the store
-
-_thread_connections = threading.local()
 _checked_workspaces: set[Path] = set()
 _checked_lock = threading.Lock()
 
 
-class RunStore:
+class RunStore(RunFiles):
     """SQLite index + run folders in one workspace.
 
     Opening a workspace for the first time in a process marks runs abandoned by dead processes as
-    ``"interrupted"`` (see :meth:`mark_interrupted`).
+    ``"interrupted"`` (see :meth:`mark_interrupted`). The index file is handled by
+    :mod:`cnn_core.run_index_db`, its rows read into :class:`~cnn_core.run_record.RunRecord`; the
+    files of each run come from :class:`~cnn_core.run_files.RunFiles`.
 
     Args:
-        workspace: the workspace folder; defaults to :func:`workspace_path`.
+        workspace: the workspace folder; defaults to :func:`~cnn_core.workspace.workspace_path`.
     """
 
     def __init__(self, workspace: Path | str | None = None):
@@ -217,7 +76,7 @@ class RunStore:
         self.runs_root = self.workspace / "runs"
         self.db_path = self.workspace / "runs.sqlite"
         self.runs_root.mkdir(parents=True, exist_ok=True)
-        self._init_db()
+        init_index(self.db_path)
         with _checked_lock:
             first_time = self.workspace not in _checked_workspaces
             _checked_workspaces.add(self.workspace)
@@ -228,70 +87,20 @@ class RunStore:
             remove_stale_leftovers(self)
 
     # ---------------------------------------------------------------- connection helpers
-    def _connect(self) -> sqlite3.Connection:
-        """This thread's connection to the index (opened once per thread and process).
-
-        Connections are not shared between threads, and are kept open: closing the last
-        connection to a WAL database checkpoints and syncs it, which costs ~10 ms a call.
-        Every statement runs in autocommit mode, so an idle connection holds no lock or snapshot.
-        """
-        key = (os.getpid(), str(self.db_path))
-        cache = getattr(_thread_connections, "cache", None)
-        if cache is None:
-            cache = _thread_connections.cache = {}
-        conn = cache.get(key)
-        if conn is not None and self.db_path.exists():
-            return conn
-        if conn is not None:   # the database file was removed (workspace deleted): reopen
-            conn.close()
-        conn = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        cache[key] = conn
-        return conn
-
     def close(self) -> None:
         """Close this thread's connection to the index (it reopens on the next call)."""
-        cache = getattr(_thread_connections, "cache", None) or {}
-        conn = cache.pop((os.getpid(), str(self.db_path)), None)
-        if conn is not None:
-            conn.close()
+        close_thread_connection(self.db_path)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE: takes the write lock up front, no deadlocks)."""
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def _transaction(self):
+        """A write transaction on the index (see :func:`~cnn_core.run_index_db.write_transaction`)."""
+        return write_transaction(self.db_path)
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
-        yield self._connect()
-
-    def _init_db(self) -> None:
-        with closing(sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)) as conn:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < _SCHEMA_VERSION:
-                conn.executescript(_SCHEMA)
-                columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
-                if "checkpoint_epoch" not in columns:   # stores made before version 2
-                    conn.execute("ALTER TABLE runs ADD COLUMN checkpoint_epoch INTEGER NOT NULL "
-                                 "DEFAULT 0")
-                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        yield thread_connection(self.db_path)
 
     def _require(self, conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = conn.execute(f"SELECT {RECORD_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(
                 f"There is no run with id '{run_id}' in {self.workspace}. "
@@ -333,7 +142,7 @@ class RunStore:
 
     def get(self, run_id: str) -> RunRecord:
         with self._reader() as conn:
-            return _row_to_record(self._require(conn, run_id))
+            return record_from_row(self._require(conn, run_id))
 
     def exists(self, run_id: str) -> bool:
         with self._reader() as conn:
@@ -350,12 +159,12 @@ class RunStore:
         if sweep_id is not None:
             where.append("sweep_id = ?")
             args.append(sweep_id)
-        sql = f"SELECT {_COLUMNS} FROM runs"
+        sql = f"SELECT {RECORD_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at DESC, id DESC"
         with self._reader() as conn:
-            return [_row_to_record(r) for r in conn.execute(sql, args)]
+            return [record_from_row(r) for r in conn.execute(sql, args)]
 
     def update_config(self, run_id: str, **entries: Any) -> dict:
         """Add or replace top-level entries of the run's config (``config.json`` and the index),
@@ -367,9 +176,6 @@ class RunStore:
             conn.execute("UPDATE runs SET config = ? WHERE id = ?",
                          (json.dumps(config, sort_keys=True), run_id))
         return config
-
-    def run_dir(self, run_id: str) -> Path:
-        return self.runs_root / run_id
 
     def config(self, run_id: str) -> dict:
         return self.get(run_id).config
@@ -413,7 +219,7 @@ class RunStore:
             row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(f"There is no run with id '{run_id}' in {self.workspace}.")
-        return _status_of(row[0])
+        return status_of(row[0])
 
     def set_checkpoint_epoch(self, run_id: str, epoch: int) -> None:
         """Record that ``checkpoint.keras`` now holds the model after epoch ``epoch``."""
@@ -434,7 +240,7 @@ class RunStore:
         updated_at (added automatically). Returns the run's current status, so a training loop
         learns about stop/pause requests made by other processes at no extra cost.
         """
-        fields = {k: (_clean_float(v) if isinstance(v, float) else v) for k, v in fields.items()}
+        fields = {k: (clean_float(v) if isinstance(v, float) else v) for k, v in fields.items()}
         fields["updated_at"] = time.time()
         with self._transaction() as conn:
             row = conn.execute("SELECT progress, status FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -464,8 +270,8 @@ class RunStore:
         validation accuracy. Keys beyond :data:`EPOCH_METRICS` are kept in ``extra``.
         """
         epoch = int(epoch)
-        row = {k: _clean_float(metrics.get(k)) for k in EPOCH_METRICS}
-        extra = {k: _clean_float(v) if isinstance(v, (int, float)) else v
+        row = {k: clean_float(metrics.get(k)) for k in EPOCH_METRICS}
+        extra = {k: clean_float(v) if isinstance(v, (int, float)) else v
                  for k, v in metrics.items() if k not in EPOCH_METRICS and k != "epoch"}
         with self._transaction() as conn:
             self._require(conn, run_id)
@@ -482,10 +288,10 @@ class RunStore:
         rows = []
         for entry in entries:
             metrics = {k: v for k, v in entry.items() if k != "epoch"}
-            extra = {k: _clean_float(v) if isinstance(v, (int, float)) else v
+            extra = {k: clean_float(v) if isinstance(v, (int, float)) else v
                      for k, v in metrics.items() if k not in EPOCH_METRICS}
             rows.append((run_id, int(entry["epoch"]),
-                         *(_clean_float(metrics.get(k)) for k in EPOCH_METRICS), json.dumps(extra)))
+                         *(clean_float(metrics.get(k)) for k in EPOCH_METRICS), json.dumps(extra)))
         with self._transaction() as conn:
             self._require(conn, run_id)
             conn.executemany(
@@ -531,77 +337,8 @@ class RunStore:
             self._require(conn, run_id)
             conn.execute(
                 "UPDATE runs SET test_accuracy = ?, test_loss = ?, train_seconds = ? WHERE id = ?",
-                (_clean_float(test_accuracy), _clean_float(test_loss), _clean_float(train_seconds), run_id),
+                (clean_float(test_accuracy), clean_float(test_loss), clean_float(train_seconds), run_id),
             )
-
-    def save_predictions(self, run_id: str, probs, y_true, class_names: list[str] | None = None) -> Path:
-        """Store test-set probabilities (N, classes) as float32 and true labels (N,) as int64
-        (and the class names, when given, as ``class_names``)."""
-        import io
-
-        import numpy as np
-
-        probs = np.asarray(probs, dtype=np.float32)
-        y_true = np.asarray(y_true).astype(np.int64).reshape(-1)
-        if probs.ndim != 2 or probs.shape[0] != y_true.shape[0]:
-            raise ValueError(f"probabilities {probs.shape} do not match labels {y_true.shape}")
-        buf = io.BytesIO()
-        arrays = {"probs": probs, "y_true": y_true}
-        if class_names is not None:
-            arrays["class_names"] = np.asarray([str(c) for c in class_names], dtype=np.str_)
-        np.savez_compressed(buf, **arrays)
-        path = self.run_dir(run_id) / "predictions.npz"
-        atomic_write_bytes(path, buf.getvalue())
-        return path
-
-    def has_predictions(self, run_id: str) -> bool:
-        return (self.run_dir(run_id) / "predictions.npz").exists()
-
-    def load_predictions(self, run_id: str):
-        """``(probs float32 (N, classes), y_true int64 (N,))`` of the run's test set."""
-        import numpy as np
-
-        record = self.get(run_id)
-        path = self.run_dir(run_id) / "predictions.npz"
-        if not path.exists():
-            raise RunStateError(
-                f"Run '{record.name}' has no test-set predictions yet (status: {record.status}). "
-                "Predictions are saved when training ends; wait for it or pick a finished run."
-            )
-        with np.load(path) as data:
-            return data["probs"].astype(np.float32), data["y_true"].astype(np.int64)
-
-    def class_names(self, run_id: str) -> list[str] | None:
-        """The class names of the run's data set (known once training has loaded it)."""
-        info = self.dataset_info(run_id)
-        if info and info.get("class_names"):
-            return list(info["class_names"])
-        path = self.run_dir(run_id) / "predictions.npz"
-        if path.exists():
-            import numpy as np
-
-            with np.load(path) as data:
-                if "class_names" in data.files:
-                    return [str(c) for c in data["class_names"]]
-        return None
-
-    def dataset_info(self, run_id: str) -> dict | None:
-        """``dataset.json`` written when training loaded the data: class names, image shape,
-        split sizes, fitted scaling. None before that."""
-        path = self.run_dir(run_id) / "dataset.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def model_path(self, run_id: str) -> Path:
-        return self.run_dir(run_id) / "model.keras"
-
-    def checkpoint_path(self, run_id: str) -> Path:
-        return self.run_dir(run_id) / "checkpoint.keras"
-
-    def logs_dir(self, run_id: str) -> Path:
-        return self.run_dir(run_id) / "logs"
 
     # ---------------------------------------------------------------- lifecycle
     def mark_interrupted(self) -> list[str]:

@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from cnn_core.errors import CnnLabError, SpecError
-from cnn_core.runs import FINAL_STATUSES, RUN_STATUSES, RunStore, atomic_write_json, new_run_id
+from cnn_core.run_record import new_run_id
+from cnn_core.run_status import FINAL_STATUSES, RUN_STATUSES
+from cnn_core.runs import RunStore
+from cnn_core.workspace import atomic_write_json
 from cnn_core.settings import coerce, declared, format_text, parse_text
 
 MODES = ("grid", "random")

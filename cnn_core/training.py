@@ -51,7 +51,8 @@ from cnn_core.run_status import (  # noqa: E402
     Phase,
     RunStatus,
 )
-from cnn_core.runs import RunRecord, RunStore, resume_hint  # noqa: E402
+from cnn_core.run_record import RunRecord, resume_hint  # noqa: E402
+from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
 from cnn_core.training_callbacks import (  # noqa: E402
     DivergenceGuard,

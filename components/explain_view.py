@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.image_stats import for_display
-from cnn_core.runs import RunRecord
+from cnn_core.run_record import RunRecord
 from components import state
 from components.feedback import engine_errors
 from components.image_grid import image_grid

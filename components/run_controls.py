@@ -13,7 +13,7 @@ import streamlit as st
 
 from cnn_core.errors import CnnLabError
 from cnn_core.run_status import ERROR_STATUSES, STEERABLE_STATUSES, Phase, RunStatus
-from cnn_core.runs import RunRecord
+from cnn_core.run_record import RunRecord
 from components import state
 from components.run_picker import duration
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from cnn_core.runs import RunRecord
+from cnn_core.run_record import RunRecord
 
 STATUS_WORDS = {
     "queued": "waiting", "running": "training", "paused": "paused", "stopping": "stopping",

@@ -12,7 +12,8 @@ import streamlit as st
 from cnn_core.errors import RunStateError
 from cnn_core.evaluation import Evaluation, evaluate_run
 from cnn_core.run_config import split_damaged
-from cnn_core.runs import RunRecord, RunStore
+from cnn_core.run_record import RunRecord
+from cnn_core.runs import RunStore
 from components import state
 
 

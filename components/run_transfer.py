@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import streamlit as st
 
 from cnn_core import exchange, run_admin
-from cnn_core.runs import RunRecord, RunStore
+from cnn_core.run_record import RunRecord
+from cnn_core.runs import RunStore
 from components.feedback import engine_errors
 from components.run_picker import run_label
 

@@ -34,7 +34,7 @@ def _link_keys() -> set[str]:
 def _known_dataset(dataset_id: str) -> bool:
     from cnn_core.datasets import list_datasets
     from cnn_core.errors import CnnLabError
-    from cnn_core.runs import workspace_path
+    from cnn_core.workspace import workspace_path
 
     try:
         return any(info.id == dataset_id for info in list_datasets(workspace_path()))

@@ -40,7 +40,8 @@ def test_a_clear_gap_or_a_big_test_set_makes_it_real():
 
 
 def test_n_test_comes_from_the_run_or_its_predictions(workspace):
-    from cnn_core.runs import RunStore, atomic_write_json
+    from cnn_core.runs import RunStore
+    from cnn_core.workspace import atomic_write_json
 
     store = RunStore(workspace)
     with_info = store.create_run({"dataset": {"id": "shapes"}})

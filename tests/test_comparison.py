@@ -168,7 +168,7 @@ def test_ensemble_accuracy_on_known_probabilities(store):
 
 
 def test_what_changed_says_no_real_difference_within_the_test_sets_noise(store):
-    from cnn_core.runs import atomic_write_json
+    from cnn_core.workspace import atomic_write_json
 
     a = finished(store, config(), "before", 0.20, 10.0)
     b = finished(store, config(PRESETS["lenet"].replace(learning_rate=0.01)), "after", 0.22, 10.0)

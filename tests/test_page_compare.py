@@ -214,7 +214,8 @@ def test_export_then_import_adds_a_run_and_a_hostile_zip_is_refused(workspace):
 
 def test_mlp_vs_cnn_pair_side_by_side(workspace):
     from cnn_core.model import PRESETS, plan_summary
-    from cnn_core.runs import RunStore, atomic_write_json
+    from cnn_core.runs import RunStore
+    from cnn_core.workspace import atomic_write_json
 
     store = RunStore(workspace)
     y_true, names = shapes_test_set()

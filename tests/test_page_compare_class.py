@@ -36,7 +36,8 @@ def test_what_changed_calls_a_difference_within_the_test_sets_noise_no_real_diff
 def test_mlp_vs_cnn_defaults_to_shapes_and_says_the_budget_and_both_parameter_counts(workspace):
     from cnn_core.comparison import equal_budget
     from cnn_core.model import PRESETS
-    from cnn_core.runs import RunStore, atomic_write_json
+    from cnn_core.runs import RunStore
+    from cnn_core.workspace import atomic_write_json
     from run_fixtures import shapes_test_set
 
     store = RunStore(workspace)
@@ -62,7 +63,8 @@ def test_mlp_vs_cnn_defaults_to_shapes_and_says_the_budget_and_both_parameter_co
 
 def test_sweep_heatmap_marks_cells_within_noise_of_the_best(workspace):
     from cnn_core.model import PRESETS
-    from cnn_core.runs import RunStore, atomic_write_json
+    from cnn_core.runs import RunStore
+    from cnn_core.workspace import atomic_write_json
     from cnn_core.sweeps import SweepRecord, SweepSpec, run_config_tag, save_sweep_record
 
     store = RunStore(workspace)

@@ -15,7 +15,8 @@ from cnn_core.run_status import (
     RunStatus,
     statuses_before,
 )
-from cnn_core.runs import RUN_STATUSES, RunStore
+from cnn_core.run_status import RUN_STATUSES
+from cnn_core.runs import RunStore
 
 
 def test_statuses_are_the_strings_stored_before():

@@ -16,7 +16,8 @@ import pytest
 from cnn_core import runs
 from cnn_core.errors import RunNotFoundError, RunStateError
 from cnn_core.process_owner import current_owner, owner_alive
-from cnn_core.runs import RunStore, new_run_id
+from cnn_core.run_record import new_run_id
+from cnn_core.runs import RunStore
 from cnn_core.workspace import workspace_path
 
 CONFIG = {

@@ -9,7 +9,8 @@ import pytest
 
 from cnn_core.errors import SpecError
 from cnn_core.model import PRESETS, ModelSpec
-from cnn_core.runs import FINAL_STATUSES, RunStore
+from cnn_core.run_status import FINAL_STATUSES
+from cnn_core.runs import RunStore
 from cnn_core.sweeps import (
     MAX_SWEEP_RUNS,
     SettingRange,

@@ -14,7 +14,7 @@ from cnn_core.cli.tables import format_epoch_line, format_number, format_table
 from cnn_core import run_admin
 from cnn_core.errors import SpecError
 from cnn_core.predict_command import add_predict_arguments
-from cnn_core.runs import RUN_STATUSES
+from cnn_core.run_status import RUN_STATUSES
 
 
 def _print_epoch(epoch: int, epochs: int, metrics: dict) -> None:
@@ -29,7 +29,7 @@ def _print_status(line: str) -> None:
 
 def cmd_datasets(args) -> int:
     from cnn_core.datasets import list_datasets
-    from cnn_core.runs import workspace_path
+    from cnn_core.workspace import workspace_path
 
     infos = list_datasets(workspace_path(args.workspace))
     rows = []
