@@ -345,7 +345,7 @@ def read_run(store, run, epochs: list[dict] | None = None) -> CurveReading:
 
     Args:
         store: the run store (:class:`cnn_core.runs.RunStore`).
-        run: the run's :class:`~cnn_core.runs.RunRecord`.
+        run: the run's :class:`~cnn_core.run_record.RunRecord`.
         epochs: its epoch rows when already read (default: read from ``store``).
     """
     info = store.dataset_info(run.id) or {}

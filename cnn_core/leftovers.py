@@ -3,7 +3,7 @@
 A process killed hard (kill -9, power cut) cannot tidy up. It may leave:
 
 - ``runs/<id>/.tmp-<pid>-<thread>-model.keras`` and ``.<file>.<pid>.<thread>.tmp``: half-written
-  files of an atomic write (:func:`cnn_core.runs.temporary_sibling`, ``atomic_write_bytes``);
+  files of an atomic write (:func:`cnn_core.workspace.temporary_sibling`, ``atomic_write_bytes``);
 - ``runs/.deleted-*``: a run folder whose deletion was cut off;
 - ``datasets/.importing-<pid>-*`` (folders, and ``.part`` files of loose pictures) and
   ``datasets/.deleting-*``: a data set upload or deletion cut

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnn_core import sweeps
+from cnn_core import sweep_spec, sweeps
 from cnn_core.errors import CnnLabError, SpecError
 from components import state
 from components.feedback import engine_errors
@@ -66,7 +66,7 @@ def parse_values(setting: str, text: str) -> list:
     pieces = [p for p in re.split(r"[,;\s]+", text or "") if p]
     if not pieces:
         raise SpecError(setting, f"Give at least one value for {setting_label(setting)}, separated by commas.")
-    return [sweeps.coerce_setting_value(setting, piece) for piece in pieces]
+    return [sweep_spec.coerce_setting_value(setting, piece) for piece in pieces]
 
 
 def _grid_values(key: str, s: SweepSetting) -> list:
@@ -92,7 +92,7 @@ def _random_range(key: str, s: SweepSetting) -> dict:
                              help="The smallest value a run may get.")
     high = high_col.text_input(f"Highest “{label}”", value=_show(s.high), key=f"{key}_high_{s.name}",
                                help="The largest value a run may get.")
-    return {"low": sweeps.coerce_setting_value(s.name, low), "high": sweeps.coerce_setting_value(s.name, high)}
+    return {"low": sweep_spec.coerce_setting_value(s.name, low), "high": sweep_spec.coerce_setting_value(s.name, high)}
 
 
 def _estimate_seconds(specs, dataset_id: str) -> float | None:
@@ -152,15 +152,15 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
         draws, seed, preset = 8, 0, st.session_state.get(state.PRESET_KEY)
         if not grid:
             left, right = st.columns(2)
-            draws = int(left.number_input("Number of runs to draw", 1, sweeps.MAX_SWEEP_RUNS, 8, key=f"{key}_draws",
+            draws = int(left.number_input("Number of runs to draw", 1, sweep_spec.MAX_SWEEP_RUNS, 8, key=f"{key}_draws",
                                           help="How many random combinations to train."))
             seed = int(right.number_input("Random seed of the draws", 0, 2**31 - 1, 0, key=f"{key}_seed",
                                           help="The same seed draws the same values again."))
         if names:
-            sweep = sweeps.SweepSpec(base=_as_dict(base_spec), mode=mode, grid=values if grid else (),
+            sweep = sweep_spec.SweepSpec(base=_as_dict(base_spec), mode=mode, grid=values if grid else (),
                                      ranges=() if grid else values, draws=draws, seed=seed, preset=preset)
-            specs = sweeps.expand_sweep(sweep)
-            combos = sweeps.sweep_combinations(sweep)
+            specs = sweep_spec.expand_sweep(sweep)
+            combos = sweep_spec.sweep_combinations(sweep)
             sweeps.check_sweep_for_dataset(specs, dataset_id, combos, state.run_store().workspace)
     except CnnLabError as caught:
         error = caught

@@ -12,7 +12,7 @@ import pytest
 
 from cnn_core.cli import main, parse_grid_option, parse_range_option
 from cnn_core.errors import SpecError
-from cnn_core.sweeps import SettingRange
+from cnn_core.sweep_spec import SettingRange
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--preset", "fast", "--set", "conv_blocks=1", "--set", "filters=4", "--set", "dense_units=8",

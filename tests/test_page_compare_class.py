@@ -65,7 +65,8 @@ def test_sweep_heatmap_marks_cells_within_noise_of_the_best(workspace):
     from cnn_core.model import PRESETS
     from cnn_core.runs import RunStore
     from cnn_core.workspace import atomic_write_json
-    from cnn_core.sweeps import SweepRecord, SweepSpec, run_config_tag, save_sweep_record
+    from cnn_core.sweep_spec import SweepSpec
+    from cnn_core.sweeps import SweepRecord, run_config_tag, save_sweep_record
 
     store = RunStore(workspace)
     spec = SweepSpec(base=PRESETS["fast"], grid={"learning_rate": [0.001, 0.01], "batch_size": [32, 64]})

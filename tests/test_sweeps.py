@@ -11,12 +11,14 @@ from cnn_core.errors import SpecError
 from cnn_core.model import PRESETS, ModelSpec
 from cnn_core.run_status import FINAL_STATUSES
 from cnn_core.runs import RunStore
-from cnn_core.sweeps import (
+from cnn_core.sweep_spec import (
     MAX_SWEEP_RUNS,
     SettingRange,
-    SweepNotFoundError,
     SweepSpec,
     expand_sweep,
+)
+from cnn_core.sweeps import (
+    SweepNotFoundError,
     launch_sweep,
     list_sweeps,
     load_sweep,

@@ -33,7 +33,7 @@ def build_sweep(args):
     from cnn_core.augment import AugmentSpec
     from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
-    from cnn_core.sweeps import SweepSpec
+    from cnn_core.sweep_spec import SweepSpec
 
     if args.preset not in PRESETS:
         raise SpecError("preset", f"Unknown preset '{args.preset}'. Choose one of: "
@@ -66,7 +66,8 @@ def build_sweep(args):
 def cmd_sweep(args) -> int:
     """Train every run of the sweep in order; exit 0 when all finished, 1 when some did not."""
     from cnn_core.runs import RunStore
-    from cnn_core.sweeps import expand_sweep, run_sweep, sweep_results
+    from cnn_core.sweep_spec import expand_sweep
+    from cnn_core.sweeps import run_sweep, sweep_results
 
     sweep, augment, preprocess = build_sweep(args)
     total = len(expand_sweep(sweep))  # SpecError here, before any run exists

@@ -75,7 +75,7 @@ def parse_grid_option(text: str) -> tuple[str, list[str]]:
 def parse_range_option(text: str):
     """``"dense_dropout=0:0.5"`` (range), ``"learning_rate=0.0001:0.01:log"`` (range with a scale)
     or ``"optimizer=adam,sgd"`` (choices) -> ``(setting, SettingRange)``."""
-    from cnn_core.sweeps import SettingRange, coerce_setting_value
+    from cnn_core.sweep_spec import SettingRange, coerce_setting_value
 
     setting, raw = parse_assignment(text)
     if ":" in raw:
