@@ -20,6 +20,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cnn_core.run_status import ACTIVE_STATUSES, RunStatus
+
 #: Verdicts, roughly from worst to best.
 VERDICTS = (
     "failed", "diverged", "at_chance", "unstable", "not_learning", "overfitting", "starting_to_overfit",
@@ -195,16 +197,16 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
             cause when the model learns nothing (learning rate, scaling, epochs).
     """
     rows = list(epochs or [])
-    live = status in ("queued", "running", "paused", "stopping")
+    live = status in ACTIVE_STATUSES
     n = len(rows)
 
-    if status == "failed":
+    if status == RunStatus.FAILED:
         return CurveReading("failed", "error", "Training failed.",
                             (message,) if message else ("Look at the message above, change the "
                                                         "setting it names and train again.",))
     all_losses = [row.get("loss") for row in rows] + [row.get("val_loss") for row in rows]
     blew_up = any(v is not None and not _finite(v) for v in all_losses)
-    if status == "diverged" or blew_up:
+    if status == RunStatus.DIVERGED or blew_up:
         return CurveReading(
             "diverged", "error",
             "Training diverged: the loss became too large to compute (NaN or infinite).",

@@ -59,7 +59,7 @@ from cnn_core.run_archive_content import (
     number_or_none,
 )
 from cnn_core.run_config import check_run_config
-from cnn_core.run_status import ACTIVE_STATUSES
+from cnn_core.run_status import ACTIVE_STATUSES, RunStatus
 from cnn_core.runs import RunStore
 from cnn_core.workspace import atomic_write_bytes
 
@@ -356,8 +356,8 @@ def import_run(store: RunStore, zip_bytes, name: str | None = None,
             model_path = staging / "model.keras"
             model_path.write_bytes(checked.model)
             model_file_check.load_model_safely(model_path)
-        run_id = store.create_run(config, name=run_name, status="failed")
-        store.set_status(run_id, "failed", IMPORTING_MESSAGE)
+        run_id = store.create_run(config, name=run_name, status=RunStatus.FAILED)
+        store.set_status(run_id, RunStatus.FAILED, IMPORTING_MESSAGE)
         run_dir = store.run_dir(run_id)
         if checked.model is not None:
             os.replace(staging / "model.keras", store.model_path(run_id))
@@ -370,8 +370,8 @@ def import_run(store: RunStore, zip_bytes, name: str | None = None,
         store.set_result(run_id, test_accuracy=original.get("test_accuracy"),
                          test_loss=original.get("test_loss"), train_seconds=original.get("train_seconds"))
         was = original.get("status")
-        note = f" It was {was} there." if was and was != "finished" else ""
-        store.set_status(run_id, "finished", f"Imported from an archive (run {imported['from_run_id']}).{note}")
+        note = f" It was {was} there." if was and was != RunStatus.FINISHED else ""
+        store.set_status(run_id, RunStatus.FINISHED, f"Imported from an archive (run {imported['from_run_id']}).{note}")
     except BaseException:
         if run_id is not None:
             try:

@@ -27,6 +27,8 @@ import shutil
 import time
 from pathlib import Path
 
+from cnn_core.run_status import RunStatus
+
 #: A leftover whose name carries no process id is removed once it is this old.
 UNOWNED_GRACE_SECONDS = 3600
 
@@ -101,7 +103,7 @@ def remove_stale_leftovers(store) -> list[str]:
 
     removed = [str(p.relative_to(store.workspace)) for p in stale_leftovers(store.workspace)
                if _remove(p)]
-    for run in store.list_runs(status="failed"):
+    for run in store.list_runs(status=RunStatus.FAILED):
         if run.message == IMPORTING_MESSAGE and not owner_alive(run.owner):
             try:
                 store.delete(run.id)

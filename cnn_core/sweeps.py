@@ -26,7 +26,7 @@ from typing import Any
 
 from cnn_core.errors import CnnLabError, SpecError
 from cnn_core.run_record import new_run_id
-from cnn_core.run_status import FINAL_STATUSES, RUN_STATUSES
+from cnn_core.run_status import FINAL_STATUSES, RUN_STATUSES, STEERABLE_STATUSES, RunStatus
 from cnn_core.runs import RunStore
 from cnn_core.sweep_spec import SweepSpec, describe_values, expand_sweep, sweep_combinations
 from cnn_core.workspace import atomic_write_json
@@ -333,9 +333,9 @@ def stop_sweep(queue, store: RunStore, sweep_id: str) -> list[str]:
     stopped = []
     runs = sweep_runs(store, sweep_id)
     # waiting runs first, so the queue does not start the next one while the current one stops
-    order = sorted(runs, key=lambda r: r.status == "running")
+    order = sorted(runs, key=lambda r: r.status == RunStatus.RUNNING)
     for run in order:
-        if run.status in ("queued", "running", "paused"):
+        if run.status in STEERABLE_STATUSES:
             try:
                 queue.stop(run.id)
             except CnnLabError:

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 import streamlit as st
 
 from cnn_core.run_record import RunRecord
+from cnn_core.run_status import RunStatus
 
 STATUS_WORDS = {
-    "queued": "waiting", "running": "training", "paused": "paused", "stopping": "stopping",
-    "stopped": "stopped", "finished": "finished", "diverged": "diverged", "failed": "failed",
-    "interrupted": "interrupted",
+    RunStatus.QUEUED: "waiting", RunStatus.RUNNING: "training", RunStatus.PAUSED: "paused",
+    RunStatus.STOPPING: "stopping", RunStatus.STOPPED: "stopped", RunStatus.FINISHED: "finished",
+    RunStatus.DIVERGED: "diverged", RunStatus.FAILED: "failed", RunStatus.INTERRUPTED: "interrupted",
 }
 
 
@@ -88,7 +89,7 @@ def comparable_runs(runs: Sequence[RunRecord]) -> list[str]:
     """Ids to pre-select for comparing: the two newest finished runs on the same data set (same
     options and classes, so their test pictures match and the Ensemble tab can combine them);
     else the newest finished run alone; else the newest run. ``runs`` newest first."""
-    finished = [run for run in runs if run.status == "finished" and run.test_accuracy is not None]
+    finished = [run for run in runs if run.status == RunStatus.FINISHED and run.test_accuracy is not None]
     groups: dict[str, list[str]] = {}
     for run in finished:
         config = run.config or {}

@@ -10,6 +10,7 @@ import streamlit as st
 from cnn_core import comparison
 from cnn_core.evaluation import evaluate_ensemble
 from cnn_core.run_config import split_damaged
+from cnn_core.run_status import RESULT_STATUSES
 from components import compare_charts, run_transfer, state
 from components.feedback import engine_errors
 from components.mlp_vs_cnn import mlp_vs_cnn_view
@@ -145,7 +146,7 @@ with tab_runs:
     parallel_chart(table, by_id)
 with tab_ensemble:
     st.caption("An ensemble averages the answers of several models; together they often beat each one alone.")
-    members = [by_id[i] for i in chosen if by_id[i].status in ("finished", "stopped") and store.has_predictions(i)]
+    members = [by_id[i] for i in chosen if by_id[i].status in RESULT_STATUSES and store.has_predictions(i)]
     if len(members) < 2:
         st.info("Pick two or more finished runs on the same data set in the Runs tab.", icon=":material/group_work:")
     else:

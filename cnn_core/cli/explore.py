@@ -24,6 +24,7 @@ from cnn_core.cli.parsing import (
 )
 from cnn_core.cli.tables import describe_values, format_cell, format_frame
 from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.run_status import RunStatus
 
 
 def build_sweep(args):
@@ -81,7 +82,7 @@ def cmd_sweep(args) -> int:
         result = f"test accuracy {format_cell(record.test_accuracy, percent=True)}"
         seconds = f"{record.train_seconds:.1f}s" if record.train_seconds is not None else "-"
         line = f"[{index + 1}/{count}] {describe_values(values)}: {record.status}, {result}, {seconds} (run {record.id})"
-        if record.status not in ("finished",):
+        if record.status != RunStatus.FINISHED:
             line += f"\n    {record.message}"
         print(line, flush=True)
 
@@ -92,7 +93,7 @@ def cmd_sweep(args) -> int:
     print()
     print(f"Sweep {sweep_id}:")
     print(format_frame(results.drop(columns=["name"])))
-    finished = results["status"].eq("finished")
+    finished = results["status"].eq(RunStatus.FINISHED)
     if finished.any() and results.loc[finished, "test_accuracy"].notna().any():
         best = results.loc[results.loc[finished, "test_accuracy"].idxmax()]
         values = {s: best[s] for s in sweep.settings}

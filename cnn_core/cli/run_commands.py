@@ -14,7 +14,7 @@ from cnn_core.cli.tables import format_epoch_line, format_number, format_table
 from cnn_core import run_admin
 from cnn_core.errors import SpecError
 from cnn_core.predict_command import add_predict_arguments
-from cnn_core.run_status import RUN_STATUSES
+from cnn_core.run_status import RESULT_STATUSES, RUN_STATUSES, RunStatus
 
 
 def _print_epoch(epoch: int, epochs: int, metrics: dict) -> None:
@@ -97,7 +97,7 @@ def threading_is_main() -> bool:
 
 
 def _report_run(record) -> int:
-    if record.status == "finished" or record.status == "stopped":
+    if record.status in RESULT_STATUSES:
         acc = "-" if record.test_accuracy is None else f"{record.test_accuracy:.4f}"
         loss = "-" if record.test_loss is None else f"{record.test_loss:.4f}"
         secs = "-" if record.train_seconds is None else f"{record.train_seconds:.1f}s"
@@ -106,11 +106,11 @@ def _report_run(record) -> int:
     else:
         print(f"{record.status}: {record.message}", file=sys.stderr)
     print(f"run id: {record.id}")
-    if record.status == "finished":
+    if record.status == RunStatus.FINISHED:
         return 0
-    if record.status == "stopped":
+    if record.status == RunStatus.STOPPED:
         return 130
-    if record.status == "failed" and record.progress.get("user_error"):
+    if record.status == RunStatus.FAILED and record.progress.get("user_error"):
         return 2
     return 1
 
@@ -181,10 +181,11 @@ def cmd_stop(args) -> int:
 
     store = RunStore(args.workspace)
     record = store.get(args.run_id)
-    if record.status == "queued":
-        store.set_status(args.run_id, "stopped", "Stopped before it started.", expected=("queued",))
-    elif not store.set_status(args.run_id, "stopping", "Stopping after the current batch…",
-                              expected=("running", "paused")):
+    if record.status == RunStatus.QUEUED:
+        store.set_status(args.run_id, RunStatus.STOPPED, "Stopped before it started.",
+                         expected=(RunStatus.QUEUED,))
+    elif not store.set_status(args.run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+                              expected=(RunStatus.RUNNING, RunStatus.PAUSED)):
         from cnn_core.errors import RunStateError
 
         raise RunStateError(f"Run '{record.name}' is {record.status}; there is nothing to stop.")
