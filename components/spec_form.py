@@ -129,6 +129,10 @@ def preset_picker() -> str:
         on_change=lambda: apply_preset(st.session_state[PRESET_WIDGET_KEY]),
         help="A ready-made architecture to start from; every setting below can then be changed.",
     )
+    if chosen != st.session_state.get(BASE_PRESET_KEY):
+        # The change callback did not run (a pick that arrived while a rerun was starting can
+        # lose it): load the preset now, before the setting widgets below are drawn.
+        apply_preset(chosen)
     changed = not _same(PRESETS[chosen].to_dict(), pending_spec())
     note = " You have changed some of its settings." if changed else ""
     st.caption(PRESET_DESCRIPTIONS.get(chosen, "") + note)
