@@ -99,6 +99,20 @@ def test_choosing_a_preset_sets_every_widget():
     assert "Conv2D" not in set(at.main.dataframe[0].value["layer"])
 
 
+def test_a_preset_pick_whose_change_callback_was_lost_still_loads_the_preset():
+    """A pick that reaches the server while a rerun is starting can arrive without its callback
+    (seen in a browser journey: the selectbox showed mlp, the sliders kept lenet's values)."""
+    from cnn_core.model import PRESETS
+
+    at = open_builder()
+    assert at.slider(key="spec_conv_blocks").value != 0
+    at.session_state["spec_preset"] = "mlp"  # the widget's new value, no on_change call
+    at.run()
+    assert not at.exception
+    assert at.slider(key="spec_conv_blocks").value == 0
+    assert at.session_state["model_spec"] == PRESETS["mlp"].to_dict()
+
+
 def test_impossible_spec_shows_the_error_under_the_setting_it_names():
     from cnn_core.datasets import load_dataset
     from cnn_core.errors import SpecError
