@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cnn_core import sweep_spec, sweeps
+from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import CnnLabError, SpecError
 from components import state
 from components.feedback import engine_errors
@@ -261,7 +262,7 @@ def sweep_overview(store) -> None:
         if alive and status.is_done:  # it just ended: redraw once, without polling
             st.rerun()
         st.progress(status.fraction_done, text=f"{status.done} of {status.total} runs done")
-        st.caption(f"{_counts_text(status.counts)} · data set **{record.dataset_id}** · varies "
+        st.caption(f"{_counts_text(status.counts)} · data set **{dataset_name(record.dataset_id)}** · varies "
                    + ", ".join(setting_label(s) for s in record.spec.settings))
         if not status.is_done and st.button("Stop sweep", key="sweep_stop", icon=":material/stop_circle:",
                                             help="Stops the run training now and takes the waiting runs off "

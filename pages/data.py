@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.dataset_names import dataset_name
 from cnn_core.datasets import dataset_info
 from cnn_core.errors import CnnLabError
 from cnn_core.image_stats import pixel_histogram, sample_indices
@@ -85,7 +86,7 @@ dataset_id = state.dataset_id()
 try:
     description = dataset_info(dataset_id, workspace_path()).description
 except CnnLabError:
-    description = dataset_id
+    description = dataset_name(dataset_id)
 st.caption(description + "  \nChange the data set in the sidebar.")
 
 dataset = None

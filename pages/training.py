@@ -10,6 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
+from cnn_core.dataset_names import dataset_name
+from cnn_core.model.presets import preset_name
 from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
@@ -54,7 +56,7 @@ def live_view(run_id: str) -> None:
         state.live_view_beat(run_id)
         model = run.config.get("model") or {}
         st.subheader(run.name or run.id)
-        about = (f"Data set **{dataset_of(run)}** · preset **{run.config.get('preset') or 'custom'}** · "
+        about = (f"Data set **{dataset_name(dataset_of(run))}** · preset **{preset_name(run.config.get('preset'))}** · "
                  f"{run.epochs_planned} epochs of batches of {model.get('batch_size', '?')} pictures · "
                  f"learning rate {model.get('learning_rate', '?')}")
         if not alive:
