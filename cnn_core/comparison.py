@@ -357,6 +357,14 @@ def network_differences(mlp_model: Mapping, cnn_model: Mapping) -> str:
     return text
 
 
+def _mlp_vs_cnn_run_name(preset: str, epochs: int) -> str:
+    from cnn_core.i18n import ngettext
+    from cnn_core.model.presets import preset_name
+
+    return ngettext("MLP vs CNN · {preset} · {count} epoch", "MLP vs CNN · {preset} · {count} epochs",
+                    epochs, preset=preset_name(preset))
+
+
 def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS_CNN_EPOCHS,
                cnn_preset: str = "lenet", augment=None) -> tuple[str, str]:
     """Queue the ``mlp`` preset and a CNN preset on one data set with an equal budget: the same
@@ -388,7 +396,7 @@ def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS
     for spec, preset in ((mlp_spec, "mlp"), (cnn_spec, cnn_preset)):
         kwargs = {} if augment is None else {"augment": augment}
         request = TrainingRequest(dataset_id=dataset_id, model=spec, preset=preset, extra_config=dict(tags),
-                                  name=f"MLP vs CNN · {preset} · {epochs} epochs", **kwargs)
+                                  name=_mlp_vs_cnn_run_name(preset, epochs), **kwargs)
         request.validate()
         requests.append(request)
     mlp_id, cnn_id = (queue.submit(request) for request in requests)

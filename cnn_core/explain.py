@@ -35,6 +35,7 @@ import tensorflow as tf
 
 from cnn_core import model as models_module
 from cnn_core.errors import ExplainError, RunStateError
+from cnn_core.i18n import ngettext
 
 #: Layer kinds that count as convolution layers (slide a small filter over the picture).
 CONV_LAYER_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
@@ -175,10 +176,14 @@ def _batch(model: keras.Model, image) -> tf.Tensor:
     if x.ndim != 3 or len(expected) != 3 or any(
             e is not None and int(e) != int(s) for e, s in zip(expected, x.shape)):
         eh, ew, ec = (expected + (None, None, None))[:3]
-        raise ExplainError(
-            f"This picture has shape {tuple(x.shape)} (height, width, colour channels) but the "
-            f"model was trained on {eh}x{ew} pictures with {ec} colour channel(s). Pick a picture "
-            "from the data set the run was trained on.")
+        raise ExplainError(ngettext(
+            "This picture has shape {shape} (height, width, colour channels) but the model was "
+            "trained on {height}x{width} pictures with {count} colour channel. Pick a picture from "
+            "the data set the run was trained on.",
+            "This picture has shape {shape} (height, width, colour channels) but the model was "
+            "trained on {height}x{width} pictures with {count} colour channels. Pick a picture from "
+            "the data set the run was trained on.", int(ec) if ec is not None else 0,
+            shape=tuple(x.shape), height=eh, width=ew))
     return tf.convert_to_tensor(x[None].astype(np.float32))
 
 

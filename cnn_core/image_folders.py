@@ -23,6 +23,7 @@ from cnn_core.dataset_types import (
     split_dataset,
 )
 from cnn_core.errors import DatasetError
+from cnn_core.i18n import ngettext
 from cnn_core.class_names import check_class_names
 from cnn_core.image_decoding import decode_images, image_header
 
@@ -264,8 +265,9 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
         images, labels, is_test = images[keep], labels[keep], is_test[keep]
     class_names = [layout.class_names[i] for i in keep_classes]
     if len(class_names) < 2:
-        detail = f" ({len(skipped)} files could not be used, e.g. {skipped[0][0]}: {skipped[0][1]})" \
-            if skipped else ""
+        detail = " (" + ngettext("{count} file could not be used, e.g. {file}: {reason}",
+                                 "{count} files could not be used, e.g. {file}: {reason}", len(skipped),
+                                 file=skipped[0][0], reason=skipped[0][1]) + ")" if skipped else ""
         raise DatasetError(
             f"Fewer than two classes with readable images in {layout.root}{detail}. A classifier "
             "needs at least two classes of images (PNG, JPEG, BMP, GIF, TIFF or WebP).")

@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import ngettext
 from cnn_core.workspace import workspace_path
 from components import state
 
@@ -37,7 +38,7 @@ def show_result(form: str) -> None:
     del st.session_state[RESULT_KEY]
     {"error": st.error, "success": st.success, "warning": st.warning}[result["kind"]](result["message"])
     if result["details"]:
-        with st.expander(f"{len(result['details'])} files were skipped"):
+        with st.expander(ngettext("{count} file was skipped", "{count} files were skipped", len(result["details"]))):
             st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True)
 
 
@@ -54,8 +55,11 @@ def _import_zip() -> None:
                                              workspace_path())
             select_dataset(USER_PREFIX + report.name)
             classes = ", ".join(f"{c} ({n})" for c, n in report.class_counts.items())
-            _report("success", f"Added the data set '{report.name}' with {report.n_images} pictures: "
-                               f"{classes}. It is now selected in the sidebar.", report.skipped)
+            _report("success", ngettext("Added the data set '{name}' with {count} picture: {classes}. It is "
+                                        "now selected in the sidebar.",
+                                        "Added the data set '{name}' with {count} pictures: {classes}. It is "
+                                        "now selected in the sidebar.", report.n_images, name=report.name,
+                                        classes=classes), report.skipped)
         except CnnLabError as error:
             _report("error", str(error))
         except Exception as error:  # noqa: BLE001 - a bad upload must not break the page

@@ -12,7 +12,7 @@ import streamlit as st
 from cnn_core import comparison
 from cnn_core.accuracy_noise import n_test_of, noise_words
 from cnn_core.dataset_names import dataset_name as _dataset_name
-from cnn_core.i18n import _
+from cnn_core.i18n import _, ngettext
 from cnn_core.model.presets import preset_name
 from components import compare_charts, state
 from components.feedback import engine_errors
@@ -50,7 +50,8 @@ def queue_form() -> None:
 def pair_card(store, mlp, cnn) -> None:
     """One pair side by side, with its budget and what the numbers say."""
     with st.container(border=True):
-        budget = mlp.config.get("comparison_budget") or f"{mlp.epochs_planned} epochs each"
+        budget = mlp.config.get("comparison_budget") or ngettext("{count} epoch each", "{count} epochs each",
+                                                                 mlp.epochs_planned)
         st.markdown(_("**{dataset}** · equal budget: {budget}", dataset=_dataset_name(dataset_of(mlp)), budget=budget))
         st.caption(comparison.network_differences((mlp.config or {}).get("model") or {},
                                                   (cnn.config or {}).get("model") or {}))

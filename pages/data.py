@@ -10,6 +10,7 @@ import streamlit as st
 from cnn_core.dataset_names import dataset_name
 from cnn_core.datasets import dataset_info
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import ngettext
 from cnn_core.image_stats import pixel_histogram, sample_indices
 from cnn_core.workspace import workspace_path
 from components import state
@@ -102,7 +103,8 @@ if dataset is not None:
         charts(dataset)
     skipped = skipped_files(dataset)
     if skipped:
-        with st.expander(f"{len(skipped)} files could not be used and were skipped"):
+        with st.expander(ngettext("{count} file could not be used and was skipped",
+                                  "{count} files could not be used and were skipped", len(skipped))):
             st.caption("These files are not in the data set. Usually they are not pictures, or are damaged.")
             st.dataframe([{"file": path, "reason": reason} for path, reason in skipped],
                          hide_index=True, key="data_skipped")

@@ -269,7 +269,10 @@ class ModelSpec:
             parts.append(f"dense {units}")
         parts.append(f"{self.optimizer} lr {self.learning_rate:g}"
                      + ("" if self.lr_schedule == "constant" else f" ({self.lr_schedule})"))
-        parts.append(f"batch {self.batch_size}, {self.epochs} epochs")
+        from cnn_core.i18n import ngettext
+
+        parts.append(ngettext("batch {batch}, {count} epoch", "batch {batch}, {count} epochs",
+                              self.epochs, batch=self.batch_size))
         return ", ".join(parts)
 
 
