@@ -23,6 +23,7 @@ from cnn_core.dataset_types import (
     split_dataset,
 )
 from cnn_core.errors import DatasetError
+from cnn_core.image_formats import ALLOWED_FORMATS_TEXT
 from cnn_core.i18n import ngettext
 from cnn_core.class_names import check_class_names
 from cnn_core.image_decoding import decode_images, image_header
@@ -270,7 +271,7 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
                                  file=skipped[0][0], reason=skipped[0][1]) + ")" if skipped else ""
         raise DatasetError(
             f"Fewer than two classes with readable images in {layout.root}{detail}. A classifier "
-            "needs at least two classes of images (PNG, JPEG, BMP, GIF, TIFF or WebP).")
+            f"needs at least two classes of images ({ALLOWED_FORMATS_TEXT}).")
 
     if layout.has_test_folder and is_test.any():
         x_tr, y_tr = images[~is_test], labels[~is_test]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnn_core.image_formats import ALLOWED_FORMATS
+from cnn_core.image_formats import UPLOAD_TYPES, formats_text
 from cnn_core.i18n import _
 from cnn_core.picture_input import FIT_MODES
 from cnn_core.predict import TrainedModel
@@ -21,7 +21,6 @@ from components.drawing_pad import drawing_pad
 
 SOURCES = {"upload": "Upload pictures", "camera": "Take a photo", "draw": "Draw",
            "test": "A random test picture"}
-UPLOAD_TYPES = sorted({"png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"})
 MAX_UPLOADS = 500
 
 
@@ -40,9 +39,9 @@ def sources_for(trained: TrainedModel) -> list[str]:
 
 def _uploads() -> list[GivenPicture]:
     files = st.file_uploader(
-        "Pictures", type=UPLOAD_TYPES, accept_multiple_files=True, key="try_upload",
-        help=f"One or many pictures ({', '.join(f.title() for f in ALLOWED_FORMATS)}). Several at once "
-             "give a table you can sort and download.") or []
+        "Pictures", type=list(UPLOAD_TYPES), accept_multiple_files=True, key="try_upload",
+        help=_("One or many pictures ({formats}). Several at once give a table you can sort and download.",
+               formats=formats_text())) or []
     if len(files) > MAX_UPLOADS:
         st.warning(f"{len(files)} pictures: only the first {MAX_UPLOADS} are used.")
     return [GivenPicture(f, f.name) for f in files[:MAX_UPLOADS]]
