@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from cnn_core.model.presets import preset_name
 from cnn_core.model.setting_use import is_used
 from components import state
 
@@ -126,7 +127,7 @@ def preset_picker() -> str:
         st.session_state[PRESET_WIDGET_KEY] = base
     chosen = st.selectbox(
         "Start from a preset", names, key=PRESET_WIDGET_KEY,
-        format_func=lambda n: n.replace("_", " "),
+        format_func=preset_name,
         on_change=lambda: apply_preset(st.session_state[PRESET_WIDGET_KEY]),
         help="A ready-made architecture to start from; every setting below can then be changed.",
     )

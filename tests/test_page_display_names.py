@@ -47,3 +47,16 @@ def test_settings_changed_by_hand_are_custom_settings(workspace):
         assert RunStore(workspace).get(run_id).config["preset"] is None
     finally:
         stop_run(workspace, run_id)
+
+
+def test_the_preset_picker_shows_readable_preset_names():
+    from cnn_core.model import PRESETS
+    from cnn_core.model.presets import preset_name
+
+    at = open_page("pages/model_builder.py", "shapes")
+    picker = at.selectbox(key="spec_preset")
+    assert picker.options == [preset_name(p) for p in PRESETS]
+    assert "LeNet-5" in picker.options and "lenet" not in picker.options
+    assert picker.value == "lenet"            # the id stays the value (links, run records)
+    picker.select("mlp").run()
+    assert not at.exception and at.slider(key="spec_conv_blocks").value == 0
