@@ -325,8 +325,9 @@ def network_differences(mlp_model: Mapping, cnn_model: Mapping) -> str:
     """What really differs between the MLP and the CNN of a pair, in plain words.
 
     The CNN has convolution blocks and the MLP none; and their dense layers differ too (the
-    ``mlp`` preset has its own sizes). Only settings that apply to both are compared. Settings of the convolutions are not listed one by one
-    (the MLP has none of them), nor the shared training budget.
+    ``mlp`` preset has its own sizes). Only settings that apply to both are compared: the
+    convolutions' settings are not listed one by one (the MLP has none of them), nor the shared
+    training budget.
 
     Example:
         >>> network_differences(PRESETS["mlp"].to_dict(), PRESETS["lenet"].to_dict())

@@ -105,7 +105,7 @@ def picture_inputs(trained: TrainedModel, test_images: np.ndarray | None, y_true
     source = left.radio("Picture from", choices, format_func=SOURCES.get, key="try_source", horizontal=True,
                         help="Where the new picture comes from. A random test picture needs nothing from you.")
     # Only the controls that change something for this source are shown (a test picture is
-    # already exactly what the model takes in); a hidden control keeps its value for later.
+    # already exactly what the model takes in); a hidden control is back at its default later.
     fit = st.session_state.get("try_fit", "crop")
     digit = bool(trained.digits and st.session_state.get("try_digit", True))
     shown = controls_for(source, trained, digit)

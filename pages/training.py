@@ -57,8 +57,10 @@ def live_view(run_id: str) -> None:
         state.live_view_beat(run_id)
         model = run.config.get("model") or {}
         st.subheader(run.name or run.id)
-        about = (f"Data set **{dataset_name(dataset_of(run))}** · preset **{preset_name(run.config.get('preset'))}** · "
-                 + ngettext("{count} epoch of batches of {batch} pictures", "{count} epochs of batches of {batch} pictures",
+        about = (f"Data set **{dataset_name(dataset_of(run))}** · "
+                 f"preset **{preset_name(run.config.get('preset'))}** · "
+                 + ngettext("{count} epoch of batches of {batch} pictures",
+                            "{count} epochs of batches of {batch} pictures",
                             run.epochs_planned, batch=model.get('batch_size', '?'))
                  + f" · learning rate {model.get('learning_rate', '?')}")
         if not alive:
