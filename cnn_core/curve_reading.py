@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cnn_core.run_status import ACTIVE_STATUSES, RunStatus
+from cnn_core.i18n import ngettext
 
 #: Verdicts, roughly from worst to best.
 VERDICTS = (
@@ -245,7 +246,8 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
             ("A model usually needs several passes over the pictures; try 5 to 10 epochs.",), best)
 
     if loss is None:
-        return CurveReading("waiting", "info", f"{n} epochs done; the training loss was not recorded.",
+        return CurveReading("waiting", "info", ngettext("{count} epoch done; the training loss was not recorded.",
+                                     "{count} epochs done; the training loss was not recorded.", n),
                             best_epoch=best)
 
     # The training loss rose well above its best: steps are too big.
@@ -264,7 +266,9 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
         acc_text = f" Accuracy stays near {_pct(acc[-1])}." if acc else ""
         return CurveReading(
             "not_learning", "warning", "The model is not learning: the loss has hardly moved.",
-            (f"Training loss went from {loss[0]:.3g} to {loss[-1]:.3g} in {n} epochs.{acc_text}",
+            (ngettext("Training loss went from {first} to {last} in {count} epoch.",
+                      "Training loss went from {first} to {last} in {count} epochs.", n,
+                      first=f"{loss[0]:.3g}", last=f"{loss[-1]:.3g}") + acc_text,
              "Try a different learning rate (often larger, or smaller if it was very large), "
              "the Adam optimizer, or a bigger model."), best)
 
@@ -318,13 +322,17 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
         if ended_early:
             return CurveReading(
                 "still_improving", "info",
-                f"Training was stopped after {n} of {planned} epochs while the model was still "
-                f"improving.{score}", (*gap_note, "Resuming it would probably help."), best)
+                ngettext("Training was stopped after {count} of {planned} epochs while the model was "
+                         "still improving.", "Training was stopped after {count} of {planned} epochs "
+                         "while the model was still improving.", n, planned=planned) + score,
+                (*gap_note, "Resuming it would probably help."), best)
         return CurveReading(
             "too_few_epochs", "warning",
             f"The model was still improving when training ended: more epochs would likely help.{score}",
-            (*gap_note, f"The {which} loss fell {recent_drop * 100:.0f}% over the last "
-                        f"{window} epochs. Try training for longer."), best)
+            (*gap_note, ngettext("The {which} loss fell {drop}% over the last epoch. Try training for "
+                                 "longer.", "The {which} loss fell {drop}% over the last {count} epochs. "
+                                 "Try training for longer.", window, which=which,
+                                 drop=f"{recent_drop * 100:.0f}")), best)
 
     flat = recent_drop < 0.005 and recent_rise < 0.005
     if flat or not near_best:

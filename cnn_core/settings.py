@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import ngettext
 
 KINDS = ("int", "float", "bool", "choice")
 SCALES = ("linear", "log")
@@ -52,7 +53,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "times": lambda v: f"×{v:.3g}",
     "square": lambda v: f"{v}x{v}",
     "off_or_number": _off_or(lambda v: f"{v:g}"),
-    "off_or_epochs": _off_or(lambda v: f"after {v} epochs"),
+    "off_or_epochs": _off_or(lambda v: ngettext("after {count} epoch", "after {count} epochs", v)),
     "turn": _off_or(lambda v: f"up to ±{v * 360:.0f}°"),   # a fraction of a full turn
     "plus_minus_percent": _off_or(lambda v: f"up to ±{v:.0%}"),
 }

@@ -18,6 +18,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.comparison import flatten_config, format_setting_value, short_setting_name
+from cnn_core.dataset_names import dataset_name
+from cnn_core.model.presets import preset_name
 
 #: One colour per run (cycled after ten).
 RUN_COLORS = ("#3b6fd8", "#e8743b", "#2e9e5b", "#d64545", "#8e5cc4", "#9c6b3f", "#d45fa8", "#7a7a7a",
@@ -57,7 +59,8 @@ def filter_runs(table, datasets: Sequence[str] = (), statuses: Sequence[str] = (
 def display_table(table):
     """The runs table as shown: readable headers, accuracies in percent, the id as the index."""
     shown = table.set_index("run_id")[list(TABLE_HEADERS)].copy()
-    shown["preset"] = shown["preset"].fillna("custom")
+    shown["dataset"] = shown["dataset"].map(dataset_name)
+    shown["preset"] = shown["preset"].map(lambda p: preset_name(p if isinstance(p, str) else None))
     for column in ("test_accuracy", "best_val_accuracy"):
         shown[column] = shown[column] * 100
     return shown.rename(columns=TABLE_HEADERS)
@@ -136,10 +139,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _axis(name: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """An axis' title and values as people read them: the widget's label, data set and preset
+    display names (not ``dataset.id`` / ``mnist_sample`` / ``lenet``)."""
+    from cnn_core.comparison import setting_declaration
+
+    if name == "dataset.id":
+        return "Data set", [dataset_name(v) for v in values]
+    if name == "preset":
+        return "Preset", [preset_name(v) for v in values]
+    decl = setting_declaration(name)
+    return (decl.label if decl is not None else short_setting_name(name)), values
+
+
 def _dimension(name: str, values: list[Any]) -> dict:
     """One parallel-coordinates axis: numbers as they are (log10 when they span 10x or more),
     anything else as codes 0, 1, ... with the values as tick labels."""
-    label = short_setting_name(name)
+    label, values = _axis(name, values)
     if all(_is_number(v) for v in values):
         numbers = [float(v) for v in values]
         low, high = min(numbers), max(numbers)

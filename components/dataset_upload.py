@@ -12,6 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import _, ngettext
+from cnn_core.image_formats import UPLOAD_TYPES, formats_text
 from cnn_core.workspace import workspace_path
 from components import state
 
@@ -37,7 +39,7 @@ def show_result(form: str) -> None:
     del st.session_state[RESULT_KEY]
     {"error": st.error, "success": st.success, "warning": st.warning}[result["kind"]](result["message"])
     if result["details"]:
-        with st.expander(f"{len(result['details'])} files were skipped"):
+        with st.expander(ngettext("{count} file was skipped", "{count} files were skipped", len(result["details"]))):
             st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True)
 
 
@@ -54,8 +56,11 @@ def _import_zip() -> None:
                                              workspace_path())
             select_dataset(USER_PREFIX + report.name)
             classes = ", ".join(f"{c} ({n})" for c, n in report.class_counts.items())
-            _report("success", f"Added the data set '{report.name}' with {report.n_images} pictures: "
-                               f"{classes}. It is now selected in the sidebar.", report.skipped)
+            _report("success", ngettext("Added the data set '{name}' with {count} picture: {classes}. It is "
+                                        "now selected in the sidebar.",
+                                        "Added the data set '{name}' with {count} pictures: {classes}. It is "
+                                        "now selected in the sidebar.", report.n_images, name=report.name,
+                                        classes=classes), report.skipped)
         except CnnLabError as error:
             _report("error", str(error))
         except Exception as error:  # noqa: BLE001 - a bad upload must not break the page
@@ -77,8 +82,8 @@ def skipped_files(dataset) -> list[tuple[str, str]]:
 
 def zip_upload_form() -> None:
     st.subheader("Upload a ZIP")
-    st.caption("One folder per class inside the ZIP, e.g. cats/…jpg and dogs/…jpg. PNG, JPEG, BMP and "
-               "GIF pictures; at least a few per class.")
+    st.caption(_("One folder per class inside the ZIP, e.g. cats/…jpg and dogs/…jpg. {formats} pictures; at "
+                 "least a few per class.", formats=formats_text("and")))
     st.file_uploader("ZIP file", type=["zip"], key="data_zip_file",
                      help="A ZIP archive made from a folder that holds one sub-folder per class.")
     st.text_input("Name for the data set", key="data_zip_name", placeholder="e.g. my pets",
@@ -141,8 +146,9 @@ def add_images_form() -> None:
                       help="How the new data set is called in the sidebar.")
     st.text_input("Class", key="data_add_class", placeholder="e.g. apples",
                   help="An existing class name adds to it; a new name creates a new class.")
-    st.file_uploader("Pictures", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], accept_multiple_files=True,
-                     key="data_add_files", help="Pick one or more picture files from your computer.")
+    st.file_uploader("Pictures", type=list(UPLOAD_TYPES), accept_multiple_files=True, key="data_add_files",
+                     help=_("Pick one or more picture files from your computer ({formats}).",
+                            formats=formats_text()))
     st.button("Add pictures", key="data_add_button", icon=":material/add_photo_alternate:",
               on_click=_add_images, help="Copies the pictures into the class folder.")
     show_result("images")

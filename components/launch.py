@@ -23,6 +23,18 @@ def current_augment_spec():
     return AugmentSpec.from_dict(stored) if stored else AugmentSpec()
 
 
+def preset_of(spec) -> str | None:
+    """The preset the run's settings came from: the one picked in the model builder, else the
+    preset the settings equal (the default preset when the builder was never opened); None for
+    settings changed by hand."""
+    from cnn_core.model.presets import PRESETS
+
+    chosen = st.session_state.get(state.PRESET_KEY)
+    if chosen in PRESETS:
+        return chosen
+    return next((name for name, preset in PRESETS.items() if preset == spec), None)
+
+
 def launch_run(model_spec=None, *, preset: str | None = None, name: str | None = None) -> str:
     """Submit a run on the sidebar's data set to the job queue; it becomes the active run.
 
@@ -38,7 +50,7 @@ def launch_run(model_spec=None, *, preset: str | None = None, name: str | None =
         dataset_id=state.dataset_id(),
         model=spec,
         augment=current_augment_spec(),
-        preset=preset if preset is not None else st.session_state.get(state.PRESET_KEY),
+        preset=preset if preset is not None else preset_of(spec),
         name=name,
     )
     run_id = state.job_queue().submit(request)

@@ -11,18 +11,15 @@ import streamlit as st
 
 from cnn_core import comparison
 from cnn_core.accuracy_noise import n_test_of, noise_words
-from cnn_core.builtin_datasets import BUILTINS
+from cnn_core.dataset_names import dataset_name as _dataset_name
+from cnn_core.i18n import _, ngettext
+from cnn_core.model.presets import preset_name
 from components import compare_charts, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
 from components.run_picker import STATUS_WORDS, dataset_of, duration, percent
 
 EPOCH_CHOICES = (1, 2, 3, 5, 10)
-
-
-def _dataset_name(dataset_id: str) -> str:
-    builtin = BUILTINS.get(dataset_id)
-    return builtin.name if builtin else dataset_id
 
 
 def queue_form() -> None:
@@ -37,12 +34,15 @@ def queue_form() -> None:
              "anywhere in the picture pays off. On small, centred digits an MLP does about as well as a CNN.")
     epochs = right.select_slider("Epochs for each", EPOCH_CHOICES, value=comparison.MLP_VS_CNN_EPOCHS,
                                  key="compare_mlp_epochs", help="Passes over the training pictures. Few epochs keep it quick.")
-    st.caption(f"**Equal budget:** both train {epochs} epoch{'s' if epochs != 1 else ''} on the same pictures with "
-               "the same optimiser, learning rate and batch size; only the convolutions differ.")
+    mlp_spec, cnn_spec = comparison.mlp_vs_cnn_specs(int(epochs))
+    st.caption(_("**Equal budget:** {budget}.", budget=comparison.equal_budget(mlp_spec, cnn_spec)) + " "
+               + _("**What differs is the network:**") + " "
+               + comparison.network_differences(mlp_spec.to_dict(), cnn_spec.to_dict()))
     if st.button("Train an MLP and a CNN", key="compare_mlp_cnn", icon=":material/play_arrow:",
-                 help=f"Queues two runs on “{_dataset_name(dataset)}”: the mlp preset and the lenet CNN."):
+                 help=_("Queues two runs on “{dataset}”: the {mlp} and the {cnn}.", dataset=_dataset_name(dataset),
+                        mlp=preset_name("mlp"), cnn=preset_name("lenet"))):
         with engine_errors("The comparison was not queued: "):
-            mlp_id, _ = comparison.mlp_vs_cnn(state.job_queue(), dataset, int(epochs))
+            mlp_id, _cnn_id = comparison.mlp_vs_cnn(state.job_queue(), dataset, int(epochs))
             state.set_active_run(mlp_id)
             st.success("Queued both runs. Follow them on the Training page; they appear below as they train.")
 
@@ -50,11 +50,14 @@ def queue_form() -> None:
 def pair_card(store, mlp, cnn) -> None:
     """One pair side by side, with its budget and what the numbers say."""
     with st.container(border=True):
-        budget = mlp.config.get("comparison_budget") or f"{mlp.epochs_planned} epochs each"
-        st.markdown(f"**{_dataset_name(dataset_of(mlp))}** · equal budget: {budget}")
+        budget = mlp.config.get("comparison_budget") or ngettext("{count} epoch each", "{count} epochs each",
+                                                                 mlp.epochs_planned)
+        st.markdown(_("**{dataset}** · equal budget: {budget}", dataset=_dataset_name(dataset_of(mlp)), budget=budget))
+        st.caption(comparison.network_differences((mlp.config or {}).get("model") or {},
+                                                  (cnn.config or {}).get("model") or {}))
         params = {}
         for column, run, title in zip(st.columns(2), (mlp, cnn), ("MLP (no convolutions)", "CNN")):
-            column.markdown(f"**{title}** · {run.config.get('preset')} · {STATUS_WORDS.get(run.status)}")
+            column.markdown(f"**{title}** · {preset_name(run.config.get('preset'))} · {STATUS_WORDS.get(run.status)}")
             delta = None
             if run is cnn and None not in (cnn.test_accuracy, mlp.test_accuracy):
                 delta = f"{(cnn.test_accuracy - mlp.test_accuracy) * 100:+.1f} points vs the MLP"

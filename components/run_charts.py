@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.confusion_picture import MAX_DRAWN_CLASSES, most_confused_classes
+from cnn_core.i18n import ngettext
 
 TRAIN_COLOR = "#3b6fd8"
 VALIDATION_COLOR = "#e8743b"
@@ -82,8 +83,11 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
     z = shares if normalized else counts
     text = [[(f"{shares[i, j] * 100:.0f}%" if normalized else f"{counts[i, j]}") for j in range(n)]
             for i in range(n)]
-    hover = [[f"true {names[i]}, predicted {names[j]}: {counts[i, j]} pictures "
-              f"({shares[i, j] * 100:.1f}% of {names[i]}). Click to see them." for j in range(n)]
+    hover = [[ngettext("true {true}, predicted {predicted}: {count} picture ({share}% of {true}). "
+                       "Click to see it.",
+                       "true {true}, predicted {predicted}: {count} pictures ({share}% of {true}). "
+                       "Click to see them.", int(counts[i, j]), true=names[i], predicted=names[j],
+                       share=f"{shares[i, j] * 100:.1f}") for j in range(n)]
              for i in range(n)]
     fig = go.Figure(go.Heatmap(
         z=z.tolist(), x=names, y=names, text=text, texttemplate="%{text}" if n <= 20 else None,

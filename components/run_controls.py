@@ -12,6 +12,7 @@ import sys
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import ngettext
 from cnn_core.run_status import ERROR_STATUSES, STEERABLE_STATUSES, Phase, RunStatus
 from cnn_core.run_record import RunRecord
 from components import state
@@ -119,7 +120,7 @@ def status_panel(run: RunRecord) -> None:
         st.caption("The bar fills once per epoch (one pass over all training pictures). Training goes on "
                    "if you open other pages or close this tab.")
     elif run.status == RunStatus.FINISHED:
-        st.success(f"Finished: {run.message or f'trained {done} epochs.'} "
+        st.success(f"Finished: {run.message or ngettext('trained {count} epoch.', 'trained {count} epochs.', done)} "
                    f"Training took {duration(run.train_seconds)}.", icon=":material/check_circle:")
     elif run.status == RunStatus.STOPPED:
         st.info(f"Stopped after {done} epoch{'s' if done != 1 else ''} (of {planned}). "

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from cnn_core.dataset_names import dataset_name
+from cnn_core.model.presets import preset_name
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
 
@@ -105,8 +107,8 @@ def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
     return [{
         "run": run.name or run.id,
         "status": STATUS_WORDS.get(run.status, run.status),
-        "data set": dataset_of(run),
-        "preset": run.config.get("preset") or "custom",
+        "data set": dataset_name(dataset_of(run)),
+        "preset": preset_name(run.config.get("preset")),
         "epochs": f"{run.epochs_done} of {run.epochs_planned}",
         "best validation accuracy": percent(run.best_val_accuracy),
         "test accuracy": percent(run.test_accuracy),

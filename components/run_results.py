@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import RunStateError
 from cnn_core.evaluation import Evaluation, evaluate_run
 from cnn_core.run_config import split_damaged
@@ -64,7 +65,7 @@ def run_test_images(run: RunRecord, n_expected: int) -> np.ndarray | None:
     with st.spinner("Loading the test pictures…"):
         dataset = load_dataset(dataset_id, workspace=state.run_store().workspace, **kwargs)
     if len(dataset.x_test) != n_expected:
-        st.warning(f"The data set '{dataset_id}' has changed since this run was trained "
+        st.warning(f"The data set '{dataset_name(dataset_id)}' has changed since this run was trained "
                    f"({len(dataset.x_test)} test pictures now, {n_expected} then), so its pictures "
                    "cannot be matched to the predictions. The numbers above are still right.")
         return None

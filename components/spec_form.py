@@ -16,6 +16,8 @@ from typing import Any
 
 import streamlit as st
 
+from cnn_core.model.presets import preset_name
+from cnn_core.model.setting_use import is_used
 from components import state
 
 PRESET_WIDGET_KEY = "spec_preset"
@@ -125,7 +127,7 @@ def preset_picker() -> str:
         st.session_state[PRESET_WIDGET_KEY] = base
     chosen = st.selectbox(
         "Start from a preset", names, key=PRESET_WIDGET_KEY,
-        format_func=lambda n: n.replace("_", " "),
+        format_func=preset_name,
         on_change=lambda: apply_preset(st.session_state[PRESET_WIDGET_KEY]),
         help="A ready-made architecture to start from; every setting below can then be changed.",
     )
@@ -214,14 +216,4 @@ def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str,
 
 def _not_used(name: str, spec: dict[str, Any]) -> bool:
     """Settings that have no effect with the other choices are greyed out (they keep their value)."""
-    no_convs = spec.get("conv_blocks", 1) == 0
-    if name in ("filters", "filter_growth", "convs_per_block", "kernel_size", "stride", "padding",
-                "pooling", "conv_dropout", "head"):
-        return no_convs
-    if name == "dense_units":
-        return spec.get("dense_layers", 1) == 0
-    if name == "dense_shrink":
-        return spec.get("dense_layers", 1) < 2
-    if name in ("momentum", "nesterov"):
-        return spec.get("optimizer") != "sgd"
-    return False
+    return not is_used(name, spec)

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cnn_core import sweep_spec, sweeps
+from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.i18n import ngettext
 from components import state
 from components.feedback import engine_errors
 
@@ -200,7 +202,8 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
         except CnnLabError:
             st.session_state.pop(f"{key}_launched", None)
         else:
-            st.success(f"Queued “{record.name}”: {len(record.run_ids)} runs.", icon=":material/check_circle:")
+            st.success(ngettext("Queued “{name}”: {count} run.", "Queued “{name}”: {count} runs.",
+                                len(record.run_ids), name=record.name), icon=":material/check_circle:")
             _link_to_compare("Follow the sweep on the Compare page")
     return launched
 
@@ -260,15 +263,18 @@ def sweep_overview(store) -> None:
         status = sweeps.sweep_status(store, record.id)
         if alive and status.is_done:  # it just ended: redraw once, without polling
             st.rerun()
-        st.progress(status.fraction_done, text=f"{status.done} of {status.total} runs done")
-        st.caption(f"{_counts_text(status.counts)} · data set **{record.dataset_id}** · varies "
+        st.progress(status.fraction_done, text=ngettext("{done} of {count} run done", "{done} of {count} runs done",
+                                                        status.total, done=status.done))
+        st.caption(f"{_counts_text(status.counts)} · data set **{dataset_name(record.dataset_id)}** · varies "
                    + ", ".join(setting_label(s) for s in record.spec.settings))
         if not status.is_done and st.button("Stop sweep", key="sweep_stop", icon=":material/stop_circle:",
                                             help="Stops the run training now and takes the waiting runs off "
                                                  "the queue. Finished runs are kept."):
             with engine_errors("The sweep could not be stopped: "):
                 stopped = sweeps.stop_sweep(state.job_queue(), store, record.id)
-                st.session_state["sweep_stopped_note"] = f"Stopped {len(stopped)} runs of “{record.name}”."
+                st.session_state["sweep_stopped_note"] = ngettext(
+                    "Stopped {count} run of “{name}”.", "Stopped {count} runs of “{name}”.", len(stopped),
+                    name=record.name)
                 st.rerun()
         note = st.session_state.pop("sweep_stopped_note", None)
         if note:

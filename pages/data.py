@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.dataset_names import dataset_name
 from cnn_core.datasets import dataset_info
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import ngettext
 from cnn_core.image_stats import pixel_histogram, sample_indices
 from cnn_core.workspace import workspace_path
 from components import state
@@ -85,7 +87,7 @@ dataset_id = state.dataset_id()
 try:
     description = dataset_info(dataset_id, workspace_path()).description
 except CnnLabError:
-    description = dataset_id
+    description = dataset_name(dataset_id)
 st.caption(description + "  \nChange the data set in the sidebar.")
 
 dataset = None
@@ -101,7 +103,8 @@ if dataset is not None:
         charts(dataset)
     skipped = skipped_files(dataset)
     if skipped:
-        with st.expander(f"{len(skipped)} files could not be used and were skipped"):
+        with st.expander(ngettext("{count} file could not be used and was skipped",
+                                  "{count} files could not be used and were skipped", len(skipped))):
             st.caption("These files are not in the data set. Usually they are not pictures, or are damaged.")
             st.dataframe([{"file": path, "reason": reason} for path, reason in skipped],
                          hide_index=True, key="data_skipped")

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.datasets import DEFAULT_DATASET_ID
+from cnn_core.dataset_names import dataset_name
+from cnn_core.datasets import DEFAULT_DATASET_ID, dataset_info
+from cnn_core.i18n import _
+from cnn_core.model.presets import DEFAULT_PRESET
+from cnn_core.split_sizes import split_sizes
 from components.dataset_upload import select_dataset
 from components.feedback import engine_errors
 from components.navigation import run_inside_app
@@ -28,13 +32,27 @@ STEPS = [
 
 def train_first_model() -> None:
     """Queue the default preset for a few epochs on the offline default data set, open training."""
-    from cnn_core.model import DEFAULT_PRESET, PRESETS  # imports TensorFlow: only on click
+    from cnn_core.model import PRESETS  # imports TensorFlow: only on click
 
     from components.launch import launch_run
 
     spec = PRESETS[DEFAULT_PRESET].replace(epochs=FIRST_MODEL_EPOCHS)
     launch_run(spec, preset=DEFAULT_PRESET, name="my first model")
     st.switch_page("pages/training.py")
+
+
+def first_model_caption() -> str:
+    """What the one-click model trains on, with the numbers of the data set's own split."""
+    from cnn_core.model.presets import preset_name
+
+    info = dataset_info(DEFAULT_DATASET_ID)
+    sizes = split_sizes(int(info.n_images), int(info.n_classes))
+    return _("Trains {network} for {epochs} passes over {train} pictures of the {dataset} set, which comes "
+             "with CNN Lab (no internet needed); {validation} more check it while it trains and {test} test "
+             "it at the end. Takes about a minute on a laptop.",
+             network=preset_name(DEFAULT_PRESET), epochs=FIRST_MODEL_EPOCHS, train=f"{sizes.train:,}",
+             dataset=dataset_name(DEFAULT_DATASET_ID), validation=f"{sizes.validation:,}",
+             test=f"{sizes.test:,}")
 
 
 run_inside_app()
@@ -46,10 +64,7 @@ st.markdown(
 )
 
 st.subheader("Try it in one click")
-st.caption(
-    f"Trains a small ready-made network for {FIRST_MODEL_EPOCHS} passes over 5,000 handwritten digits "
-    "that come with CNN Lab (no internet needed); takes about a minute on a laptop."
-)
+st.caption(first_model_caption())
 if st.button("Train a first model", key="home_train_first", type="primary", icon=":material/rocket_launch:",
              on_click=select_dataset, args=(DEFAULT_DATASET_ID,),
              help="Starts training right away with sensible settings; you can change everything later."):

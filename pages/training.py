@@ -10,6 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
+from cnn_core.i18n import ngettext
+from cnn_core.dataset_names import dataset_name
+from cnn_core.model.presets import preset_name
 from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
@@ -26,7 +29,7 @@ READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:",
 def start_button(label: str = "Start training") -> None:
     """Queue the model builder's current settings on the sidebar's data set."""
     spec = st.session_state.get(state.MODEL_SPEC_KEY) or {}
-    what = f"{spec['epochs']} epochs" if spec.get("epochs") else "the default settings"
+    what = ngettext("{count} epoch", "{count} epochs", spec["epochs"]) if spec.get("epochs") else "the default settings"
     if st.button(label, key="train_start", type="primary", icon=":material/play_arrow:",
                  help=f"Trains the model designed in the Model builder ({what}) on the data set chosen "
                       "in the sidebar."):
@@ -54,9 +57,12 @@ def live_view(run_id: str) -> None:
         state.live_view_beat(run_id)
         model = run.config.get("model") or {}
         st.subheader(run.name or run.id)
-        about = (f"Data set **{dataset_of(run)}** · preset **{run.config.get('preset') or 'custom'}** · "
-                 f"{run.epochs_planned} epochs of batches of {model.get('batch_size', '?')} pictures · "
-                 f"learning rate {model.get('learning_rate', '?')}")
+        about = (f"Data set **{dataset_name(dataset_of(run))}** · "
+                 f"preset **{preset_name(run.config.get('preset'))}** · "
+                 + ngettext("{count} epoch of batches of {batch} pictures",
+                            "{count} epochs of batches of {batch} pictures",
+                            run.epochs_planned, batch=model.get('batch_size', '?'))
+                 + f" · learning rate {model.get('learning_rate', '?')}")
         if not alive:
             st.caption(about)
             control_buttons(run)

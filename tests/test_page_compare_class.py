@@ -54,6 +54,10 @@ def test_mlp_vs_cnn_defaults_to_shapes_and_says_the_budget_and_both_parameter_co
     assert choice.value == "shapes" and choice.options == ["Shapes (recommended)", "MNIST sample (sidebar)"]
     shown = texts(at, ("caption", "markdown"))
     assert "Equal budget" in shown and "5 epochs" in shown
+    assert "only the convolutions differ" not in shown
+    assert "What differs is the network" in shown and "the MLP none" in shown
+    assert "Units in the first dense layer: 256 (MLP) vs 120 (CNN)" in shown
+    assert "LeNet-5" in shown and "· lenet ·" not in shown
     assert f"equal budget: {budget}" in shown
     assert "times as many numbers as the CNN" in shown
     assert len([m for m in at.main.metric if m.label == "Parameters"]) == 2

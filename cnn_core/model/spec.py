@@ -230,11 +230,16 @@ class ModelSpec:
         if self.conv_blocks > 0:
             last = block_filters(self, self.conv_blocks - 1)
             if last > 4096:
+                from cnn_core.i18n import _
+
+                widths = " -> ".join(f"{block_filters(self, i):,}" for i in range(self.conv_blocks))
                 raise SpecError(
                     "filter_growth",
-                    f"The last conv block would have {last:,} filters ({self.filters} x "
-                    f"{self.filter_growth:g} per block over {self.conv_blocks} blocks); the "
-                    "maximum is 4,096. Lower the filter growth, the filters or the conv blocks.",
+                    _("The last conv block would have {last} filters: each block has {growth} times "
+                      "the filters of the block before, so the {blocks} blocks have {widths} "
+                      "filters. The maximum is 4,096. Lower the filter growth, the filters or the "
+                      "conv blocks.", last=f"{last:,}", growth=_growth_words(self.filter_growth),
+                      blocks=self.conv_blocks, widths=widths),
                 )
         if self.conv_blocks == 0 and self.head == "global_average":
             raise SpecError(
@@ -264,8 +269,21 @@ class ModelSpec:
             parts.append(f"dense {units}")
         parts.append(f"{self.optimizer} lr {self.learning_rate:g}"
                      + ("" if self.lr_schedule == "constant" else f" ({self.lr_schedule})"))
-        parts.append(f"batch {self.batch_size}, {self.epochs} epochs")
+        from cnn_core.i18n import ngettext
+
+        parts.append(ngettext("batch {batch}, {count} epoch", "batch {batch}, {count} epochs",
+                              self.epochs, batch=self.batch_size))
         return ", ".join(parts)
+
+
+def _growth_words(growth: float) -> str:
+    """``2.0`` -> ``"2"``, ``16 / 6`` -> ``"about 2.7"``: a factor people read at a glance."""
+    from cnn_core.i18n import _
+
+    rounded = round(float(growth), 1)
+    if abs(rounded - float(growth)) < 1e-9:
+        return f"{rounded:g}"
+    return _("about {factor}", factor=f"{rounded:g}")
 
 
 def block_filters(spec: ModelSpec, block: int) -> int:
