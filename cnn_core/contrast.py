@@ -84,7 +84,7 @@ def passes_aa(foreground: str, background: str, *, large: bool = False) -> bool:
     return contrast_ratio(foreground, background) >= (AA_LARGE if large else AA_TEXT)
 
 
-def readable_text_on(background: str, dark: str = "#1a1c24", light: str = "#ffffff") -> str:
+def readable_text_on(background: str, dark: str = "#000000", light: str = "#ffffff") -> str:
     """Whichever of the ``dark`` and ``light`` text colours has the higher contrast on ``background``
     (e.g. the number written on a heatmap cell)."""
     return max((dark, light), key=lambda text: contrast_ratio(text, background))

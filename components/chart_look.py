@@ -19,7 +19,7 @@ from cnn_core.contrast import parse_colour, readable_text_on
 
 #: Charts sit on the page's white (Streamlit's light theme; Plotly's background is see-through).
 CHART_BACKGROUND = "#ffffff"
-CELL_TEXT_DARK = "#1a1c24"
+CELL_TEXT_DARK = "#000000"   # black: with white, every colour has one of them at 4.58:1 or more
 CELL_TEXT_LIGHT = "#ffffff"
 
 
