@@ -25,14 +25,15 @@ ON_WORDS = frozenset({"1", "true", "yes", "on"})
 BACKGROUND = "#ffffff"
 SIDEBAR_BACKGROUND = "#f0f2f6"   # Streamlit's light theme secondaryBackgroundColor
 TEXT = "#1a1c24"
-MUTED_TEXT = "#454857"           # captions and help (Streamlit's own grey is 3.7:1 on white: too faint)
+MUTED_TEXT = "#454857"           # captions (Streamlit draws them at 60% opacity: 3.7:1 on white, too faint)
 
 #: Injected once per run while presentation mode is on. Streamlit sizes its type and controls in
 #: rem, so a larger root font makes every word and widget bigger together.
 PROJECTOR_CSS = f"""
-html {{ font-size: 20px; }}
-[data-testid="stMainBlockContainer"] {{ max-width: 100%; padding-left: 2.5rem; padding-right: 2.5rem; }}
+html:root {{ font-size: 20px !important; }}
+[data-testid="stMainBlockContainer"] {{ max-width: 100%; padding: 2.5rem 2.5rem 4rem 2.5rem; }}
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stSidebar"] p {{ color: {TEXT}; }}
+[data-testid="stCaptionContainer"] {{ opacity: 1; }}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {{ color: {MUTED_TEXT} !important; }}
 [data-testid="stWidgetLabel"] p {{ font-weight: 600; color: {TEXT}; }}
 [data-testid="stButton"] button, [data-testid="stPageLink"] a {{ min-height: 2.6rem; font-size: 1.05rem; }}
