@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnn_core.contrast import parse_colour, readable_text_on
+from components.presentation import TEXT
 
 #: Charts sit on the page's white (Streamlit's light theme; Plotly's background is see-through).
 CHART_BACKGROUND = "#ffffff"
@@ -25,17 +26,20 @@ CELL_TEXT_LIGHT = "#ffffff"
 
 @dataclass(frozen=True)
 class ChartLook:
-    """Type size (points; None keeps the chart's own), title size, and how much taller charts and
-    thicker lines get."""
+    """Type size (points; None keeps the chart's own), title size, how much taller charts and
+    thicker lines get, and the colour of every word on the chart (None keeps the theme's)."""
 
     font_size: int | None = None
     title_size: int | None = None
     height_scale: float = 1.0
     line_scale: float = 1.0
+    text_colour: str | None = None
 
 
 LAPTOP = ChartLook()
-PROJECTOR = ChartLook(font_size=18, title_size=21, height_scale=1.35, line_scale=1.6)
+#: Streamlit's chart theme writes axis labels, ticks and legends in a faded grey, in its template:
+#: the projector look names its own size and colour for each of them.
+PROJECTOR = ChartLook(font_size=18, title_size=21, height_scale=1.35, line_scale=1.6, text_colour=TEXT)
 
 
 def current_look() -> ChartLook:
@@ -49,12 +53,27 @@ def apply_look(fig, look: ChartLook):
     """``fig`` with ``look``'s sizes (in place; returned for chaining). :data:`LAPTOP` changes nothing."""
     if look.height_scale != 1.0 and fig.layout.height:
         fig.layout.height = round(fig.layout.height * look.height_scale)
-    if look.font_size:
-        fig.update_layout(font=dict(size=look.font_size), legend=dict(font=dict(size=look.font_size)),
-                          hoverlabel=dict(font=dict(size=look.font_size)))
-        fig.update_annotations(font_size=look.title_size or look.font_size)   # subplot titles
+    words = {k: v for k, v in (("size", look.font_size), ("color", look.text_colour)) if v}
+    if words:
+        titles = {**words, "size": look.title_size or look.font_size} if look.font_size else words
+        fig.update_layout(font=words, legend=dict(font=words, title=dict(font=words)),
+                          hoverlabel=dict(font=dict(size=look.font_size) if look.font_size else {}))
+        fig.update_xaxes(tickfont=words, title_font=words)
+        fig.update_yaxes(tickfont=words, title_font=words)
+        fig.update_annotations(font=titles)   # subplot titles
         if fig.layout.title.text:
-            fig.layout.title.font.size = look.title_size or look.font_size
+            fig.update_layout(title_font=titles)
+        for trace in fig.data:
+            if "colorbar" in trace:
+                trace.colorbar.tickfont = words
+                trace.colorbar.title.font = words
+            if trace.type == "parcoords":
+                trace.labelfont, trace.tickfont, trace.rangefont = words, words, words
+            elif "marker" in trace and "colorbar" in trace.marker:
+                trace.marker.colorbar.tickfont = words
+            if "line" in trace and "colorbar" in trace.line:
+                trace.line.colorbar.tickfont = words
+    if look.font_size:
         for trace in fig.data:
             if "textfont" in trace:
                 trace.textfont.size = look.font_size

@@ -165,6 +165,19 @@ def test_the_projector_look_makes_charts_taller_with_bigger_type_and_thicker_lin
     assert projector.layout.font.size == PROJECTOR.font_size
     assert all(a.font.size == PROJECTOR.title_size for a in projector.layout.annotations)  # subplot titles
     assert projector.data[0].line.width == pytest.approx(laptop.data[0].line.width * PROJECTOR.line_scale)
+    # every word in the projector's dark text colour (Streamlit's chart theme writes them in a faded grey)
+    for axis in (projector.layout.xaxis, projector.layout.yaxis, projector.layout.xaxis2, projector.layout.yaxis2):
+        assert axis.tickfont.color == axis.title.font.color == presentation.TEXT
+        assert axis.tickfont.size == PROJECTOR.font_size
+    assert projector.layout.legend.font.color == presentation.TEXT
+
+
+def test_the_projector_look_reaches_colour_bars_and_parallel_coordinates():
+    heat = apply_look(run_charts.confusion_figure(np.eye(3, dtype=int), ["a", "b", "c"]), PROJECTOR)
+    assert heat.data[0].colorbar.tickfont.color == presentation.TEXT
+    parallel = apply_look(compare_charts.parallel_figure([{"model": {"lr": 0.1}}, {"model": {"lr": 0.01}}],
+                                                         ["model.lr"], [0.5, 0.6]), PROJECTOR)
+    assert parallel.data[0].labelfont.color == parallel.data[0].tickfont.color == presentation.TEXT
 
 
 def test_the_laptop_look_changes_nothing():
