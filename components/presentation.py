@@ -27,6 +27,9 @@ SIDEBAR_BACKGROUND = "#f0f2f6"   # Streamlit's light theme secondaryBackgroundCo
 TEXT = "#1a1c24"
 MUTED_TEXT = "#454857"           # captions (Streamlit draws them at 60% opacity: 3.7:1 on white, too faint)
 
+#: A row of five or more columns with pictures in them (a picture grid): in presentation mode it
+#: wraps at four a row, so every picture is a quarter of the page wide.
+PICTURE_ROW = '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]:nth-child(5) [data-testid="stImage"])'
 #: Injected once per run while presentation mode is on. Streamlit sizes its type and controls in
 #: rem, so a larger root font makes every word and widget bigger together.
 PROJECTOR_CSS = f"""
@@ -38,8 +41,9 @@ html:root {{ font-size: 20px !important; }}
 [data-testid="stWidgetLabel"] p {{ font-weight: 600; color: {TEXT}; }}
 [data-testid="stButton"] button, [data-testid="stPageLink"] a {{ min-height: 2.6rem; font-size: 1.05rem; }}
 [data-testid="stSlider"] [role="slider"] {{ width: 1.3rem; height: 1.3rem; }}
-[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stImage"]) {{ flex-wrap: wrap; }}
-[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stImage"]) {{ min-width: 9rem; }}
+{PICTURE_ROW} {{ flex-wrap: wrap; }}
+{PICTURE_ROW} > [data-testid="stColumn"] {{ flex: 0 0 calc(25% - 0.75rem); min-width: calc(25% - 0.75rem); }}
+[data-testid="stMetricValue"] {{ font-size: 1.8rem; }}
 .st-key-guided_demo p {{ font-size: 1.2rem; line-height: 1.5; }}
 """
 

@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from app_driver import Clock, choose_dataset, expander, main, screenshot, wait_for_app, wait_for_path, widget
+from app_driver import (Clock, choose_dataset, expander, main, screenshot, wait_for_app, wait_for_images, wait_for_path,
+                        widget)
 from components.guided_demo import STEPS
 
 pytestmark = pytest.mark.browser
@@ -77,7 +78,11 @@ def test_the_guided_demo_walks_from_the_data_to_try_it(page, app_server, run_sto
     shot(page, "home")
     clock("home, presentation mode on")
 
-    press_next(page, 0)   # Data
+    press_next(page, 0)   # Data: the picture grid wraps at four a row, so each picture is big
+    wait_for_images(page, minimum=3 * 8)
+    widths = page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')]"
+                           ".map(i => i.getBoundingClientRect().width)")
+    assert min(widths) >= 180, f"pictures should be a quarter of the page wide (8 a row is ~90 px): {widths}"
     shot(page, "data")
     clock("data")
 
