@@ -64,15 +64,15 @@ def apply_look(fig, look: ChartLook):
         if fig.layout.title.text:
             fig.update_layout(title_font=titles)
         for trace in fig.data:
-            if "colorbar" in trace:
+            if "colorbar" in trace and trace.type != "scatter":   # heatmaps: their scale is shown
                 trace.colorbar.tickfont = words
                 trace.colorbar.title.font = words
             if trace.type == "parcoords":
                 trace.labelfont, trace.tickfont, trace.rangefont = words, words, words
-            elif "marker" in trace and "colorbar" in trace.marker:
-                trace.marker.colorbar.tickfont = words
-            if "line" in trace and "colorbar" in trace.line:
-                trace.line.colorbar.tickfont = words
+            # only colour bars that are shown: giving one to a plain marker or line makes Plotly draw it
+            for part in ("marker", "line"):
+                if part in trace and "colorbar" in trace[part] and trace[part].showscale:
+                    trace[part].colorbar.tickfont = words
     if look.font_size:
         for trace in fig.data:
             if "textfont" in trace:

@@ -170,11 +170,19 @@ def test_the_projector_look_makes_charts_taller_with_bigger_type_and_thicker_lin
         assert axis.tickfont.color == axis.title.font.color == presentation.TEXT
         assert axis.tickfont.size == PROJECTOR.font_size
     assert projector.layout.legend.font.color == presentation.TEXT
+    assert not any("colorbar" in trace.to_plotly_json().get(part, {}) for trace in projector.data
+                   for part in ("marker", "line")), "a colour bar appeared on a plain line chart"
 
 
 def test_the_projector_look_reaches_colour_bars_and_parallel_coordinates():
     heat = apply_look(run_charts.confusion_figure(np.eye(3, dtype=int), ["a", "b", "c"]), PROJECTOR)
     assert heat.data[0].colorbar.tickfont.color == presentation.TEXT
+    cells = heat.data[1]   # the invisible click targets: still no colour bar of their own
+    assert cells.type == "scatter" and "colorbar" not in cells.to_plotly_json().get("marker", {})
+    sweep = apply_look(compare_charts.sweep_figure(
+        __import__("pandas").DataFrame({"a": [1, 2, 3], "b": [4, 5, 6], "test_accuracy": [0.5, 0.6, 0.7]}),
+        ["a", "b"], mode="random"), PROJECTOR)
+    assert sweep.data[0].marker.showscale and sweep.data[0].marker.colorbar.tickfont.color == presentation.TEXT
     parallel = apply_look(compare_charts.parallel_figure([{"model": {"lr": 0.1}}, {"model": {"lr": 0.01}}],
                                                          ["model.lr"], [0.5, 0.6]), PROJECTOR)
     assert parallel.data[0].labelfont.color == parallel.data[0].tickfont.color == presentation.TEXT
