@@ -130,4 +130,5 @@ def coloured_cell_text(texts: Sequence[Sequence[str]], values, colorscale, zmin:
 
 
 __all__ = ["CELL_TEXT_DARK", "CELL_TEXT_LIGHT", "CHART_BACKGROUND", "ChartLook", "LAPTOP", "PROJECTOR",
-           "apply_look", "cell_text_colours", "coloured_cell_text", "colour_at", "current_look", "finish", "scale_stops"]
+           "apply_look", "cell_text_colours", "coloured_cell_text", "colour_at", "current_look", "finish",
+           "scale_stops"]

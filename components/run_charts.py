@@ -1,7 +1,8 @@
 """Plotly figures of a training run: curves, confusion matrix, per-class scores, probabilities.
 
 Pure functions from plain data to ``go.Figure`` (no Streamlit calls), so pages stay thin and the
-figures can be tested on their own.
+figures can be tested on their own. Each passes its figure through
+:func:`components.chart_look.finish`, which sizes it for a projector in presentation mode.
 """
 
 from __future__ import annotations
