@@ -112,7 +112,8 @@ def demo_bar(url_path: str) -> None:
         with text:
             if index is None:
                 st.markdown("**" + _("Guided demo") + "**")
-                st.markdown(ngettext("One step, from the pictures to a model you can try.",
+                st.markdown(ngettext("{count} step, from the pictures to a model you can try. "
+                                     "Press Next step to begin.",
                                      "{count} steps, from the pictures to a model you can try. "
                                      "Press Next step to begin.", len(STEPS)))
             else:
