@@ -87,6 +87,15 @@ def needs_first_model(runs: Iterable) -> bool:
     return not any(run.status in RESULT_STATUSES or run.status in ACTIVE_STATUSES for run in runs)
 
 
+def still_training() -> bool:
+    """Whether the run this session follows is still queued or training (the Training page reruns
+    the whole app when it ends, so the bar's hint goes with it)."""
+    from components import state
+
+    run_id = state.active_run_id()
+    return bool(run_id) and state.run_store().get(run_id).is_active
+
+
 def go_to(step: DemoStep) -> None:
     """Open ``step``'s page; on the way to Train, start the one-click model if none was trained."""
     if step.key == "train":
@@ -121,6 +130,9 @@ def demo_bar(url_path: str) -> None:
                 st.markdown("**" + _("Step {number} of {total}: {title}", number=index + 1, total=len(STEPS),
                                      title=_(step.title)) + "**")
                 st.markdown(" ".join(_(sentence) for sentence in step.script))
+                if step.key == "train" and still_training():
+                    st.caption(_("Still training: wait for “Finished” before the next step, so the next "
+                                 "pages have a model to show."))
         last = index == len(STEPS) - 1
         label = _("Start again") if last else _("Next step")
         target = next_step(url_path)
@@ -129,4 +141,5 @@ def demo_bar(url_path: str) -> None:
             go_to(target)
 
 
-__all__ = ["DemoStep", "STEPS", "demo_bar", "go_to", "needs_first_model", "next_step", "step_index"]
+__all__ = ["DemoStep", "STEPS", "demo_bar", "go_to", "needs_first_model", "next_step", "step_index",
+           "still_training"]

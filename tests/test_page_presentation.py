@@ -134,3 +134,19 @@ def test_the_guided_demo_bar_is_hidden_outside_presentation_mode():
     at = AppTest.from_function(bar_script, args=("model_builder", False))
     at.run()
     assert not at.exception and not at.markdown and not at.button
+
+
+def test_the_train_step_asks_to_wait_while_the_model_still_trains(workspace):
+    from cnn_core.runs import RunStore
+
+    store = RunStore(workspace)
+    run_id = store.create_run({"dataset": {"id": "shapes"}, "model": {"epochs": 3}}, name="live")
+    store.set_status(run_id, "running")
+    at = AppTest.from_function(bar_script, args=("training", True))
+    at.session_state["active_run_id"] = run_id
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [c.value for c in at.caption if "Still training" in c.value]
+    store.set_status(run_id, "finished")
+    at.run()
+    assert not at.caption
