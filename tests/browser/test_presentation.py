@@ -1,8 +1,9 @@
 """Presentation mode on a projector-sized screen (1280x720): the guided demo end to end.
 
-Open ``/?present=1``, pick Shapes, then only ever press "Next step": Data -> Model (only the demo's
-settings up front) -> Train (the one-click model starts by itself and finishes) -> Evaluation (its
-confusion matrix) -> Mistakes -> Try it. At every step the bar reads out that step, the button
+Open ``/?present=1``, pick Shapes, then only ever press "Next step": Data (pictures a quarter of
+the page wide) -> Model (only the demo's settings up front) -> Train (the one-click model starts by
+itself; the bar asks to wait until it has finished) -> Evaluation (its confusion matrix) ->
+Mistakes -> Try it. At every step the bar reads out that step, the button
 is on screen without scrolling, the address keeps ``present=1`` and the projector type is on.
 Screenshots: ``test-artifacts/screenshots/present-*.png``.
 """
@@ -104,7 +105,9 @@ def test_the_guided_demo_walks_from_the_data_to_try_it(page, app_server, run_sto
     assert len(new) == 1, f"the Train step should start exactly one run, got {len(new)}"
     run = new[0]
     assert run.config["dataset"]["id"] == "shapes" and run.epochs_planned == 3 and run.name == "my first model"
+    expect(bar(page)).to_contain_text("Still training")   # the presenter waits for "Finished"
     expect(main(page).get_by_text(re.compile(r"^Finished:")).first).to_be_visible(timeout=TRAINING_TIMEOUT)
+    expect(bar(page).get_by_text("Still training", exact=False)).to_have_count(0)  # the hint went with the run
     assert run_store.get(run.id).status == "finished"
     shot(page, "train")
     clock("trained")
