@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.i18n import _
 from components import state
+
+#: The one-click first model (Home's "Train a first model", the guided demo's Train step): the
+#: default preset for this many epochs.
+FIRST_MODEL_EPOCHS = 3
 
 
 def current_model_spec():
@@ -56,3 +61,12 @@ def launch_run(model_spec=None, *, preset: str | None = None, name: str | None =
     run_id = state.job_queue().submit(request)
     state.set_active_run(run_id)
     return run_id
+
+
+def launch_first_model() -> str:
+    """Queue the one-click first model (the default preset, :data:`FIRST_MODEL_EPOCHS` epochs) on
+    the sidebar's data set; it becomes the active run."""
+    from cnn_core.model import DEFAULT_PRESET, PRESETS  # imports TensorFlow: only on click
+
+    spec = PRESETS[DEFAULT_PRESET].replace(epochs=FIRST_MODEL_EPOCHS)
+    return launch_run(spec, preset=DEFAULT_PRESET, name=_("my first model"))

@@ -14,6 +14,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from components.chart_look import finish
+
 TYPE_COLORS = (
     ("input", "#b8c4d6"),
     ("rescal", "#d9dee7"),
@@ -153,4 +155,4 @@ def model_diagram_figure(rows: Iterable[Any], input_shape: Sequence[int] | None 
         plot_bgcolor="rgba(0,0,0,0)",
         showlegend=False,
     )
-    return fig
+    return finish(fig)

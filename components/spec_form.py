@@ -18,6 +18,7 @@ import streamlit as st
 
 from cnn_core.model.presets import preset_name
 from cnn_core.model.setting_use import is_used
+from cnn_core.i18n import _
 from components import state
 
 PRESET_WIDGET_KEY = "spec_preset"
@@ -199,19 +200,49 @@ def draw_setting(decl, value: Any, *, disabled: bool = False) -> Any:
 def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str, Any]:
     """All settings in expanders (Layers open; a group holding an error opens too).
 
+    In presentation mode only the settings declared ``demo=True`` are shown up front, the rest
+    under one "More settings" expander (same widgets and keys, so nothing set is lost).
     ``error`` (a SpecError) is shown right under the widget of the setting it names.
     Returns the spec the widgets hold.
     """
+    from components.presentation import is_on as presenting
+
     error_setting = getattr(error, "setting", None)
     values = dict(spec)
+
+    def draw(setting) -> None:
+        disabled = _not_used(setting.name, values)
+        values[setting.name] = draw_setting(setting, spec[setting.name], disabled=disabled)
+        if setting.name == error_setting:
+            st.error(str(error), icon=":material/error:")
+
+    if presenting():
+        demo, more = demo_and_more()
+        for setting in demo:
+            draw(setting)
+        with st.expander(_("More settings"), expanded=any(s.name == error_setting for s in more)):
+            for group, settings in settings_by_group().items():
+                rest = [s for s in settings if not s.demo]
+                if rest:
+                    st.markdown(f"**{group}**")
+                for setting in rest:
+                    draw(setting)
+        return values
     for group, settings in settings_by_group().items():
         with st.expander(group, expanded=group == "Layers" or any(s.name == error_setting for s in settings)):
             for setting in settings:
-                disabled = _not_used(setting.name, values)
-                values[setting.name] = draw_setting(setting, spec[setting.name], disabled=disabled)
-                if setting.name == error_setting:
-                    st.error(str(error), icon=":material/error:")
+                draw(setting)
     return values
+
+
+def demo_and_more() -> tuple[list, list]:
+    """ModelSpec's declarations split into the demo's handful (``demo=True``, shown up front in
+    presentation mode) and the rest (under "More settings"), each in declaration order."""
+    from cnn_core.model import ModelSpec
+    from cnn_core.settings import declared, demo_settings
+
+    demo = demo_settings(ModelSpec)
+    return demo, [d for d in declared(ModelSpec).values() if not d.demo]
 
 
 def _not_used(name: str, spec: dict[str, Any]) -> bool:

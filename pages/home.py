@@ -14,9 +14,8 @@ from cnn_core.model.presets import DEFAULT_PRESET
 from cnn_core.split_sizes import split_sizes
 from components.dataset_upload import select_dataset
 from components.feedback import engine_errors
+from components.launch import FIRST_MODEL_EPOCHS
 from components.navigation import run_inside_app
-
-FIRST_MODEL_EPOCHS = 3
 
 STEPS = [
     ("pages/data.py", "1. Look at the data", ":material/photo_library:",
@@ -31,13 +30,10 @@ STEPS = [
 
 
 def train_first_model() -> None:
-    """Queue the default preset for a few epochs on the offline default data set, open training."""
-    from cnn_core.model import PRESETS  # imports TensorFlow: only on click
+    """Queue the one-click model on the offline default data set (chosen by the click), open training."""
+    from components.launch import launch_first_model
 
-    from components.launch import launch_run
-
-    spec = PRESETS[DEFAULT_PRESET].replace(epochs=FIRST_MODEL_EPOCHS)
-    launch_run(spec, preset=DEFAULT_PRESET, name="my first model")
+    launch_first_model()
     st.switch_page("pages/training.py")
 
 

@@ -45,13 +45,13 @@ class ModelSpec:
 
     # -- Layers --------------------------------------------------------------------------------
     conv_blocks: int = setting(
-        2, kind="int", low=0, high=8, group=LAYERS, label="Convolution blocks",
+        2, demo=True, kind="int", low=0, high=8, group=LAYERS, label="Convolution blocks",
         help="How many times the network looks for patterns and then shrinks the picture. "
              "0 = no convolutions at all (a plain dense network).",
         hint="Use 0 (no convolutions, a plain dense network) to 8.",
         sweep=(1, 2, 3), sweep_choices=(0, 1, 2, 3, 4), sweep_rank=3)
     filters: int = setting(
-        32, kind="int", low=1, high=1024, scale="log", group=LAYERS,
+        32, demo=True, kind="int", low=1, high=1024, scale="log", group=LAYERS,
         label="Filters in the first block",
         help="How many different small patterns (edges, spots...) the first block can learn to "
              "spot. More = more capable but slower.",
@@ -115,14 +115,14 @@ class ModelSpec:
         help="Re-centres the numbers after each convolution; often trains faster and more "
              "stably.", sweep=(False, True), sweep_rank=11)
     conv_dropout: float = setting(
-        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        0.0, demo=True, kind="float", low=0.0, high=0.9, group=REGULARISATION,
         label="Dropout after convolutions",
         help="Randomly switches off this share of feature maps while training, so the network "
              "cannot rely on a few of them.", hint="0 turns dropout off; 0.1 to 0.5 is usual.",
         show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.1, 0.25),
         sweep_range=(0.0, 0.3), sweep_rank=5)
     dense_dropout: float = setting(
-        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        0.0, demo=True, kind="float", low=0.0, high=0.9, group=REGULARISATION,
         label="Dropout in dense layers",
         help="Randomly switches off this share of dense neurons while training; fights "
              "memorising the training images.", hint="0 turns dropout off; 0.1 to 0.5 is usual.",
@@ -155,7 +155,7 @@ class ModelSpec:
         help="The rule that nudges the weights after each batch; Adam is a safe default.",
         sweep=("adam", "sgd"), sweep_rank=7)
     learning_rate: float = setting(
-        1e-3, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
+        1e-3, demo=True, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
         label="Learning rate",
         help="How big each nudge is. Too small: slow; too large: the training goes wild. 0.001 "
              "suits Adam.", hint="Typical values are 0.0001 to 0.01.", show="number",
@@ -184,7 +184,7 @@ class ModelSpec:
         hint="Typical values are 32 to 256.", ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
         sweep=(32, 64, 128), sweep_range=(16, 128), sweep_rank=6)
     epochs: int = setting(
-        10, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
+        10, demo=True, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
         label="Epochs", help="How many times training goes through all training images.",
         sweep=(3, 5, 10), sweep_range=(3, 10), sweep_rank=8)
     seed: int = setting(
