@@ -16,14 +16,13 @@ from components.launch import launch_run
 from components.model_diagram import explain_layer, model_diagram_figure
 from components.model_summary import dataset_facts, epoch_seconds, human_count, human_seconds, summarize_spec
 from components.navigation import run_inside_app
-from components.spec_query import share_link_caption, sync_spec_with_url
+from components.spec_query import share_link_caption
 from components.sweep_form import render_sweep_form
 
 run_inside_app()
 st.title("Model builder")
 st.caption("Design the network layer by layer. The picture, the table and the numbers on the right "
            "follow every change you make.")
-sync_spec_with_url()
 
 facts = None
 with engine_errors("The data set cannot be read, so the model cannot be sized for it: "):
