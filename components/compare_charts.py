@@ -17,7 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnn_core.comparison import flatten_config, format_setting_value, short_setting_name
+from cnn_core.comparison import flatten_config, format_setting_value, setting_label
 
 #: One colour per run (cycled after ten).
 RUN_COLORS = ("#3b6fd8", "#e8743b", "#2e9e5b", "#d64545", "#8e5cc4", "#9c6b3f", "#d45fa8", "#7a7a7a",
@@ -139,7 +139,7 @@ def _is_number(value: Any) -> bool:
 def _dimension(name: str, values: list[Any]) -> dict:
     """One parallel-coordinates axis: numbers as they are (log10 when they span 10x or more),
     anything else as codes 0, 1, ... with the values as tick labels."""
-    label = short_setting_name(name)
+    label = setting_label(name)  # the widget's label, e.g. "Learning rate"
     if all(_is_number(v) for v in values):
         numbers = [float(v) for v in values]
         low, high = min(numbers), max(numbers)

@@ -111,7 +111,7 @@ def test_table_filters_curves_what_changed_and_parallel_coordinates(workspace):
     parallel = chart(at, "compare_parallel")["data"][0]
     assert parallel["type"] == "parcoords"
     labels = [d["label"] for d in parallel["dimensions"]]
-    assert "learning_rate (log)" in labels and "preset" in labels and labels[-1] == "test accuracy (%)"
+    assert "Learning rate (log)" in labels and "Preset" in labels and labels[-1] == "test accuracy (%)"
     assert len(parallel["dimensions"][-1]["values"]) == 3
     controls = [*at.main.multiselect, *at.main.selectbox, *at.main.select_slider, *at.main.text_input,
                 *at.main.checkbox, *at.main.button, *at.main.file_uploader, *at.main.metric]

@@ -201,3 +201,25 @@ def test_live_view_counts_as_stalled_only_for_a_live_run_past_the_limit(workspac
     st.session_state[state.LIVE_VIEW_HEARTBEAT_KEY] = (ended, clock.monotonic() - 60)
     assert not state.live_view_stalled(10)                  # nothing to poll for any more
     state.forget_live_view()
+
+
+def test_a_run_shows_every_setting_it_trained_with_in_the_widgets_words(workspace):
+    from cnn_core.runs import RunStore
+
+    store = RunStore(workspace)
+    config = {"dataset": {"id": "shapes"}, "preset": None,
+              "model": {"epochs": 2, "batch_size": 32, "learning_rate": 0.003, "dense_layers": 1},
+              "augment": {"flip": "horizontal", "rotation": 0.1}, "preprocess": {"validation_fraction": 0.2}}
+    run_id = store.create_run(config, name="augmented")
+    store.set_status(run_id, "finished")
+    at = open_page(active=run_id, augment_spec=None)
+    assert "augmentation: mirror left ↔ right, turn up to ±36°" in texts(at)
+    shown = " ".join(e.label for e in at.main.expander)
+    assert "Every setting this run trained with" in shown
+    everything = " ".join(m.value for m in at.main.expander[0].markdown)
+    for line in ("Data set: shapes", "Dense layers: 1", "Learning rate: 0.003", "Mirror: left ↔ right",
+                 "Turn: up to ±36°", "Validation share: 20%", "Batch size: 32", "Shift: off"):
+        assert f"- {line}" in everything, line
+    # the next run is what the screen holds now (no augmentation in this session), not this run's
+    assert "Next run: data set **shapes**" in texts(at) and "augmentation: no augmentation" in texts(at)
+
