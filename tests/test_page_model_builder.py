@@ -56,7 +56,7 @@ def test_table_totals_and_diagram_match_the_built_model():
     assert list(table["parameters"]) == [row.params for row in summary.rows]
     assert metric(at, "Parameters") == human_count(summary.total_params)
     assert metric(at, "Operations per picture") == human_count(summary.flops_per_image)
-    assert metric(at, "Time per epoch") != "—"
+    assert metric(at, "Training time").startswith("about ")  # a range, from the cost estimate
     assert len(at.get("plotly_chart")) == 1
     assert at.session_state["model_spec"] == PRESETS[DEFAULT_PRESET].to_dict()
 
