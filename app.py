@@ -40,9 +40,8 @@ if engine_warmup.loading():  # never import pages (and TensorFlow) while the war
 page = st.navigation(PAGES)
 state.forget_live_view()  # the Training page's live view beats again if this page draws one
 spec_query.sync_with_url(page.url_path)  # the link's setup, read once per session, before the sidebar shows it
+spec_query.write_url()   # the URL is the setup on screen: here too, as a page that calls st.stop() ends the run
 render_sidebar()
-try:
-    page.run()
-finally:  # also when the page stopped early (st.stop) or moves on: the URL is the setup on screen
-    spec_query.write_url()
+page.run()
+spec_query.write_url()   # what the page changed (e.g. "Use for training")
 engine_warmup.start()  # after the first page is drawn: TensorFlow loads while the user reads it
