@@ -203,6 +203,19 @@ def test_live_view_counts_as_stalled_only_for_a_live_run_past_the_limit(workspac
     state.forget_live_view()
 
 
+def test_a_run_starting_or_ending_asks_for_one_page_redraw_that_a_page_run_clears():
+    """The live view flags a run's start or end (drawn by itself) instead of calling st.rerun from
+    its timer; the sidebar's polling turns the flag into one page run, which clears it."""
+    from components import state
+
+    state.forget_live_view()
+    assert not state.page_redraw_asked()
+    state.ask_page_redraw()
+    assert state.page_redraw_asked() and state.page_redraw_asked()   # asking does not clear it
+    state.forget_live_view()                                          # app.py, at every page run
+    assert not state.page_redraw_asked()
+
+
 def test_a_run_shows_every_setting_it_trained_with_in_the_widgets_words(workspace):
     from cnn_core.runs import RunStore
 
