@@ -14,6 +14,9 @@ live view ever stops drawing, the sidebar's stall check reruns the page (item 12
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
@@ -139,18 +142,21 @@ def past_runs(runs, by_id: dict) -> None:
     st.subheader("All runs")
     st.caption("Every model trained in this workspace, newest first. Open one to see its curves again.")
     active = state.active_run_id()
-    if st.session_state.get("train_open") != active and active in by_id:
-        st.session_state["train_open"] = active
-    st.selectbox("Open a run", list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
-                 on_change=_open_chosen,
+    labels = {run_id: run_label(run) for run_id, run in by_id.items()}
+    # The browser keeps showing a selectbox's old label while its value stays the same ("stopping"
+    # under a panel saying "Stopped"): a new key whenever a label changes draws it afresh.
+    key = "train_open_" + hashlib.sha1(json.dumps(labels).encode()).hexdigest()[:10]
+    if st.session_state.get(key) != active and active in by_id:
+        st.session_state[key] = active
+    st.selectbox("Open a run", list(by_id), key=key, format_func=labels.get, on_change=_open_chosen, args=(key,),
                  help="Shows that run's curves and results above. Training runs go on in the background.")
     st.session_state["train_table_ids"] = list(by_id)
     st.dataframe(runs_table(runs), hide_index=True, column_config=RUNS_TABLE_COLUMNS, key="train_runs_table",
                  on_select=_open_selected_row, selection_mode="single-row", width="stretch")
 
 
-def _open_chosen() -> None:
-    state.set_active_run(st.session_state["train_open"])
+def _open_chosen(key: str) -> None:
+    state.set_active_run(st.session_state[key])
 
 
 def _open_selected_row() -> None:
