@@ -14,9 +14,6 @@ live view ever stops drawing, the sidebar's stall check reruns the page (item 12
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
@@ -27,7 +24,7 @@ from components.feedback import engine_errors
 from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
-from components.run_picker import RUNS_TABLE_COLUMNS, run_label, runs_table
+from components.run_picker import RUNS_TABLE_COLUMNS, runs_table, when
 from components.run_settings import next_run_summary, run_summary, settings_expander
 
 READING_STYLES = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
@@ -142,21 +139,21 @@ def past_runs(runs, by_id: dict) -> None:
     st.subheader("All runs")
     st.caption("Every model trained in this workspace, newest first. Open one to see its curves again.")
     active = state.active_run_id()
-    labels = {run_id: run_label(run) for run_id, run in by_id.items()}
-    # The browser keeps showing a selectbox's old label while its value stays the same ("stopping"
-    # under a panel saying "Stopped"): a new key whenever a label changes draws it afresh.
-    key = "train_open_" + hashlib.sha1(json.dumps(labels).encode()).hexdigest()[:10]
-    if st.session_state.get(key) != active and active in by_id:
-        st.session_state[key] = active
-    st.selectbox("Open a run", list(by_id), key=key, format_func=labels.get, on_change=_open_chosen, args=(key,),
-                 help="Shows that run's curves and results above. Training runs go on in the background.")
+    if st.session_state.get("train_open") != active and active in by_id:
+        st.session_state["train_open"] = active
+    # Labels that never change (name and start): the browser keeps showing a selectbox's old label
+    # while its value stays the same, so a status in it ("stopping") went stale under the panel.
+    st.selectbox("Open a run", list(by_id), key="train_open", on_change=_open_chosen,
+                 format_func=lambda i: f"{by_id[i].name or i} · {when(by_id[i].created_at)}",
+                 help="Shows that run's curves and results above (its status and scores are in the table "
+                      "below). Training runs go on in the background.")
     st.session_state["train_table_ids"] = list(by_id)
     st.dataframe(runs_table(runs), hide_index=True, column_config=RUNS_TABLE_COLUMNS, key="train_runs_table",
                  on_select=_open_selected_row, selection_mode="single-row", width="stretch")
 
 
-def _open_chosen(key: str) -> None:
-    state.set_active_run(st.session_state[key])
+def _open_chosen() -> None:
+    state.set_active_run(st.session_state["train_open"])
 
 
 def _open_selected_row() -> None:
