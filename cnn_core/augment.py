@@ -18,7 +18,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-import keras
 import numpy as np
 
 from cnn_core.errors import CnnLabError
@@ -117,6 +116,8 @@ def build_augmenter(spec: AugmentSpec) -> keras.Sequential | None:
     Call it with ``training=True`` to augment (Keras layers pass images through unchanged
     otherwise). Geometric layers fill uncovered pixels by reflecting the image.
     """
+    import keras  # here, not at the top: the spec alone (links, forms) needs no TensorFlow
+
     spec.validate()
     if not spec.enabled:
         return None
@@ -187,6 +188,8 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
     if augmenter is None or len(repeated) == 0:
         return np.clip(np.rint(repeated), 0, 255).astype(np.uint8) \
             if repeated.dtype != np.uint8 else repeated.copy()
+    import keras
+
     out = np.empty(repeated.shape, dtype=np.uint8)
     for start in range(0, len(repeated), batch_size):
         batch = repeated[start:start + batch_size].astype("float32")
@@ -203,6 +206,8 @@ def augment_fn(spec: AugmentSpec) -> Callable:
     (:func:`build_augmenter`, called with ``training=True``). With nothing enabled it only
     casts to float32. The returned function has ``.augmenter`` (the Keras model or ``None``).
     """
+    import keras
+
     augmenter = build_augmenter(spec)
 
     def fn(images):

@@ -35,7 +35,7 @@ def preset_of(spec) -> str | None:
     from cnn_core.model.presets import PRESETS
 
     chosen = st.session_state.get(state.PRESET_KEY)
-    if chosen in PRESETS:
+    if chosen in PRESETS and PRESETS[chosen] == spec:
         return chosen
     return next((name for name, preset in PRESETS.items() if preset == spec), None)
 

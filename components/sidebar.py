@@ -46,9 +46,9 @@ def active_run_card() -> None:
 
     The polling also notices a run whose owner process is gone (e.g. a command-line training
     killed with kill -9) and marks it interrupted, and reruns the whole page when the Training
-    page's live view stopped drawing a live run.
+    page's live view stopped drawing a live run or saw its run start or end.
     """
-    if state.live_view_stalled(LIVE_VIEW_STALL_SECONDS):
+    if state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked():
         state.forget_live_view()
         st.rerun(scope="app")
     run_id = state.active_run_id()

@@ -24,6 +24,8 @@ ACTIVE_RUN_KEY = "active_run_id"
 
 #: Set by the Training page's live view each time it draws (see :func:`live_view_stalled`).
 LIVE_VIEW_HEARTBEAT_KEY = "live_view_heartbeat"
+#: Set by the Training page's live view when its run started or ended (see :func:`ask_page_redraw`).
+PAGE_REDRAW_KEY = "page_redraw_asked"
 
 
 @st.cache_resource(show_spinner=False)
@@ -94,8 +96,22 @@ def live_view_beat(run_id: str) -> None:
 
 
 def forget_live_view() -> None:
-    """A new page run starts: the live view has not drawn on it yet (app.py, before the page)."""
+    """A new page run starts: the live view has not drawn on it yet (app.py, before the page);
+    a redraw asked for is being done."""
     st.session_state.pop(LIVE_VIEW_HEARTBEAT_KEY, None)
+    st.session_state.pop(PAGE_REDRAW_KEY, None)
+
+
+def ask_page_redraw() -> None:
+    """The Training page's live view saw its run start or end and drew that itself; one full
+    page run (done by the sidebar's polling, :func:`page_redraw_asked`) stops its polling.
+    A flag, not ``st.rerun`` from the live view's timer: that raced with the page's redraw."""
+    st.session_state[PAGE_REDRAW_KEY] = True
+
+
+def page_redraw_asked() -> bool:
+    """Whether a full page run was asked for (see :func:`ask_page_redraw`)."""
+    return bool(st.session_state.get(PAGE_REDRAW_KEY))
 
 
 def live_view_stalled(after_seconds: float) -> bool:
