@@ -46,6 +46,7 @@ from cnn_core.run_record import (
     EPOCH_METRICS,
     RECORD_COLUMNS,
     RunRecord,
+    Starter,
     clean_float,
     new_run_id,
     record_from_row,
@@ -110,8 +111,11 @@ class RunStore(RunFiles):
 
     # ---------------------------------------------------------------- create / read
     def create_run(self, config: dict, name: str | None = None, sweep_id: str | None = None,
-                   status: RunStatus | str = RunStatus.QUEUED) -> str:
-        """Create a run folder with ``config.json``, then its index row (status ``queued``)."""
+                   status: RunStatus | str = RunStatus.QUEUED, starter: Starter | None = None) -> str:
+        """Create a run folder with ``config.json``, then its index row (status ``queued``).
+
+        ``starter``: the browser session starting it (None: the command line, an import).
+        """
         status = RunStatus(status)
         config_text = json.dumps(config, sort_keys=True)
         epochs_planned = int(((config.get("model") or {}).get("epochs")) or 0)
@@ -134,9 +138,10 @@ class RunStore(RunFiles):
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (id, name, status, message, created_at, config, epochs_planned, "
-                "sweep_id, owner) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)",
+                "sweep_id, owner, session_id, started_by) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, name, status, time.time(), config_text, epochs_planned, sweep_id,
-                 current_owner()),
+                 current_owner(), starter.session_id if starter else None,
+                 (starter.name or "") if starter else ""),
             )
         return run_id
 
@@ -220,6 +225,12 @@ class RunStore(RunFiles):
         if row is None:
             raise RunNotFoundError(f"There is no run with id '{run_id}' in {self.workspace}.")
         return status_of(row[0])
+
+    def set_shared(self, run_id: str, shared: bool) -> None:
+        """Show the run to every session (True) or only to the session that started it."""
+        with self._transaction() as conn:
+            self._require(conn, run_id)
+            conn.execute("UPDATE runs SET shared = ? WHERE id = ?", (int(bool(shared)), run_id))
 
     def set_checkpoint_epoch(self, run_id: str, epoch: int) -> None:
         """Record that ``checkpoint.keras`` now holds the model after epoch ``epoch``."""

@@ -8,6 +8,7 @@ across reruns, page switches and browser reloads.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import streamlit as st
@@ -43,7 +44,10 @@ def _queue_for(workspace: str):
     from cnn_core import engine_warmup
 
     engine_warmup.wait()   # the background warm-up may be importing TensorFlow right now
+    from cnn_core.classroom import use_command_line
     from cnn_core.job_queue import get_job_queue  # imports TensorFlow: only pages that train pay
+
+    use_command_line(sys.argv[1:])   # the teacher's flags: streamlit run app.py -- --max-... N
     return get_job_queue(workspace)
 
 
@@ -78,7 +82,9 @@ def active_run_id() -> str | None:
             return chosen
         except Exception:  # deleted meanwhile
             st.session_state[ACTIVE_RUN_KEY] = None
-    runs = store.list_runs()
+    from components.session_identity import visible_runs
+
+    runs = visible_runs(store.list_runs())   # never another's private run
     live = [r for r in runs if r.is_active]
     if live:
         st.session_state[ACTIVE_RUN_KEY] = live[0].id

@@ -16,7 +16,8 @@ from components.feedback import engine_errors
 from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
-from components.run_picker import RUNS_TABLE_COLUMNS, dataset_of, run_label, runs_table
+from components.run_picker import RUNS_TABLE_COLUMNS, dataset_of, run_label, runs_table, visible_runs
+from components.session_identity import share_run_toggle
 
 READING_STYLES = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
 READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:", "info": ":material/insights:",
@@ -60,6 +61,7 @@ def live_view(run_id: str) -> None:
         if not alive:
             st.caption(about)
             control_buttons(run)
+            share_run_toggle(run)
         epochs = store.epochs(run_id)
         status_panel(run)
         reading = None
@@ -112,7 +114,7 @@ def past_runs(shown_run_id: str, alive: bool) -> None:
         if state.active_run_id() != shown_run_id:   # a run was opened here: redraw the page
             st.rerun(scope="app")
         store = state.run_store()
-        runs = store.list_runs()
+        runs = visible_runs(store.list_runs())   # this session's first, then those shared with it
         if not runs:
             return
         st.subheader("All runs")
