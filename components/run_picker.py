@@ -62,6 +62,12 @@ def run_label(run: RunRecord) -> str:
     return " · ".join(parts)
 
 
+def run_labels(runs: Sequence[RunRecord]) -> dict[str, str]:
+    """``{run id: run_label(run)}``, made while the page runs: a selectbox's ``format_func`` may
+    be called later, outside the script run, where the session (and so "by Ann") is unknown."""
+    return {run.id: run_label(run) for run in runs}
+
+
 def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = None,
              label: str = "Training run", memory: str | None = None,
              help: str = "Which trained model to look at. The newest is at the top.") -> RunRecord | None:
@@ -80,7 +86,7 @@ def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = No
     current = remembered if remembered in by_id and default_then == default else default
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = current
-    chosen = st.selectbox(label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help)
+    chosen = st.selectbox(label, ids, key=key, format_func=run_labels(runs).__getitem__, help=help)
     st.session_state[memory] = (chosen, default)
     return by_id[chosen]
 

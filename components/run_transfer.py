@@ -16,7 +16,7 @@ from cnn_core import exchange, run_admin
 from cnn_core.run_record import RunRecord
 from cnn_core.runs import RunStore
 from components.feedback import engine_errors
-from components.run_picker import run_label
+from components.run_picker import run_labels
 
 NOTE_KEY = "run_transfer_note"
 
@@ -37,7 +37,7 @@ def _pick(runs: Sequence[RunRecord], key: str, label: str, help: str, default_id
     by_id = {run.id: run for run in runs}
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = default_id if default_id in by_id else next(iter(by_id))
-    chosen = st.selectbox(label, list(by_id), key=key, format_func=lambda i: run_label(by_id[i]), help=help)
+    chosen = st.selectbox(label, list(by_id), key=key, format_func=run_labels(by_id.values()).__getitem__, help=help)
     return by_id[chosen]
 
 

@@ -37,9 +37,10 @@ _ID_PATTERN = re.compile(r"^[0-9a-f]{16,64}$")
 
 def _cookie(name: str) -> str | None:
     try:
-        return st.context.cookies.get(name)
+        value = st.context.cookies.get(name)
     except Exception:  # noqa: BLE001 - no browser (AppTest, a bare script run)
         return None
+    return value if isinstance(value, str) else None
 
 
 def clean_name(text: str | None) -> str:

@@ -16,7 +16,7 @@ from components.feedback import engine_errors
 from components.mlp_vs_cnn import mlp_vs_cnn_view
 from components.navigation import run_inside_app
 from components.run_charts import confusion_figure
-from components.run_picker import STATUS_WORDS, comparable_runs, duration, percent, run_label, visible_runs
+from components.run_picker import STATUS_WORDS, comparable_runs, duration, percent, run_labels, visible_runs
 from components.run_results import run_evaluation
 from components.sweep_form import sweep_overview
 
@@ -55,7 +55,7 @@ def pick_runs(ids: list[str], by_id: dict) -> list[str]:
     kept = [i for i in st.session_state[SELECTED_KEY] if i in by_id]
     st.session_state[SELECTED_KEY] = kept
     return st.multiselect("Runs to compare", kept + [i for i in ids if i not in kept], key=SELECTED_KEY,
-                          format_func=lambda i: run_label(by_id[i]),
+                          format_func=run_labels(by_id.values()).__getitem__,
                           help="Pick two or more runs to lay their curves over each other and combine them.")
 
 

@@ -16,7 +16,7 @@ from components.feedback import engine_errors
 from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
-from components.run_picker import RUNS_TABLE_COLUMNS, dataset_of, run_label, runs_table, visible_runs
+from components.run_picker import RUNS_TABLE_COLUMNS, dataset_of, run_labels, runs_table, visible_runs
 from components.session_identity import share_run_toggle
 
 READING_STYLES = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
@@ -123,7 +123,7 @@ def past_runs(shown_run_id: str, alive: bool) -> None:
         active = state.active_run_id()
         if st.session_state.get("train_open") != active and active in by_id:
             st.session_state["train_open"] = active
-        st.selectbox("Open a run", list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
+        st.selectbox("Open a run", list(by_id), key="train_open", format_func=run_labels(runs).__getitem__,
                      on_change=_open_chosen,
                      help="Shows that run's curves and results above. Training runs go on in the background.")
         st.session_state["train_table_ids"] = list(by_id)
