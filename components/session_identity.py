@@ -25,7 +25,6 @@ from cnn_core.run_record import RunRecord, Starter
 SESSION_ID_KEY = "classroom_session_id"
 NAME_KEY = "classroom_name"
 NAME_WIDGET_KEY = "your_name"
-COOKIES_WRITTEN_KEY = "classroom_cookies_written"
 SHARE_ERROR_KEY = "classroom_share_error"
 ID_COOKIE = "cnn_lab_seat"
 NAME_COOKIE = "cnn_lab_name"
@@ -71,14 +70,15 @@ def starter() -> Starter:
 
 
 def _remember_in_browser() -> None:
-    """Write the id and name cookies when they differ from what this session wrote last."""
+    """Write the id and name cookies while they differ from what the browser sent.
+
+    The browser's cookies are read once, when the session starts, so a session that wrote them
+    cannot see them; it writes them on every run (a tiny script, the same each time): a single
+    write could be lost when its run is cut short by a rerun before the browser got it.
+    """
     wanted = (session_id(), display_name())
-    if st.session_state.get(COOKIES_WRITTEN_KEY) == wanted:
-        return
     if (_cookie(ID_COOKIE), unquote(_cookie(NAME_COOKIE) or "")) == wanted:
-        st.session_state[COOKIES_WRITTEN_KEY] = wanted
         return
-    st.session_state[COOKIES_WRITTEN_KEY] = wanted
     tail = f"; path=/; max-age={COOKIE_MAX_AGE}; SameSite=Strict"
     script = (f"<script>document.cookie = {json.dumps(ID_COOKIE + '=' + wanted[0] + tail)};"
               f"document.cookie = {json.dumps(NAME_COOKIE + '=' + quote(wanted[1]) + tail)};</script>")
