@@ -33,7 +33,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from cnn_core.classroom import check_may_steer
 from cnn_core.errors import RunNotFoundError, RunStateError
+from cnn_core.i18n import _
 from cnn_core.process_owner import current_owner, owner_alive
 from cnn_core.run_files import RunFiles
 from cnn_core.run_index_db import (
@@ -265,12 +267,13 @@ class RunStore(RunFiles):
     def set_name(self, run_id: str, name: str) -> None:
         self.rename(run_id, name)
 
-    def rename(self, run_id: str, name: str) -> None:
+    def rename(self, run_id: str, name: str, starter: Starter | None = None) -> None:
+        """Give the run a new name (``starter``: a browser session may rename only its own)."""
         name = (name or "").strip()
         if not name:
             raise RunStateError("A run name cannot be empty. Type at least one character.")
         with self._transaction() as conn:
-            self._require(conn, run_id)
+            check_may_steer(record_from_row(self._require(conn, run_id)), starter, _("rename"))
             conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
 
     # ---------------------------------------------------------------- epochs
@@ -377,9 +380,11 @@ class RunStore(RunFiles):
                 marked.append(row["id"])
         return marked
 
-    def delete(self, run_id: str) -> None:
-        """Delete a run: its index row (epochs too), then its folder. Refused while it trains."""
+    def delete(self, run_id: str, starter: Starter | None = None) -> None:
+        """Delete a run: its index row (epochs too), then its folder. Refused while it trains,
+        and when ``starter`` (a browser session) is not the session that started it."""
         record = self.get(run_id)
+        check_may_steer(record, starter, _("delete"))
         if record.is_active and owner_alive(record.owner):
             raise RunStateError(
                 f"Run '{record.name}' is {record.status}. Stop it first, then delete it."

@@ -289,7 +289,7 @@ def share_user_dataset(name: str, shared: bool, starter: Starter | None,
     """
     path = _user_path(USER_PREFIX + str(name), workspace)
     if path is None or not path.is_dir():
-        raise DatasetError(f"There is no data set of yours called '{name}'.")
+        raise DatasetError(_("There is no data set of yours called '{name}'.", name=name))
     owner = _check_owner(path, starter, _("share"))
     if owner is None:
         if starter is None:

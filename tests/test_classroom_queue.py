@@ -374,3 +374,28 @@ def test_an_upload_is_listed_only_for_its_session_until_shared(workspace):
     made = import_image_files([("a.png", png.getvalue())], "apples", "fruit", workspace, starter=BEN)
     assert not dataset_visible("user:" + made.name, ANN, workspace)
     delete_user_dataset(made.name, workspace, starter=BEN)
+
+
+def test_readme_documents_every_teacher_setting_with_its_variable_and_flag():
+    from pathlib import Path
+
+    from cnn_core.settings import declared
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in declared(ClassroomSettings):
+        assert f"`{classroom.environment_variable(name)}`" in readme, name
+        assert f"`{classroom.command_line_flag(name)} N`" in readme, name
+
+
+def test_a_student_cannot_delete_or_rename_another_sessions_shared_run(workspace):
+    store = RunStore(workspace)
+    anns = store.create_run({"model": {}}, name="ann's", status=RunStatus.FINISHED, starter=ANN)
+    store.set_shared(anns, True)
+    with pytest.raises(NotYoursError):
+        store.delete(anns, starter=BEN)
+    with pytest.raises(NotYoursError):
+        store.rename(anns, "mine now", starter=BEN)
+    assert store.get(anns).name == "ann's"
+    store.rename(anns, "ann's best", starter=ANN)
+    store.delete(anns, starter=ANN)
+    assert not store.exists(anns)
