@@ -10,6 +10,7 @@ from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
 from cnn_core.workspace import workspace_path
 from components import state
+from components.session_identity import dataset_uploader, name_field, visible_dataset_ids
 
 STATUS_ICONS = {
     RunStatus.QUEUED: ":material/schedule:", RunStatus.RUNNING: ":material/play_circle:",
@@ -24,8 +25,10 @@ LIVE_VIEW_STALL_SECONDS = 10.0
 
 def dataset_picker() -> None:
     infos = list_datasets(workspace_path())
-    ids = [info.id for info in infos]
-    labels = {info.id: info.name + ("" if info.offline else " (download)") for info in infos}
+    ids = visible_dataset_ids([info.id for info in infos], workspace_path())   # not others' uploads
+    labels = {info.id: " ".join(p for p in (info.name + ("" if info.offline else " (download)"),
+                                            dataset_uploader(info.id, workspace_path())) if p)
+              for info in infos}
     current = state.dataset_id()
     if current not in ids:
         ids.append(current)
@@ -72,6 +75,7 @@ def active_run_card() -> None:
 
 def render_sidebar() -> None:
     with st.sidebar:
+        name_field()
         dataset_picker()
         st.divider()
         active_run_card()

@@ -8,6 +8,7 @@ across reruns, page switches and browser reloads.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import streamlit as st
@@ -45,7 +46,10 @@ def _queue_for(workspace: str):
     from cnn_core import engine_warmup
 
     engine_warmup.wait()   # the background warm-up may be importing TensorFlow right now
+    from cnn_core.classroom import use_command_line
     from cnn_core.job_queue import get_job_queue  # imports TensorFlow: only pages that train pay
+
+    use_command_line(sys.argv[1:])   # the teacher's flags: streamlit run app.py -- --max-... N
     return get_job_queue(workspace)
 
 
@@ -65,7 +69,8 @@ def set_active_run(run_id: str | None) -> None:
 
 def active_run_id() -> str | None:
     """The run this browser session follows: the one it started, opened or resumed, else a
-    live run, else the run that trained last.
+    live run, else the run that trained last (its own runs if it has any, else the runs it may
+    see).
 
     After a browser reload the session is new; falling back to a live run (kept as the followed
     run, so it is still shown when it ends) means the user finds the run that went on training
@@ -80,7 +85,10 @@ def active_run_id() -> str | None:
             return chosen
         except Exception:  # deleted meanwhile
             st.session_state[ACTIVE_RUN_KEY] = None
-    runs = store.list_runs()
+    from components.session_identity import is_own, visible_runs
+
+    runs = visible_runs(store.list_runs())   # never another's private run
+    runs = [r for r in runs if is_own(r)] or runs   # one's own runs before the class's
     live = [r for r in runs if r.is_active]
     if live:
         st.session_state[ACTIVE_RUN_KEY] = live[0].id

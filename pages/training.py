@@ -24,8 +24,9 @@ from components.feedback import engine_errors
 from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
-from components.run_picker import RUNS_TABLE_COLUMNS, runs_table, when
+from components.run_picker import RUNS_TABLE_COLUMNS, runs_table, started_by, visible_runs, when
 from components.run_settings import next_run_summary, run_summary, settings_expander
+from components.session_identity import share_run_toggle
 
 READING_STYLES = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
 READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:", "info": ":material/insights:",
@@ -66,7 +67,8 @@ def training_view(run_id: str) -> None:
     def draw() -> None:
         if state.active_run_id() != run_id:   # another run was opened here (a click, not the timer)
             st.rerun(scope="app")
-        runs = store.list_runs()              # one reading for the live panel and the table
+        runs = visible_runs(store.list_runs())  # one reading for the live panel and the table: this
+                                                # session's runs first, then those shared with it
         by_id = {run.id: run for run in runs}
         run = by_id.get(run_id) or store.get(run_id)
         if run.is_active != alive:            # it just started or ended: drawn below as it is now
@@ -89,6 +91,7 @@ def run_panel(store, run) -> None:
     if not alive:
         st.caption(run_summary(run))
         control_buttons(run)
+        share_run_toggle(run)
     epochs = store.epochs(run.id)
     status_panel(run)
     reading = None
@@ -141,10 +144,12 @@ def past_runs(runs, by_id: dict) -> None:
     active = state.active_run_id()
     if st.session_state.get("train_open") != active and active in by_id:
         st.session_state["train_open"] = active
+    labels = {run.id: " · ".join(part for part in (run.name or run.id, started_by(run), when(run.created_at)) if part)
+              for run in runs}  # made here: format_func may be called outside the script run
     # Labels that never change (name and start): the browser keeps showing a selectbox's old label
     # while its value stays the same, so a status in it ("stopping") went stale under the panel.
     st.selectbox("Open a run", list(by_id), key="train_open", on_change=_open_chosen,
-                 format_func=lambda i: f"{by_id[i].name or i} · {when(by_id[i].created_at)}",
+                 format_func=labels.__getitem__,
                  help="Shows that run's curves and results above (its status and scores are in the table "
                       "below). Training runs go on in the background.")
     st.session_state["train_table_ids"] = list(by_id)
