@@ -105,12 +105,15 @@ class ModelSpec:
         False, kind="bool", group=LAYERS, label=N_("Patch-whitening first layer"),
         help=N_("A fixed first layer, computed from the training pictures when training starts, "
                 "that evens out 2x2 pixel patterns so the network learns faster."),
+        # (ignored without conv blocks: a plain dense network has no convolutions to feed)
         sweep=(False, True), sweep_rank=22)
     head: str = setting(
-        "flatten", kind="choice", choices=HEADS, words={"global_average": "global average"},
+        "flatten", kind="choice", choices=HEADS,
+        words={"global_average": "global average", "global_max": N_("global max")},
         group=LAYERS, label="From maps to answer",
         help="'flatten' keeps every position; 'global average' keeps one number per filter (far "
-             "fewer parameters).")
+             "fewer parameters); 'global max' keeps each filter's strongest answer.",
+        sweep=("global_average", "global_max"), sweep_rank=25)
     dense_layers: int = setting(
         1, kind="int", low=0, high=5, group=LAYERS, label="Dense layers",
         help="Fully connected layers that combine the patterns found into a decision, before the "
@@ -275,12 +278,6 @@ class ModelSpec:
                 _("A model without conv blocks has no feature maps to pool: the '{head}' head "
                   "would keep only one number per colour of each image. Set the head to "
                   "'flatten', or add a conv block.", head=self.head),
-            )
-        if self.conv_blocks == 0 and self.whitening_stem:
-            raise SpecError(
-                "whitening_stem",
-                _("The patch-whitening first layer is a convolution; a model without conv blocks "
-                  "has none. Switch it off, or add a conv block."),
             )
         return self
 
