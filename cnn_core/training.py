@@ -392,6 +392,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     else:
         status = RunStatus.FINISHED
         message = f"Trained {epochs_done} epochs."
+        if spec.test_time_augmentation != "off":
+            message += " " + test_time_augmentation.explain(spec.test_time_augmentation)
         if early is not None and early.stopped_epoch > 0:
             monitored = "validation loss" if val_ds is not None else "loss"
             message = (f"Stopped early after {epochs_done} of {spec.epochs} epochs: the "
