@@ -291,3 +291,30 @@ def test_a_saved_fast_model_passes_the_allow_list_and_loads_in_safe_mode(tmp_pat
                                np.asarray(model.get_layer("whitening").kernel))
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+# --- through the engine: one tiny run with every new setting ---------------------------------
+
+
+def test_a_run_with_the_fast_settings_stores_test_time_augmented_predictions(workspace):
+    from cnn_core.datasets import load_dataset
+    from cnn_core.model import load_model
+    from cnn_core.runs import RunStore
+    from cnn_core.test_time_augmentation import mirror
+    from cnn_core.training import TrainingRequest, run_training
+
+    spec = ModelSpec(**SMALL).replace(conv_blocks=1, batch_size=32, optimizer="sgd",
+                                      nesterov=True, learning_rate=0.05, seed=1,
+                                      **NEW_MODEL_SETTINGS).replace(test_time_augmentation="flip")
+    store = RunStore()
+    record = run_training(TrainingRequest("shapes", spec,
+                                          augment=AugmentSpec(flip="alternating", crop=1)),
+                          store)
+    assert record.status == "finished", record.message
+    assert "mirror" in record.message                     # the setting explained in one line
+    assert store.get(record.id).config["model"]["test_time_augmentation"] == "flip"
+    probs, _ = store.load_predictions(record.id)
+    x_test = load_dataset("shapes", workspace=workspace).x_test.astype("float32")
+    model = load_model(store.model_path(record.id))
+    expected = (model.predict(x_test, verbose=0) + model.predict(mirror(x_test), verbose=0)) / 2
+    np.testing.assert_allclose(probs, expected, atol=1e-4)
