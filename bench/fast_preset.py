@@ -80,8 +80,8 @@ def _fast_augment():
     return AugmentSpec.from_dict(PRESET_AUGMENTS["fast"])
 
 
-def train(data: str, preset: str, store, *, epochs: int | None, augment_spec,
-          limit: int | None = None) -> tuple[float, float, float]:
+def train(data: str, preset: str, store, *, epochs: int | None,
+          augment_spec) -> tuple[float, float, float]:
     from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.training import TrainingRequest, run_training
@@ -90,7 +90,7 @@ def train(data: str, preset: str, store, *, epochs: int | None, augment_spec,
     if epochs is not None:
         spec = spec.replace(epochs=epochs)
     request = TrainingRequest(
-        dataset_id=data if not limit else _limited_copy(data, limit), model=spec,
+        dataset_id=data, model=spec,
         augment=augment_spec, preset=preset,
         preprocess=PreprocessSpec(scaling="standardize_channel", validation_fraction=0.0),
         name=f"bench {preset}",
@@ -115,10 +115,9 @@ def train(data: str, preset: str, store, *, epochs: int | None, augment_spec,
     return float(record.test_accuracy), float(record.train_seconds), core_share
 
 
-def _limited_copy(data: str, limit: int) -> str:
+def _limited_copy(data: str, limit: int, root: Path) -> str:
     """A folder of symlinks to the first ``limit`` training pictures (same share per class) and
     the whole test sample, for smoke tests."""
-    root = Path(tempfile.mkdtemp(prefix="cnnlab_bench_limit_"))
     classes = sorted(p for p in Path(data, "train").iterdir() if p.is_dir())
     per_class = max(1, limit // max(1, len(classes)))
     for split in ("train", "test"):
@@ -154,21 +153,22 @@ def main(argv: list[str] | None = None) -> None:
         from cnn_core.runs import RunStore
 
         store = RunStore(Path(tmp))
+        if args.limit:
+            args.data = _limited_copy(args.data, args.limit, Path(tmp) / "limited")
         print(f"load average at start {_load_avg()} on {os.cpu_count()} CPUs", flush=True)
         if args.baseline_epochs > 0:
             acc, secs, _ = train(args.data, "cifar10_tutorial", store,
-                                 epochs=args.baseline_epochs, augment_spec=AugmentSpec(),
-                                 limit=args.limit)
+                                 epochs=args.baseline_epochs, augment_spec=AugmentSpec())
             print(f"baseline cifar10_tutorial ({args.baseline_epochs} epochs): "
                   f"test accuracy {acc:.3f} in {secs:.0f} s", flush=True)
         if args.short_epochs > 0:
             acc, secs, share = train(args.data, "fast", store, epochs=args.short_epochs,
-                                     augment_spec=_fast_augment(), limit=args.limit)
+                                     augment_spec=_fast_augment())
             print(f"2-minute budget ({args.short_epochs} epochs): test accuracy {acc:.3f} in "
                   f"{secs:.0f} s (core share {share:.2f}"
                   f"{', contended' if share < CONTENDED_BELOW else ''})", flush=True)
         acc, secs, share = train(args.data, "fast", store, epochs=args.epochs,
-                                 augment_spec=_fast_augment(), limit=args.limit)
+                                 augment_spec=_fast_augment())
     print(f"peak RSS {_peak_rss_mb():.0f} MB; core share {share:.2f}"
           f"{' (contended: the time is not a headline figure)' if share < CONTENDED_BELOW else ''}",
           flush=True)

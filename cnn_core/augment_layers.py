@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 #: Multiplier of the index hash that decides which pictures start mirrored (Knuth's).
@@ -108,4 +107,4 @@ def epoch_variable() -> tf.Variable:
 
 
 __all__ = ["EpochCounter", "RandomWholePixelCrop", "alternating_flip", "epoch_variable",
-           "starts_mirrored", "np"]
+           "starts_mirrored"]

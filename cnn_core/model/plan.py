@@ -120,8 +120,9 @@ def whitening_filters(channels: int) -> int:
     return 2 * WHITENING_PATCH ** 2 * int(channels)
 
 
-def _pool_row(spec, rows, b, h, w, c, history, sizes) -> tuple[int, int]:
-    h_in, w_in, h0, w0 = sizes
+def _pool_row(spec, rows, b, h, w, c, history, image_size) -> tuple[int, int]:
+    """Append block ``b``'s pooling row; the new (h, w). SpecError when nothing is left."""
+    h0, w0 = image_size
     if h < POOL_SIZE or w < POOL_SIZE:
         blocks_ok = _max_blocks(spec, (h0, w0, 1))
         raise SpecError(
@@ -161,7 +162,6 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
                              h * w * cout))
         c = cout
         history.append(f"{h}x{w}")
-    h_in, w_in = h, w
     for b in range(1, spec.conv_blocks + 1):
         cout = block_filters(spec, b - 1)
         for i in range(1, spec.convs_per_block + 1):
@@ -198,7 +198,7 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
             if (h, w) != tuple(map(int, history[-1].split("x"))):
                 history.append(f"{h}x{w}")
             if pools_after(spec, i):
-                h, w = _pool_row(spec, rows, b, h, w, c, history, (h_in, w_in, h0, w0))
+                h, w = _pool_row(spec, rows, b, h, w, c, history, (h0, w0))
             if spec.batch_norm:
                 rows.append(LayerRow(f"block{b}_bn{i}", "BatchNormalization",
                                      shape_text((h, w, c)), (4 if spec.bn_scale else 3) * c,
@@ -206,7 +206,7 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
                 rows.append(LayerRow(f"block{b}_act{i}", "Activation",
                                      shape_text((h, w, c)), 0, h * w * c))
         if pools_at_block_end(spec):
-            h, w = _pool_row(spec, rows, b, h, w, c, history, (h_in, w_in, h0, w0))
+            h, w = _pool_row(spec, rows, b, h, w, c, history, (h0, w0))
         if spec.conv_dropout > 0:
             rows.append(LayerRow(f"block{b}_dropout", "Dropout", shape_text((h, w, c)), 0, 0))
     if spec.conv_blocks > 0 and spec.head in ("global_average", "global_max"):
