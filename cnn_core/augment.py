@@ -210,8 +210,7 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
         # Variant v is what epoch v shows: each picture mirrored in every other variant.
         indices = np.repeat(np.arange(len(images)), variants)
         epochs = np.tile(np.arange(variants), len(images))
-        repeated = np.asarray(alternating_flip(repeated, indices, epochs,
-                                               seed=spec_or_augmenter.seed))
+        repeated = np.asarray(alternating_flip(repeated, indices, epochs, seed=spec.seed))
     if augmenter is None or len(repeated) == 0:
         return np.clip(np.rint(repeated), 0, 255).astype(np.uint8) \
             if repeated.dtype != np.uint8 else repeated.copy()
