@@ -41,6 +41,9 @@ PRESETS: dict[str, ModelSpec] = {
     # convs per block pooling after the first, batch norm without scale, GELU, a global-max head,
     # Nesterov SGD on a triangle schedule, label smoothing, and mirror + 1 px shifts at test time.
     # Pair it with PRESET_AUGMENTS["fast"] (alternating flip, 2-pixel crop).
+    # Held-out tuning, 4 epochs on 45,000 training pictures, 5,000 held out (contended machine):
+    # peak learning rate 0.1 -> 78.4% (80.0% with mirror + shift TTA), 0.2 -> 80.5% (81.4%),
+    # 0.4 -> 78.7% (79.6%). 18 epochs: ~27 s each on 2 idle cores (estimate), under 600 s.
     "fast": ModelSpec(
         conv_blocks=3, filters=32, filter_growth=2.0, convs_per_block=2, kernel_size=3,
         padding="same", activation="gelu", batch_norm=True, bn_scale=False, pooling="max",
@@ -48,7 +51,7 @@ PRESETS: dict[str, ModelSpec] = {
         dense_layers=0, dense_dropout=0.0,
         optimizer="sgd", nesterov=True, momentum=0.85, learning_rate=0.2,
         lr_schedule="triangle", weight_decay=0.005, label_smoothing=0.2, batch_size=256,
-        epochs=16, test_time_augmentation="flip_shift",
+        epochs=18, test_time_augmentation="flip_shift",
     ),
 }
 
