@@ -17,7 +17,8 @@ from cnn_core.spec_url import spec_from_query, spec_to_query
 STRING_CHOICES = {
     "padding": models.PADDINGS, "activation": models.ACTIVATIONS, "pooling": models.POOLINGS,
     "head": models.HEADS, "optimizer": models.OPTIMIZERS, "lr_schedule": models.LR_SCHEDULES,
-    "flip": augment_module.FLIPS,
+    "flip": augment_module.FLIPS, "pool_position": models.POOL_POSITIONS,
+    "test_time_augmentation": models.TEST_TIME_AUGMENTATIONS,
 }
 
 
