@@ -9,7 +9,9 @@ from cnn_core.device import describe_device
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
 from cnn_core.workspace import workspace_path
+from cnn_core.i18n import _
 from components import state
+from components.language import language_switch
 
 STATUS_ICONS = {
     RunStatus.QUEUED: ":material/schedule:", RunStatus.RUNNING: ":material/play_circle:",
@@ -72,6 +74,7 @@ def active_run_card() -> None:
 
 def render_sidebar() -> None:
     with st.sidebar:
+        language_switch()
         dataset_picker()
         st.divider()
         active_run_card()
