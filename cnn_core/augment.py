@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import N_
 from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
 
 FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
@@ -44,37 +45,37 @@ class AugmentSpec:
     """
 
     flip: str = setting(
-        "none", kind="choice", choices=FLIPS, label="Mirror",
-        words={"none": "off", "horizontal": "left ↔ right", "vertical": "up ↕ down",
-               "horizontal_and_vertical": "both"},
-        help="Flips some pictures like a mirror. Fine for cats; wrong for digits (a mirrored 3 "
-             "is no 3).", suggested="horizontal")
+        "none", kind="choice", choices=FLIPS, label=N_("Mirror"),
+        words={"none": N_("off"), "horizontal": N_("left ↔ right"), "vertical": N_("up ↕ down"),
+               "horizontal_and_vertical": N_("both")},
+        help=N_("Flips some pictures like a mirror. Fine for cats; wrong for digits (a mirrored 3 "
+             "is no 3)."), suggested="horizontal")
     rotation: float = setting(
-        0.0, kind="float", low=0.0, high=0.5, label="Turn", show="turn",
-        help="Turns each picture by a random angle, up to the strength.",
+        0.0, kind="float", low=0.0, high=0.5, label=N_("Turn"), show="turn",
+        help=N_("Turns each picture by a random angle, up to the strength."),
         hint="0.5 is half a turn either way; 0.05 to 0.1 is usual.", suggested=0.04,
         ladder=(0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5))
     translation: float = setting(
-        0.0, kind="float", low=0.0, high=0.5, label="Shift", show="plus_minus_percent",
-        help="Slides each picture sideways and up or down, by up to this share of its size.",
+        0.0, kind="float", low=0.0, high=0.5, label=N_("Shift"), show="plus_minus_percent",
+        help=N_("Slides each picture sideways and up or down, by up to this share of its size."),
         hint="0.1 shifts by up to a tenth of the image.", suggested=0.1,
         ladder=(0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5))
     zoom: float = setting(
-        0.0, kind="float", low=0.0, high=0.9, label="Zoom", show="plus_minus_percent",
-        help="Zooms in or out at random, by up to this much.",
+        0.0, kind="float", low=0.0, high=0.9, label=N_("Zoom"), show="plus_minus_percent",
+        help=N_("Zooms in or out at random, by up to this much."),
         hint="0.1 zooms by up to 10% in or out.", suggested=0.1,
         ladder=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9))
     contrast: float = setting(
-        0.0, kind="float", low=0.0, high=1.0, label="Contrast", show="plus_minus_percent",
-        help="Makes the difference between dark and light parts randomly stronger or weaker.",
+        0.0, kind="float", low=0.0, high=1.0, label=N_("Contrast"), show="plus_minus_percent",
+        help=N_("Makes the difference between dark and light parts randomly stronger or weaker."),
         hint="0.2 is usual.", suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
     brightness: float = setting(
-        0.0, kind="float", low=0.0, high=1.0, label="Brightness", show="plus_minus_percent",
-        help="Makes each picture randomly darker or brighter.", hint="0.2 is usual.",
+        0.0, kind="float", low=0.0, high=1.0, label=N_("Brightness"), show="plus_minus_percent",
+        help=N_("Makes each picture randomly darker or brighter."), hint="0.2 is usual.",
         suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
     seed: int = setting(
-        0, kind="int", low=0, high=2**31 - 9, label="Augmentation seed",
-        help="Makes the random changes repeatable.")
+        0, kind="int", low=0, high=2**31 - 9, label=N_("Augmentation seed"),
+        help=N_("Makes the random changes repeatable."))
 
     @property
     def enabled(self) -> bool:

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from cnn_core.dataset_types import Dataset, finish_dataset, report_progress, split_dataset
+from cnn_core.i18n import N_
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,7 +54,7 @@ def _load_mnist_sample(image_size, color_mode, test_fraction, seed, progress) ->
                    f"(stratified, seed {seed})", image_size, color_mode)
 
 
-SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "star")
+SHAPE_CLASSES = (N_("circle"), N_("square"), N_("triangle"), N_("cross"), N_("star"))
 #: 5,000 pictures, as many as the MNIST sample: with fewer (400 per class) the presets stayed near
 #: chance for the first epochs, for lack of steps rather than of clarity.
 SHAPES_PER_CLASS = 1000

@@ -25,6 +25,7 @@ import numpy as np
 
 from cnn_core.dataset_types import Dataset, ProgressFn, finish_dataset, report_progress
 from cnn_core.errors import DatasetError, DatasetUnavailableError
+from cnn_core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,10 @@ _FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
                   "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
 _FASHION_MB = (0.03, 26.4, 0.005, 4.4)
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot")
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck")
+FASHION_CLASSES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"), N_("Sandal"), N_("Shirt"),
+                   N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
+CIFAR10_CLASSES = (N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"), N_("frog"), N_("horse"),
+                   N_("ship"), N_("truck"))
 CIFAR100_CLASSES = tuple("""
 apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly
 camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup

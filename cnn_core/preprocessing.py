@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import N_
 from cnn_core.settings import check_fields, setting, spec_from_dict
 
 SCALINGS = ("divide_255", "minmax_global", "minmax_channel", "standardize_channel", "none")
@@ -56,19 +57,19 @@ class PreprocessSpec:
     """
 
     scaling: str = setting(
-        "divide_255", kind="choice", choices=SCALINGS, label="Pixel scaling",
-        help="How pixel values are scaled before the network sees them.")
+        "divide_255", kind="choice", choices=SCALINGS, label=N_("Pixel scaling"),
+        help=N_("How pixel values are scaled before the network sees them."))
     label_encoding: str = setting(
-        "integer", kind="choice", choices=LABEL_ENCODINGS, label="Label encoding",
-        help="How each picture's class is written for the network.")
+        "integer", kind="choice", choices=LABEL_ENCODINGS, label=N_("Label encoding"),
+        help=N_("How each picture's class is written for the network."))
     validation_fraction: float = setting(
         0.1, kind="float", low=0.0, high=MAX_VALIDATION_FRACTION, show="percent",
-        label="Validation share",
-        help="Share of the training images held out to check the model while it trains.",
+        label=N_("Validation share"),
+        help=N_("Share of the training images held out to check the model while it trains."),
         hint="0.1 holds out 10%; 0 means no validation set.")
     seed: int = setting(
-        0, kind="int", low=0, high=2**31 - 1, label="Split seed",
-        help="Makes the validation split repeatable.")
+        0, kind="int", low=0, high=2**31 - 1, label=N_("Split seed"),
+        help=N_("Makes the validation split repeatable."))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import N_, gettext
 
 KINDS = ("int", "float", "bool", "choice")
 SCALES = ("linear", "log")
@@ -42,7 +43,7 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off", "f", "n"})
 
 
 def _off_or(text: Callable[[Any], str]) -> Callable[[Any], str]:
-    return lambda v: "off" if v == 0 else text(v)
+    return lambda v: gettext("off") if v == 0 else text(v)
 
 
 #: How a value is shown to people, by the name a declaration gives in ``show=``.
@@ -52,9 +53,9 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "times": lambda v: f"×{v:.3g}",
     "square": lambda v: f"{v}x{v}",
     "off_or_number": _off_or(lambda v: f"{v:g}"),
-    "off_or_epochs": _off_or(lambda v: f"after {v} epochs"),
-    "turn": _off_or(lambda v: f"up to ±{v * 360:.0f}°"),   # a fraction of a full turn
-    "plus_minus_percent": _off_or(lambda v: f"up to ±{v:.0%}"),
+    "off_or_epochs": _off_or(lambda v: gettext("after {count} epochs", count=v)),
+    "turn": _off_or(lambda v: gettext("up to ±{angle:.0f}°", angle=v * 360)),   # a fraction of a full turn
+    "plus_minus_percent": _off_or(lambda v: gettext("up to ±{share:.0%}", share=v)),
 }
 
 
@@ -326,11 +327,11 @@ def format_text(value: Any) -> str:
 def show_value(decl: Setting, value: Any) -> str:
     """A value as the widgets show it: ``on``, ``SGD with momentum``, ``5x5``, ``up to ±36°``."""
     if value is None:
-        return "(none)"
+        return gettext("(none)")
     if decl.kind == "bool" or isinstance(value, bool):
-        return "on" if value else "off"
+        return gettext("on") if value else gettext("off")
     if decl.kind == "choice":
-        return decl.words.get(value, str(value).replace("_", " "))
+        return gettext(decl.words.get(value, str(value).replace("_", " ")))
     if decl.show:
         return FORMATS[decl.show](value)
     text = f"{value:g}" if isinstance(value, float) else str(value)

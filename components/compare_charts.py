@@ -18,17 +18,18 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.comparison import flatten_config, format_setting_value, short_setting_name
+from cnn_core.i18n import N_, _
 
 #: One colour per run (cycled after ten).
 RUN_COLORS = ("#3b6fd8", "#e8743b", "#2e9e5b", "#d64545", "#8e5cc4", "#9c6b3f", "#d45fa8", "#7a7a7a",
               "#b8b02e", "#2bb3c0")
 #: Columns of the compare page's runs table, in order, with their header.
 TABLE_HEADERS = {
-    "name": "run", "status": "status", "dataset": "data set", "preset": "preset",
-    "test_accuracy": "test accuracy", "best_val_accuracy": "best validation accuracy",
-    "train_seconds": "training time (s)", "conv_blocks": "conv blocks", "filters": "filters",
-    "learning_rate": "learning rate", "optimizer": "optimiser", "batch_size": "batch size", "epochs": "epochs",
-    "conv_dropout": "conv dropout", "dense_dropout": "dense dropout", "augmentation": "augmentation",
+    "name": "run", "status": "status", "dataset": N_("data set"), "preset": "preset",
+    "test_accuracy": N_("test accuracy"), "best_val_accuracy": N_("best validation accuracy"),
+    "train_seconds": N_("training time (s)"), "conv_blocks": N_("conv blocks"), "filters": "filters",
+    "learning_rate": N_("learning rate"), "optimizer": "optimiser", "batch_size": N_("batch size"), "epochs": "epochs",
+    "conv_dropout": N_("conv dropout"), "dense_dropout": N_("dense dropout"), "augmentation": "augmentation",
     "created_at": "created",
 }
 MAX_PARALLEL_SETTINGS = 10
@@ -106,7 +107,7 @@ def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go
     ``curves``: ``(label, epoch rows)`` per run. Training is drawn solid, validation dashed;
     series with no values are left out. One legend entry per run.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("Loss (lower is better)"), _("Accuracy (higher is better)")),
                         horizontal_spacing=0.1)
     for index, (label, epochs) in enumerate(curves):
         color, shown = run_color(index), False
@@ -125,7 +126,7 @@ def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go
             shown = True
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
-    fig.update_yaxes(title_text="accuracy (%)", row=1, col=2, range=[0, 101])
+    fig.update_yaxes(title_text=_("accuracy (%)"), row=1, col=2, range=[0, 101])
     fig.update_layout(height=360, margin=_MARGIN, legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
     return fig
 
@@ -162,10 +163,10 @@ def parallel_figure(configs: Sequence[Mapping], settings: Sequence[str], accurac
     flats = [flatten_config(c or {}) for c in configs]
     dimensions = [_dimension(name, [flat.get(name) for flat in flats]) for name in settings[:MAX_PARALLEL_SETTINGS]]
     percent = [100.0 * a for a in accuracies]
-    dimensions.append(dict(label="test accuracy (%)", values=percent))
+    dimensions.append(dict(label=_("test accuracy (%)"), values=percent))
     fig = go.Figure(go.Parcoords(
         dimensions=dimensions,
-        line=dict(color=percent, colorscale="Viridis", showscale=True, colorbar=dict(title="accuracy %")),
+        line=dict(color=percent, colorscale="Viridis", showscale=True, colorbar=dict(title=_("accuracy %"))),
     ))
     fig.update_layout(height=380, margin=dict(l=60, r=60, t=50, b=20))
     return fig
@@ -176,8 +177,8 @@ def parallel_figure(configs: Sequence[Mapping], settings: Sequence[str], accurac
 def sweep_score(results) -> tuple[str, str]:
     """The column a sweep is judged by: test accuracy when some run has one, else best validation."""
     if "test_accuracy" in results and results["test_accuracy"].notna().any():
-        return "test_accuracy", "test accuracy"
-    return "best_val_accuracy", "best validation accuracy"
+        return "test_accuracy", _("test accuracy")
+    return "best_val_accuracy", _("best validation accuracy")
 
 
 def results_n_test(store, results) -> int | None:

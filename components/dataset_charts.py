@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
+from cnn_core.i18n import _
 from cnn_core.image_stats import PixelHistogram
 
 SPLIT_COLORS = {"train": "#3b6fd8", "test": "#f28e2b"}
@@ -38,7 +39,7 @@ def class_counts_figure(counts: Mapping[str, Mapping[str, int]], height: int = 3
             x=[str(name) for name in per_class],
             y=list(per_class.values()),
             marker_color=SPLIT_COLORS.get(split),
-            hovertemplate="%{x}: %{y} images<extra>" + split + "</extra>",
+            hovertemplate=_("%{x}: %{y} images<extra>") + split + "</extra>",
         )
     fig.update_layout(barmode="group", xaxis_title="class", yaxis_title="images")
     fig.update_xaxes(type="category")
@@ -57,9 +58,9 @@ def pixel_histogram_figure(hist: PixelHistogram, height: int = 320) -> go.Figure
             mode="lines",
             line=dict(color=CHANNEL_COLORS.get(name), shape="hvh", width=2),
             fill="tozeroy" if len(hist.channels) == 1 else None,
-            hovertemplate="value ≈ %{x:.0f}: %{y:.1%} of pixels<extra>" + name + "</extra>",
+            hovertemplate=_("value ≈ %{x:.0f}: %{y:.1%} of pixels<extra>") + name + "</extra>",
         )
-    fig.update_layout(xaxis_title="pixel value (0 = black, 255 = brightest)", yaxis_title="share of pixels")
+    fig.update_layout(xaxis_title=_("pixel value (0 = black, 255 = brightest)"), yaxis_title=_("share of pixels"))
     fig.update_xaxes(range=[0, 256])
     fig.update_yaxes(tickformat=".1~%", rangemode="tozero")
     return _compact(fig, height)

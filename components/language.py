@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, normalise_language, set_language, set_language_source
 
+
 LANGUAGE_KEY = "language"          # the session's language code
 URL_SEEN_KEY = "language_url_seen"  # the ``lang`` URL value read or written last
 WIDGET_KEY = "language_switch"
@@ -79,3 +80,16 @@ def language_switch() -> None:
         on_change=_switched, horizontal=True,
         help=_("Show CNN Lab in English or in Korean. The address keeps the choice (?lang=ko)."),
     )
+
+
+def column_labels(columns, config: dict | None = None) -> dict:
+    """``column_config`` for ``st.dataframe`` that shows every header (and its help) in the
+    session's language; the data keeps its English column names (mark them with ``N_``)."""
+    labelled = {}
+    for name in columns:
+        settings = dict((config or {}).get(name) or {})
+        settings["label"] = _(settings.get("label") or name)
+        if settings.get("help"):
+            settings["help"] = _(settings["help"])
+        labelled[name] = settings
+    return labelled

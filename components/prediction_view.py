@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from cnn_core.i18n import _
+from cnn_core.i18n_class_names import class_label
 from cnn_core.image_stats import for_display
 from cnn_core.predict import Prediction, PreparedImage, answer_sentence, percent
 from components.run_charts import probability_figure
@@ -29,13 +31,13 @@ def one_answer(picture: PreparedImage, prediction: Prediction, class_names: Sequ
     """The picture as the model sees it, the ranked bars, the sentence and the caveats."""
     left, right = st.columns([1, 1.6], gap="large")
     left.image(for_display(picture.pixels, LARGE), width="stretch",
-               caption=f"{picture.name}, as the model sees it ({picture.pixels.shape[1]}x"
-                       f"{picture.pixels.shape[0]} pixels, enlarged)")
+               caption=_("{name}, as the model sees it ({width}x{height} pixels, enlarged)", name=picture.name,
+                         width=picture.pixels.shape[1], height=picture.pixels.shape[0]))
     with right:
         st.markdown(f"**{answer_sentence(prediction)}**")
         if true_index is not None:
             right_answer = prediction.best[0] == true_index
-            st.caption(("Right: " if right_answer else "Wrong: ") + f"it really is a {class_names[true_index]}.")
+            st.caption((_("Right: ") if right_answer else _("Wrong: ")) + _("it really is a {name}.", name=class_label(class_names[true_index])))
         st.plotly_chart(ranked_figure(prediction, class_names), key=key, config={"displayModeBar": False})
     for text in picture.notes:
         st.caption(text)
@@ -69,11 +71,11 @@ def many_answers(pictures: Sequence[PreparedImage], predictions: Sequence[Predic
     shown = table.assign(thumbnail=[_thumbnail(p.pixels) for p in pictures])
     shown = shown[["thumbnail"] + list(table.columns)]
     st.dataframe(shown, key="try_table", hide_index=True, width="stretch", column_config={
-        "thumbnail": st.column_config.ImageColumn("as the model sees it", width="small"),
+        "thumbnail": st.column_config.ImageColumn(_("as the model sees it"), width="small"),
         "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent",
-                                                      help="The probability of its answer. Click a header to sort."),
-        "unsure": st.column_config.CheckboxColumn("unsure", help="Its best guess got under 50%."),
+                                                      help=_("The probability of its answer. Click a header to sort.")),
+        "unsure": st.column_config.CheckboxColumn("unsure", help=_("Its best guess got under 50%.")),
     })
-    st.download_button("Download the answers (CSV)", table.to_csv(index=False).encode("utf-8"),
+    st.download_button(_("Download the answers (CSV)"), table.to_csv(index=False).encode("utf-8"),
                        file_name="predictions.csv", mime="text/csv", key="try_csv", icon=":material/download:")
     return table

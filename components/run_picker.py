@@ -8,13 +8,14 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from cnn_core.i18n import N_, _
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
 
 STATUS_WORDS = {
-    RunStatus.QUEUED: "waiting", RunStatus.RUNNING: "training", RunStatus.PAUSED: "paused",
-    RunStatus.STOPPING: "stopping", RunStatus.STOPPED: "stopped", RunStatus.FINISHED: "finished",
-    RunStatus.DIVERGED: "diverged", RunStatus.FAILED: "failed", RunStatus.INTERRUPTED: "interrupted",
+    RunStatus.QUEUED: N_("waiting"), RunStatus.RUNNING: N_("training"), RunStatus.PAUSED: N_("paused"),
+    RunStatus.STOPPING: N_("stopping"), RunStatus.STOPPED: N_("stopped"), RunStatus.FINISHED: N_("finished"),
+    RunStatus.DIVERGED: N_("diverged"), RunStatus.FAILED: N_("failed"), RunStatus.INTERRUPTED: N_("interrupted"),
 }
 
 
@@ -28,10 +29,10 @@ def duration(seconds: float | None) -> str:
         return "–"
     seconds = max(0, int(round(seconds)))
     if seconds < 60:
-        return f"{seconds} s"
+        return _("{seconds} s", seconds=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        return _("{minutes} min {seconds:02d} s", minutes=seconds // 60, seconds=seconds % 60)
+    return _("{hours} h {minutes:02d} min", hours=seconds // 3600, minutes=seconds % 3600 // 60)
 
 
 def when(timestamp: float | None) -> str:
@@ -45,18 +46,18 @@ def dataset_of(run: RunRecord) -> str:
 
 def run_label(run: RunRecord) -> str:
     """One line: name, status and the score that matters, e.g. ``"my model · finished · test 91.2%"``."""
-    parts = [run.name or run.id, STATUS_WORDS.get(run.status, run.status)]
+    parts = [run.name or run.id, _(STATUS_WORDS.get(run.status, run.status))]
     if run.test_accuracy is not None:
-        parts.append(f"test {percent(run.test_accuracy)}")
+        parts.append(_("test {percent}", percent=percent(run.test_accuracy)))
     elif run.best_val_accuracy is not None:
-        parts.append(f"validation {percent(run.best_val_accuracy)}")
+        parts.append(_("validation {percent}", percent=percent(run.best_val_accuracy)))
     parts.append(when(run.created_at))
     return " · ".join(parts)
 
 
 def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = None,
-             label: str = "Training run", memory: str | None = None,
-             help: str = "Which trained model to look at. The newest is at the top.") -> RunRecord | None:
+             label: str = _("Training run"), memory: str | None = None,
+             help: str = _("Which trained model to look at. The newest is at the top.")) -> RunRecord | None:
     """A selectbox of ``runs`` (newest first); returns the chosen record (None when empty).
 
     The choice is remembered under ``memory`` (pages sharing it show the same run) until the
@@ -103,23 +104,23 @@ def comparable_runs(runs: Sequence[RunRecord]) -> list[str]:
 def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
     """Rows for the table of past runs, as readable text ("–" where there is no value yet)."""
     return [{
-        "run": run.name or run.id,
-        "status": STATUS_WORDS.get(run.status, run.status),
-        "data set": dataset_of(run),
-        "preset": run.config.get("preset") or "custom",
-        "epochs": f"{run.epochs_done} of {run.epochs_planned}",
-        "best validation accuracy": percent(run.best_val_accuracy),
-        "test accuracy": percent(run.test_accuracy),
-        "training time": duration(run.train_seconds),
-        "started": when(run.started_at or run.created_at),
+        N_("run"): run.name or run.id,
+        N_("status"): _(STATUS_WORDS.get(run.status, run.status)),
+        N_("data set"): dataset_of(run),
+        N_("preset"): run.config.get("preset") or _("custom"),
+        N_("epochs"): _("{done} of {planned}", done=run.epochs_done, planned=run.epochs_planned),
+        N_("best validation accuracy"): percent(run.best_val_accuracy),
+        N_("test accuracy"): percent(run.test_accuracy),
+        N_("training time"): duration(run.train_seconds),
+        N_("started"): when(run.started_at or run.created_at),
     } for run in runs]
 
 
 RUNS_TABLE_COLUMNS = {
     "best validation accuracy": st.column_config.TextColumn(
-        help="The best score on the validation pictures (held back from training) in any epoch."),
+        help=N_("The best score on the validation pictures (held back from training) in any epoch.")),
     "test accuracy": st.column_config.TextColumn(
-        help="Share of the test pictures (never seen in training) the final model got right."),
-    "epochs": st.column_config.TextColumn(help="Passes over the training pictures: done of planned."),
-    "training time": st.column_config.TextColumn(help="Time spent training, without pauses."),
+        help=N_("Share of the test pictures (never seen in training) the final model got right.")),
+    "epochs": st.column_config.TextColumn(help=N_("Passes over the training pictures: done of planned.")),
+    "training time": st.column_config.TextColumn(help=N_("Time spent training, without pauses.")),
 }

@@ -6,12 +6,13 @@ import streamlit as st
 
 from cnn_core.datasets import list_datasets
 from cnn_core.device import describe_device
+from cnn_core.i18n import _
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
 from cnn_core.workspace import workspace_path
-from cnn_core.i18n import _
 from components import state
 from components.language import language_switch
+from components.run_picker import STATUS_WORDS
 
 STATUS_ICONS = {
     RunStatus.QUEUED: ":material/schedule:", RunStatus.RUNNING: ":material/play_circle:",
@@ -27,7 +28,7 @@ LIVE_VIEW_STALL_SECONDS = 10.0
 def dataset_picker() -> None:
     infos = list_datasets(workspace_path())
     ids = [info.id for info in infos]
-    labels = {info.id: info.name + ("" if info.offline else " (download)") for info in infos}
+    labels = {info.id: info.name + ("" if info.offline else _(" (download)")) for info in infos}
     current = state.dataset_id()
     if current not in ids:
         ids.append(current)
@@ -35,10 +36,10 @@ def dataset_picker() -> None:
     if st.session_state.get("sidebar_dataset") != current:  # a page chose a data set (upload, home)
         st.session_state["sidebar_dataset"] = current
     st.selectbox(
-        "Data set", ids, key="sidebar_dataset",
+        _("Data set"), ids, key="sidebar_dataset",
         format_func=lambda i: labels.get(i, i),
         on_change=lambda: st.session_state.update({state.DATASET_KEY: st.session_state["sidebar_dataset"]}),
-        help="The images every page works on. Sets marked (download) are fetched from the internet once.",
+        help=_("The images every page works on. Sets marked (download) are fetched from the internet once."),
     )
 
 
@@ -55,7 +56,7 @@ def active_run_card() -> None:
         st.rerun(scope="app")
     run_id = state.active_run_id()
     if run_id is None:
-        st.caption("No training run yet.")
+        st.caption(_("No training run yet."))
         return
     store = state.run_store()
     run = store.get(run_id)
@@ -63,13 +64,13 @@ def active_run_card() -> None:
         store.mark_interrupted()
         run = store.get(run_id)
     icon = STATUS_ICONS.get(run.status, "")
-    st.markdown(f"**Run** `{run.name or run.id}`  \n{icon} {run.status}")
+    st.markdown(_("**Run** `{name}`", name=run.name or run.id) + f"  \n{icon} " + _(STATUS_WORDS.get(run.status, run.status)))
     planned = max(run.epochs_planned or 1, 1)
     done = run.epochs_done or 0
     progress = run.live_progress
     within = progress.batch / progress.batches if progress.batches and run.is_active else 0
     fraction = min(1.0, (done + within) / planned)
-    st.progress(fraction, text=f"epoch {done} of {planned}")
+    st.progress(fraction, text=_("epoch {done} of {planned}", done=done, planned=planned))
 
 
 def render_sidebar() -> None:
@@ -78,4 +79,4 @@ def render_sidebar() -> None:
         dataset_picker()
         st.divider()
         active_run_card()
-        st.caption(f"Training runs on: {describe_device()}")
+        st.caption(_("Training runs on: {device}", device=describe_device()))

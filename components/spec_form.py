@@ -16,12 +16,13 @@ from typing import Any
 
 import streamlit as st
 
+from cnn_core.i18n import N_, _
 from components import state
 
 PRESET_WIDGET_KEY = "spec_preset"
 BASE_PRESET_KEY = "model_builder_base_preset"  # survives page switches, unlike the widget key
 
-OTHER_GROUP = "Other settings"  # for a setting declared without a group
+OTHER_GROUP = N_("Other settings")  # for a setting declared without a group
 
 
 def widget_key(name: str) -> str:
@@ -54,7 +55,7 @@ def label_of(setting_name: str) -> str | None:
     from cnn_core.settings import declared
 
     decl = declared(ModelSpec).get(setting_name)
-    return decl.label if decl else None
+    return _(decl.label) if decl else None
 
 
 def group_of(setting_name: str) -> str | None:
@@ -124,17 +125,17 @@ def preset_picker() -> str:
     if PRESET_WIDGET_KEY not in st.session_state:
         st.session_state[PRESET_WIDGET_KEY] = base
     chosen = st.selectbox(
-        "Start from a preset", names, key=PRESET_WIDGET_KEY,
+        _("Start from a preset"), names, key=PRESET_WIDGET_KEY,
         format_func=lambda n: n.replace("_", " "),
         on_change=lambda: apply_preset(st.session_state[PRESET_WIDGET_KEY]),
-        help="A ready-made architecture to start from; every setting below can then be changed.",
+        help=_("A ready-made architecture to start from; every setting below can then be changed."),
     )
     if chosen != st.session_state.get(BASE_PRESET_KEY):
         # The change callback did not run (a pick that arrived while a rerun was starting can
         # lose it): load the preset now, before the setting widgets below are drawn.
         apply_preset(chosen)
     changed = not _same(PRESETS[chosen].to_dict(), pending_spec())
-    note = " You have changed some of its settings." if changed else ""
+    note = _(" You have changed some of its settings.") if changed else ""
     st.caption(PRESET_DESCRIPTIONS.get(chosen, "") + note)
     return chosen
 
@@ -170,7 +171,7 @@ def draw_setting(decl, value: Any, *, disabled: bool = False) -> Any:
     options = _options(decl, value)
     if key not in st.session_state or (options and st.session_state[key] not in options):
         st.session_state[key] = value
-    common = dict(label=decl.label, key=key, help=decl.help, disabled=disabled)
+    common = dict(label=_(decl.label), key=key, help=_(decl.help) if decl.help else None, disabled=disabled)
     kind = decl.widget_kind()
     if kind == "slider":
         low, high = decl.slider_range()
@@ -203,7 +204,7 @@ def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str,
     error_setting = getattr(error, "setting", None)
     values = dict(spec)
     for group, settings in settings_by_group().items():
-        with st.expander(group, expanded=group == "Layers" or any(s.name == error_setting for s in settings)):
+        with st.expander(_(group), expanded=group == "Layers" or any(s.name == error_setting for s in settings)):
             for setting in settings:
                 disabled = _not_used(setting.name, values)
                 values[setting.name] = draw_setting(setting, spec[setting.name], disabled=disabled)

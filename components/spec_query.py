@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from cnn_core.i18n import _
 from components import spec_form, state
 
 READ_KEY = "spec_url_read"          # the link was read in this session
@@ -109,7 +110,7 @@ def sync_spec_with_url() -> None:
             st.rerun()  # so the sidebar, drawn before this page, shows the link's data set too
     warnings, about = st.session_state.get(WARNINGS_KEY) or ((), None)
     if warnings and about == spec_form.pending_spec():
-        st.warning("Some settings in the link could not be used:\n\n" + "\n".join(f"- {w}" for w in warnings),
+        st.warning(_("Some settings in the link could not be used:\n\n") + "\n".join(f"- {w}" for w in warnings),
                    icon=":material/link_off:")
     params = current_query()
     if params is not None:
@@ -134,7 +135,7 @@ def share_link() -> str:
 
 def share_link_caption() -> None:
     """The shareable link with a one-line explanation (the code box has a copy button)."""
-    st.caption("Share this setup: whoever opens this link gets the same data set and model settings.")
+    st.caption(_("Share this setup: whoever opens this link gets the same data set and model settings."))
     st.code(share_link(), language=None, wrap_lines=True)
 
 

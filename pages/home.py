@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.datasets import DEFAULT_DATASET_ID
+from cnn_core.i18n import _
 from components.dataset_upload import select_dataset
 from components.feedback import engine_errors
 from components.navigation import run_inside_app
@@ -15,14 +16,14 @@ from components.navigation import run_inside_app
 FIRST_MODEL_EPOCHS = 3
 
 STEPS = [
-    ("pages/data.py", "1. Look at the data", ":material/photo_library:",
-     "Browse the pictures the computer will learn from, class by class, or upload your own."),
-    ("pages/model_builder.py", "2. Build a model", ":material/account_tree:",
-     "Stack layers with sliders and see how big and how fast the network will be."),
-    ("pages/training.py", "3. Train it", ":material/monitoring:",
-     "Watch the model improve, epoch by epoch, with live curves; stop or pause at any time."),
-    ("pages/evaluation.py", "4. See how good it is", ":material/grid_on:",
-     "Check which classes it gets right, which it confuses, and look at its mistakes."),
+    ("pages/data.py", _("1. Look at the data"), ":material/photo_library:",
+     _("Browse the pictures the computer will learn from, class by class, or upload your own.")),
+    ("pages/model_builder.py", _("2. Build a model"), ":material/account_tree:",
+     _("Stack layers with sliders and see how big and how fast the network will be.")),
+    ("pages/training.py", _("3. Train it"), ":material/monitoring:",
+     _("Watch the model improve, epoch by epoch, with live curves; stop or pause at any time.")),
+    ("pages/evaluation.py", _("4. See how good it is"), ":material/grid_on:",
+     _("Check which classes it gets right, which it confuses, and look at its mistakes.")),
 ]
 
 
@@ -33,37 +34,37 @@ def train_first_model() -> None:
     from components.launch import launch_run
 
     spec = PRESETS[DEFAULT_PRESET].replace(epochs=FIRST_MODEL_EPOCHS)
-    launch_run(spec, preset=DEFAULT_PRESET, name="my first model")
+    launch_run(spec, preset=DEFAULT_PRESET, name=_("my first model"))
     st.switch_page("pages/training.py")
 
 
 run_inside_app()
-st.title("CNN Lab")
+st.title(_("CNN Lab"))
 st.markdown(
-    "CNN Lab lets you teach a computer to recognise pictures, without writing code: pick a set of "
+    _("CNN Lab lets you teach a computer to recognise pictures, without writing code: pick a set of "
     "labelled images, build a convolutional neural network with sliders and watch it learn.  \n"
-    "Then find out what it got right, what it confused, and why."
+    "Then find out what it got right, what it confused, and why.")
 )
 
-st.subheader("Try it in one click")
+st.subheader(_("Try it in one click"))
 st.caption(
-    f"Trains a small ready-made network for {FIRST_MODEL_EPOCHS} passes over 5,000 handwritten digits "
-    "that come with CNN Lab (no internet needed); takes about a minute on a laptop."
+    _("Trains a small ready-made network for {epochs} passes over 5,000 handwritten digits "
+      "that come with CNN Lab (no internet needed); takes about a minute on a laptop.", epochs=FIRST_MODEL_EPOCHS)
 )
-if st.button("Train a first model", key="home_train_first", type="primary", icon=":material/rocket_launch:",
+if st.button(_("Train a first model"), key="home_train_first", type="primary", icon=":material/rocket_launch:",
              on_click=select_dataset, args=(DEFAULT_DATASET_ID,),
-             help="Starts training right away with sensible settings; you can change everything later."):
-    with engine_errors("Could not start training: "):
+             help=_("Starts training right away with sensible settings; you can change everything later.")):
+    with engine_errors(_("Could not start training: ")):
         train_first_model()
 
-st.subheader("The steps")
+st.subheader(_("The steps"))
 for column, (page, label, icon, text) in zip(st.columns(len(STEPS)), STEPS):
     with column, st.container(border=True):
         st.page_link(page, label=label, icon=icon)
         st.caption(text)
 
 st.caption(
-    "Optional extras: **Augmentation** shows how random flips, turns and zooms vary the training "
+    _("Optional extras: **Augmentation** shows how random flips, turns and zooms vary the training "
     "pictures; **Mistakes** shows the pictures the model got wrong. The data set is chosen in the "
-    "sidebar on the left."
+    "sidebar on the left.")
 )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
+from cnn_core.i18n import _, ngettext
 from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
+from components.language import column_labels
 from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
@@ -23,16 +25,16 @@ READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:",
                  "success": ":material/thumb_up:"}
 
 
-def start_button(label: str = "Start training") -> None:
+def start_button(label: str = _("Start training")) -> None:
     """Queue the model builder's current settings on the sidebar's data set."""
     spec = st.session_state.get(state.MODEL_SPEC_KEY) or {}
-    what = f"{spec['epochs']} epochs" if spec.get("epochs") else "the default settings"
+    what = ngettext("{count} epoch", "{count} epochs", spec["epochs"]) if spec.get("epochs") else _("the default settings")
     if st.button(label, key="train_start", type="primary", icon=":material/play_arrow:",
-                 help=f"Trains the model designed in the Model builder ({what}) on the data set chosen "
-                      "in the sidebar."):
+                 help=_("Trains the model designed in the Model builder ({what}) on the data set chosen "
+                        "in the sidebar.", what=what)):
         from components.launch import launch_run
 
-        with engine_errors("Could not start training: "):
+        with engine_errors(_("Could not start training: ")):
             launch_run()
             st.rerun()
 
@@ -54,9 +56,9 @@ def live_view(run_id: str) -> None:
         state.live_view_beat(run_id)
         model = run.config.get("model") or {}
         st.subheader(run.name or run.id)
-        about = (f"Data set **{dataset_of(run)}** · preset **{run.config.get('preset') or 'custom'}** · "
-                 f"{run.epochs_planned} epochs of batches of {model.get('batch_size', '?')} pictures · "
-                 f"learning rate {model.get('learning_rate', '?')}")
+        about = _("Data set **{dataset}** · preset **{preset}** · {epochs} epochs of batches of {batch} pictures · "
+                  "learning rate {rate}", dataset=dataset_of(run), preset=run.config.get("preset") or _("custom"),
+                  epochs=run.epochs_planned, batch=model.get("batch_size", "?"), rate=model.get("learning_rate", "?"))
         if not alive:
             st.caption(about)
             control_buttons(run)
@@ -68,36 +70,36 @@ def live_view(run_id: str) -> None:
             st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
                             config={"displayModeBar": False})
         else:
-            st.caption("The loss and accuracy curves appear here after the first epoch.")
+            st.caption(_("The loss and accuracy curves appear here after the first epoch."))
         if alive:
             control_buttons(run)
             st.caption(about)
         metrics(run, epochs[-1] if epochs else {})
         if reading is None:
             return
-        st.caption("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
+        st.caption(_("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
                    "learns from. Good training: both losses go down and both accuracies go up, close together. "
-                   "The dotted line marks the best epoch.")
+                   "The dotted line marks the best epoch."))
         if run.status not in ERROR_STATUSES:
             READING_STYLES[reading.level](f"**{reading.headline}** {' '.join(reading.details)}",
                                           icon=READING_ICONS[reading.level])
         if run.status in RESULT_STATUSES and run.test_accuracy is not None:
-            st.page_link("pages/evaluation.py", label="See what it gets right and wrong", icon=":material/grid_on:")
+            st.page_link("pages/evaluation.py", label=_("See what it gets right and wrong"), icon=":material/grid_on:")
 
     draw()
 
 
 def metrics(run, last: dict) -> None:
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Epochs done", f"{run.epochs_done} of {run.epochs_planned}",
-              help="An epoch is one pass over all the training pictures.")
-    m2.metric("Training accuracy", _pct(last.get("accuracy")),
-              help="Share of the training pictures the model got right in the last epoch.")
-    m3.metric("Validation accuracy", _pct(last.get("val_accuracy")),
-              help="Share of held-back pictures (never trained on) it got right: the honest score.")
-    m4.metric("Test accuracy" if run.test_accuracy is not None else "Best validation accuracy",
+    m1.metric(_("Epochs done"), _("{done} of {planned}", done=run.epochs_done, planned=run.epochs_planned),
+              help=_("An epoch is one pass over all the training pictures."))
+    m2.metric(_("Training accuracy"), _pct(last.get("accuracy")),
+              help=_("Share of the training pictures the model got right in the last epoch."))
+    m3.metric(_("Validation accuracy"), _pct(last.get("val_accuracy")),
+              help=_("Share of held-back pictures (never trained on) it got right: the honest score."))
+    m4.metric(_("Test accuracy") if run.test_accuracy is not None else _("Best validation accuracy"),
               _pct(run.test_accuracy if run.test_accuracy is not None else run.best_val_accuracy),
-              help="Test: pictures kept aside until training ended. Best validation: the top score in any epoch.")
+              help=_("Test: pictures kept aside until training ended. Best validation: the top score in any epoch."))
 
 
 def _pct(value) -> str:
@@ -115,17 +117,18 @@ def past_runs(shown_run_id: str, alive: bool) -> None:
         runs = store.list_runs()
         if not runs:
             return
-        st.subheader("All runs")
-        st.caption("Every model trained in this workspace, newest first. Open one to see its curves again.")
+        st.subheader(_("All runs"))
+        st.caption(_("Every model trained in this workspace, newest first. Open one to see its curves again."))
         by_id = {run.id: run for run in runs}
         active = state.active_run_id()
         if st.session_state.get("train_open") != active and active in by_id:
             st.session_state["train_open"] = active
-        st.selectbox("Open a run", list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
+        st.selectbox(_("Open a run"), list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
                      on_change=_open_chosen,
-                     help="Shows that run's curves and results above. Training runs go on in the background.")
+                     help=_("Shows that run's curves and results above. Training runs go on in the background."))
         st.session_state["train_table_ids"] = list(by_id)
-        st.dataframe(runs_table(runs), hide_index=True, column_config=RUNS_TABLE_COLUMNS, key="train_runs_table",
+        st.dataframe(table := runs_table(runs), hide_index=True, key="train_runs_table",
+                     column_config=column_labels(table[0] if table else (), RUNS_TABLE_COLUMNS),
                      on_select=_open_selected_row, selection_mode="single-row", width="stretch")
 
     draw()
@@ -143,16 +146,16 @@ def _open_selected_row() -> None:
 
 
 run_inside_app()
-st.title("Training")
-st.caption("The model looks at the training pictures again and again, adjusting itself to make fewer "
-           "mistakes. Here you follow it, epoch by epoch.")
+st.title(_("Training"))
+st.caption(_("The model looks at the training pictures again and again, adjusting itself to make fewer "
+           "mistakes. Here you follow it, epoch by epoch."))
 
 run_id = state.active_run_id()
 if run_id is None:
-    st.info("No model has been trained yet. Start one with the model builder's settings, or design your "
-            "own model first.", icon=":material/school:")
+    st.info(_("No model has been trained yet. Start one with the model builder's settings, or design your "
+            "own model first."), icon=":material/school:")
     start_button()
-    st.page_link("pages/model_builder.py", label="Design a model in the Model builder", icon=":material/account_tree:")
+    st.page_link("pages/model_builder.py", label=_("Design a model in the Model builder"), icon=":material/account_tree:")
     st.stop()
 
 with engine_errors():
@@ -161,6 +164,6 @@ with engine_errors():
 run_alive = state.run_store().get(run_id).is_active
 if not run_alive:
     st.divider()
-    start_button("Train a new model")
-    st.caption("Uses the settings from the Model builder and the data set in the sidebar.")
+    start_button(_("Train a new model"))
+    st.caption(_("Uses the settings from the Model builder and the data set in the sidebar."))
 past_runs(run_id, run_alive)
