@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import N_
 
 KERNELS: dict[str, np.ndarray] = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float64),
@@ -32,13 +33,13 @@ KERNELS: dict[str, np.ndarray] = {
 }
 
 KERNEL_DESCRIPTIONS = {
-    "identity": "changes nothing: the middle pixel times 1",
-    "sharpen": "the pixel counted 5 times, its four neighbours taken away: edges stand out",
-    "edges": "bright where a pixel differs from its neighbours, black on even areas",
-    "vertical edges": "responds to changes from left to right (a Sobel filter)",
-    "horizontal edges": "responds to changes from top to bottom (a Sobel filter)",
-    "blur": "the average of the nine pixels: softens everything",
-    "emboss": "lights the picture from one corner, like a relief",
+    "identity": N_("changes nothing: the middle pixel times 1"),
+    "sharpen": N_("the pixel counted 5 times, its four neighbours taken away: edges stand out"),
+    "edges": N_("bright where a pixel differs from its neighbours, black on even areas"),
+    "vertical edges": N_("responds to changes from left to right (a Sobel filter)"),
+    "horizontal edges": N_("responds to changes from top to bottom (a Sobel filter)"),
+    "blur": N_("the average of the nine pixels: softens everything"),
+    "emboss": N_("lights the picture from one corner, like a relief"),
 }
 
 

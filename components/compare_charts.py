@@ -25,12 +25,12 @@ RUN_COLORS = ("#3b6fd8", "#e8743b", "#2e9e5b", "#d64545", "#8e5cc4", "#9c6b3f", 
               "#b8b02e", "#2bb3c0")
 #: Columns of the compare page's runs table, in order, with their header.
 TABLE_HEADERS = {
-    "name": "run", "status": "status", "dataset": N_("data set"), "preset": "preset",
+    "name": N_("run"), "status": N_("status"), "dataset": N_("data set"), "preset": N_("preset"),
     "test_accuracy": N_("test accuracy"), "best_val_accuracy": N_("best validation accuracy"),
-    "train_seconds": N_("training time (s)"), "conv_blocks": N_("conv blocks"), "filters": "filters",
-    "learning_rate": N_("learning rate"), "optimizer": "optimiser", "batch_size": N_("batch size"), "epochs": "epochs",
-    "conv_dropout": N_("conv dropout"), "dense_dropout": N_("dense dropout"), "augmentation": "augmentation",
-    "created_at": "created",
+    "train_seconds": N_("training time (s)"), "conv_blocks": N_("conv blocks"), "filters": N_("filters"),
+    "learning_rate": N_("learning rate"), "optimizer": N_("optimiser"), "batch_size": N_("batch size"), "epochs": N_("epochs"),
+    "conv_dropout": N_("conv dropout"), "dense_dropout": N_("dense dropout"), "augmentation": N_("augmentation"),
+    "created_at": N_("created"),
 }
 MAX_PARALLEL_SETTINGS = 10
 _MARGIN = dict(l=10, r=10, t=40, b=10)
@@ -148,7 +148,7 @@ def _dimension(name: str, values: list[Any]) -> dict:
             ticks = sorted(set(numbers))
             if len(ticks) > 8:
                 ticks = [10.0 ** e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)]
-            return dict(label=f"{label} (log)", values=[math.log10(v) for v in numbers],
+            return dict(label=_("{setting} (log)", setting=label), values=[math.log10(v) for v in numbers],
                         tickvals=[math.log10(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
         return dict(label=label, values=numbers)
     categories = sorted({format_setting_value(v) for v in values})
@@ -208,9 +208,9 @@ def _noise_title(words: str, scores: Sequence[float], n_test: int | None) -> tup
     best, worst = max(scores), min(scores)
     noise = difference_noise(best, worst, n_test) * 100
     if not is_real_difference(best, worst, n_test):
-        return (f"{words} (%): no real difference between these runs (all within the test set's noise, "
-                f"±{noise:.1f} points)"), noise
-    return f"{words} (%) · ≈: no real difference from the best (within the test set's noise)", noise
+        return _("{score} (%): no real difference between these runs (all within the test set's noise, "
+                 "±{noise:.1f} points)", score=words, noise=noise), noise
+    return _("{score} (%) · ≈: no real difference from the best (within the test set's noise)", score=words), noise
 
 
 def _near_best(scores: Sequence[float], n_test: int | None) -> list[bool]:

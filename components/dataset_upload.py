@@ -12,9 +12,10 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
-from cnn_core.i18n import N_, _
+from cnn_core.i18n import N_, _, ngettext
 from cnn_core.workspace import workspace_path
 from components import state
+from components.language import column_labels
 
 RESULT_KEY = "data_upload_result"
 USER_PREFIX = "user:"
@@ -38,8 +39,9 @@ def show_result(form: str) -> None:
     del st.session_state[RESULT_KEY]
     {"error": st.error, "success": st.success, "warning": st.warning}[result["kind"]](result["message"])
     if result["details"]:
-        with st.expander(f"{len(result['details'])} files were skipped"):
-            st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True)
+        with st.expander(ngettext("{count} file was skipped", "{count} files were skipped", len(result["details"]))):
+            st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True,
+                         column_config=column_labels([N_("file"), N_("reason")]))
 
 
 def _import_zip() -> None:
@@ -55,12 +57,14 @@ def _import_zip() -> None:
                                              workspace_path())
             select_dataset(USER_PREFIX + report.name)
             classes = ", ".join(f"{c} ({n})" for c, n in report.class_counts.items())
-            _report("success", f"Added the data set '{report.name}' with {report.n_images} pictures: "
-                               f"{classes}. It is now selected in the sidebar.", report.skipped)
+            _report("success", _("Added the data set '{name}' with {count} pictures: {classes}. It is now selected "
+                                 "in the sidebar.", name=report.name, count=report.n_images, classes=classes),
+                    report.skipped)
         except CnnLabError as error:
             _report("error", str(error))
         except Exception as error:  # noqa: BLE001 - a bad upload must not break the page
-            _report("error", f"This ZIP file could not be read ({error}). Check that it is a ZIP of pictures.")
+            _report("error", _("This ZIP file could not be read ({error}). Check that it is a ZIP of pictures.",
+                               error=error))
     st.session_state[RESULT_KEY]["form"] = "zip"
 
 
@@ -119,8 +123,9 @@ def _add_images() -> None:
             else:
                 where = _("Add pictures of at least one more class to train on it.")
             kind = "success" if report.n_images else "error"
-            _report(kind, f"Added {report.n_images} picture(s) to the class '{class_name}' of '{report.name}'. "
-                          f"{where}", report.skipped)
+            _report(kind, ngettext("Added {count} picture to the class '{name}' of '{dataset}'.",
+                                   "Added {count} pictures to the class '{name}' of '{dataset}'.", report.n_images,
+                                   name=class_name, dataset=report.name) + " " + where, report.skipped)
         except CnnLabError as error:
             _report("error", str(error))
     st.session_state[RESULT_KEY]["form"] = "images"

@@ -10,6 +10,9 @@ import streamlit as st
 
 from cnn_core.i18n import _
 
+
+
+
 CANVAS_KEY = "try_canvas"
 SIDE = 280          # canvas pixels (10x a 28x28 digit)
 STROKE = 22         # pen width: about as thick, relative to the frame, as MNIST's strokes

@@ -92,8 +92,8 @@ def explain_picture(run: RunRecord, image: np.ndarray, true_index: int, predicte
         if method == "grad_cam":
             with st.expander(_("What the first layer sees")):
                 features = found["features"]
-                st.caption(f"Each small picture is what one filter of the first layer ({found['layer']}) "
-                           "picked out of this picture: bright means a strong response. Strongest first.")
+                st.caption(_("Each small picture is what one filter of the first layer ({layer}) picked out of this "
+                             "picture: bright means a strong response. Strongest first.", layer=found["layer"]))
                 tiles = [(f * 255).round().astype(np.uint8)[..., None] for f in features]
-                image_grid(tiles, [f"filter response {i + 1}" for i in range(len(tiles))], columns=8,
+                image_grid(tiles, [_("filter response {number}", number=i + 1) for i in range(len(tiles))], columns=8,
                            min_side=64)

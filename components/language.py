@@ -16,6 +16,9 @@ import streamlit as st
 from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, normalise_language, set_language, set_language_source
 
 
+
+
+
 LANGUAGE_KEY = "language"          # the session's language code
 URL_SEEN_KEY = "language_url_seen"  # the ``lang`` URL value read or written last
 WIDGET_KEY = "language_switch"

@@ -12,7 +12,7 @@ import streamlit as st
 from cnn_core import comparison
 from cnn_core.accuracy_noise import n_test_of, noise_words
 from cnn_core.builtin_datasets import BUILTINS
-from cnn_core.i18n import _
+from cnn_core.i18n import _, ngettext
 from components import compare_charts, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
@@ -33,15 +33,18 @@ def queue_form() -> None:
     left, right = st.columns(2)
     dataset = left.radio(
         _("Data set"), options, key="compare_mlp_dataset", horizontal=True,
-        format_func=lambda d: f"{_dataset_name(d)} (recommended)" if d == recommended else f"{_dataset_name(d)} (sidebar)",
+        format_func=lambda d: _("{name} (recommended)", name=_dataset_name(d)) if d == recommended
+        else _("{name} (sidebar)", name=_dataset_name(d)),
         help=_("Shapes: coloured shapes at random places, sizes and angles, where looking for small patterns "
              "anywhere in the picture pays off. On small, centred digits an MLP does about as well as a CNN."))
     epochs = right.select_slider(_("Epochs for each"), EPOCH_CHOICES, value=comparison.MLP_VS_CNN_EPOCHS,
                                  key="compare_mlp_epochs", help=_("Passes over the training pictures. Few epochs keep it quick."))
-    st.caption(f"**Equal budget:** both train {epochs} epoch{'s' if epochs != 1 else ''} on the same pictures with "
-               "the same optimiser, learning rate and batch size; only the convolutions differ.")
+    st.caption(ngettext("**Equal budget:** both train {count} epoch on the same pictures with the same optimiser, "
+                        "learning rate and batch size; only the convolutions differ.",
+                        "**Equal budget:** both train {count} epochs on the same pictures with the same optimiser, "
+                        "learning rate and batch size; only the convolutions differ.", epochs))
     if st.button(_("Train an MLP and a CNN"), key="compare_mlp_cnn", icon=":material/play_arrow:",
-                 help=f"Queues two runs on “{_dataset_name(dataset)}”: the mlp preset and the lenet CNN."):
+                 help=_("Queues two runs on “{name}”: the mlp preset and the lenet CNN.", name=_dataset_name(dataset))):
         with engine_errors(_("The comparison was not queued: ")):
             mlp_id, _cnn_id = comparison.mlp_vs_cnn(state.job_queue(), dataset, int(epochs))
             state.set_active_run(mlp_id)
@@ -51,14 +54,14 @@ def queue_form() -> None:
 def pair_card(store, mlp, cnn) -> None:
     """One pair side by side, with its budget and what the numbers say."""
     with st.container(border=True):
-        budget = mlp.config.get("comparison_budget") or f"{mlp.epochs_planned} epochs each"
-        st.markdown(f"**{_dataset_name(dataset_of(mlp))}** · equal budget: {budget}")
+        budget = mlp.config.get("comparison_budget") or _("{count} epochs each", count=mlp.epochs_planned)
+        st.markdown(_("**{name}** · equal budget: {budget}", name=_dataset_name(dataset_of(mlp)), budget=budget))
         params = {}
         for column, run, title in zip(st.columns(2), (mlp, cnn), (_("MLP (no convolutions)"), "CNN")):
             column.markdown(f"**{title}** · {run.config.get('preset')} · {_(STATUS_WORDS.get(run.status))}")
             delta = None
             if run is cnn and None not in (cnn.test_accuracy, mlp.test_accuracy):
-                delta = f"{(cnn.test_accuracy - mlp.test_accuracy) * 100:+.1f} points vs the MLP"
+                delta = _("{points:+.1f} points vs the MLP", points=(cnn.test_accuracy - mlp.test_accuracy) * 100)
                 n_test = n_test_of(store, cnn.id)
                 if n_test and noise_words(mlp.test_accuracy, cnn.test_accuracy, n_test):
                     delta += _(" · no real difference")
@@ -72,9 +75,11 @@ def pair_card(store, mlp, cnn) -> None:
         if None not in (mlp.test_accuracy, cnn.test_accuracy, n_mlp, n_cnn) and n_cnn:
             n_test = n_test_of(store, cnn.id)
             note = noise_words(mlp.test_accuracy, cnn.test_accuracy, n_test) if n_test else ""
-            times = f"{n_mlp / n_cnn:.0f} times as many numbers as" if n_mlp >= 1.5 * n_cnn else _("about as many numbers as")
-            st.caption(f"The MLP learns {times} the CNN ({human_count(n_mlp)} vs {human_count(n_cnn)}) and scores "
-                       f"{percent(mlp.test_accuracy)} against {percent(cnn.test_accuracy)}"
+            times = (_("{ratio:.0f} times as many numbers as", ratio=n_mlp / n_cnn) if n_mlp >= 1.5 * n_cnn
+                     else _("about as many numbers as"))
+            st.caption(_("The MLP learns {times} the CNN ({mlp} vs {cnn}) and scores {mlp_score} against {cnn_score}",
+                         times=times, mlp=human_count(n_mlp), cnn=human_count(n_cnn),
+                         mlp_score=percent(mlp.test_accuracy), cnn_score=percent(cnn.test_accuracy))
                        + (f": {note}." if note else "."))
 
 

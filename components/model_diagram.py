@@ -16,6 +16,9 @@ import plotly.graph_objects as go
 
 from cnn_core.i18n import N_, _
 
+
+
+
 TYPE_COLORS = (
     ("input", "#b8c4d6"),
     ("rescal", "#d9dee7"),

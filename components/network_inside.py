@@ -14,6 +14,7 @@ import streamlit as st
 from cnn_core.convolution_demo import (KERNEL_DESCRIPTIONS, KERNELS, convolve, pixel_arithmetic, strongest_pixel,
                                        to_display)
 from cnn_core.i18n import _
+from cnn_core.i18n_class_names import class_label
 from cnn_core.image_stats import for_display
 from cnn_core.predict import TrainedModel
 from components.feedback import engine_errors
@@ -57,7 +58,8 @@ def why(trained: TrainedModel, pixels: np.ndarray, predicted: int, runner_up: in
         for cell, index in zip(cells, (predicted, int(other))):
             method, heat = _heat(trained, stamp, pixels, index)
             what = _("Where it saw signs of") if method == "grad_cam" else _("Pixels that mattered most for")
-            text = f"{what} {names[index]}" if heat.max() > 0 else f"Nothing in this picture spoke for {names[index]}"
+            text = (f"{what} {class_label(names[index])}" if heat.max() > 0
+                    else _("Nothing in this picture spoke for {name}", name=class_label(names[index])))
             cell.image(for_display(overlay(pixels, heat), LARGE), width="stretch",
                        caption=text + (_(" (its answer).") if index == predicted else "."))
         if method == "grad_cam":
@@ -72,7 +74,7 @@ def convolution_by_hand(pixels: np.ndarray) -> None:
     """Pick or edit a 3x3 kernel; the picture before and after; one output pixel's arithmetic."""
     names = list(KERNELS)
     name = st.selectbox(_("Kernel"), names, index=names.index("sharpen"), key="try_kernel",
-                        format_func=lambda n: f"{n}: {KERNEL_DESCRIPTIONS[n]}",
+                        format_func=lambda n: f"{n}: {_(KERNEL_DESCRIPTIONS[n])}",
                         help=_("A classic 3x3 filter. Edit its nine numbers below to make your own."))
     st.caption(_("The nine numbers of the kernel (edit any):"))
     kernel = np.zeros((3, 3))
@@ -88,8 +90,9 @@ def convolution_by_hand(pixels: np.ndarray) -> None:
     after.image(for_display(to_display(out), LARGE), caption=_("After: every pixel replaced by the kernel's sum "
                 "(values below 0 shown black, above 255 white)"), width="stretch")
     worked = pixel_arithmetic(pixels, kernel, row, col)
-    st.markdown(f"**One output pixel, worked out** (row {row}, column {col}, where the kernel responds most): "
-                "each of the nine pixels around it times the kernel's number in the same place, all added up.")
+    st.markdown(_("**One output pixel, worked out** (row {row}, column {column}, where the kernel responds most): "
+                  "each of the nine pixels around it times the kernel's number in the same place, all added up.",
+                  row=row, column=col))
     st.code(worked.formula(), language=None, wrap_lines=True)
     patch, products = st.columns(2)
     patch.caption(_("The 3x3 patch of the picture"))
@@ -108,8 +111,9 @@ def feature_maps(trained: TrainedModel, pixels: np.ndarray) -> None:
         from cnn_core.inside_view import map_picture
 
         for view in views:
-            st.markdown(f"**{view.describe()}** (the {len(view.maps)} strongest for this picture)")
-            image_grid([map_picture(m) for m in view.maps], [f"map {i + 1}" for i in range(len(view.maps))],
+            st.markdown(_("**{layer}** (the {count} strongest for this picture)", layer=view.describe(),
+                          count=len(view.maps)))
+            image_grid([map_picture(m) for m in view.maps], [_("map {number}", number=i + 1) for i in range(len(view.maps))],
                        columns=MAPS_PER_LAYER, min_side=48)
 
 
@@ -125,7 +129,7 @@ def learned_filters(trained: TrainedModel) -> None:
         return
     st.caption(_("Each square is one learned 3x3 (or larger) filter, enlarged: white = a large positive weight, "
                "black = a large negative one. The first layer looks for these small patterns everywhere."))
-    image_grid(pictures, [f"filter {i + 1}" for i in range(len(pictures))], columns=8, min_side=48)
+    image_grid(pictures, [_("filter {number}", number=i + 1) for i in range(len(pictures))], columns=8, min_side=48)
 
 
 def layer_strip(trained: TrainedModel, pixels: np.ndarray, probabilities: Sequence[float]) -> None:
@@ -136,12 +140,12 @@ def layer_strip(trained: TrainedModel, pixels: np.ndarray, probabilities: Sequen
 
         best = int(np.argmax(probabilities))
         cells = st.columns(len(views) + 2)
-        cells[0].image(for_display(pixels, 96), caption="input", width="stretch")
+        cells[0].image(for_display(pixels, 96), caption=_("input"), width="stretch")
         for cell, view in zip(cells[1:], views):
             cell.image(for_display(map_picture(view.maps[0]), 96), width="stretch",
                        caption=f"{view.name} {view.shape[0]}x{view.shape[1]}x{view.shape[2]}")
-        cells[-1].metric("answer", trained.class_names[best])
-        cells[-1].caption(f"{probabilities[best] * 100:.0f}% sure")
+        cells[-1].metric(_("answer"), class_label(trained.class_names[best]))
+        cells[-1].caption(_("{percent:.0f}% sure", percent=probabilities[best] * 100))
         st.caption(_("Left to right: the picture, then the strongest map of each convolution layer (smaller and "
                    "more abstract with depth), then the answer. The dense layers at the end turn the last maps "
                    "into one probability per class."))

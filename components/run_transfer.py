@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from cnn_core import exchange, run_admin
-from cnn_core.i18n import _
+from cnn_core.i18n import _, ngettext
 from cnn_core.run_record import RunRecord
 from cnn_core.runs import RunStore
 from components.feedback import engine_errors
@@ -70,7 +70,7 @@ def import_form(store: RunStore) -> None:
                  help=_("Checks the archive for anything unsafe, then adds it as a finished run.")):
         with engine_errors(_("This archive was not imported: ")):
             run_id = exchange.import_run(store, uploaded.getvalue(), name=name or None)
-            _done(f"Imported “{store.get(run_id).name}”. It is now in the table of runs.")
+            _done(_("Imported “{name}”. It is now in the table of runs.", name=store.get(run_id).name))
     st.caption(_("Imported runs keep their curves, test results and model; they are not trained again."))
 
 
@@ -81,7 +81,7 @@ def rename_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | No
     if st.button(_("Rename"), key="transfer_rename", icon=":material/edit:", help=_("Only the name changes.")):
         with engine_errors(_("The run was not renamed: ")):
             run_admin.rename_run(store, run.id, new_name)
-            _done(f"Renamed to “{store.get(run.id).name}”.")
+            _done(_("Renamed to “{name}”.", name=store.get(run.id).name))
 
 
 def delete_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
@@ -93,7 +93,7 @@ def delete_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | No
                  help=_("Runs that are still training are refused: stop them first.")):
         with engine_errors(_("The run was not deleted: ")):
             store.delete(run.id)
-            _done(f"Deleted “{run.name}”.")
+            _done(_("Deleted “{name}”.", name=run.name))
 
 
 def damaged_runs(store: RunStore, damaged: Sequence[tuple[RunRecord, str]]) -> None:
@@ -101,9 +101,11 @@ def damaged_runs(store: RunStore, damaged: Sequence[tuple[RunRecord, str]]) -> N
     if not damaged:
         return
     with st.container(border=True):
-        st.warning(f"{len(damaged)} stored run{'s' * (len(damaged) != 1)} cannot be shown: "
-                   "their settings are damaged (for example an archive made by hand). The other "
-                   "runs are shown as usual.", icon=":material/report:")
+        st.warning(ngettext("{count} stored run cannot be shown: its settings are damaged (for example an archive "
+                            "made by hand). The other runs are shown as usual.",
+                            "{count} stored runs cannot be shown: their settings are damaged (for example an archive "
+                            "made by hand). The other runs are shown as usual.", len(damaged)),
+                   icon=":material/report:")
         for run, problem in damaged:
             name = run.name if isinstance(run.name, str) else run.id
             left, right = st.columns([4, 1], vertical_alignment="center")
@@ -112,7 +114,7 @@ def damaged_runs(store: RunStore, damaged: Sequence[tuple[RunRecord, str]]) -> N
                             help=_("Removes this run and its files for good.")):
                 with engine_errors(_("The run was not deleted: ")):
                     store.delete(run.id)
-                    _done(f"Deleted the damaged run “{name[:120]}”.")
+                    _done(_("Deleted the damaged run “{name}”.", name=name[:120]))
 
 
 def transfer_section(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:

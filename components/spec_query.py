@@ -66,8 +66,8 @@ def read_link() -> bool:
         if _known_dataset(dataset_id):
             st.session_state[state.DATASET_KEY] = dataset_id
         else:
-            warnings.append(f"The link's data set {dataset_id!r} is not available here; kept "
-                            f"{state.dataset_id()!r}. Pick a data set in the sidebar.")
+            warnings.append(_("The link's data set {wanted!r} is not available here; kept {kept!r}. Pick a data set "
+                              "in the sidebar.", wanted=dataset_id, kept=state.dataset_id()))
     st.session_state[WARNINGS_KEY] = (list(warnings), spec)
     return True
 

@@ -16,9 +16,10 @@ import streamlit as st
 
 from cnn_core import sweep_spec, sweeps
 from cnn_core.errors import CnnLabError, SpecError
-from cnn_core.i18n import N_, _
+from cnn_core.i18n import N_, _, ngettext
 from components import state
 from components.feedback import engine_errors
+from components.language import column_labels
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def setting_label(name: str) -> str:
 
 def _show(value) -> str:
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return "on" if value else "off"  # typed back by parse_values: kept in English
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -66,17 +67,18 @@ def parse_values(setting: str, text: str) -> list:
     """``"0.001, 0.01"`` -> ``[0.001, 0.01]`` as the setting's type; SpecError names a bad value."""
     pieces = [p for p in re.split(r"[,;\s]+", text or "") if p]
     if not pieces:
-        raise SpecError(setting, f"Give at least one value for {setting_label(setting)}, separated by commas.")
+        raise SpecError(setting, "Give at least one value for {setting}, separated by commas.",
+                        setting=setting_label(setting))
     return [sweep_spec.coerce_setting_value(setting, piece) for piece in pieces]
 
 
 def _grid_values(key: str, s: SweepSetting) -> list:
     label = setting_label(s.name)
     if s.choices:
-        return st.multiselect(f"Values of “{label}”", list(s.choices), default=list(s.grid_default),
+        return st.multiselect(_("Values of “{setting}”", setting=label), list(s.choices), default=list(s.grid_default),
                               key=f"{key}_grid_{s.name}", format_func=_show,
                               help=_("Each value picked gives its own run (times the other setting's values)."))
-    text = st.text_input(f"Values of “{label}”", value=", ".join(_show(v) for v in s.grid_default),
+    text = st.text_input(_("Values of “{setting}”", setting=label), value=", ".join(_show(v) for v in s.grid_default),
                          key=f"{key}_grid_{s.name}",
                          help=_("Separate values with commas. Each value gives its own run."))
     return parse_values(s.name, text)
@@ -85,13 +87,13 @@ def _grid_values(key: str, s: SweepSetting) -> list:
 def _random_range(key: str, s: SweepSetting) -> dict:
     label = setting_label(s.name)
     if s.choices:
-        return {"choices": st.multiselect(f"Values of “{label}” to draw from", list(s.choices),
+        return {"choices": st.multiselect(_("Values of “{setting}” to draw from", setting=label), list(s.choices),
                                           default=list(s.grid_default), key=f"{key}_rand_{s.name}",
                                           format_func=_show, help=_("Each run gets one of these, at random."))}
     low_col, high_col = st.columns(2)
-    low = low_col.text_input(f"Lowest “{label}”", value=_show(s.low), key=f"{key}_low_{s.name}",
+    low = low_col.text_input(_("Lowest “{setting}”", setting=label), value=_show(s.low), key=f"{key}_low_{s.name}",
                              help=_("The smallest value a run may get."))
-    high = high_col.text_input(f"Highest “{label}”", value=_show(s.high), key=f"{key}_high_{s.name}",
+    high = high_col.text_input(_("Highest “{setting}”", setting=label), value=_show(s.high), key=f"{key}_high_{s.name}",
                                help=_("The largest value a run may get."))
     return {"low": sweep_spec.coerce_setting_value(s.name, low), "high": sweep_spec.coerce_setting_value(s.name, high)}
 
@@ -136,7 +138,7 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
     """
     st.caption(_("Train several versions of this model that differ in one or two settings, to see which "
                "value works best. The runs train one after the other."))
-    mode = st.radio(_("How to pick the values"), list(MODE_WORDS), format_func=MODE_WORDS.get, horizontal=True,
+    mode = st.radio(_("How to pick the values"), list(MODE_WORDS), format_func=lambda m: _(MODE_WORDS[m]), horizontal=True,
                     key=f"{key}_mode", help=_("A grid trains every combination of the values you list; random "
                     "draws values within ranges, which covers more ground when you vary several settings."))
     grid = mode == "grid"
@@ -175,8 +177,9 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
         seconds = _estimate_seconds(specs, dataset_id)
         from components.model_summary import human_seconds
 
-        took = f", roughly {human_seconds(seconds).lstrip('~')} of training in all" if seconds else ""
-        st.markdown(f"This sweep queues **{len(specs)} run{'s' if len(specs) != 1 else ''}**{took}.")
+        took = _(", roughly {time} of training in all", time=human_seconds(seconds).lstrip("~")) if seconds else ""
+        st.markdown(ngettext("This sweep queues **{count} run**{took}.", "This sweep queues **{count} runs**{took}.",
+                             len(specs), took=took))
         st.dataframe([{setting_label(k): _show(v) for k, v in combo.items()} for combo in combos],
                      hide_index=True, height=min(300, 38 + 35 * len(combos)), key=f"{key}_preview")
         st.caption(_("One row per run: the values it will train with. Times are estimates for this computer."))
@@ -201,7 +204,8 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
         except CnnLabError:
             st.session_state.pop(f"{key}_launched", None)
         else:
-            st.success(f"Queued “{record.name}”: {len(record.run_ids)} runs.", icon=":material/check_circle:")
+            st.success(_("Queued “{name}”: {count} runs.", name=record.name, count=len(record.run_ids)),
+                       icon=":material/check_circle:")
             _link_to_compare(_("Follow the sweep on the Compare page"))
     return launched
 
@@ -217,9 +221,9 @@ def _results_table(results, labels: Mapping[str, str]):
         shown[column] = shown[column] * 100
     order = [*settings, "test_accuracy", "best_val_accuracy", "status", "train_seconds", "name"]
     shown = shown[[c for c in order if c in shown] + [c for c in shown if c not in order]]
-    return shown.rename(columns={"name": "run", "test_accuracy": _("test accuracy"),
-                                 "best_val_accuracy": _("best validation accuracy"),
-                                 "train_seconds": _("training time (s)"), **labels})
+    return shown.rename(columns={"name": N_("run"), "test_accuracy": N_("test accuracy"),
+                                 "best_val_accuracy": N_("best validation accuracy"),
+                                 "train_seconds": N_("training time (s)"), **labels})
 
 
 RESULT_COLUMNS = {
@@ -261,15 +265,16 @@ def sweep_overview(store) -> None:
         status = sweeps.sweep_status(store, record.id)
         if alive and status.is_done:  # it just ended: redraw once, without polling
             st.rerun()
-        st.progress(status.fraction_done, text=f"{status.done} of {status.total} runs done")
-        st.caption(f"{_counts_text(status.counts)} · data set **{record.dataset_id}** · varies "
-                   + ", ".join(setting_label(s) for s in record.spec.settings))
+        st.progress(status.fraction_done, text=_("{done} of {total} runs done", done=status.done, total=status.total))
+        st.caption(_("{counts} · data set **{dataset}** · varies ", counts=_counts_text(status.counts),
+                     dataset=record.dataset_id) + ", ".join(setting_label(s) for s in record.spec.settings))
         if not status.is_done and st.button(_("Stop sweep"), key="sweep_stop", icon=":material/stop_circle:",
                                             help=_("Stops the run training now and takes the waiting runs off "
                                                  "the queue. Finished runs are kept.")):
             with engine_errors(_("The sweep could not be stopped: ")):
                 stopped = sweeps.stop_sweep(state.job_queue(), store, record.id)
-                st.session_state["sweep_stopped_note"] = f"Stopped {len(stopped)} runs of “{record.name}”."
+                st.session_state["sweep_stopped_note"] = _("Stopped {count} runs of “{name}”.", count=len(stopped),
+                                                             name=record.name)
                 st.rerun()
         note = st.session_state.pop("sweep_stopped_note", None)
         if note:
@@ -285,8 +290,8 @@ def sweep_overview(store) -> None:
                        "finished are left out until they have a score."))
         else:
             st.caption(_("The chart appears when the first run of the sweep has a score."))
-        st.dataframe(_results_table(results, labels), hide_index=True, column_config=RESULT_COLUMNS,
-                     key="sweep_results")
+        st.dataframe(table := _results_table(results, labels), hide_index=True, key="sweep_results",
+                     column_config=column_labels(table.columns, RESULT_COLUMNS))
         st.caption(_("One row per run of the sweep. Click a column header to sort."))
 
     live()

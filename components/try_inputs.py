@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.i18n import N_, _
+from cnn_core.i18n_class_names import class_label
 from cnn_core.image_formats import ALLOWED_FORMATS
 from cnn_core.predict import TrainedModel
 from components.drawing_pad import drawing_pad
@@ -40,10 +41,10 @@ def sources_for(trained: TrainedModel) -> list[str]:
 def _uploads() -> list[GivenPicture]:
     files = st.file_uploader(
         _("Pictures"), type=UPLOAD_TYPES, accept_multiple_files=True, key="try_upload",
-        help=f"One or many pictures ({', '.join(f.title() for f in ALLOWED_FORMATS)}). Several at once "
-             "give a table you can sort and download.") or []
+        help=_("One or many pictures ({formats}). Several at once give a table you can sort and download.",
+               formats=", ".join(f.title() for f in ALLOWED_FORMATS))) or []
     if len(files) > MAX_UPLOADS:
-        st.warning(f"{len(files)} pictures: only the first {MAX_UPLOADS} are used.")
+        st.warning(_("{count} pictures: only the first {limit} are used.", count=len(files), limit=MAX_UPLOADS))
     return [GivenPicture(f, f.name) for f in files[:MAX_UPLOADS]]
 
 
@@ -73,8 +74,8 @@ def _test_picture(test_images: np.ndarray | None, y_true: np.ndarray | None, nam
     rng = np.random.default_rng(st.session_state.get("try_test_seed", 0))
     index = int(rng.integers(len(test_images)))
     true = int(y_true[index]) if y_true is not None and index < len(y_true) else None
-    label = f" (really: {names[true]})" if true is not None else ""
-    return [GivenPicture(test_images[index], f"test picture {index}{label}", true, ready=True)]
+    label = _(" (really: {name})", name=class_label(names[true])) if true is not None else ""
+    return [GivenPicture(test_images[index], _("test picture {number}", number=index) + label, true, ready=True)]
 
 
 def picture_inputs(trained: TrainedModel, test_images: np.ndarray | None, y_true: np.ndarray | None
@@ -84,11 +85,11 @@ def picture_inputs(trained: TrainedModel, test_images: np.ndarray | None, y_true
     if st.session_state.get("try_source") not in choices:
         st.session_state["try_source"] = "draw" if trained.digits else "upload"
     left, right = st.columns([2, 1])
-    source = left.radio(_("Picture from"), choices, format_func=SOURCES.get, key="try_source", horizontal=True,
+    source = left.radio(_("Picture from"), choices, format_func=lambda s: _(SOURCES[s]), key="try_source", horizontal=True,
                         help=_("Where the new picture comes from. A random test picture needs nothing from you."))
     with right:
         fit = st.radio(_("Fit to the model's frame"), ["crop", "pad"], key="try_fit", horizontal=True,
-                       format_func={"crop": "crop", "pad": "pad"}.get,
+                       format_func={"crop": _("crop"), "pad": _("pad")}.get,
                        help=_("The model only takes pictures of one size and shape. Crop cuts the picture to "
                             "fill its frame (edges may be lost); pad keeps the whole picture and fills the gaps."))
         digit = trained.digits and st.toggle(

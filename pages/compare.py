@@ -9,11 +9,12 @@ import streamlit as st
 
 from cnn_core import comparison
 from cnn_core.evaluation import evaluate_ensemble
-from cnn_core.i18n import _
+from cnn_core.i18n import N_, _
 from cnn_core.run_config import split_damaged
 from cnn_core.run_status import RESULT_STATUSES
 from components import compare_charts, run_transfer, state
 from components.feedback import engine_errors
+from components.language import column_labels
 from components.mlp_vs_cnn import mlp_vs_cnn_view
 from components.navigation import run_inside_app
 from components.run_charts import confusion_figure
@@ -101,7 +102,7 @@ def ensemble_view(store, members) -> None:
         best = max(scores.values())
         st.metric(_("Ensemble test accuracy"), f"{ev.accuracy * 100:.1f}%", delta=_("{points:+.1f} points vs the best member", points=(ev.accuracy - best) * 100), help=_("Averages the members' answers for every test picture."))
         st.dataframe([{"member": n, "test accuracy": 100 * a} for n, a in scores.items()], hide_index=True,
-                     key="compare_members", column_config={"test accuracy": TABLE_COLUMNS["test accuracy"]})
+                     key="compare_members", column_config=column_labels([N_("member"), "test accuracy"], TABLE_COLUMNS))
         st.plotly_chart(confusion_figure(ev.confusion, ev.class_names), key="compare_ensemble_confusion",
                         config={"displayModeBar": False})
         st.caption(_("The ensemble's mix-ups: rows are what a picture really is, columns what the ensemble said."))
@@ -128,7 +129,8 @@ with tab_runs:
     table = filtered_table(comparison.runs_table(store, [run.id for run in runs]))
     if table.empty:
         st.info(_("No run matches these filters."), icon=":material/filter_alt_off:")
-    st.dataframe(compare_charts.display_table(table), key="compare_table", column_config=TABLE_COLUMNS,
+    st.dataframe(shown := compare_charts.display_table(table), key="compare_table",
+                 column_config=column_labels(shown.columns, TABLE_COLUMNS),
                  hide_index=True, width="stretch")
     st.caption(_("Every run of this workspace, newest first. Click a column header to sort."))
     chosen = pick_runs(list(table["run_id"]), by_id)
