@@ -84,7 +84,7 @@ def test_queued_run_shows_its_place_and_endings_show_their_message(workspace):
     busy = make_finished_run(workspace, name="busy", status="running", predictions=False)
     waiting = store.create_run({"dataset": {"id": "shapes"}, "model": {"epochs": 2}}, name="waiting")
     at = open_page(active=waiting)
-    assert "Waiting in line: 1 run(s) before this one" in at.info[0].value
+    assert "Waiting in line: 1 run before this one" in at.info[0].value
     assert at.button(key="train_stop").help
     store.set_status(busy, "diverged", "The loss became NaN in epoch 2. Try a 10x lower learning rate.")
     at = open_page(active=busy)
