@@ -32,17 +32,29 @@ ERROR_MESSAGE_ARGUMENT = {"SpecError": (2,)}
 HEADER = "CNN Lab messages"
 
 
-def _error_classes() -> list[str]:
-    from cnn_core import errors
+def error_class_names(root: Path = ROOT) -> list[str]:
+    """Every CnnLabError subclass declared in ``cnn_core`` (by name: their first argument, the
+    second for SpecError, is a message id)."""
+    import re
 
-    return [name for name, value in vars(errors).items()
-            if isinstance(value, type) and issubclass(value, errors.CnnLabError)]
+    bases = {"CnnLabError"}
+    declared = []
+    for path in sorted((root / "cnn_core").rglob("*.py")):
+        declared += re.findall(r"^class (\w+)\(([^)]*)\):", path.read_text(encoding="utf-8"), re.M)
+    grown = True
+    while grown:
+        grown = False
+        for name, parents in declared:
+            if name not in bases and bases & {p.strip().split(".")[-1] for p in parents.split(",")}:
+                bases.add(name)
+                grown = True
+    return sorted(bases)
 
 
 def keywords() -> dict[str, tuple[int, ...] | None]:
     """Babel keyword specs: function name -> which arguments are messages (None: the first)."""
     found: dict[str, tuple[int, ...] | None] = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-    for name in _error_classes():
+    for name in error_class_names():
         found[name] = ERROR_MESSAGE_ARGUMENT.get(name)
     return found
 

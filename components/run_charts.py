@@ -55,7 +55,7 @@ def curves_figure(epochs: Sequence[dict], best_epoch: int | None = None) -> go.F
                      rangemode="tozero" if not x else "normal")
     fig.update_yaxes(title_text=_("loss"), row=1, col=1, rangemode="tozero")
     fig.update_yaxes(title_text=_("accuracy (%)"), row=1, col=2, range=[0, 101])
-    fig.update_layout(height=340, margin=_MARGIN, hovermode=_("x unified"),
+    fig.update_layout(height=340, margin=_MARGIN, hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
     return fig
 
