@@ -53,25 +53,25 @@ class AugmentSpec:
     rotation: float = setting(
         0.0, kind="float", low=0.0, high=0.5, label=N_("Turn"), show="turn",
         help=N_("Turns each picture by a random angle, up to the strength."),
-        hint="0.5 is half a turn either way; 0.05 to 0.1 is usual.", suggested=0.04,
+        hint=N_("0.5 is half a turn either way; 0.05 to 0.1 is usual."), suggested=0.04,
         ladder=(0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5))
     translation: float = setting(
         0.0, kind="float", low=0.0, high=0.5, label=N_("Shift"), show="plus_minus_percent",
         help=N_("Slides each picture sideways and up or down, by up to this share of its size."),
-        hint="0.1 shifts by up to a tenth of the image.", suggested=0.1,
+        hint=N_("0.1 shifts by up to a tenth of the image."), suggested=0.1,
         ladder=(0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5))
     zoom: float = setting(
         0.0, kind="float", low=0.0, high=0.9, label=N_("Zoom"), show="plus_minus_percent",
         help=N_("Zooms in or out at random, by up to this much."),
-        hint="0.1 zooms by up to 10% in or out.", suggested=0.1,
+        hint=N_("0.1 zooms by up to 10% in or out."), suggested=0.1,
         ladder=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9))
     contrast: float = setting(
         0.0, kind="float", low=0.0, high=1.0, label=N_("Contrast"), show="plus_minus_percent",
         help=N_("Makes the difference between dark and light parts randomly stronger or weaker."),
-        hint="0.2 is usual.", suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
+        hint=N_("0.2 is usual."), suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
     brightness: float = setting(
         0.0, kind="float", low=0.0, high=1.0, label=N_("Brightness"), show="plus_minus_percent",
-        help=N_("Makes each picture randomly darker or brighter."), hint="0.2 is usual.",
+        help=N_("Makes each picture randomly darker or brighter."), hint=N_("0.2 is usual."),
         suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
     seed: int = setting(
         0, kind="int", low=0, high=2**31 - 9, label=N_("Augmentation seed"),
@@ -172,11 +172,13 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
         images = images[None]
     if images.ndim != 4:
         raise CnnLabError(
-            f"Expected images shaped (count, height, width, channels); got shape {images.shape}."
+            "Expected images shaped (count, height, width, channels); got shape {shape}.",
+            shape=images.shape
         )
     variants = int(variants)
     if variants < 1:
-        raise CnnLabError(f"Ask for at least one variant per image, not {variants}.")
+        raise CnnLabError("Ask for at least one variant per image, not {variants}.",
+                          variants=variants)
     if isinstance(spec_or_augmenter, AugmentSpec):
         spec = spec_or_augmenter if seed is None else spec_or_augmenter.replace(seed=int(seed))
         augmenter = build_augmenter(spec)

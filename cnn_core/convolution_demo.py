@@ -64,7 +64,8 @@ def gray(picture) -> np.ndarray:
     if x.ndim == 3:
         x = x.mean(axis=-1)
     if x.ndim != 2:
-        raise KernelError(f"Expected one picture, got an array of shape {x.shape}.")
+        raise KernelError("Expected one picture, got an array of shape {shape}.",
+                          shape=x.shape)
     return x
 
 
@@ -110,7 +111,8 @@ def pixel_arithmetic(picture, kernel, row: int, col: int) -> PixelArithmetic:
     x = gray(picture)
     k = as_kernel(kernel)
     if not (0 <= row < x.shape[0] and 0 <= col < x.shape[1]):
-        raise KernelError(f"Pixel ({row}, {col}) is outside the {x.shape[0]}x{x.shape[1]} picture.")
+        raise KernelError("Pixel ({row}, {col}) is outside the {x}x{x2} picture.",
+                          row=row, col=col, x=x.shape[0], x2=x.shape[1])
     patch = np.pad(x, 1)[row:row + 3, col:col + 3]
     products = patch * k
     return PixelArithmetic(int(row), int(col), patch, k, products, float(products.sum()))

@@ -300,9 +300,9 @@ def _load_download(ds_id: str, image_size, color_mode, progress) -> Dataset:
     except Exception as e:
         folder = keras_cache_path(spec.files[0]).parent
         raise DatasetError(
-            f"{spec.name} is in the Keras cache ({folder}) but could not be read ({e}). "
-            "The file may be damaged: delete it there and load the data set again to "
-            "download a fresh copy."
+            "{name} is in the Keras cache ({folder}) but could not be read ({e}). The file may be "
+            "damaged: delete it there and load the data set again to download a fresh copy.",
+            name=spec.name, folder=folder, e=e
         ) from e
 
     def to_nhwc(x: np.ndarray) -> np.ndarray:

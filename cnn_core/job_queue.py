@@ -195,13 +195,13 @@ class JobQueue:
         control = self.control(run_id)
         if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
-                                "be paused.")
+            raise RunStateError("Run '{name}' is {status}; only a training run can be paused.",
+                                name=record.name, status=record.status)
         if not self.store.set_status(run_id, RunStatus.PAUSED, "Paused by you. Resume to continue.",
                                      expected=(RunStatus.RUNNING,)):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
-                                "be paused.")
+            raise RunStateError("Run '{name}' is {status}; only a training run can be paused.",
+                                name=record.name, status=record.status)
         if control is not None:
             control.pause()
 
@@ -210,10 +210,12 @@ class JobQueue:
         control = self.control(run_id)
         if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
+            raise RunStateError("Run '{name}' is {status}, not paused.",
+                                name=record.name, status=record.status)
         if not self.store.set_status(run_id, RunStatus.RUNNING, "", expected=(RunStatus.PAUSED,)):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
+            raise RunStateError("Run '{name}' is {status}, not paused.",
+                                name=record.name, status=record.status)
         if control is not None:
             control.resume()
 
@@ -255,7 +257,8 @@ class JobQueue:
         if record.status in ACTIVE_STATUSES:
             self.store.mark_interrupted()
             return
-        raise RunStateError(f"Run '{record.name}' is {record.status}; there is nothing to stop.")
+        raise RunStateError("Run '{name}' is {status}; there is nothing to stop.",
+                            name=record.name, status=record.status)
 
 
 _queues: dict[Path, JobQueue] = {}

@@ -121,12 +121,13 @@ def load_trained_model(store, run_id: str) -> TrainedModel:
 
     record = store.get(run_id)
     if record.is_active:
-        raise RunStateError(f"Run '{record.name or run_id}' is still {record.status}. Wait until it "
-                            "has finished, or pick a finished run.")
+        raise RunStateError("Run '{record}' is still {status}. Wait until it has finished, or pick a finished run.",
+                            record=record.name or run_id, status=record.status)
     path = store.model_path(run_id)
     if not path.exists():
-        raise RunStateError(f"Run '{record.name or run_id}' ({record.status}) kept no trained model, so "
-                            "it cannot be shown new pictures. Train it again, or pick another run.")
+        raise RunStateError("Run '{record}' ({status}) kept no trained model, so it cannot be shown new pictures. "
+                            "Train it again, or pick another run.",
+                            record=record.name or run_id, status=record.status)
     key = (str(Path(store.workspace).resolve()), run_id, *_file_stamp(path))
     with _KEPT_LOCK:
         if key in _KEPT:
@@ -135,8 +136,9 @@ def load_trained_model(store, run_id: str) -> TrainedModel:
     model = load_run_model(store, run_id)
     shape = tuple(int(v) for v in model.input_shape[1:])
     if len(shape) != 3 or None in shape:
-        raise RunStateError(f"The model of run '{record.name or run_id}' does not take pictures of a "
-                            "fixed size, so CNN Lab cannot prepare pictures for it.")
+        raise RunStateError("The model of run '{record}' does not take pictures of a fixed size, so CNN Lab cannot "
+                            "prepare pictures for it.",
+                            record=record.name or run_id)
     n_out = int(model.output_shape[-1])
     names = store.class_names(run_id) or []
     if len(names) != n_out:
@@ -173,7 +175,8 @@ def prepare_image(trained: TrainedModel, source: Any, *, fit: str = "crop", digi
         ImageInputError: the picture cannot be read or (``digit``) holds no stroke.
     """
     if fit not in FIT_MODES:
-        raise ImageInputError(f"Unknown way to fit a picture: '{fit}'. Choose crop or pad.")
+        raise ImageInputError("Unknown way to fit a picture: '{fit}'. Choose crop or pad.",
+                              fit=fit)
     picture = source if isinstance(source, UserPicture) else read_picture(source, name)
     pixels = picture.pixels
     notes = picture.notes
@@ -201,8 +204,9 @@ def _as_batch(trained: TrainedModel, arrays: Sequence[np.ndarray]) -> np.ndarray
             x = x[..., None]
         if tuple(x.shape) != trained.image_shape:
             h, w, c = trained.image_shape
-            raise ImageInputError(f"A picture of shape {tuple(x.shape)} does not fit this model, which "
-                                  f"takes {h}x{w} pictures with {c} channel(s). Prepare it first.")
+            raise ImageInputError("A picture of shape {x} does not fit this model, which takes {h}x{w} pictures with {c} "
+                                  "channel(s). Prepare it first.",
+                                  x=tuple(x.shape), h=h, w=w, c=c)
         batch.append(x)
     return np.stack(batch).astype(np.float32) if batch else np.zeros((0, *trained.image_shape), np.float32)
 

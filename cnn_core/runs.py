@@ -103,8 +103,9 @@ class RunStore(RunFiles):
         row = conn.execute(f"SELECT {RECORD_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(
-                f"There is no run with id '{run_id}' in {self.workspace}. "
-                "Pick one from the list of runs (python -m cnn_core runs)."
+                "There is no run with id '{run_id}' in {workspace}. Pick one from the list of runs (python "
+                "-m cnn_core runs).",
+                run_id=run_id, workspace=self.workspace
             )
         return row
 
@@ -218,7 +219,8 @@ class RunStore(RunFiles):
         with self._reader() as conn:
             row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise RunNotFoundError(f"There is no run with id '{run_id}' in {self.workspace}.")
+            raise RunNotFoundError("There is no run with id '{run_id}' in {workspace}.",
+                                   run_id=run_id, workspace=self.workspace)
         return status_of(row[0])
 
     def set_checkpoint_epoch(self, run_id: str, epoch: int) -> None:
@@ -245,7 +247,8 @@ class RunStore(RunFiles):
         with self._transaction() as conn:
             row = conn.execute("SELECT progress, status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
-                raise RunNotFoundError(f"There is no run with id '{run_id}' in {self.workspace}.")
+                raise RunNotFoundError("There is no run with id '{run_id}' in {workspace}.",
+                                       run_id=run_id, workspace=self.workspace)
             progress = {} if replace else json.loads(row[0] or "{}")
             progress.update(fields)
             conn.execute("UPDATE runs SET progress = ? WHERE id = ?", (json.dumps(progress), run_id))
@@ -371,7 +374,8 @@ class RunStore(RunFiles):
         record = self.get(run_id)
         if record.is_active and owner_alive(record.owner):
             raise RunStateError(
-                f"Run '{record.name}' is {record.status}. Stop it first, then delete it."
+                "Run '{name}' is {status}. Stop it first, then delete it.",
+                name=record.name, status=record.status
             )
         with self._transaction() as conn:
             conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))

@@ -191,17 +191,21 @@ def coerce(decl: Setting, value: Any) -> Any:
             return bool(value)
         if _is_number(value) and value in (0, 1):
             return bool(value)
-        raise SpecError(name, f"{name} must be on or off (true/false), not {value!r}.")
+        raise SpecError(name, "{name} must be on or off (true/false), not {value!r}.",
+                              name=name, value=value)
     if decl.kind == "int":
         if not _is_number(value) or not math.isfinite(value) or not float(value).is_integer():
-            raise SpecError(name, f"{name} must be a whole number, not {value!r}.")
+            raise SpecError(name, "{name} must be a whole number, not {value!r}.",
+                                  name=name, value=value)
         return int(value)
     if decl.kind == "float":
         if not _is_number(value):
-            raise SpecError(name, f"{name} must be a number, not {value!r}.")
+            raise SpecError(name, "{name} must be a number, not {value!r}.",
+                                  name=name, value=value)
         return float(value)
     if not isinstance(value, str):
-        raise SpecError(name, f"{name} must be a name (text), not {value!r}.")
+        raise SpecError(name, "{name} must be a name (text), not {value!r}.",
+                              name=name, value=value)
     return value
 
 
@@ -211,26 +215,31 @@ def check_value(decl: Setting, value: Any) -> None:
     name = decl.name
     if decl.kind == "choice":
         if value not in decl.choices:
-            raise SpecError(name, f"Unknown {name} {value!r}. Choose {choice_list(decl.choices)}.")
+            raise SpecError(name, "Unknown {name} {value!r}. Choose {decl}.",
+                                  name=name, value=value, decl=choice_list(decl.choices))
         return
     if decl.kind == "bool":
         if not isinstance(value, (bool, np.bool_)):
-            raise SpecError(name, f"{name} must be on or off (true/false).")
+            raise SpecError(name, "{name} must be on or off (true/false).",
+                                  name=name)
         return
-    hint = f" {decl.hint}" if decl.hint else ""
+    hint = " " + gettext(decl.hint) if decl.hint else ""
     if decl.kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise SpecError(name, f"{name} must be a whole number, not {value!r}.")
+            raise SpecError(name, "{name} must be a whole number, not {value!r}.",
+                                  name=name, value=value)
         if not decl.low <= value <= decl.high:
-            raise SpecError(name, f"{name} must be between {decl.low} and {decl.high}, "
-                                  f"not {value}.{hint}")
+            raise SpecError(name, "{name} must be between {low} and {high}, not {value}.{hint}",
+                                  name=name, low=decl.low, high=decl.high, value=value, hint=hint)
         return
     if not _is_number(value):
-        raise SpecError(name, f"{name} must be a number, not {value!r}.")
+        raise SpecError(name, "{name} must be a number, not {value!r}.",
+                              name=name, value=value)
     low, high = decl.low, decl.high
     if not math.isfinite(value) or value > high or value < low or (decl.low_open and value <= low):
         bracket = "(" if decl.low_open else "["
-        raise SpecError(name, f"{name} must be in {bracket}{low:g}, {high:g}], not {value:g}.{hint}")
+        raise SpecError(name, "{name} must be in {bracket}{low:g}, {high:g}], not {value:g}.{hint}",
+                              name=name, bracket=bracket, low=low, high=high, value=value, hint=hint)
 
 
 def check_fields(spec) -> None:
@@ -249,13 +258,14 @@ def spec_from_dict(cls, d: Mapping[str, Any] | None, what: str = "setting"):
     if d is None:
         d = {}
     if not isinstance(d, Mapping):
-        raise SpecError(what, f"Expected a dict of settings, got {type(d).__name__}.")
+        raise SpecError(what, "Expected a dict of settings, got {name__}.",
+                              name__=type(d).__name__)
     decls = declared(cls)
     values = {}
     for key, value in d.items():
         if key not in decls:
-            raise SpecError(str(key), f"'{key}' is not a known {what}. Known settings: "
-                                      f"{', '.join(decls)}.")
+            raise SpecError(str(key), "'{key}' is not a known {what}. Known settings: {decls}.",
+                                      key=key, what=what, decls=', '.join(decls))
         values[key] = coerce(decls[key], value)
     spec = cls(**values)
     if hasattr(spec, "validate"):
@@ -270,7 +280,8 @@ def replace_checked(spec, changes: Mapping[str, Any], what: str = "setting"):
     decls = declared(spec)
     for key in changes:
         if key not in decls:
-            raise SpecError(key, f"'{key}' is not a {what}.")
+            raise SpecError(key, "'{key}' is not a {what}.",
+                                 key=key, what=what)
     return dataclasses.replace(spec, **changes)
 
 
@@ -285,7 +296,8 @@ def parse_text(spec_class, name: str, text: str) -> Any:
     """
     decls = declared(spec_class)
     if name not in decls:
-        raise SpecError(name, f"'{name}' is not a known setting. Known settings: {', '.join(decls)}.")
+        raise SpecError(name, "'{name}' is not a known setting. Known settings: {decls}.",
+                              name=name, decls=', '.join(decls))
     decl = decls[name]
     text = str(text).strip()
     example = getattr(spec_class, name, None) if isinstance(spec_class, type) else getattr(spec_class, name)
@@ -295,7 +307,8 @@ def parse_text(spec_class, name: str, text: str) -> Any:
             return True
         if lowered in FALSE_WORDS:
             return False
-        raise SpecError(name, f"{name} is on or off: write {name}=true or {name}=false, not '{text}'.")
+        raise SpecError(name, "{name} is on or off: write {name}=true or {name}=false, not '{text}'.",
+                              name=name, text=text)
     if decl.kind in ("int", "float"):
         try:
             number = float(text)
@@ -304,10 +317,12 @@ def parse_text(spec_class, name: str, text: str) -> Any:
         whole = decl.kind == "int"
         if not math.isfinite(number) or (whole and not number.is_integer()):
             kind = "a whole number" if whole else "a number"
-            raise SpecError(name, f"{name} needs {kind}, such as {format_text(example)}, not '{text}'.")
+            raise SpecError(name, "{name} needs {kind}, such as {example}, not '{text}'.",
+                                  name=name, kind=kind, example=format_text(example), text=text)
         return int(number) if whole else number
     if not text:
-        raise SpecError(name, f"{name} needs a name, such as {example}.")
+        raise SpecError(name, "{name} needs a name, such as {example}.",
+                              name=name, example=example)
     return text
 
 

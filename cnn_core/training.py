@@ -104,20 +104,23 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
         record = store.get(run_id)
     if record.status not in RESUMABLE_STATUSES:
         raise RunStateError(
-            f"Run '{record.name}' is {record.status}; only interrupted or stopped runs can be "
-            "resumed. Start a new run instead."
+            "Run '{name}' is {status}; only interrupted or stopped runs can be resumed. Start a new "
+            "run instead.",
+            name=record.name, status=record.status
         )
     done = resume_epoch(store, record)
     if done >= record.epochs_planned and store.model_path(run_id).exists():
         raise RunStateError(
-            f"Run '{record.name}' already trained all {record.epochs_planned} epochs. "
-            "To train longer, start a new run with more epochs."
+            "Run '{name}' already trained all {epochs_planned} epochs. To train longer, start a new "
+            "run with more epochs.",
+            name=record.name, epochs_planned=record.epochs_planned
         )
     message = (f"Waiting to resume: continues with epoch {done + 1} of {record.epochs_planned} "
                f"from the save after epoch {done}." if done
                else "Waiting to start again from the beginning (no epoch was saved).")
     if not store.set_status(run_id, RunStatus.QUEUED, message, expected=RESUMABLE_STATUSES):
-        raise RunStateError(f"Run '{record.name}' changed state meanwhile; try again.")
+        raise RunStateError("Run '{name}' changed state meanwhile; try again.",
+                            name=record.name)
     store.set_owner(run_id)
     return store.get(run_id)
 
@@ -173,8 +176,9 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
             store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
             return store.get(run_id)
         raise RunStateError(
-            f"Run '{record.name}' is {record.status}, so it cannot start. Only queued runs train; "
-            "resume an interrupted or stopped run first."
+            "Run '{name}' is {status}, so it cannot start. Only queued runs train; resume an "
+            "interrupted or stopped run first.",
+            name=record.name, status=record.status
         )
     if control.stop_requested:
         store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")

@@ -133,7 +133,8 @@ def _rename_into_place(src: Path, base: Path, name: str) -> Path:
             os.rmdir(dest)
             raise
         return dest
-    raise DatasetError(f"Could not find a free folder name for '{name}'. Choose another name.")
+    raise DatasetError("Could not find a free folder name for '{name}'. Choose another name.",
+                       name=name)
 
 
 def _open_source(source) -> tuple[BinaryIO, bool]:
@@ -145,7 +146,8 @@ def _open_source(source) -> tuple[BinaryIO, bool]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise DatasetError(f"The file {path} does not exist.")
+            raise DatasetError("The file {path} does not exist.",
+                               path=path)
         size = path.stat().st_size
         if size > MAX_ZIP_BYTES:
             raise UnsafeArchiveError(_too_big_zip(size))
@@ -248,8 +250,9 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
             free = shutil.disk_usage(base).free
             if needed + 64 * 1024 ** 2 > free:
                 raise DatasetError(
-                    f"Not enough free disk space to unpack the images ({needed / 1e6:.0f} MB "
-                    f"needed, {free / 1e6:.0f} MB free). Free some space and try again.")
+                    "Not enough free disk space to unpack the images ({needed:.0f} MB needed, {free:.0f} MB "
+                    "free). Free some space and try again.",
+                    needed=needed / 1000000.0, free=free / 1000000.0)
             tmp.mkdir()
             tmp_real = os.path.realpath(tmp)
             budget = [limits.total_bytes]
@@ -258,7 +261,8 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                 target = tmp.joinpath(*member.parts)
                 if not os.path.realpath(target).startswith(tmp_real + os.sep):
                     raise UnsafeArchiveError(  # defence in depth; check_members already checks
-                        f"The ZIP was refused: '{info.filename[:200]}' points outside its folder.")
+                        "The ZIP was refused: '{info}' points outside its folder.",
+                        info=info.filename[:200])
                 try:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     extract_member(zf, member, target, limits.member_bytes, budget, WHAT)
@@ -273,8 +277,8 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                     continue
                 except (FileExistsError, NotADirectoryError, IsADirectoryError):
                     raise UnsafeArchiveError(  # check_members refuses clashes; never a server path
-                        f"The ZIP was refused: '{info.filename[:200]}' clashes with another file "
-                        "or folder of the same name in it.") from None
+                        "The ZIP was refused: '{info}' clashes with another file or folder of the same name in it.",
+                        info=info.filename[:200]) from None
                 reason = _check_image_file(target)
                 if reason:
                     target.unlink()
@@ -372,7 +376,8 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
         raise DatasetError("Give the class a name (letters or digits), e.g. 'cats'.")
     root = base / safe
     if root.is_symlink():
-        raise DatasetError(f"The data set '{safe}' cannot be changed here.")
+        raise DatasetError("The data set '{safe}' cannot be changed here.",
+                           safe=safe)
     root.mkdir(exist_ok=True)
     has_test = any(p.is_dir() and p.name.lower() in ("test", "testing", "val", "validation", "valid")
                    for p in root.iterdir()) and (root / "train").is_dir()
@@ -423,14 +428,16 @@ def delete_user_dataset(name: str, workspace: Path | str | None = None) -> None:
     """
     base = user_datasets_dir(workspace)
     if not name or name != Path(name).name or name in (".", "..") or not is_visible_name(name):
-        raise DatasetError(f"'{name}' is not one of your data sets.")
+        raise DatasetError("'{name}' is not one of your data sets.",
+                           name=name)
     path = base / name
     if path.is_symlink():
         path.unlink()
         clear_dataset_cache()
         return
     if not path.is_dir():
-        raise DatasetError(f"There is no data set of yours called '{name}'.")
+        raise DatasetError("There is no data set of yours called '{name}'.",
+                           name=name)
     trash = base / f".deleting-{uuid.uuid4().hex}"
     os.rename(path, trash)   # disappears at once; the slow delete happens out of sight
     shutil.rmtree(trash, ignore_errors=True)

@@ -37,8 +37,8 @@ def build_sweep(args):
     from cnn_core.sweep_spec import SweepSpec
 
     if args.preset not in PRESETS:
-        raise SpecError("preset", f"Unknown preset '{args.preset}'. Choose one of: "
-                                  f"{', '.join(sorted(PRESETS))}.")
+        raise SpecError("preset", "Unknown preset '{preset}'. Choose one of: {presets}.",
+                                  preset=args.preset, presets=', '.join(sorted(PRESETS)))
     model, preprocess = apply_settings((PRESETS[args.preset], PreprocessSpec()), args.set or [])
     if args.epochs is not None:
         model = dataclasses.replace(model, epochs=args.epochs)

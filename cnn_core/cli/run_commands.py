@@ -48,8 +48,8 @@ def _build_request(args):
     from cnn_core.training import TrainingRequest
 
     if args.preset not in PRESETS:
-        raise SpecError("preset", f"Unknown preset '{args.preset}'. Choose one of: "
-                                  f"{', '.join(sorted(PRESETS))}.")
+        raise SpecError("preset", "Unknown preset '{preset}'. Choose one of: {presets}.",
+                                  preset=args.preset, presets=', '.join(sorted(PRESETS)))
     model = PRESETS[args.preset]
     model, preprocess = apply_settings((model, PreprocessSpec()), args.set or [])
     if args.epochs is not None:
@@ -188,7 +188,8 @@ def cmd_stop(args) -> int:
                               expected=(RunStatus.RUNNING, RunStatus.PAUSED)):
         from cnn_core.errors import RunStateError
 
-        raise RunStateError(f"Run '{record.name}' is {record.status}; there is nothing to stop.")
+        raise RunStateError("Run '{name}' is {status}; there is nothing to stop.",
+                            name=record.name, status=record.status)
     print(f"Asked run {args.run_id} to stop.")
     return 0
 

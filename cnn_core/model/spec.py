@@ -49,20 +49,20 @@ class ModelSpec:
         2, kind="int", low=0, high=8, group=LAYERS, label=N_("Convolution blocks"),
         help=N_("How many times the network looks for patterns and then shrinks the picture. "
              "0 = no convolutions at all (a plain dense network)."),
-        hint="Use 0 (no convolutions, a plain dense network) to 8.",
+        hint=N_("Use 0 (no convolutions, a plain dense network) to 8."),
         sweep=(1, 2, 3), sweep_choices=(0, 1, 2, 3, 4), sweep_rank=3)
     filters: int = setting(
         32, kind="int", low=1, high=1024, scale="log", group=LAYERS,
         label=N_("Filters in the first block"),
         help=N_("How many different small patterns (edges, spots...) the first block can learn to "
              "spot. More = more capable but slower."),
-        hint="Typical values are 16 to 128.", ladder=(4, 8, 16, 32, 64, 128, 256, 512, 1024),
+        hint=N_("Typical values are 16 to 128."), ladder=(4, 8, 16, 32, 64, 128, 256, 512, 1024),
         sweep=(16, 32, 64), sweep_range=(8, 64), sweep_rank=2)
     filter_growth: float = setting(
         2.0, kind="float", low=0.5, high=4.0, group=LAYERS, label=N_("Filter growth per block"),
         help=N_("Each block gets this many times the filters of the block before (2 = doubles), so "
              "later blocks can spot more complex patterns."),
-        hint="2 doubles the filters at each block.", show="times",
+        hint=N_("2 doubles the filters at each block."), show="times",
         ladder=(0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0), sweep=(1.0, 1.5, 2.0),
         sweep_range=(1.0, 2.0), sweep_rank=18)
     convs_per_block: int = setting(
@@ -71,12 +71,12 @@ class ModelSpec:
     kernel_size: int = setting(
         3, kind="int", low=1, high=11, unit="pixels", group=LAYERS, label=N_("Filter size (pixels)"),
         help=N_("How big a patch of the picture each filter looks at (3 = a 3x3 patch)."),
-        hint="Typical values are 3 or 5.", show="square", ladder=(1, 3, 5, 7, 9, 11),
+        hint=N_("Typical values are 3 or 5."), show="square", ladder=(1, 3, 5, 7, 9, 11),
         sweep=(3, 5), sweep_choices=(1, 3, 5, 7), sweep_rank=10)
     stride: int = setting(
         1, kind="int", low=1, high=4, group=LAYERS, label=N_("Stride"),
         help=N_("How many pixels a filter jumps between looks; 2 halves the picture size."),
-        hint="1 looks at every position; 2 halves the image.", ladder=(1, 2, 3, 4))
+        hint=N_("1 looks at every position; 2 halves the image."), ladder=(1, 2, 3, 4))
     padding: str = setting(
         "same", kind="choice", choices=PADDINGS, group=LAYERS, label=N_("Padding"),
         help=N_("'same' adds a border so the picture keeps its size; 'valid' lets each convolution "
@@ -102,13 +102,13 @@ class ModelSpec:
     dense_units: int = setting(
         128, kind="int", low=1, high=4096, scale="log", group=LAYERS,
         label=N_("Units in the first dense layer"), help=N_("How many neurons the first dense layer has."),
-        hint="Typical values are 64 to 512.",
+        hint=N_("Typical values are 64 to 512."),
         ladder=(8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096), sweep=(64, 128, 256),
         sweep_range=(32, 256), sweep_rank=9)
     dense_shrink: float = setting(
         1.0, kind="float", low=0.1, high=1.0, group=LAYERS, label=N_("Dense layer shrink"),
         help=N_("Each further dense layer has this share of the neurons of the one before (1 = all "
-             "the same size)."), hint="1 keeps every dense layer the same size.", show="times",
+             "the same size)."), hint=N_("1 keeps every dense layer the same size."), show="times",
         ladder=(0.25, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0))
     # -- Regularisation ------------------------------------------------------------------------
     batch_norm: bool = setting(
@@ -119,34 +119,34 @@ class ModelSpec:
         0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
         label=N_("Dropout after convolutions"),
         help=N_("Randomly switches off this share of feature maps while training, so the network "
-             "cannot rely on a few of them."), hint="0 turns dropout off; 0.1 to 0.5 is usual.",
+             "cannot rely on a few of them."), hint=N_("0 turns dropout off; 0.1 to 0.5 is usual."),
         show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.1, 0.25),
         sweep_range=(0.0, 0.3), sweep_rank=5)
     dense_dropout: float = setting(
         0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
         label=N_("Dropout in dense layers"),
         help=N_("Randomly switches off this share of dense neurons while training; fights "
-             "memorising the training images."), hint="0 turns dropout off; 0.1 to 0.5 is usual.",
+             "memorising the training images."), hint=N_("0 turns dropout off; 0.1 to 0.5 is usual."),
         show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.25, 0.5),
         sweep_range=(0.0, 0.5), sweep_rank=4)
     weight_decay: float = setting(
         0.0, kind="float", low=0.0, high=0.5, scale="log", group=REGULARISATION,
         label=N_("Weight decay"),
         help=N_("Gently pulls all weights towards zero; keeps the model simple. 'off' is fine to "
-             "start."), hint="0 turns it off; 0.0001 to 0.05 is usual.", show="off_or_number",
+             "start."), hint=N_("0 turns it off; 0.0001 to 0.05 is usual."), show="off_or_number",
         ladder=(0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5),
         sweep=(0.0, 0.0001, 0.001), sweep_range=(0.0, 0.001), sweep_rank=12)
     label_smoothing: float = setting(
         0.0, kind="float", low=0.0, high=0.5, group=REGULARISATION, label=N_("Label smoothing"),
         help=N_("Asks for 90% instead of 100% certainty (at 0.1), so the model is less "
-             "over-confident."), hint="0 turns it off; 0.1 is usual.", show="off_or_number",
+             "over-confident."), hint=N_("0 turns it off; 0.1 is usual."), show="off_or_number",
         ladder=(0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5), sweep=(0.0, 0.1),
         sweep_range=(0.0, 0.2), sweep_rank=13)
     early_stopping_patience: int = setting(
         0, kind="int", low=0, high=1000, unit="epochs", widget_range=(0, 20),
         group=REGULARISATION, label=N_("Early stopping"),
         help=N_("Stop when the validation accuracy has not improved for this many epochs (0 = "
-             "never stop early)."), hint="0 turns early stopping off.", show="off_or_epochs")
+             "never stop early)."), hint=N_("0 turns early stopping off."), show="off_or_epochs")
     # -- Optimisation --------------------------------------------------------------------------
     optimizer: str = setting(
         "adam", kind="choice", choices=OPTIMIZERS, widget="selectbox", group=OPTIMISATION,
@@ -159,7 +159,7 @@ class ModelSpec:
         1e-3, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
         label=N_("Learning rate"),
         help=N_("How big each nudge is. Too small: slow; too large: the training goes wild. 0.001 "
-             "suits Adam."), hint="Typical values are 0.0001 to 0.01.", show="number",
+             "suits Adam."), hint=N_("Typical values are 0.0001 to 0.01."), show="number",
         ladder=(1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1,
                 0.2, 0.5, 1.0),
         sweep=(0.0003, 0.001, 0.003), sweep_range=(0.0001, 0.01), sweep_rank=1)
@@ -167,7 +167,7 @@ class ModelSpec:
         0.9, kind="float", low=0.0, high=0.999, widget_range=(0.0, 0.99), step=0.01,
         group=OPTIMISATION, label=N_("Momentum"),
         help=N_("For SGD: how much of the previous step is carried into the next, like a rolling "
-             "ball."), hint="0.9 is usual.", sweep=(0.8, 0.9, 0.95), sweep_range=(0.5, 0.99),
+             "ball."), hint=N_("0.9 is usual."), sweep=(0.8, 0.9, 0.95), sweep_range=(0.5, 0.99),
         sweep_rank=19)
     nesterov: bool = setting(
         False, kind="bool", group=OPTIMISATION, label=N_("Nesterov momentum"),
@@ -182,7 +182,7 @@ class ModelSpec:
         64, kind="int", low=1, high=4096, scale="log", group=OPTIMISATION,
         label=N_("Batch size"),
         help=N_("How many images the model looks at before each nudge of the weights."),
-        hint="Typical values are 32 to 256.", ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
+        hint=N_("Typical values are 32 to 256."), ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
         sweep=(32, 64, 128), sweep_range=(16, 128), sweep_rank=6)
     epochs: int = setting(
         10, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
@@ -225,17 +225,19 @@ class ModelSpec:
         if self.kernel_size % 2 == 0:
             raise SpecError(
                 "kernel_size",
-                f"The kernel size must be an odd number (1, 3, 5, 7, 9 or 11), not "
-                f"{self.kernel_size}, so each filter has a centre pixel.",
+                "The kernel size must be an odd number (1, 3, 5, 7, 9 or 11), not {kernel_size}, so each "
+                "filter has a centre pixel.",
+                kernel_size=self.kernel_size
             )
         if self.conv_blocks > 0:
             last = block_filters(self, self.conv_blocks - 1)
             if last > 4096:
                 raise SpecError(
                     "filter_growth",
-                    f"The last conv block would have {last:,} filters ({self.filters} x "
-                    f"{self.filter_growth:g} per block over {self.conv_blocks} blocks); the "
-                    "maximum is 4,096. Lower the filter growth, the filters or the conv blocks.",
+                    "The last conv block would have {last:,} filters ({filters} x {filter_growth:g} per block "
+                    "over {conv_blocks} blocks); the maximum is 4,096. Lower the filter growth, the filters or "
+                    "the conv blocks.",
+                    last=last, filters=self.filters, filter_growth=self.filter_growth, conv_blocks=self.conv_blocks
                 )
         if self.conv_blocks == 0 and self.head == "global_average":
             raise SpecError(
