@@ -118,7 +118,11 @@ def update_catalog(language: str, extracted: Extracted) -> tuple[int, int]:
 
     old = _read(language)
     known = {_key(m.id) for m in old if m.id}
-    fresh = Catalog(locale=language, project=HEADER, fuzzy=False)
+    fresh = Catalog(locale=language, project=HEADER, version="1", copyright_holder="CNN Lab", fuzzy=False,
+                    msgid_bugs_address="", last_translator="CNN Lab", language_team=LANGUAGES[language],
+                    creation_date=old.creation_date, revision_date=old.revision_date)
+    fresh.header_comment = (f"# {LANGUAGES[language]} messages of CNN Lab. Update with: python -m cnn_core.i18n_catalog\n"
+                            "# (it adds new ids and drops unused ones; translate the empty msgstr entries).")
     for message_id, places in sorted(extracted.messages.items(), key=lambda item: _key(item[0])):
         existing = old.get(_key(message_id))
         string_ = existing.string if existing is not None and existing.id == message_id else (
