@@ -95,21 +95,21 @@ class _Download:
 
 DOWNLOADS: dict[str, _Download] = {
     "mnist": _Download(
-        "MNIST", "70,000 handwritten digits 0-9 (28x28 grayscale), the classic first data set.",
+        "MNIST", N_("70,000 handwritten digits 0-9 (28x28 grayscale), the classic first data set."),
         "mnist",
         (CacheFile("mnist.npz", _TF_BASE + "mnist.npz",
                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
                    web_name="mnist.npz", mb=11.5),),
         (28, 28, 1), tuple(str(i) for i in range(10)), 70000),
     "fashion_mnist": _Download(
-        "Fashion-MNIST", "70,000 pictures of clothes in 10 kinds (28x28 grayscale): harder than "
-        "digits, same size.", "fashion_mnist",
+        "Fashion-MNIST", N_("70,000 pictures of clothes in 10 kinds (28x28 grayscale): harder than "
+                            "digits, same size."), "fashion_mnist",
         tuple(CacheFile(f, _TF_BASE + f, None, subdir="datasets/fashion-mnist", web_name=f, mb=mb)
               for f, mb in zip(_FASHION_FILES, _FASHION_MB)),
         (28, 28, 1), FASHION_CLASSES, 70000),
     "cifar10": _Download(
-        "CIFAR-10", "60,000 small colour photos (32x32) of 10 things: planes, cars, birds, cats, "
-        "deer, dogs, frogs, horses, ships, trucks.", "cifar10",
+        "CIFAR-10", N_("60,000 small colour photos (32x32) of 10 things: planes, cars, birds, cats, "
+                       "deer, dogs, frogs, horses, ships, trucks."), "cifar10",
         (CacheFile("cifar-10-batches-py-target_archive",
                    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                    "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
@@ -117,8 +117,8 @@ DOWNLOADS: dict[str, _Download] = {
                    mb=170.5),),
         (32, 32, 3), CIFAR10_CLASSES, 60000),
     "cifar100": _Download(
-        "CIFAR-100", "60,000 small colour photos (32x32) of 100 kinds of things: hard, only 500 "
-        "training images per class.", "cifar100",
+        "CIFAR-100", N_("60,000 small colour photos (32x32) of 100 kinds of things: hard, only 500 "
+                        "training images per class."), "cifar100",
         (CacheFile("cifar-100-python-target_archive",
                    "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
                    "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7",

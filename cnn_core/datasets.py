@@ -68,6 +68,7 @@ from cnn_core.dataset_types import (
     convert_images,
 )
 from cnn_core.errors import DatasetError, SpecError
+from cnn_core.i18n import gettext
 from cnn_core.image_decoding import (
     DECODE_THREADS,
     IMAGE_EXTENSIONS,
@@ -158,26 +159,27 @@ def _folder_info(ds_id: str, name: str, path: Path) -> DatasetInfo:
         layout = scan_image_folder(path)
         size, mode = _default_folder_options(layout)
         shape = (size[0], size[1], 1 if mode == "grayscale" else 3)
-        split = "train/test folders" if layout.has_test_folder else "one folder per class"
-        desc = (f"Your images: {len(layout.class_names)} classes, {layout.n_files:,} files "
-                f"({split}).")
+        split = gettext("train/test folders") if layout.has_test_folder else gettext("one folder per class")
+        desc = gettext("Your images: {classes} classes, {files:,} files ({split}).",
+                       classes=len(layout.class_names), files=layout.n_files, split=split)
         return DatasetInfo(ds_id, name, desc, True, shape, len(layout.class_names), "folder",
                            n_images=layout.n_files, path=str(path))
     except DatasetError as e:
-        return DatasetInfo(ds_id, name, f"Cannot be used yet: {e}", True, None, None, "folder",
+        return DatasetInfo(ds_id, name, gettext("Cannot be used yet: {error}", error=e), True, None, None, "folder",
                            n_images=0, path=str(path))
 
 
 def _builtin_infos() -> list[DatasetInfo]:
-    return [DatasetInfo(k, b.name, b.description, True, b.image_shape, b.n_classes, "builtin",
+    return [DatasetInfo(k, gettext(b.name), gettext(b.description, count=b.n_images), True, b.image_shape,
+                        b.n_classes, "builtin",
                         n_images=b.n_images) for k, b in BUILTINS.items()]
 
 
 def _download_info(k: str) -> DatasetInfo:
     d = DOWNLOADS[k]
     cached = _download_is_cached(d)
-    desc = d.description + (" Downloaded already; works offline." if cached else
-                            f" Needs a one-time download of about {d.download_mb:g} MB.")
+    desc = gettext(d.description) + (gettext(" Downloaded already; works offline.") if cached else
+                                     gettext(" Needs a one-time download of about {mb:g} MB.", mb=d.download_mb))
     return DatasetInfo(k, d.name, desc, cached, d.image_shape, len(d.class_names), "download",
                        n_images=d.n_images, download_mb=d.download_mb)
 

@@ -140,7 +140,7 @@ def add_images_form() -> None:
     if st.session_state.get("data_add_set") not in sets:
         st.session_state["data_add_set"] = current if current in sets else sets[0]
     chosen = st.selectbox(_("Your data set"), sets, key="data_add_set",
-                          format_func=lambda i: i.removeprefix(USER_PREFIX),
+                          format_func=lambda i: _(NEW_SET) if i == NEW_SET else i.removeprefix(USER_PREFIX),
                           help=_("Which of your data sets gets the pictures, or a new one."))
     if chosen == NEW_SET:
         st.text_input(_("Name of the new data set"), key="data_add_new_name", placeholder=_("e.g. fruit"),

@@ -56,8 +56,8 @@ def run_label(run: RunRecord) -> str:
 
 
 def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = None,
-             label: str = _("Training run"), memory: str | None = None,
-             help: str = _("Which trained model to look at. The newest is at the top.")) -> RunRecord | None:
+             label: str = N_("Training run"), memory: str | None = None,
+             help: str = N_("Which trained model to look at. The newest is at the top.")) -> RunRecord | None:
     """A selectbox of ``runs`` (newest first); returns the chosen record (None when empty).
 
     The choice is remembered under ``memory`` (pages sharing it show the same run) until the
@@ -73,7 +73,7 @@ def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = No
     current = remembered if remembered in by_id and default_then == default else default
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = current
-    chosen = st.selectbox(label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help)
+    chosen = st.selectbox(_(label), ids, key=key, format_func=lambda i: run_label(by_id[i]), help=_(help))
     st.session_state[memory] = (chosen, default)
     return by_id[chosen]
 

@@ -87,7 +87,7 @@ def rename_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | No
 def delete_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | None = None) -> None:
     run = _pick(runs, "transfer_delete_run", _("Run to delete"),
                 _("Which run to remove with its model, curves and test results."), default_id)
-    sure = st.checkbox(f"Yes, delete “{run.name}” and its files for good", key=f"transfer_sure_{run.id}",
+    sure = st.checkbox(_("Yes, delete “{name}” and its files for good", name=run.name), key=f"transfer_sure_{run.id}",
                        help=_("Deleting cannot be undone. Export the run first to keep a copy."))
     if st.button(_("Delete run"), key="transfer_delete", icon=":material/delete:", type="primary", disabled=not sure,
                  help=_("Runs that are still training are refused: stop them first.")):

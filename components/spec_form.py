@@ -136,7 +136,7 @@ def preset_picker() -> str:
         apply_preset(chosen)
     changed = not _same(PRESETS[chosen].to_dict(), pending_spec())
     note = _(" You have changed some of its settings.") if changed else ""
-    st.caption(PRESET_DESCRIPTIONS.get(chosen, "") + note)
+    st.caption(_(PRESET_DESCRIPTIONS.get(chosen, "")) + note)
     return chosen
 
 

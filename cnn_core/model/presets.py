@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnn_core.i18n import N_
 from cnn_core.model.spec import ModelSpec
 
 PRESETS: dict[str, ModelSpec] = {
@@ -53,16 +54,16 @@ PRESET_AUGMENTS: dict[str, dict] = {
 }
 
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "cifar10_tutorial": "The classic beginner CIFAR-10 network: 32 then 64 filters with max "
-                        "pooling, dense layers of 128 and 64 with dropout, trained with Adam.",
-    "fashion_mnist_tutorial": "The Fashion-MNIST tutorial network: two convolutions (32 and 64 "
-                              "filters), a dense layer of 128 and dropout of 0.4.",
-    "lenet": "LeNet-5, the 1998 digit reader: 6 and 16 filters of 5x5 with average pooling, "
-             "then dense layers of 120 and 84; small and quick, good for digits.",
-    "mlp": "No convolutions at all: the pixels go straight into two dense layers of 256, "
-           "a baseline that shows what convolutions add.",
-    "fast": "A compact network with batch normalisation, a one-cycle learning rate and "
-            "label smoothing, chosen for the best accuracy per minute on a laptop CPU.",
+    "cifar10_tutorial": N_("The classic beginner CIFAR-10 network: 32 then 64 filters with max "
+                        "pooling, dense layers of 128 and 64 with dropout, trained with Adam."),
+    "fashion_mnist_tutorial": N_("The Fashion-MNIST tutorial network: two convolutions (32 and 64 "
+                              "filters), a dense layer of 128 and dropout of 0.4."),
+    "lenet": N_("LeNet-5, the 1998 digit reader: 6 and 16 filters of 5x5 with average pooling, "
+             "then dense layers of 120 and 84; small and quick, good for digits."),
+    "mlp": N_("No convolutions at all: the pixels go straight into two dense layers of 256, "
+           "a baseline that shows what convolutions add."),
+    "fast": N_("A compact network with batch normalisation, a one-cycle learning rate and "
+            "label smoothing, chosen for the best accuracy per minute on a laptop CPU."),
 }
 
 DEFAULT_PRESET = "lenet"
