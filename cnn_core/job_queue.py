@@ -32,6 +32,7 @@ from pathlib import Path
 import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here, not in a worker)
 
 from cnn_core.errors import RunStateError
+from cnn_core.i18n import N_
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
 from cnn_core.run_record import RunRecord
@@ -197,7 +198,7 @@ class JobQueue:
             record = self.store.get(run_id)
             raise RunStateError("Run '{name}' is {status}; only a training run can be paused.",
                                 name=record.name, status=record.status)
-        if not self.store.set_status(run_id, RunStatus.PAUSED, "Paused by you. Resume to continue.",
+        if not self.store.set_status(run_id, RunStatus.PAUSED, N_("Paused by you. Resume to continue."),
                                      expected=(RunStatus.RUNNING,)):
             record = self.store.get(run_id)
             raise RunStateError("Run '{name}' is {status}; only a training run can be paused.",
@@ -239,19 +240,19 @@ class JobQueue:
         with self._cond:
             if run_id in self._pending:
                 self._pending.remove(run_id)
-                self.store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.",
+                self.store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before it started."),
                                       expected=(RunStatus.QUEUED,))
                 self._cond.notify_all()
                 return
             control = self._active.get(run_id)
         if control is not None:
-            self.store.set_status(run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+            self.store.set_status(run_id, RunStatus.STOPPING, N_("Stopping after the current batch…"),
                                   expected=STEERABLE_STATUSES)
             control.request_stop()
             return
         record = self.store.get(run_id)
         if self._trained_outside(run_id):
-            self.store.set_status(run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+            self.store.set_status(run_id, RunStatus.STOPPING, N_("Stopping after the current batch…"),
                                   expected=(RunStatus.RUNNING, RunStatus.PAUSED))
             return
         if record.status in ACTIVE_STATUSES:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cnn_core.errors import RunNotFoundError, RunStateError
+from cnn_core.i18n import N_
 from cnn_core.process_owner import current_owner, owner_alive
 from cnn_core.run_files import RunFiles
 from cnn_core.run_index_db import (
@@ -360,8 +361,8 @@ class RunStore(RunFiles):
             if owner_alive(row["owner"]):
                 continue
             if row["status"] == RunStatus.QUEUED and row["epochs_done"] == 0:
-                message = ("The program closed before this run started. "
-                           "It can be resumed (it will start from the beginning).")
+                message = N_("The program closed before this run started. "
+                             "It can be resumed (it will start from the beginning).")
             else:
                 message = (f"Training was cut off after {row['epochs_done']} epoch(s) because the "
                            f"program running it closed. " + resume_hint(row["checkpoint_epoch"]))

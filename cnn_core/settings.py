@@ -355,7 +355,7 @@ def show_value(decl: Setting, value: Any) -> str:
 
 def labelled_change(decl: Setting, old: Any, new: Any) -> str:
     """``"Learning rate: 0.001 -> 0.01"`` in the words and units the widgets use."""
-    return f"{decl.label}: {show_value(decl, old)} -> {show_value(decl, new)}"
+    return f"{gettext(decl.label)}: {show_value(decl, old)} -> {show_value(decl, new)}"
 
 
 __all__ = [

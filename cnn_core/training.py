@@ -43,6 +43,7 @@ import keras  # noqa: E402
 from cnn_core import augment as augment_module  # noqa: E402
 from cnn_core import model as models_module  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
+from cnn_core.i18n import N_  # noqa: E402
 from cnn_core.process_owner import owner_alive  # noqa: E402
 from cnn_core.run_recording import CheckpointSaver, EpochRecorder, ProgressReporter  # noqa: E402
 from cnn_core.run_status import (  # noqa: E402
@@ -173,7 +174,7 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
     if not store.set_status(run_id, RunStatus.RUNNING, "", expected=(RunStatus.QUEUED,)):
         record = store.get(run_id)
         if record.status in (RunStatus.STOPPING, RunStatus.STOPPED):
-            store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
+            store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before it started."))
             return store.get(run_id)
         raise RunStateError(
             "Run '{name}' is {status}, so it cannot start. Only queued runs train; resume an "
@@ -181,7 +182,7 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
             name=record.name, status=record.status
         )
     if control.stop_requested:
-        store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
+        store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before it started."))
         return store.get(run_id)
 
     say = on_status or (lambda line: None)
@@ -195,8 +196,8 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
                list(extra_callbacks or []), started_at)
     except _StoppedBeforeTraining:
         store.set_progress(run_id, phase=Phase.STOPPED)
-        store.set_status(run_id, RunStatus.STOPPED, "Stopped before training began. It can be resumed "
-                                            "(it will start from the beginning).")
+        store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before training began. It can be resumed "
+                                               "(it will start from the beginning)."))
     except SpecError as error:
         _fail(store, run_id, _spec_message(error), user_error=True)
     except CnnLabError as error:

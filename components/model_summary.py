@@ -67,7 +67,7 @@ def summarize_spec(spec: dict, input_shape: tuple, n_classes: int) -> dict:
     return _summary(json.dumps(spec, sort_keys=True), tuple(int(d) for d in input_shape), int(n_classes))
 
 
-@st.cache_data(max_entries=128, show_spinner=_("Timing this computer..."))
+@st.cache_data(max_entries=128, show_spinner=False)  # the spinner below speaks the session's language
 def _epoch_seconds(spec_json: str, input_shape: tuple, n_classes: int, n_train: int) -> float:
     from cnn_core.model import ModelSpec, estimate_epoch_seconds
 
@@ -78,7 +78,8 @@ def _epoch_seconds(spec_json: str, input_shape: tuple, n_classes: int, n_train: 
 def epoch_seconds(spec: dict, facts: DatasetFacts) -> float | None:
     if not facts.n_train:
         return None
-    return _epoch_seconds(json.dumps(spec, sort_keys=True), facts.input_shape, facts.n_classes, facts.n_train)
+    with st.spinner(_("Timing this computer...")):  # shown only if it takes a while (a cache miss)
+        return _epoch_seconds(json.dumps(spec, sort_keys=True), facts.input_shape, facts.n_classes, facts.n_train)
 
 
 def human_count(n: int | float | None) -> str:

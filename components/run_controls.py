@@ -124,7 +124,7 @@ def status_panel(run: RunRecord) -> None:
         st.caption(_("The bar fills once per epoch (one pass over all training pictures). Training goes on "
                    "if you open other pages or close this tab."))
     elif run.status == RunStatus.FINISHED:
-        st.success(_("Finished: {message} Training took {time}.", message=run.message or ngettext(
+        st.success(_("Finished: {message} Training took {time}.", message=_(run.message) if run.message else ngettext(
                        "trained {count} epoch.", "trained {count} epochs.", done), time=duration(run.train_seconds)),
                    icon=":material/check_circle:")
     elif run.status == RunStatus.STOPPED:
@@ -132,7 +132,7 @@ def status_panel(run: RunRecord) -> None:
                          done, planned=planned)
                 + (_("You can resume it to train the rest.") if run.can_resume else ""), icon=":material/stop_circle:")
     elif run.status in ERROR_STATUSES:
-        st.error(run.message or _("Training {status}.", status=_(STATUS_WORDS.get(run.status, run.status))),
+        st.error(_(run.message) if run.message else _("Training {status}.", status=_(STATUS_WORDS.get(run.status, run.status))),
                  icon=":material/error:")
     elif run.status == RunStatus.INTERRUPTED:
-        st.warning(run.message or _("Training was cut off."), icon=":material/history:")
+        st.warning(_(run.message) if run.message else _("Training was cut off."), icon=":material/history:")

@@ -169,3 +169,14 @@ def test_the_exported_confusion_picture_is_labelled_in_korean():
     set_language("ko")
     korean = Image.open(io.BytesIO(render_confusion_png(counts, ["cat", "dog"])))
     assert english.size != korean.size or not np.array_equal(np.asarray(english), np.asarray(korean))
+
+
+def test_the_command_line_speaks_the_language_of_cnn_lab_lang(monkeypatch, capsys, tmp_path):
+    from cnn_core.cli.entry import main as cli_main
+
+    i18n._language.set("")                  # no language chosen in this thread: the environment decides
+    monkeypatch.setenv("CNN_LAB_LANG", "ko")
+    assert cli_main(["runs", "--workspace", str(tmp_path)]) == 0
+    assert "아직 실행이 없습니다" in capsys.readouterr().out
+    assert cli_main(["stop", "nope", "--workspace", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("오류: ")
