@@ -108,22 +108,26 @@ def _validate_options(image_size, color_mode, test_fraction) -> tuple[tuple[int,
         if color_mode in ("gray", "grey", "greyscale", "l"):
             color_mode = "grayscale"
         if color_mode not in COLOR_MODES:
-            raise SpecError("color_mode", "Unknown colour mode '{color_mode}'. Choose 'rgb' or 'grayscale' (or leave it empty).",
+            raise SpecError("color_mode", "Unknown colour mode '{color_mode}'. Choose 'rgb' or 'grayscale' (or leave "
+                                          "it empty).",
                                           color_mode=color_mode)
     if image_size is not None:
         try:
             h, w = (int(v) for v in image_size)
         except (TypeError, ValueError):
-            raise SpecError("image_size", "The image size must be two whole numbers (height, width), e.g. (32, 32); got "
+            raise SpecError("image_size", "The image size must be two whole numbers (height, width), e.g. (32, 32); "
+                                          "got "
                                           "{image_size!r}.",
                                           image_size=image_size) from None
         if not (MIN_IMAGE_SIDE <= h <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= w <= MAX_IMAGE_SIDE):
-            raise SpecError("image_size", "Image sides must be from {min_image_side} to {max_image_side} pixels; got {h}x{w}.",
+            raise SpecError("image_size", "Image sides must be from {min_image_side} to {max_image_side} pixels; got "
+                                          "{h}x{w}.",
                                           min_image_side=MIN_IMAGE_SIDE, max_image_side=MAX_IMAGE_SIDE, h=h, w=w)
         image_size = (h, w)
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) \
             or not math.isfinite(test_fraction) or not 0.0 < test_fraction <= 0.9:
-        raise SpecError("test_fraction", "The test share must be a number above 0 and at most 0.9 (e.g. 0.2 for 20%); got "
+        raise SpecError("test_fraction", "The test share must be a number above 0 and at most 0.9 (e.g. 0.2 for "
+                                         "20%); got "
                                          "{test_fraction!r}.",
                                          test_fraction=test_fraction)
     return image_size, color_mode
@@ -295,7 +299,8 @@ def load_dataset(id_or_path: str, *, image_size: tuple[int, int] | None = None,
             path = Path(raw).expanduser()
             if not raw or not path.is_dir():
                 if path.exists():
-                    raise DatasetError("{path} is a file, not a folder. Give the folder that holds one sub-folder per class, or "
+                    raise DatasetError("{path} is a file, not a folder. Give the folder that holds one sub-folder "
+                                       "per class, or "
                                        "upload a ZIP.",
                                        path=path)
                 raise DatasetError(_unknown_message(id_or_path))

@@ -268,7 +268,8 @@ def filter_weights(model: keras.Model, layer_name: str | None = None) -> np.ndar
     name = _pick_conv(model, layer_name, "show filters of")
     layer = model.get_layer(name)
     if not isinstance(layer, keras.layers.Conv2D):
-        raise ExplainError("The layer '{name}' ({name__}) has no plain filters to show; pick an ordinary Conv2D layer.",
+        raise ExplainError("The layer '{name}' ({name__}) has no plain filters to show; pick an ordinary Conv2D "
+                           "layer.",
                            name=name, name__=type(layer).__name__)
     kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel), dtype=np.float32)  # kh,kw,cin,n
     return _unit_scale(np.transpose(kernel, (3, 0, 1, 2)))

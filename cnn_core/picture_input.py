@@ -116,7 +116,8 @@ def _read_pixels(source: Any, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
         raise ImageInputError("'{name}' is not a picture CNN Lab can read. Use a {allowed_formats_text} file.",
                               name=name, allowed_formats_text=ALLOWED_FORMATS_TEXT) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise ImageInputError("'{name}' looks like a picture but is damaged and cannot be read ({error}). Save it again "
+        raise ImageInputError("'{name}' looks like a picture but is damaged and cannot be read ({error}). Save it "
+                              "again "
                               "or pick another one.",
                               name=name, error=error) from None
     return pixels, tuple(notes)
@@ -129,7 +130,8 @@ def _array_pixels(array: np.ndarray, name: str) -> np.ndarray:
     if x.ndim == 2:
         x = np.stack([x] * 3, axis=-1)
     if x.ndim != 3 or x.shape[-1] not in (3, 4):
-        raise ImageInputError("'{name}' is not a picture: an array of shape {shape} (expected height x width, with 1, 3 "
+        raise ImageInputError("'{name}' is not a picture: an array of shape {shape} (expected height x width, with "
+                              "1, 3 "
                               "or 4 colour channels).",
                               name=name, shape=x.shape)
     if x.dtype != np.uint8:
@@ -159,7 +161,8 @@ def read_picture(source: Any, name: str | None = None) -> UserPicture:
         pixels, notes = _read_pixels(source, name)
     height, width = pixels.shape[:2]
     if min(height, width) < MIN_SIDE:
-        raise ImageInputError("'{name}' is only {width} x {height} pixels: too small to show anything. Use a picture at "
+        raise ImageInputError("'{name}' is only {width} x {height} pixels: too small to show anything. Use a picture "
+                              "at "
                               "least {min_side} pixels on each side.",
                               name=name, width=width, height=height, min_side=MIN_SIDE)
     return UserPicture(pixels, name, notes)

@@ -66,7 +66,8 @@ def _number(field: str, value: Any, low: float, high: float, whole: bool = False
         and (not whole or float(value).is_integer())
     if not ok:
         kind = "a whole number" if whole else "a number"
-        raise SpecError(field, "The run setting '{field}' must be {kind} from {low:g} to {high:g}, not {value!r:.60}.",
+        raise SpecError(field, "The run setting '{field}' must be {kind} from {low:g} to {high:g}, not "
+                               "{value!r:.60}.",
                                field=field, kind=kind, low=low, high=high, value=value)
 
 

@@ -159,7 +159,8 @@ def open_zip(source: bytes | BinaryIO, limits: ArchiveLimits, what: str) -> zipf
         return zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
             NotImplementedError) as error:
-        raise UnsafeArchiveError("{what} is damaged and cannot be opened ({error}). Make the ZIP again and try once more.",
+        raise UnsafeArchiveError("{what} is damaged and cannot be opened ({error}). Make the ZIP again and try once "
+                                 "more.",
                                  what=what, error=error) from None
 
 
@@ -174,7 +175,8 @@ def member_parts(name: str, what: str) -> list[str]:
     shown = _shown(name)
     clean = name.replace("\\", "/")
     if "\x00" in name:
-        raise UnsafeArchiveError("{what} was refused: it contains a file name with a NUL character, which points outside "
+        raise UnsafeArchiveError("{what} was refused: it contains a file name with a NUL character, which points "
+                                 "outside "
                                  "its folder.",
                                  what=what)
     if clean.startswith("/") or _DRIVE.match(clean):

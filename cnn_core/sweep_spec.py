@@ -242,7 +242,8 @@ class SweepSpec:
             for setting, values in self.grid:
                 _declaration(setting)
                 if setting in seen:
-                    raise SpecError(setting, "{setting_} appears twice in the grid. Give it once with all its values.",
+                    raise SpecError(setting, "{setting_} appears twice in the grid. Give it once with all its "
+                                             "values.",
                                              setting_=setting)
                 seen.add(setting)
                 if not values:
@@ -265,7 +266,8 @@ class SweepSpec:
                     except SpecError as error:
                         if error.setting != setting:
                             raise
-                        raise SpecError(setting, "The range of {setting_} includes {value}, which cannot work: {error}",
+                        raise SpecError(setting, "The range of {setting_} includes {value}, which cannot work: "
+                                                 "{error}",
                                                  setting_=setting, value=format_text(value), error=error) from None
         count = sweep_size(self)
         if count > MAX_SWEEP_RUNS:
@@ -310,7 +312,8 @@ def _check_range(setting: str, r: SettingRange) -> None:
                                  setting_=setting)
     low, high = coerce_setting_value(setting, r.low), coerce_setting_value(setting, r.high)
     if low > high:
-        raise SpecError(setting, "The range of {setting_} goes from {low} down to {high}. Put the smaller value first.",
+        raise SpecError(setting, "The range of {setting_} goes from {low} down to {high}. Put the smaller value "
+                                 "first.",
                                  setting_=setting, low=r.low, high=r.high)
     if r.scale == "log" and low <= 0:
         raise SpecError(setting, "A log-scale range of {setting_} must start above 0 (e.g. 0.0001), not at {low}.",

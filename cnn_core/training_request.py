@@ -62,7 +62,8 @@ class TrainingRequest:
             raise SpecError("dataset", "No data set is selected. Pick a data set first.")
         for key in self.extra_config:
             if key in _CONFIG_KEYS:
-                raise SpecError(key, "'{key}' is a standard part of a run's settings; it cannot be given again as an extra "
+                raise SpecError(key, "'{key}' is a standard part of a run's settings; it cannot be given again as an "
+                                     "extra "
                                      "setting.",
                                      key=key)
         for key in self.dataset_options:

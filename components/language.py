@@ -26,9 +26,14 @@ URL_PARAM = "lang"
 
 
 def _session_language() -> str | None:
+    """The session's language, or None outside a script run (a training thread: English)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
     try:
         return st.session_state.get(LANGUAGE_KEY)
-    except Exception:  # noqa: BLE001 - no script run context (a worker thread, a plain script)
+    except Exception:  # noqa: BLE001 - a session being torn down
         return None
 
 

@@ -38,7 +38,8 @@ def queue_form() -> None:
         help=_("Shapes: coloured shapes at random places, sizes and angles, where looking for small patterns "
              "anywhere in the picture pays off. On small, centred digits an MLP does about as well as a CNN."))
     epochs = right.select_slider(_("Epochs for each"), EPOCH_CHOICES, value=comparison.MLP_VS_CNN_EPOCHS,
-                                 key="compare_mlp_epochs", help=_("Passes over the training pictures. Few epochs keep it quick."))
+                                 key="compare_mlp_epochs", help=_("Passes over the training pictures. Few epochs "
+                                                                  "keep it quick."))
     st.caption(ngettext("**Equal budget:** both train {count} epoch on the same pictures with the same optimiser, "
                         "learning rate and batch size; only the convolutions differ.",
                         "**Equal budget:** both train {count} epochs on the same pictures with the same optimiser, "

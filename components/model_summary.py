@@ -28,7 +28,8 @@ class DatasetFacts:
     @property
     def shape_text(self) -> str:
         h, w, c = self.input_shape
-        return ngettext("{width}×{height} pixels with {count} channel", "{width}×{height} pixels with {count} channels",
+        return ngettext("{width}×{height} pixels with {count} channel", "{width}×{height} pixels with {count} "
+                                                                        "channels",
                         c, width=w, height=h)
 
 

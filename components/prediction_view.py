@@ -74,7 +74,8 @@ def many_answers(pictures: Sequence[PreparedImage], predictions: Sequence[Predic
     st.dataframe(shown, key="try_table", hide_index=True, width="stretch", column_config=column_labels(shown.columns, {
         "thumbnail": st.column_config.ImageColumn(N_("as the model sees it"), width="small"),
         "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent",
-                                                      help=N_("The probability of its answer. Click a header to sort.")),
+                                                      help=N_("The probability of its answer. Click a header to "
+                                                              "sort.")),
         "unsure": st.column_config.CheckboxColumn("unsure", help=N_("Its best guess got under 50%.")),
     }))
     st.download_button(_("Download the answers (CSV)"), table.to_csv(index=False).encode("utf-8"),

@@ -128,7 +128,8 @@ def status_panel(run: RunRecord) -> None:
                        "trained {count} epoch.", "trained {count} epochs.", done), time=duration(run.train_seconds)),
                    icon=":material/check_circle:")
     elif run.status == RunStatus.STOPPED:
-        st.info(ngettext("Stopped after {count} epoch (of {planned}). ", "Stopped after {count} epochs (of {planned}). ",
+        st.info(ngettext("Stopped after {count} epoch (of {planned}). ", "Stopped after {count} epochs (of "
+                                                                         "{planned}). ",
                          done, planned=planned)
                 + (_("You can resume it to train the rest.") if run.can_resume else ""), icon=":material/stop_circle:")
     elif run.status in ERROR_STATUSES:

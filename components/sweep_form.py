@@ -227,7 +227,8 @@ def _results_table(results, labels: Mapping[str, str]):
 
 
 RESULT_COLUMNS = {
-    "test accuracy": st.column_config.NumberColumn(format="%.1f%%", help=N_("Share of the test pictures it got right.")),
+    "test accuracy": st.column_config.NumberColumn(format="%.1f%%", help=N_("Share of the test pictures it got "
+                                                                            "right.")),
     "best validation accuracy": st.column_config.NumberColumn(
         format="%.1f%%", help=N_("Its best score on the validation pictures in any epoch.")),
     "training time (s)": st.column_config.NumberColumn(format="%.0f", help=N_("Seconds of training.")),

@@ -25,7 +25,8 @@ from components.sweep_form import sweep_overview
 SELECTED_KEY = "compare_runs"
 NUMBER, PERCENT = st.column_config.NumberColumn, "%.1f%%"
 TABLE_COLUMNS = {
-    "test accuracy": NUMBER(format=PERCENT, help=_("Share of the test pictures (never seen in training) it got right.")),
+    "test accuracy": NUMBER(format=PERCENT, help=_("Share of the test pictures (never seen in training) it got "
+                                                   "right.")),
     "best validation accuracy": NUMBER(format=PERCENT, help=_("Its best score on the validation pictures.")),
     "training time (s)": NUMBER(format="%.0f", help=_("Seconds spent training.")),
     "learning rate": NUMBER(format="%g", help=_("How big each nudge of the weights was.")),
@@ -71,7 +72,8 @@ def what_changed_card(store, a, b) -> None:
         m1, m2 = st.columns(2)
         acc, secs = change.test_accuracy_delta, change.train_seconds_delta
         m1.metric(_("Test accuracy"), percent(change.test_accuracy_b),
-                  delta=None if acc is None else _("{points:+.1f} points", points=acc * 100) + (_(" · no real difference") if change.noise_note else ""),
+                  delta=None if acc is None else (_("{points:+.1f} points", points=acc * 100)
+                                                  + (_(" · no real difference") if change.noise_note else "")),
                   delta_color="off" if change.noise_note else "normal",
                   help=_("The newer run's score on the test pictures, and how much it moved."))
         m2.metric(_("Training time"), duration(change.train_seconds_b), delta_color="inverse",
@@ -100,7 +102,9 @@ def ensemble_view(store, members) -> None:
         ev = evaluate_ensemble(store, [m.id for m in members], class_names=next(iter(singles.values())).class_names)
         scores = {name: single.accuracy for name, single in singles.items()}
         best = max(scores.values())
-        st.metric(_("Ensemble test accuracy"), f"{ev.accuracy * 100:.1f}%", delta=_("{points:+.1f} points vs the best member", points=(ev.accuracy - best) * 100), help=_("Averages the members' answers for every test picture."))
+        st.metric(_("Ensemble test accuracy"), f"{ev.accuracy * 100:.1f}%",
+                  delta=_("{points:+.1f} points vs the best member", points=(ev.accuracy - best) * 100),
+                  help=_("Averages the members' answers for every test picture."))
         st.dataframe([{"member": n, "test accuracy": 100 * a} for n, a in scores.items()], hide_index=True,
                      key="compare_members", column_config=column_labels([N_("member"), "test accuracy"], TABLE_COLUMNS))
         st.plotly_chart(confusion_figure(ev.confusion, ev.class_names), key="compare_ensemble_confusion",

@@ -58,7 +58,8 @@ def sample_grid(dataset) -> None:
 def facts(dataset) -> None:
     h, w, c = dataset.image_shape
     cols = st.columns(5)
-    cols[0].metric(_("Picture size"), _("{width}×{height} px", width=w, height=h), help=_("Width × height of every picture, in pixels."))
+    cols[0].metric(_("Picture size"), _("{width}×{height} px", width=w, height=h),
+                   help=_("Width × height of every picture, in pixels."))
     cols[1].metric(_("Colour channels"), c, help=_("1 = grayscale; 3 = colour (red, green, blue)."))
     cols[2].metric(_("Classes"), dataset.n_classes, help=_("How many different kinds of things to recognise."))
     cols[3].metric(_("Training pictures"), f"{len(dataset.y_train):,}",

@@ -64,7 +64,8 @@ if st.session_state.get("eval_for") != run.id or not cell_keys_ok:  # new run: s
 
 n_test, n_wrong = len(ev.y_true), int((ev.y_true != ev.y_pred).sum())
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(_("Test accuracy"), f"{ev.accuracy * 100:.1f}%", help=_("Share of test pictures the model labelled correctly."))
+m1.metric(_("Test accuracy"), f"{ev.accuracy * 100:.1f}%", help=_("Share of test pictures the model labelled "
+                                                                  "correctly."))
 m2.metric(_("Test loss"), f"{ev.loss:.3f}", help=_("How unsure or wrong the model was on average (cross-entropy); "
                                               "lower is better, 0 would be perfect and certain."))
 m3.metric(_("Test pictures"), f"{n_test:,}", help=_("Pictures the model never saw while training."))

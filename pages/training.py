@@ -28,7 +28,8 @@ READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:",
 def start_button(label: str = _("Start training")) -> None:
     """Queue the model builder's current settings on the sidebar's data set."""
     spec = st.session_state.get(state.MODEL_SPEC_KEY) or {}
-    what = ngettext("{count} epoch", "{count} epochs", spec["epochs"]) if spec.get("epochs") else _("the default settings")
+    what = (ngettext("{count} epoch", "{count} epochs", spec["epochs"]) if spec.get("epochs")
+            else _("the default settings"))
     if st.button(label, key="train_start", type="primary", icon=":material/play_arrow:",
                  help=_("Trains the model designed in the Model builder ({what}) on the data set chosen "
                         "in the sidebar.", what=what)):

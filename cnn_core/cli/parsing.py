@@ -21,7 +21,8 @@ def parse_assignment(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     key = key.strip().replace("-", "_")
     if not sep or not key:
-        raise SpecError(key or text, "'{text}' is not a setting. Write it as name=value, for example learning_rate=0.01.",
+        raise SpecError(key or text, "'{text}' is not a setting. Write it as name=value, for example "
+                                     "learning_rate=0.01.",
                                      text=text)
     return key, value.strip()
 
@@ -58,7 +59,8 @@ def parse_image_size(text: str | None) -> tuple[int, int] | None:
     if len(numbers) == 1:
         numbers = numbers * 2
     if len(numbers) != 2 or min(numbers) < 1:
-        raise SpecError("image_size", "Image size '{text}' is not valid. Write HEIGHTxWIDTH, for example 32x32, or one number "
+        raise SpecError("image_size", "Image size '{text}' is not valid. Write HEIGHTxWIDTH, for example 32x32, or "
+                                      "one number "
                                       "for square images.",
                                       text=text)
     return numbers[0], numbers[1]
@@ -87,7 +89,8 @@ def parse_range_option(text: str):
         if len(parts) == 3 and parts[2].lower() in SCALE_WORDS:
             scale = parts.pop().lower()
         if len(parts) != 2 or not all(parts):
-            raise SpecError(setting, "--range {text}: write LOW:HIGH, for example dense_dropout=0:0.5 (or add :log for a log "
+            raise SpecError(setting, "--range {text}: write LOW:HIGH, for example dense_dropout=0:0.5 (or add :log "
+                                     "for a log "
                                      "scale).",
                                      text=text)
         low, high = (coerce_setting_value(setting, p) for p in parts)
