@@ -124,8 +124,9 @@ def status_panel(run: RunRecord) -> None:
         st.caption(_("The bar fills once per epoch (one pass over all training pictures). Training goes on "
                    "if you open other pages or close this tab."))
     elif run.status == RunStatus.FINISHED:
-        st.success(_("Finished: {message} Training took {time}.", message=_(run.message) if run.message else ngettext(
-                       "trained {count} epoch.", "trained {count} epochs.", done), time=duration(run.train_seconds)),
+        plain = not run.message or run.message == f"Trained {done} epochs."  # the engine's usual words (English)
+        message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", done) if plain else _(run.message)
+        st.success(_("Finished: {message} Training took {time}.", message=message, time=duration(run.train_seconds)),
                    icon=":material/check_circle:")
     elif run.status == RunStatus.STOPPED:
         st.info(ngettext("Stopped after {count} epoch (of {planned}). ", "Stopped after {count} epochs (of "
