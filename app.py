@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnn_core import engine_warmup
 from cnn_core.i18n import _
-from components import state
+from components import presentation, state
 from components.language import apply_language
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
@@ -43,5 +43,6 @@ if engine_warmup.loading():  # never import pages (and TensorFlow) while the war
 page = st.navigation(PAGES)
 state.forget_live_view()  # the Training page's live view beats again if this page draws one
 render_sidebar()
+presentation.render(page)  # ?present=1, its sidebar switch, projector CSS, the guided demo bar
 page.run()
 engine_warmup.start()  # after the first page is drawn: TensorFlow loads while the user reads it

@@ -1,11 +1,12 @@
-"""``python -m cnn_core ...``: see :mod:`cnn_core.cli`."""
+"""``python -m cnn_core ...``: see :mod:`cnn_core.cli`.
 
-import os
+TensorFlow's start-up noise is kept out of the output by :mod:`cnn_core.tensorflow_quiet`
+(installed when the package is imported, before anything imports TensorFlow).
+"""
+
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from cnn_core.cli import main  # noqa: E402
+from cnn_core.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

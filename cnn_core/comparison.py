@@ -245,14 +245,29 @@ class WhatChanged:
         return "; ".join(parts)
 
 
+def applies_to_both(name: str, model_a: Mapping, model_b: Mapping) -> bool:
+    """Whether flattened setting ``name`` has an effect in both models (settings outside
+    ``model.`` always do): an MLP has no filter size to change, so a change of it is no change."""
+    from cnn_core.model.setting_use import is_used
+
+    section, _, field_name = name.partition(".")
+    if section != "model" or not field_name:
+        return True
+    return is_used(field_name, model_a) and is_used(field_name, model_b)
+
+
 def what_changed(store: RunStore, run_a: str, run_b: str) -> WhatChanged:
     """The settings that differ between two runs (old -> new) and the effect on test accuracy and
-    training time. Raises RunNotFoundError for an unknown id."""
+    training time. Only settings that apply to both runs are listed: between an MLP and a CNN,
+    "Convolution blocks: 0 -> 2" says it, not the CNN's filters and padding. Raises
+    RunNotFoundError for an unknown id."""
     a, b = store.get(run_a), store.get(run_b)
     flat_a, flat_b = flatten_config(a.config or {}), flatten_config(b.config or {})
+    models = [(a.config or {}).get("model") or {}, (b.config or {}).get("model") or {}]
     changes = [
         SettingChange(name, flat_a.get(name), flat_b.get(name))
         for name in differing_settings([a.config or {}, b.config or {}])
+        if applies_to_both(name, *models)
     ]
     return WhatChanged(
         run_a=a.id, run_b=b.id, changes=changes,
@@ -283,14 +298,80 @@ def equal_budget(mlp_spec, cnn_spec) -> str:
                                      setting_=setting, setting_2=getattr(mlp_spec, setting), setting_3=getattr(cnn_spec, setting))
     optimizer = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}.get(
         cnn_spec.optimizer, cnn_spec.optimizer)
-    return (f"{cnn_spec.epochs} epoch{'s' if cnn_spec.epochs != 1 else ''} each, same pictures, {optimizer} with "
-            f"learning rate {cnn_spec.learning_rate:g}, batches of {cnn_spec.batch_size}")
+    from cnn_core.i18n import ngettext
+
+    return ngettext("{count} epoch each, same pictures, {optimizer} with learning rate {rate}, "
+                    "batches of {batch}",
+                    "{count} epochs each, same pictures, {optimizer} with learning rate {rate}, "
+                    "batches of {batch}", int(cnn_spec.epochs), optimizer=optimizer,
+                    rate=f"{cnn_spec.learning_rate:g}", batch=cnn_spec.batch_size)
+
+
+#: What the MLP and the CNN of a comparison share: their training budget.
+BUDGET_SETTINGS = ("epochs", "optimizer", "learning_rate", "batch_size", "lr_schedule", "momentum",
+                   "nesterov", "weight_decay", "label_smoothing")
+
+
+def mlp_vs_cnn_specs(epochs: int = MLP_VS_CNN_EPOCHS, cnn_preset: str = "lenet"):
+    """``(mlp_spec, cnn_spec)`` of a comparison: the ``mlp`` preset and ``cnn_preset``, with the
+    CNN's training budget (:data:`BUDGET_SETTINGS`) for both."""
+    from cnn_core.model import PRESETS
+
+    cnn_spec = PRESETS[cnn_preset].replace(epochs=epochs).validate()
+    shared = {s: getattr(cnn_spec, s) for s in BUDGET_SETTINGS}
+    return PRESETS["mlp"].replace(**shared).validate(), cnn_spec
+
+
+def network_differences(mlp_model: Mapping, cnn_model: Mapping) -> str:
+    """What really differs between the MLP and the CNN of a pair, in plain words.
+
+    The CNN has convolution blocks and the MLP none; and their dense layers differ too (the
+    ``mlp`` preset has its own sizes). Only settings that apply to both are compared: the
+    convolutions' settings are not listed one by one (the MLP has none of them), nor the shared
+    training budget.
+
+    Example:
+        >>> network_differences(PRESETS["mlp"].to_dict(), PRESETS["lenet"].to_dict())
+        'The CNN has 2 convolution blocks, the MLP none. They also differ in: Units in the first
+        dense layer: 256 (MLP) vs 120 (CNN); ...'
+    """
+    from cnn_core.i18n import _, ngettext
+    from cnn_core.model.setting_use import is_used
+    from cnn_core.settings import declared, show_value
+    from cnn_core.model.spec import ModelSpec
+
+    blocks = int(cnn_model.get("conv_blocks", 0) or 0)
+    text = ngettext("The CNN has {count} convolution block, the MLP none.",
+                    "The CNN has {count} convolution blocks, the MLP none.", blocks)
+    others = []
+    for name, decl in declared(ModelSpec).items():
+        if name == "conv_blocks" or name in BUDGET_SETTINGS:
+            continue
+        if not (is_used(name, mlp_model) and is_used(name, cnn_model)):
+            continue
+        old, new = mlp_model.get(name), cnn_model.get(name)
+        if old is None or new is None or _same(old, new):
+            continue
+        others.append(_("{label}: {mlp} (MLP) vs {cnn} (CNN)", label=_(decl.label),
+                        mlp=show_value(decl, old), cnn=show_value(decl, new)))
+    if others:
+        text += " " + _("They also differ in: {differences}.", differences="; ".join(others))
+    return text
+
+
+def _mlp_vs_cnn_run_name(preset: str, epochs: int) -> str:
+    from cnn_core.i18n import ngettext
+    from cnn_core.model.presets import preset_name
+
+    return ngettext("MLP vs CNN · {preset} · {count} epoch", "MLP vs CNN · {preset} · {count} epochs",
+                    epochs, preset=preset_name(preset))
 
 
 def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS_CNN_EPOCHS,
                cnn_preset: str = "lenet", augment=None) -> tuple[str, str]:
     """Queue the ``mlp`` preset and a CNN preset on one data set with an equal budget: the same
-    epochs, optimizer, learning rate and batch size (the CNN's), so only the convolutions differ.
+    epochs, optimizer, learning rate and batch size (the CNN's). The networks differ: the CNN's
+    convolutions, and each preset's dense layers (:func:`network_differences`).
 
     Both runs are submitted with ``config["comparison"] = "mlp_vs_cnn"``, a shared
     ``config["comparison_id"]`` and ``config["comparison_budget"]`` (the shared budget in words)
@@ -312,17 +393,14 @@ def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise SpecError("epochs", "Train for at least 1 epoch, not {epochs!r}.",
                                   epochs=epochs)
-    cnn_spec = PRESETS[cnn_preset].replace(epochs=epochs).validate()
-    shared = {s: getattr(cnn_spec, s) for s in ("optimizer", "learning_rate", "batch_size", "lr_schedule",
-                                                 "momentum", "nesterov", "weight_decay", "label_smoothing")}
-    mlp_spec = PRESETS["mlp"].replace(epochs=epochs, **shared).validate()
+    mlp_spec, cnn_spec = mlp_vs_cnn_specs(epochs, cnn_preset)
     tags = {"comparison": MLP_VS_CNN, "comparison_id": "pair-" + new_run_id(),
             "comparison_budget": equal_budget(mlp_spec, cnn_spec)}
     requests = []
     for spec, preset in ((mlp_spec, "mlp"), (cnn_spec, cnn_preset)):
         kwargs = {} if augment is None else {"augment": augment}
         request = TrainingRequest(dataset_id=dataset_id, model=spec, preset=preset, extra_config=dict(tags),
-                                  name=f"MLP vs CNN · {preset} · {epochs} epochs", **kwargs)
+                                  name=_mlp_vs_cnn_run_name(preset, epochs), **kwargs)
         request.validate()
         requests.append(request)
     mlp_id, cnn_id = (queue.submit(request) for request in requests)

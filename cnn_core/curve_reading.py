@@ -249,7 +249,8 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
             (_("A model usually needs several passes over the pictures; try 5 to 10 epochs."),), best)
 
     if loss is None:
-        return CurveReading("waiting", "info", _("{count} epochs done; the training loss was not recorded.", count=n),
+        return CurveReading("waiting", "info", ngettext("{count} epoch done; the training loss was not recorded.",
+                                     "{count} epochs done; the training loss was not recorded.", n),
                             best_epoch=best)
 
     # The training loss rose well above its best: steps are too big.
@@ -269,8 +270,9 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
         acc_text = _(" Accuracy stays near {accuracy}.", accuracy=_pct(acc[-1])) if acc else ""
         return CurveReading(
             "not_learning", "warning", _("The model is not learning: the loss has hardly moved."),
-            (_("Training loss went from {first:.3g} to {last:.3g} in {count} epochs.", first=loss[0], last=loss[-1],
-               count=n) + acc_text,
+            (ngettext("Training loss went from {first} to {last} in {count} epoch.",
+                      "Training loss went from {first} to {last} in {count} epochs.", n,
+                      first=f"{loss[0]:.3g}", last=f"{loss[-1]:.3g}") + acc_text,
              _("Try a different learning rate (often larger, or smaller if it was very large), "
                "the Adam optimizer, or a bigger model.")), best)
 
@@ -325,13 +327,17 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
         if ended_early:
             return CurveReading(
                 "still_improving", "info",
-                _("Training was stopped after {count} of {planned} epochs while the model was still improving.",
-                  count=n, planned=planned) + score, (*gap_note, _("Resuming it would probably help.")), best)
+                ngettext("Training was stopped after {count} of {planned} epochs while the model was "
+                         "still improving.", "Training was stopped after {count} of {planned} epochs "
+                         "while the model was still improving.", n, planned=planned) + score,
+                (*gap_note, _("Resuming it would probably help.")), best)
         return CurveReading(
             "too_few_epochs", "warning",
             _("The model was still improving when training ended: more epochs would likely help.") + score,
-            (*gap_note, _("The {which} loss fell {drop:.0f}% over the last {window} epochs. Try training for longer.",
-                          which=which, drop=recent_drop * 100, window=window)), best)
+            (*gap_note, ngettext("The {which} loss fell {drop}% over the last epoch. Try training for "
+                                 "longer.", "The {which} loss fell {drop}% over the last {count} epochs. "
+                                 "Try training for longer.", window, which=which,
+                                 drop=f"{recent_drop * 100:.0f}")), best)
 
     flat = recent_drop < 0.005 and recent_rise < 0.005
     if flat or not near_best:

@@ -10,6 +10,9 @@ is the one place that imports the engine while other threads run, and everything
 about to import it calls :func:`wait` first (the app's script before drawing a page, the job
 queue's accessor, the training launcher); ``wait`` returns at once when no warm-up runs.
 
+TensorFlow's CUDA / oneDNN start-up lines are kept out of the console by
+:mod:`cnn_core.tensorflow_quiet`, installed when :mod:`cnn_core` is imported (before this runs).
+
 Set ``CNN_LAB_PRELOAD_TENSORFLOW=0`` to switch the warm-up off (then the first training click
 imports TensorFlow, as before). This module imports nothing heavy.
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from cnn_core.dataset_types import ProgressFn, report_progress
 from cnn_core.errors import DatasetError
-from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
+from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, IMAGE_EXTENSIONS, open_user_image  # noqa: F401
 
 #: Files larger than this are skipped, not read.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -28,10 +28,6 @@ MAX_IMAGE_PIXELS = 50_000_000
 MAX_DATASET_BYTES = 4 * 1024 ** 3
 DECODE_THREADS = 8
 
-IMAGE_EXTENSIONS = frozenset({
-    ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".gif", ".tif", ".tiff", ".webp",
-    ".ppm", ".pgm", ".pbm", ".pnm", ".ico", ".tga",
-})
 
 
 class _Skip(Exception):

@@ -23,6 +23,8 @@ from cnn_core.dataset_types import (
     split_dataset,
 )
 from cnn_core.errors import DatasetError
+from cnn_core.image_formats import ALLOWED_FORMATS_TEXT
+from cnn_core.i18n import ngettext
 from cnn_core.class_names import check_class_names
 from cnn_core.image_decoding import decode_images, image_header
 
@@ -268,12 +270,13 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
         images, labels, is_test = images[keep], labels[keep], is_test[keep]
     class_names = [layout.class_names[i] for i in keep_classes]
     if len(class_names) < 2:
-        detail = f" ({len(skipped)} files could not be used, e.g. {skipped[0][0]}: {skipped[0][1]})" \
-            if skipped else ""
+        detail = " (" + ngettext("{count} file could not be used, e.g. {file}: {reason}",
+                                 "{count} files could not be used, e.g. {file}: {reason}", len(skipped),
+                                 file=skipped[0][0], reason=skipped[0][1]) + ")" if skipped else ""
         raise DatasetError(
             "Fewer than two classes with readable images in {root}{detail}. A classifier needs at "
-            "least two classes of images (PNG, JPEG, BMP, GIF, TIFF or WebP).",
-            root=layout.root, detail=detail)
+            "least two classes of images ({formats}).",
+            root=layout.root, detail=detail, formats=ALLOWED_FORMATS_TEXT)
 
     if layout.has_test_folder and is_test.any():
         x_tr, y_tr = images[~is_test], labels[~is_test]

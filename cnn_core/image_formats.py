@@ -1,9 +1,14 @@
-"""The one door through which CNN Lab opens a picture a user gave it.
+"""The picture formats CNN Lab reads, and the one door through which it opens a user's picture.
+
+Everything that names or accepts formats derives from :data:`IMAGE_FORMATS`: the Pillow formats
+tried (:data:`ALLOWED_FORMATS`), the file name endings looked for in folders and ZIPs
+(:data:`IMAGE_EXTENSIONS`), the types an upload widget accepts (:data:`UPLOAD_TYPES`) and the
+words in messages and captions (:func:`formats_text`).
 
 Every path that reads a user's image (data set folders and uploads, run archives, the Try it
 page, the CLI) calls :func:`open_user_image` instead of ``PIL.Image.open``. It only lets Pillow
-try the formats in :data:`ALLOWED_FORMATS`, so a PostScript, PDF or SVG file renamed ``.png``
-is never handed to Ghostscript or another external program, whatever its name says.
+try the allowed formats, so a PostScript, PDF or SVG file renamed ``.png`` is never handed to
+Ghostscript or another external program, whatever its name says.
 
 Example:
     >>> import io
@@ -13,18 +18,54 @@ Example:
     >>> with open_user_image(buf) as im:
     ...     im.format
     'PNG'
+    >>> formats_text()
+    'PNG, JPEG, GIF, BMP, WebP or TIFF'
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import IO
 
-#: Pillow format names a user's picture may have. Nothing that Pillow hands to an outside
-#: program (EPS -> Ghostscript) and nothing that is really a document (PDF, SVG).
-ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 
-#: Plain names of the allowed formats, for messages.
-ALLOWED_FORMATS_TEXT = "PNG, JPEG, GIF, BMP, WebP or TIFF"
+@dataclass(frozen=True)
+class ImageFormat:
+    pillow: str                    # Pillow's format name, e.g. "JPEG"
+    name: str                      # what people call it, e.g. "WebP"
+    endings: tuple[str, ...]       # file name endings, the usual one first
+
+
+#: The formats a user's picture may have. Nothing that Pillow hands to an outside program
+#: (EPS -> Ghostscript) and nothing that is really a document (PDF, SVG).
+IMAGE_FORMATS: tuple[ImageFormat, ...] = (
+    ImageFormat("PNG", "PNG", (".png",)),
+    ImageFormat("JPEG", "JPEG", (".jpg", ".jpeg", ".jpe", ".jfif")),
+    ImageFormat("GIF", "GIF", (".gif",)),
+    ImageFormat("BMP", "BMP", (".bmp",)),
+    ImageFormat("WEBP", "WebP", (".webp",)),
+    ImageFormat("TIFF", "TIFF", (".tif", ".tiff")),
+)
+
+#: Pillow format names a user's picture may have.
+ALLOWED_FORMATS = tuple(f.pillow for f in IMAGE_FORMATS)
+#: File name endings (lower case, with the dot) of pictures in folders and ZIPs.
+IMAGE_EXTENSIONS = frozenset(ending for f in IMAGE_FORMATS for ending in f.endings)
+#: File types an upload widget accepts (endings without the dot).
+UPLOAD_TYPES = tuple(sorted(ending.lstrip(".") for ending in IMAGE_EXTENSIONS))
+#: Pillow format name -> the usual file name ending.
+ENDING_OF_FORMAT = {f.pillow: f.endings[0] for f in IMAGE_FORMATS}
+
+
+def formats_text(last_word: str = "or") -> str:
+    """The formats in words: ``"PNG, JPEG, GIF, BMP, WebP or TIFF"`` (``last_word`` translated)."""
+    from cnn_core.i18n import _
+
+    names = [f.name for f in IMAGE_FORMATS]
+    return f"{', '.join(names[:-1])} {_(last_word)} {names[-1]}"
+
+
+#: The formats in words, for messages ("or" stays English here; use formats_text() when shown).
+ALLOWED_FORMATS_TEXT = f"{', '.join(f.name for f in IMAGE_FORMATS[:-1])} or {IMAGE_FORMATS[-1].name}"
 
 
 def open_user_image(source: str | IO[bytes]):
@@ -33,8 +74,12 @@ def open_user_image(source: str | IO[bytes]):
     Returns the lazily opened ``PIL.Image.Image`` (use it as a context manager). Raises
     ``PIL.UnidentifiedImageError`` for anything else, exactly as ``Image.open`` does for a file
     it cannot read, so callers keep their one "not an image" message; they may add
-    :data:`ALLOWED_FORMATS_TEXT` to it.
+    :func:`formats_text` to it.
     """
     from PIL import Image
 
     return Image.open(source, formats=list(ALLOWED_FORMATS))
+
+
+__all__ = ["ALLOWED_FORMATS", "ALLOWED_FORMATS_TEXT", "ENDING_OF_FORMAT", "IMAGE_EXTENSIONS",
+           "IMAGE_FORMATS", "ImageFormat", "UPLOAD_TYPES", "formats_text", "open_user_image"]

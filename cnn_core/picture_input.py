@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import ImageInputError
+from cnn_core.i18n import _
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
 
 #: How a picture is given the model's shape: "crop" fills the frame and cuts the longer side's
@@ -77,9 +78,23 @@ def _flatten(image):
     return image.convert("RGB")
 
 
+def _check_path(path: Path, name: str) -> None:
+    """A path that is no picture file at all: say so plainly, before calling it damaged."""
+    if not path.exists():
+        raise ImageInputError(_("There is no file called '{path}'. Check the name and the folder.",
+                                path=str(path)))
+    if path.is_dir():
+        raise ImageInputError(_("'{path}' is a folder, not a picture. Give the pictures inside it "
+                                "instead (for example '{path}/*.png').", path=str(path)))
+    if path.stat().st_size == 0:
+        raise ImageInputError(_("'{name}' is an empty file (0 bytes), not a picture.", name=name))
+
+
 def _read_pixels(source: Any, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    if isinstance(source, (str, Path)):
+        _check_path(Path(source), name)
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = io.BytesIO(bytes(source))
     elif hasattr(source, "getvalue") and not hasattr(source, "seek"):
@@ -115,6 +130,12 @@ def _read_pixels(source: Any, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
     except UnidentifiedImageError:
         raise ImageInputError("'{name}' is not a picture CNN Lab can read. Use a {allowed_formats_text} file.",
                               name=name, allowed_formats_text=ALLOWED_FORMATS_TEXT) from None
+    except FileNotFoundError:
+        raise ImageInputError("There is no file called '{path}'. Check the name and the folder.",
+                              path=str(source)) from None
+    except (IsADirectoryError, PermissionError) as error:
+        raise ImageInputError("'{name}' cannot be opened ({reason}).", name=name,
+                              reason=error.strerror or error) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise ImageInputError("'{name}' looks like a picture but is damaged and cannot be read ({error}). Save it "
                               "again "

@@ -81,10 +81,11 @@ def cmd_predict(args) -> int:
 
 def add_predict_arguments(parser) -> None:
     """The ``predict`` command's arguments (for the CLI's argparse wiring)."""
+    from cnn_core.image_formats import formats_text
     from cnn_core.picture_input import FIT_MODES
 
     parser.add_argument("run_id")
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (PNG, JPEG, GIF, BMP, WebP, TIFF)")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help=f"picture files ({formats_text()})")
     parser.add_argument("--top", type=int, default=3, help="how many classes to list per picture (default 3)")
     parser.add_argument("--fit", choices=FIT_MODES, default="crop",
                         help="crop: cut to the model's shape; pad: keep the whole picture (default crop)")

@@ -129,9 +129,13 @@ class RunStore(RunFiles):
             raise RuntimeError("could not find a free run id")
         atomic_write_json(folder / "config.json", config)
         if not name:
+            from cnn_core.dataset_names import dataset_name
+            from cnn_core.model.presets import preset_name
+
             preset = config.get("preset")
             dataset = (config.get("dataset") or {}).get("id")
-            name = " · ".join(str(p) for p in (dataset, preset) if p) or run_id
+            parts = ([dataset_name(dataset)] if dataset else []) + ([preset_name(preset)] if preset else [])
+            name = " · ".join(parts) or run_id
             name = f"{name} · {run_id[9:15]}"
         with self._transaction() as conn:
             conn.execute(

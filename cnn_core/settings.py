@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import SpecError
-from cnn_core.i18n import N_, gettext
+from cnn_core.i18n import N_, gettext, ngettext
 
 KINDS = ("int", "float", "bool", "choice")
 SCALES = ("linear", "log")
@@ -53,7 +53,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "times": lambda v: f"×{v:.3g}",
     "square": lambda v: f"{v}x{v}",
     "off_or_number": _off_or(lambda v: f"{v:g}"),
-    "off_or_epochs": _off_or(lambda v: gettext("after {count} epochs", count=v)),
+    "off_or_epochs": _off_or(lambda v: ngettext("after {count} epoch", "after {count} epochs", v)),
     "turn": _off_or(lambda v: gettext("up to ±{angle:.0f}°", angle=v * 360)),   # a fraction of a full turn
     "plus_minus_percent": _off_or(lambda v: gettext("up to ±{share:.0%}", share=v)),
 }
@@ -86,6 +86,7 @@ class Setting:
     sweep_range: tuple = ()
     sweep_choices: tuple = ()
     sweep_rank: int = 1000
+    demo: bool = False
     name: str = ""
 
     @property
@@ -134,6 +135,8 @@ def setting(default: Any, **declaration: Any) -> Any:
         sweep: the values a sweep tries first (sweepable when given); sweep_range: (low, high)
             for random sweeps; sweep_choices: the values a sweep form offers, for numbers;
             sweep_rank: where the sweep form lists it (lower first; then declaration order).
+        demo: one of the handful of settings a demo needs (presentation mode shows only these
+            up front, the rest under "More settings").
     """
     decl = Setting(**declaration)
     if decl.kind not in KINDS or decl.scale not in SCALES:
@@ -162,6 +165,11 @@ def sweepable(spec_class) -> list[Setting]:
     """The declarations a sweep may vary, in the order the sweep form lists them."""
     decls = [d for d in declared(spec_class).values() if d.sweepable]
     return sorted(decls, key=lambda d: d.sweep_rank)  # stable: ties keep declaration order
+
+
+def demo_settings(spec_class) -> list[Setting]:
+    """The declarations marked ``demo=True``, in declaration order (presentation mode's knobs)."""
+    return [d for d in declared(spec_class).values() if d.demo]
 
 
 def defaults(spec_class) -> dict[str, Any]:
@@ -360,7 +368,7 @@ def labelled_change(decl: Setting, old: Any, new: Any) -> str:
 
 __all__ = [
     "FALSE_WORDS", "FORMATS", "KINDS", "SCALES", "TRUE_WORDS", "Setting", "check_fields",
-    "check_value", "choice_list", "coerce", "declared", "defaults", "format_text",
+    "check_value", "choice_list", "coerce", "declared", "defaults", "demo_settings", "format_text",
     "sweepable",
     "labelled_change", "parse_text", "replace_checked", "setting", "show_value", "spec_from_dict",
 ]

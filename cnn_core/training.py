@@ -43,7 +43,7 @@ import keras  # noqa: E402
 from cnn_core import augment as augment_module  # noqa: E402
 from cnn_core import model as models_module  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
-from cnn_core.i18n import N_  # noqa: E402
+from cnn_core.i18n import N_, _, ngettext  # noqa: E402
 from cnn_core.process_owner import owner_alive  # noqa: E402
 from cnn_core.run_recording import CheckpointSaver, EpochRecorder, ProgressReporter  # noqa: E402
 from cnn_core.run_status import (  # noqa: E402
@@ -112,9 +112,10 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
     done = resume_epoch(store, record)
     if done >= record.epochs_planned and store.model_path(run_id).exists():
         raise RunStateError(
-            "Run '{name}' already trained all {epochs_planned} epochs. To train longer, start a new "
-            "run with more epochs.",
-            name=record.name, epochs_planned=record.epochs_planned
+            ngettext("Run '{name}' already trained its {count} epoch. To train longer, start a new "
+                     "run with more epochs.",
+                     "Run '{name}' already trained all {count} epochs. To train longer, start a new "
+                     "run with more epochs.", record.epochs_planned, name=record.name)
         )
     message = (f"Waiting to resume: continues with epoch {done + 1} of {record.epochs_planned} "
                f"from the save after epoch {done}." if done
@@ -332,8 +333,10 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
 
     store.set_progress(run_id, phase=Phase.TRAINING, epoch=initial_epoch + 1, epochs=spec.epochs,
                        batch=0, batches=steps_per_epoch, seconds_left=None)
-    say(f"Training {spec.epochs - initial_epoch} epoch(s) of {steps_per_epoch} batches "
-        f"on {len(data.x_train)} images ({len(data.x_val)} for validation).")
+    say(ngettext("Training {count} epoch of {batches} batches on {train} images ({val} for validation).",
+                 "Training {count} epochs of {batches} batches on {train} images ({val} for validation).",
+                 spec.epochs - initial_epoch, batches=steps_per_epoch, train=len(data.x_train),
+                 val=len(data.x_val)))
     fit_started = time.monotonic()
     try:
         if initial_epoch < spec.epochs:
@@ -385,16 +388,22 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
 
     if control.stop_requested:
         status = RunStatus.STOPPED
-        message = (f"Stopped by you after {epochs_done} of {spec.epochs} epochs. "
-                   "It can be resumed to train the remaining epochs.")
+        message = ngettext("Stopped by you after {count} of {planned} epochs. It can be resumed to "
+                           "train the remaining epochs.",
+                           "Stopped by you after {count} of {planned} epochs. It can be resumed to "
+                           "train the remaining epochs.", epochs_done, planned=spec.epochs)
     else:
         status = RunStatus.FINISHED
-        message = f"Trained {epochs_done} epochs."
+        message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", epochs_done)
         if early is not None and early.stopped_epoch > 0:
             monitored = "validation loss" if val_ds is not None else "loss"
-            message = (f"Stopped early after {epochs_done} of {spec.epochs} epochs: the "
-                       f"{monitored} had not improved for {spec.early_stopping_patience} epochs. "
-                       f"Kept the weights of epoch {early.best_epoch + 1}.")
+            message = (ngettext("Stopped early after {count} of {planned} epochs:",
+                                "Stopped early after {count} of {planned} epochs:", epochs_done,
+                                planned=spec.epochs) + " "
+                       + ngettext("the {monitored} had not improved for {count} epoch.",
+                                  "the {monitored} had not improved for {count} epochs.",
+                                  spec.early_stopping_patience, monitored=monitored) + " "
+                       + _("Kept the weights of epoch {epoch}.", epoch=early.best_epoch + 1))
     store.set_progress(run_id, phase=Phase(status.value), seconds_left=0.0)
     store.set_status(run_id, status, message)
     del model

@@ -42,7 +42,7 @@ from cnn_core.datasets import (
 )
 from cnn_core.errors import DatasetError, UnsafeArchiveError
 from cnn_core.image_folders import FolderLayoutError, is_visible_name
-from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
+from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, ENDING_OF_FORMAT, open_user_image
 from cnn_core.safe_archive import (
     MAX_COMPRESSION_RATIO,
     ArchiveLimits,
@@ -224,8 +224,8 @@ def _plan_members(zf: zipfile.ZipFile, limits: ArchiveLimits
         if not all(is_visible_name(p) for p in member.parts):
             continue  # __MACOSX/, .DS_Store, Thumbs.db... silently ignored
         if Path(member.name).suffix.lower() not in IMAGE_EXTENSIONS:
-            skipped.append((member.info.filename, "not an image file (only PNG, JPEG, BMP, GIF, "
-                                                  "TIFF, WebP... pictures are imported)"))
+            skipped.append((member.info.filename, f"not an image file (only {ALLOWED_FORMATS_TEXT} "
+                                                  "pictures are imported)"))
             continue
         extract.append(member)
     return extract, skipped
@@ -244,8 +244,8 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
             extract, skipped = _plan_members(zf, limits)
             if not extract:
                 raise DatasetError(
-                    "The ZIP contains no images. Put your pictures (PNG, JPEG, ...) in one folder "
-                    "per class, e.g. cats/ and dogs/, and zip those folders.")
+                    f"The ZIP contains no images. Put your pictures ({ALLOWED_FORMATS_TEXT}) in one "
+                    "folder per class, e.g. cats/ and dogs/, and zip those folders.")
             needed = sum(m.info.file_size for m in extract)
             free = shutil.disk_usage(base).free
             if needed + 64 * 1024 ** 2 > free:
@@ -336,8 +336,7 @@ def _image_suffix(data: bytes) -> str | None:
             fmt = (im.format or "").upper()
     except Exception:
         return None
-    return {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "BMP": ".bmp", "TIFF": ".tif",
-            "WEBP": ".webp"}.get(fmt, ".png")
+    return ENDING_OF_FORMAT.get(fmt, ".png")
 
 
 def _validate_image_bytes(data: bytes) -> str | None:

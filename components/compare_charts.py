@@ -18,11 +18,19 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.comparison import flatten_config, format_setting_value, short_setting_name
+from cnn_core.dataset_names import dataset_name
 from cnn_core.i18n import N_, _
+from cnn_core.model.presets import preset_name
+from components.chart_look import coloured_cell_text, finish
 
-#: One colour per run (cycled after ten).
-RUN_COLORS = ("#3b6fd8", "#e8743b", "#2e9e5b", "#d64545", "#8e5cc4", "#9c6b3f", "#d45fa8", "#7a7a7a",
-              "#b8b02e", "#2bb3c0")
+#: One colour per run (cycled after ten); each reaches 3:1 on white (tests/test_contrast.py).
+RUN_COLORS = ("#3b6fd8", "#c85f26", "#238551", "#cf3f3f", "#8e5cc4", "#9c6b3f", "#c2467f", "#6b6d78",
+              "#857d00", "#1a7f8a")
+NOISE_BAR_COLOR = "#77808f"
+#: Accuracy as colour: the dark first half of Viridis, so even its lightest end reaches 3:1 on white
+#: (full Viridis ends in a yellow that vanishes on a projector) and its ends 3:1 from each other.
+ACCURACY_SCALE = ((0.0, "#440154"), (0.2, "#482878"), (0.4, "#3e4989"), (0.6, "#31688e"), (0.8, "#26828e"),
+                  (1.0, "#1f9e89"))
 #: Columns of the compare page's runs table, in order, with their header.
 TABLE_HEADERS = {
     "name": N_("run"), "status": N_("status"), "dataset": N_("data set"), "preset": N_("preset"),
@@ -58,7 +66,8 @@ def filter_runs(table, datasets: Sequence[str] = (), statuses: Sequence[str] = (
 def display_table(table):
     """The runs table as shown: readable headers, accuracies in percent, the id as the index."""
     shown = table.set_index("run_id")[list(TABLE_HEADERS)].copy()
-    shown["preset"] = shown["preset"].fillna("custom")
+    shown["dataset"] = shown["dataset"].map(dataset_name)
+    shown["preset"] = shown["preset"].map(lambda p: preset_name(p if isinstance(p, str) else None))
     for column in ("test_accuracy", "best_val_accuracy"):
         shown[column] = shown[column] * 100
     return shown.rename(columns=TABLE_HEADERS)
@@ -128,7 +137,7 @@ def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go
     fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
     fig.update_yaxes(title_text=_("accuracy (%)"), row=1, col=2, range=[0, 101])
     fig.update_layout(height=360, margin=_MARGIN, legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
-    return fig
+    return finish(fig)
 
 
 # --------------------------------------------------------------------------- parallel coordinates
@@ -137,10 +146,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _axis(name: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """An axis' title and values as people read them: the widget's label, data set and preset
+    display names (not ``dataset.id`` / ``mnist_sample`` / ``lenet``)."""
+    from cnn_core.comparison import setting_declaration
+
+    if name == "dataset.id":
+        return "Data set", [dataset_name(v) for v in values]
+    if name == "preset":
+        return "Preset", [preset_name(v) for v in values]
+    decl = setting_declaration(name)
+    return (decl.label if decl is not None else short_setting_name(name)), values
+
+
 def _dimension(name: str, values: list[Any]) -> dict:
     """One parallel-coordinates axis: numbers as they are (log10 when they span 10x or more),
     anything else as codes 0, 1, ... with the values as tick labels."""
-    label = short_setting_name(name)
+    label, values = _axis(name, values)
     if all(_is_number(v) for v in values):
         numbers = [float(v) for v in values]
         low, high = min(numbers), max(numbers)
@@ -166,10 +188,10 @@ def parallel_figure(configs: Sequence[Mapping], settings: Sequence[str], accurac
     dimensions.append(dict(label=_("test accuracy (%)"), values=percent))
     fig = go.Figure(go.Parcoords(
         dimensions=dimensions,
-        line=dict(color=percent, colorscale="Viridis", showscale=True, colorbar=dict(title=_("accuracy %"))),
+        line=dict(color=percent, colorscale=ACCURACY_SCALE, showscale=True, colorbar=dict(title=_("accuracy %"))),
     ))
     fig.update_layout(height=380, margin=dict(l=60, r=60, t=50, b=20))
-    return fig
+    return finish(fig)
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -248,7 +270,7 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid",
         if n_test:
             from cnn_core.accuracy_noise import NOISE_STANDARD_ERRORS, standard_error
 
-            error = dict(type="data", visible=True, color="#9aa5b1",
+            error = dict(type="data", visible=True, color=NOISE_BAR_COLOR,
                          array=[NOISE_STANDARD_ERRORS * standard_error(v / 100, n_test) * 100 for v in data["score"]])
         fig = go.Figure(go.Scatter(x=data[s].tolist(), y=data["score"].tolist(), mode="lines+markers",
                                    line=dict(color=RUN_COLORS[0], width=2.5), error_y=error,
@@ -269,9 +291,11 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid",
         if noise is not None and cells and max(cells) - min(cells) < noise:  # luck must not look like a result
             middle = (max(cells) + min(cells)) / 2
             span = dict(zmin=middle - noise / 2, zmax=middle + noise / 2)
+        low, high = (span["zmin"], span["zmax"]) if span else (min(cells, default=0.0), max(cells, default=1.0))
+        text = coloured_cell_text(text, z, ACCURACY_SCALE, low, high)
         fig = go.Figure(go.Heatmap(
             z=z, x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index], text=text,
-            colorscale="Viridis", colorbar=dict(title="%"), texttemplate="%{text}", **span,
+            colorscale=ACCURACY_SCALE, colorbar=dict(title="%"), texttemplate="%{text}", **span,
             hovertemplate=f"{name[rows]} %{{y}}, {name[cols]} %{{x}}: %{{z:.1f}}%<extra></extra>",
         ))
         fig.update_xaxes(title_text=name[cols], type="category")
@@ -282,13 +306,13 @@ def sweep_figure(results, settings: Sequence[str], mode: str = "grid",
         fig = go.Figure(go.Scatter(
             x=scored[x].tolist(), y=scored[y].tolist(), mode="markers+text" if any(near) else "markers",
             text=["≈" if n else "" for n in near], textposition="top center",
-            marker=dict(size=14, color=score.tolist(), colorscale="Viridis", showscale=True,
+            marker=dict(size=14, color=score.tolist(), colorscale=ACCURACY_SCALE, showscale=True,
                         colorbar=dict(title="%")),
             hovertemplate=f"{name[x]} %{{x}}, {name[y]} %{{y}}: %{{marker.color:.1f}}%<extra></extra>"))
         fig.update_xaxes(title_text=name[x])
         fig.update_yaxes(title_text=name[y])
     fig.update_layout(height=340, margin=_MARGIN, title=dict(text=title, font=dict(size=14)))
-    return fig
+    return finish(fig)
 
 
 __all__ = ["display_table", "filter_runs", "overlay_curves_figure", "parallel_figure", "parameter_count", "run_color",

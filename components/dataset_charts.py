@@ -12,9 +12,11 @@ import plotly.graph_objects as go
 
 from cnn_core.i18n import _
 from cnn_core.image_stats import PixelHistogram
+from components.chart_look import finish
 
-SPLIT_COLORS = {"train": "#3b6fd8", "test": "#f28e2b"}
-CHANNEL_COLORS = {"gray": "#555555", "red": "#d62728", "green": "#2ca02c", "blue": "#1f77b4"}
+# Each reaches 3:1 on white, so bars and lines survive a projector (tests/test_contrast.py).
+SPLIT_COLORS = {"train": "#3b6fd8", "test": "#c85f26"}
+CHANNEL_COLORS = {"gray": "#555555", "red": "#d62728", "green": "#2a8a2a", "blue": "#1f77b4"}
 
 
 def _compact(fig: go.Figure, height: int) -> go.Figure:
@@ -23,7 +25,7 @@ def _compact(fig: go.Figure, height: int) -> go.Figure:
         margin=dict(l=10, r=10, t=30, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
     )
-    return fig
+    return finish(fig)
 
 
 def class_counts_figure(counts: Mapping[str, Mapping[str, int]], height: int = 320) -> go.Figure:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_, _, ngettext
+from cnn_core.image_formats import UPLOAD_TYPES, formats_text
 from cnn_core.workspace import workspace_path
 from components import state
 from components.language import column_labels
@@ -57,9 +58,11 @@ def _import_zip() -> None:
                                              workspace_path())
             select_dataset(USER_PREFIX + report.name)
             classes = ", ".join(f"{c} ({n})" for c, n in report.class_counts.items())
-            _report("success", _("Added the data set '{name}' with {count} pictures: {classes}. It is now selected "
-                                 "in the sidebar.", name=report.name, count=report.n_images, classes=classes),
-                    report.skipped)
+            _report("success", ngettext("Added the data set '{name}' with {count} picture: {classes}. It is "
+                                        "now selected in the sidebar.",
+                                        "Added the data set '{name}' with {count} pictures: {classes}. It is "
+                                        "now selected in the sidebar.", report.n_images, name=report.name,
+                                        classes=classes), report.skipped)
         except CnnLabError as error:
             _report("error", str(error))
         except Exception as error:  # noqa: BLE001 - a bad upload must not break the page
@@ -82,8 +85,8 @@ def skipped_files(dataset) -> list[tuple[str, str]]:
 
 def zip_upload_form() -> None:
     st.subheader(_("Upload a ZIP"))
-    st.caption(_("One folder per class inside the ZIP, e.g. cats/…jpg and dogs/…jpg. PNG, JPEG, BMP and "
-               "GIF pictures; at least a few per class."))
+    st.caption(_("One folder per class inside the ZIP, e.g. cats/…jpg and dogs/…jpg. {formats} pictures; at "
+                 "least a few per class.", formats=formats_text("and")))
     st.file_uploader(_("ZIP file"), type=["zip"], key="data_zip_file",
                      help=_("A ZIP archive made from a folder that holds one sub-folder per class."))
     st.text_input(_("Name for the data set"), key="data_zip_name", placeholder=_("e.g. my pets"),
@@ -147,8 +150,9 @@ def add_images_form() -> None:
                       help=_("How the new data set is called in the sidebar."))
     st.text_input(_("Class"), key="data_add_class", placeholder=_("e.g. apples"),
                   help=_("An existing class name adds to it; a new name creates a new class."))
-    st.file_uploader(_("Pictures"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], accept_multiple_files=True,
-                     key="data_add_files", help=_("Pick one or more picture files from your computer."))
+    st.file_uploader(_("Pictures"), type=list(UPLOAD_TYPES), accept_multiple_files=True, key="data_add_files",
+                     help=_("Pick one or more picture files from your computer ({formats}).",
+                            formats=formats_text()))
     st.button(_("Add pictures"), key="data_add_button", icon=":material/add_photo_alternate:",
               on_click=_add_images, help=_("Copies the pictures into the class folder."))
     show_result("images")

@@ -11,19 +11,15 @@ import streamlit as st
 
 from cnn_core import comparison
 from cnn_core.accuracy_noise import n_test_of, noise_words
-from cnn_core.builtin_datasets import BUILTINS
+from cnn_core.dataset_names import dataset_name as _dataset_name
 from cnn_core.i18n import _, ngettext
+from cnn_core.model.presets import preset_name
 from components import compare_charts, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
 from components.run_picker import STATUS_WORDS, dataset_of, duration, percent
 
 EPOCH_CHOICES = (1, 2, 3, 5, 10)
-
-
-def _dataset_name(dataset_id: str) -> str:
-    builtin = BUILTINS.get(dataset_id)
-    return builtin.name if builtin else dataset_id
 
 
 def queue_form() -> None:
@@ -40,12 +36,13 @@ def queue_form() -> None:
     epochs = right.select_slider(_("Epochs for each"), EPOCH_CHOICES, value=comparison.MLP_VS_CNN_EPOCHS,
                                  key="compare_mlp_epochs", help=_("Passes over the training pictures. Few epochs "
                                                                   "keep it quick."))
-    st.caption(ngettext("**Equal budget:** both train {count} epoch on the same pictures with the same optimiser, "
-                        "learning rate and batch size; only the convolutions differ.",
-                        "**Equal budget:** both train {count} epochs on the same pictures with the same optimiser, "
-                        "learning rate and batch size; only the convolutions differ.", epochs))
+    mlp_spec, cnn_spec = comparison.mlp_vs_cnn_specs(int(epochs))
+    st.caption(_("**Equal budget:** {budget}.", budget=comparison.equal_budget(mlp_spec, cnn_spec)) + " "
+               + _("**What differs is the network:**") + " "
+               + comparison.network_differences(mlp_spec.to_dict(), cnn_spec.to_dict()))
     if st.button(_("Train an MLP and a CNN"), key="compare_mlp_cnn", icon=":material/play_arrow:",
-                 help=_("Queues two runs on “{name}”: the mlp preset and the lenet CNN.", name=_dataset_name(dataset))):
+                 help=_("Queues two runs on “{dataset}”: the {mlp} and the {cnn}.", dataset=_dataset_name(dataset),
+                        mlp=preset_name("mlp"), cnn=preset_name("lenet"))):
         with engine_errors(_("The comparison was not queued: ")):
             mlp_id, _cnn_id = comparison.mlp_vs_cnn(state.job_queue(), dataset, int(epochs))
             state.set_active_run(mlp_id)
@@ -55,11 +52,14 @@ def queue_form() -> None:
 def pair_card(store, mlp, cnn) -> None:
     """One pair side by side, with its budget and what the numbers say."""
     with st.container(border=True):
-        budget = mlp.config.get("comparison_budget") or _("{count} epochs each", count=mlp.epochs_planned)
-        st.markdown(_("**{name}** · equal budget: {budget}", name=_dataset_name(dataset_of(mlp)), budget=budget))
+        budget = mlp.config.get("comparison_budget") or ngettext("{count} epoch each", "{count} epochs each",
+                                                                 mlp.epochs_planned)
+        st.markdown(_("**{dataset}** · equal budget: {budget}", dataset=_dataset_name(dataset_of(mlp)), budget=budget))
+        st.caption(comparison.network_differences((mlp.config or {}).get("model") or {},
+                                                  (cnn.config or {}).get("model") or {}))
         params = {}
         for column, run, title in zip(st.columns(2), (mlp, cnn), (_("MLP (no convolutions)"), "CNN")):
-            column.markdown(f"**{title}** · {run.config.get('preset')} · {_(STATUS_WORDS.get(run.status))}")
+            column.markdown(f"**{title}** · {preset_name(run.config.get('preset'))} · {_(STATUS_WORDS.get(run.status))}")
             delta = None
             if run is cnn and None not in (cnn.test_accuracy, mlp.test_accuracy):
                 delta = _("{points:+.1f} points vs the MLP", points=(cnn.test_accuracy - mlp.test_accuracy) * 100)

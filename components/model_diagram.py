@@ -15,10 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from cnn_core.i18n import N_, _
-
-
-
-
+from components.chart_look import finish
 TYPE_COLORS = (
     ("input", "#b8c4d6"),
     ("rescal", "#d9dee7"),
@@ -159,4 +156,4 @@ def model_diagram_figure(rows: Iterable[Any], input_shape: Sequence[int] | None 
         plot_bgcolor="rgba(0,0,0,0)",
         showlegend=False,
     )
-    return fig
+    return finish(fig)

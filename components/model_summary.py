@@ -104,3 +104,29 @@ def human_seconds(seconds: float | None) -> str:
     if seconds < 5400:
         return f"~{seconds / 60:.0f} min"
     return f"~{seconds / 3600:.1f} h"
+
+
+def _shape_words(shape_text: str) -> str:
+    """``"(24, 24, 6)"`` -> ``"24×24×6"`` (height × width × channels): short enough not to wrap."""
+    parts = [p.strip() for p in str(shape_text).strip("()").split(",") if p.strip() and p.strip() != "None"]
+    return "×".join(parts) if parts else str(shape_text)
+
+
+def layer_table_rows(rows: list[dict]) -> list[dict]:
+    """The layer table as shown: type, output shape, parameters (with thousands separators) and
+    what the layer does, in the column names people read."""
+    from components.model_diagram import explain_layer
+
+    return [{_("layer"): r["type"], _("output shape"): _shape_words(r["output_shape"]),
+             _("parameters"): f"{int(r['params']):,}",
+             _("what it does"): explain_layer(r["type"], i == len(rows) - 1)}
+            for i, r in enumerate(rows)]
+
+
+def show_layers_table(rows: list[dict]) -> None:
+    """The layer table, fitted to its column: a static table whose long texts wrap, so nothing is
+    cut at 1280x720 (a data grid keeps one line per cell and hides the end of "what it does")."""
+    import pandas as pd
+
+    table = pd.DataFrame(layer_table_rows(rows))
+    st.table(table.set_index(table.columns[0]))

@@ -1,7 +1,8 @@
 """Plotly figures of a training run: curves, confusion matrix, per-class scores, probabilities.
 
 Pure functions from plain data to ``go.Figure`` (no Streamlit calls), so pages stay thin and the
-figures can be tested on their own.
+figures can be tested on their own. Each passes its figure through
+:func:`components.chart_look.finish`, which sizes it for a projector in presentation mode.
 """
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.confusion_picture import MAX_DRAWN_CLASSES, most_confused_classes
-from cnn_core.i18n import _
+from cnn_core.i18n import _, ngettext
 from cnn_core.i18n_class_names import class_label
+from components.chart_look import coloured_cell_text, finish
 
+# Every colour reaches WCAG AA on the page's white (3:1 for lines and bars, 4.5:1 for the status
+# colours, which also mark text): tests/test_contrast.py.
 TRAIN_COLOR = "#3b6fd8"
-VALIDATION_COLOR = "#e8743b"
-GOOD_COLOR = "#2e9e5b"
-BAD_COLOR = "#d64545"
-SCORE_COLORS = {"precision": "#3b6fd8", "recall": "#e8743b", "f1": "#2e9e5b"}
+VALIDATION_COLOR = "#c85f26"
+GOOD_COLOR = "#238551"
+BAD_COLOR = "#cf3f3f"
+OTHER_COLOR = "#77808f"      # bars of the classes neither predicted nor true
+MARKER_LINE_COLOR = "#6b6d78"  # the best epoch's dotted line
+SCORE_COLORS = {"precision": "#3b6fd8", "recall": "#c85f26", "f1": "#238551"}
+CONFUSION_SCALE = "Blues"
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 
 
@@ -50,14 +57,14 @@ def curves_figure(epochs: Sequence[dict], best_epoch: int | None = None) -> go.F
         ), row=1, col=col)
     if best_epoch:
         for col in (1, 2):
-            fig.add_vline(x=best_epoch, line=dict(color="#888", dash="dot", width=1), row=1, col=col)
+            fig.add_vline(x=best_epoch, line=dict(color=MARKER_LINE_COLOR, dash="dot", width=1), row=1, col=col)
     fig.update_xaxes(title_text=_("epoch (one pass over all training pictures)"), dtick=1 if len(x) <= 20 else None,
                      rangemode="tozero" if not x else "normal")
     fig.update_yaxes(title_text=_("loss"), row=1, col=1, rangemode="tozero")
     fig.update_yaxes(title_text=_("accuracy (%)"), row=1, col=2, range=[0, 101])
     fig.update_layout(height=340, margin=_MARGIN, hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
-    return fig
+    return finish(fig)
 
 
 def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, normalized: bool = False,
@@ -82,14 +89,18 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, np.maximum(totals, 1), dtype=np.float64)
     z = shares if normalized else counts
-    text = [[(f"{shares[i, j] * 100:.0f}%" if normalized else f"{counts[i, j]}") for j in range(n)]
-            for i in range(n)]
-    hover = [[_("true {true}, predicted {predicted}: {count} pictures ({share:.1f}% of {true}). Click to see them.",
-                true=names[i], predicted=names[j], count=counts[i, j], share=shares[i, j] * 100) for j in range(n)]
+    text = coloured_cell_text([[(f"{shares[i, j] * 100:.0f}%" if normalized else f"{counts[i, j]}")
+                                for j in range(n)] for i in range(n)],
+                              z, CONFUSION_SCALE, 0.0, 1.0 if normalized else float(max(z.max(initial=0), 1)))
+    hover = [[ngettext("true {true}, predicted {predicted}: {count} picture ({share}% of {true}). "
+                       "Click to see it.",
+                       "true {true}, predicted {predicted}: {count} pictures ({share}% of {true}). "
+                       "Click to see them.", int(counts[i, j]), true=names[i], predicted=names[j],
+                       share=f"{shares[i, j] * 100:.1f}") for j in range(n)]
              for i in range(n)]
     fig = go.Figure(go.Heatmap(
         z=z.tolist(), x=names, y=names, text=text, texttemplate="%{text}" if n <= 20 else None,
-        hoverinfo="skip", colorscale="Blues",
+        hoverinfo="skip", colorscale=CONFUSION_SCALE,
         zmin=0, zmax=1 if normalized else None, xgap=1, ygap=1,
         colorbar=dict(title=_("share") if normalized else _("pictures"), tickformat=".0%" if normalized else None),
     ))
@@ -114,7 +125,7 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
                      range=[-0.5, n - 0.5], autorange=False)
     fig.update_yaxes(title_text=_("true class (what the picture really is)"), type="category",
                      range=[n - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False)
-    return fig
+    return finish(fig)
 
 
 def clicked_cell(selection_state) -> tuple[int, int] | None:
@@ -144,7 +155,7 @@ def per_class_figure(report) -> go.Figure:
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_xaxes(type="category", title_text="class")
     fig.update_yaxes(range=[0, 101], title_text=_("score (%)"))
-    return fig
+    return finish(fig)
 
 
 def probability_figure(probs: Sequence[float], class_names: Sequence[str], *, true_index: int | None = None,
@@ -165,7 +176,7 @@ def probability_figure(probs: Sequence[float], class_names: Sequence[str], *, tr
         elif i == true_index:
             colors.append(GOOD_COLOR)
         else:
-            colors.append("#9aa5b8")
+            colors.append(OTHER_COLOR)
     fig = go.Figure(go.Bar(
         x=(100.0 * p).tolist(), y=labels, orientation="h", marker_color=colors,
         text=[f"{v * 100:.1f}%" for v in p], textposition="outside", cliponaxis=False,
@@ -175,7 +186,7 @@ def probability_figure(probs: Sequence[float], class_names: Sequence[str], *, tr
                       showlegend=False)
     fig.update_xaxes(range=[0, 112], title_text=_("probability the model gave (%)"))
     fig.update_yaxes(type="category", autorange="reversed")
-    return fig
+    return finish(fig)
 
 
 __all__ = ["clicked_cell", "confusion_figure", "curves_figure", "per_class_figure", "probability_figure"]

@@ -124,7 +124,8 @@ def status_panel(run: RunRecord) -> None:
         st.caption(_("The bar fills once per epoch (one pass over all training pictures). Training goes on "
                    "if you open other pages or close this tab."))
     elif run.status == RunStatus.FINISHED:
-        plain = not run.message or run.message == f"Trained {done} epochs."  # the engine's usual words (English)
+        # the engine's usual words (stored in English by the worker) are said again in the session's language
+        plain = not run.message or run.message in (f"Trained {done} epoch.", f"Trained {done} epochs.")
         message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", done) if plain else _(run.message)
         st.success(_("Finished: {message} Training took {time}.", message=message, time=duration(run.train_seconds)),
                    icon=":material/check_circle:")

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from cnn_core.dataset_names import dataset_name
 from cnn_core.i18n import N_, _
+from cnn_core.model.presets import preset_name
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
 
@@ -106,8 +108,8 @@ def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
     return [{
         N_("run"): run.name or run.id,
         N_("status"): _(STATUS_WORDS.get(run.status, run.status)),
-        N_("data set"): dataset_of(run),
-        N_("preset"): run.config.get("preset") or _("custom"),
+        N_("data set"): dataset_name(dataset_of(run)),
+        N_("preset"): preset_name(run.config.get("preset")),
         N_("epochs"): _("{done} of {planned}", done=run.epochs_done, planned=run.epochs_planned),
         N_("best validation accuracy"): percent(run.best_val_accuracy),
         N_("test accuracy"): percent(run.test_accuracy),

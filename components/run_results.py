@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import RunStateError
 from cnn_core.evaluation import Evaluation, evaluate_run
 from cnn_core.i18n import _
@@ -67,7 +68,7 @@ def run_test_images(run: RunRecord, n_expected: int) -> np.ndarray | None:
     if len(dataset.x_test) != n_expected:
         st.warning(_("The data set '{dataset}' has changed since this run was trained ({now} test pictures now, "
                      "{then} then), so its pictures cannot be matched to the predictions. The numbers above are "
-                     "still right.", dataset=dataset_id, now=len(dataset.x_test), then=n_expected))
+                     "still right.", dataset=dataset_name(dataset_id), now=len(dataset.x_test), then=n_expected))
         return None
     return dataset.x_test
 

@@ -17,6 +17,8 @@ from typing import Any
 import streamlit as st
 
 from cnn_core.i18n import N_, _
+from cnn_core.model.presets import preset_name
+from cnn_core.model.setting_use import is_used
 from components import state
 
 PRESET_WIDGET_KEY = "spec_preset"
@@ -126,7 +128,7 @@ def preset_picker() -> str:
         st.session_state[PRESET_WIDGET_KEY] = base
     chosen = st.selectbox(
         _("Start from a preset"), names, key=PRESET_WIDGET_KEY,
-        format_func=lambda n: n.replace("_", " "),
+        format_func=preset_name,
         on_change=lambda: apply_preset(st.session_state[PRESET_WIDGET_KEY]),
         help=_("A ready-made architecture to start from; every setting below can then be changed."),
     )
@@ -198,31 +200,51 @@ def draw_setting(decl, value: Any, *, disabled: bool = False) -> Any:
 def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str, Any]:
     """All settings in expanders (Layers open; a group holding an error opens too).
 
+    In presentation mode only the settings declared ``demo=True`` are shown up front, the rest
+    under one "More settings" expander (same widgets and keys, so nothing set is lost).
     ``error`` (a SpecError) is shown right under the widget of the setting it names.
     Returns the spec the widgets hold.
     """
+    from components.presentation import is_on as presenting
+
     error_setting = getattr(error, "setting", None)
     values = dict(spec)
+
+    def draw(setting) -> None:
+        disabled = _not_used(setting.name, values)
+        values[setting.name] = draw_setting(setting, spec[setting.name], disabled=disabled)
+        if setting.name == error_setting:
+            st.error(str(error), icon=":material/error:")
+
+    if presenting():
+        demo, more = demo_and_more()
+        for setting in demo:
+            draw(setting)
+        with st.expander(_("More settings"), expanded=any(s.name == error_setting for s in more)):
+            for group, settings in settings_by_group().items():
+                rest = [s for s in settings if not s.demo]
+                if rest:
+                    st.markdown(f"**{group}**")
+                for setting in rest:
+                    draw(setting)
+        return values
     for group, settings in settings_by_group().items():
         with st.expander(_(group), expanded=group == "Layers" or any(s.name == error_setting for s in settings)):
             for setting in settings:
-                disabled = _not_used(setting.name, values)
-                values[setting.name] = draw_setting(setting, spec[setting.name], disabled=disabled)
-                if setting.name == error_setting:
-                    st.error(str(error), icon=":material/error:")
+                draw(setting)
     return values
+
+
+def demo_and_more() -> tuple[list, list]:
+    """ModelSpec's declarations split into the demo's handful (``demo=True``, shown up front in
+    presentation mode) and the rest (under "More settings"), each in declaration order."""
+    from cnn_core.model import ModelSpec
+    from cnn_core.settings import declared, demo_settings
+
+    demo = demo_settings(ModelSpec)
+    return demo, [d for d in declared(ModelSpec).values() if not d.demo]
 
 
 def _not_used(name: str, spec: dict[str, Any]) -> bool:
     """Settings that have no effect with the other choices are greyed out (they keep their value)."""
-    no_convs = spec.get("conv_blocks", 1) == 0
-    if name in ("filters", "filter_growth", "convs_per_block", "kernel_size", "stride", "padding",
-                "pooling", "conv_dropout", "head"):
-        return no_convs
-    if name == "dense_units":
-        return spec.get("dense_layers", 1) == 0
-    if name == "dense_shrink":
-        return spec.get("dense_layers", 1) < 2
-    if name in ("momentum", "nesterov"):
-        return spec.get("optimizer") != "sgd"
-    return False
+    return not is_used(name, spec)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cnn_core import sweep_spec, sweeps
+from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import CnnLabError, SpecError
 from cnn_core.i18n import N_, _, ngettext
 from components import state
@@ -204,8 +205,8 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
         except CnnLabError:
             st.session_state.pop(f"{key}_launched", None)
         else:
-            st.success(_("Queued “{name}”: {count} runs.", name=record.name, count=len(record.run_ids)),
-                       icon=":material/check_circle:")
+            st.success(ngettext("Queued “{name}”: {count} run.", "Queued “{name}”: {count} runs.",
+                                len(record.run_ids), name=record.name), icon=":material/check_circle:")
             _link_to_compare(_("Follow the sweep on the Compare page"))
     return launched
 
@@ -266,16 +267,18 @@ def sweep_overview(store) -> None:
         status = sweeps.sweep_status(store, record.id)
         if alive and status.is_done:  # it just ended: redraw once, without polling
             st.rerun()
-        st.progress(status.fraction_done, text=_("{done} of {total} runs done", done=status.done, total=status.total))
+        st.progress(status.fraction_done, text=ngettext("{done} of {count} run done", "{done} of {count} runs done",
+                                                        status.total, done=status.done))
         st.caption(_("{counts} · data set **{dataset}** · varies ", counts=_counts_text(status.counts),
-                     dataset=record.dataset_id) + ", ".join(setting_label(s) for s in record.spec.settings))
+                     dataset=dataset_name(record.dataset_id)) + ", ".join(setting_label(s) for s in record.spec.settings))
         if not status.is_done and st.button(_("Stop sweep"), key="sweep_stop", icon=":material/stop_circle:",
                                             help=_("Stops the run training now and takes the waiting runs off "
                                                  "the queue. Finished runs are kept.")):
             with engine_errors(_("The sweep could not be stopped: ")):
                 stopped = sweeps.stop_sweep(state.job_queue(), store, record.id)
-                st.session_state["sweep_stopped_note"] = _("Stopped {count} runs of “{name}”.", count=len(stopped),
-                                                             name=record.name)
+                st.session_state["sweep_stopped_note"] = ngettext(
+                    "Stopped {count} run of “{name}”.", "Stopped {count} runs of “{name}”.", len(stopped),
+                    name=record.name)
                 st.rerun()
         note = st.session_state.pop("sweep_stopped_note", None)
         if note:

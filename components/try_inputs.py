@@ -15,13 +15,15 @@ import streamlit as st
 
 from cnn_core.i18n import N_, _
 from cnn_core.i18n_class_names import class_label
-from cnn_core.image_formats import ALLOWED_FORMATS
+from cnn_core.image_formats import UPLOAD_TYPES, formats_text
+from cnn_core.picture_input import FIT_MODES
 from cnn_core.predict import TrainedModel
 from components.drawing_pad import drawing_pad
 
 SOURCES = {"upload": N_("Upload pictures"), "camera": N_("Take a photo"), "draw": N_("Draw"),
            "test": N_("A random test picture")}
-UPLOAD_TYPES = sorted({"png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"})
+#: How a picture is fitted to the model's frame, in words (marked here, translated where shown).
+FIT_WORDS = {"crop": N_("crop"), "pad": N_("pad")}
 MAX_UPLOADS = 500
 
 
@@ -40,9 +42,9 @@ def sources_for(trained: TrainedModel) -> list[str]:
 
 def _uploads() -> list[GivenPicture]:
     files = st.file_uploader(
-        _("Pictures"), type=UPLOAD_TYPES, accept_multiple_files=True, key="try_upload",
+        _("Pictures"), type=list(UPLOAD_TYPES), accept_multiple_files=True, key="try_upload",
         help=_("One or many pictures ({formats}). Several at once give a table you can sort and download.",
-               formats=", ".join(f.title() for f in ALLOWED_FORMATS))) or []
+               formats=formats_text())) or []
     if len(files) > MAX_UPLOADS:
         st.warning(_("{count} pictures: only the first {limit} are used.", count=len(files), limit=MAX_UPLOADS))
     return [GivenPicture(f, f.name) for f in files[:MAX_UPLOADS]]
@@ -78,6 +80,24 @@ def _test_picture(test_images: np.ndarray | None, y_true: np.ndarray | None, nam
     return [GivenPicture(test_images[index], _("test picture {number}", number=index) + label, true, ready=True)]
 
 
+def controls_for(source: str, trained: TrainedModel, digit: bool) -> set[str]:
+    """Which preparation controls change anything for pictures from ``source``:
+
+    - ``"digit"`` (make it look like the training digits): digit models, for pictures the user
+      gives; a test picture already is a training-style digit.
+    - ``"fit"`` (crop or pad): pictures of any shape. Not a test picture (already the model's
+      size), nor a square drawing for a square model, nor a digit-style picture (already square).
+    """
+    if source == "test":
+        return set()
+    shown = {"digit"} if trained.digits else set()
+    height, width = trained.image_shape[:2]
+    square_model = int(height) == int(width)
+    if not ((source == "draw" or digit) and square_model):
+        shown.add("fit")
+    return shown
+
+
 def picture_inputs(trained: TrainedModel, test_images: np.ndarray | None, y_true: np.ndarray | None
                    ) -> tuple[list[GivenPicture], str, bool]:
     """Draw the input choice and the chosen input. Returns ``(pictures, fit, digit)``."""
@@ -87,15 +107,26 @@ def picture_inputs(trained: TrainedModel, test_images: np.ndarray | None, y_true
     left, right = st.columns([2, 1])
     source = left.radio(_("Picture from"), choices, format_func=lambda s: _(SOURCES[s]), key="try_source", horizontal=True,
                         help=_("Where the new picture comes from. A random test picture needs nothing from you."))
+    # Only the controls that change something for this source are shown (a test picture is
+    # already exactly what the model takes in); a hidden control is back at its default later.
+    fit = st.session_state.get("try_fit", "crop")
+    digit = bool(trained.digits and st.session_state.get("try_digit", True))
+    shown = controls_for(source, trained, digit)
     with right:
-        fit = st.radio(_("Fit to the model's frame"), ["crop", "pad"], key="try_fit", horizontal=True,
-                       format_func={"crop": _("crop"), "pad": _("pad")}.get,
-                       help=_("The model only takes pictures of one size and shape. Crop cuts the picture to "
-                            "fill its frame (edges may be lost); pad keeps the whole picture and fills the gaps."))
-        digit = trained.digits and st.toggle(
-            _("Make it look like the training digits"), value=True, key="try_digit",
-            help=_("Turns a drawing or photo into the training digits' style: light on black, the digit "
-                 "scaled to 20x20 and centred in 28x28, as in MNIST."))
+        if "digit" in shown:
+            digit = st.toggle(
+                _("Make it look like the training digits"), value=True, key="try_digit",
+                help=_("Turns a drawing or photo into the training digits' style: light on black, the digit "
+                       "scaled to 20x20 and centred in 28x28, as in MNIST."))
+            shown = controls_for(source, trained, digit)
+        if "fit" in shown:
+            fit = st.radio(_("Fit to the model's frame"), list(FIT_MODES), key="try_fit", horizontal=True,
+                           format_func=lambda mode: _(FIT_WORDS.get(mode, mode)),
+                           help=_("The model only takes pictures of one size and shape. Crop cuts the picture "
+                                  "to fill its frame (edges may be lost); pad keeps the whole picture and fills "
+                                  "the gaps."))
+        if source == "test":
+            st.caption(_("A test picture is already exactly what the model takes in: nothing to adjust."))
     if source == "upload":
         return _uploads(), fit, digit
     if source == "camera":

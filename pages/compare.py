@@ -8,6 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core import comparison
+from cnn_core.dataset_names import dataset_name
+from cnn_core.model.presets import preset_name
 from cnn_core.evaluation import evaluate_ensemble
 from cnn_core.i18n import N_, _
 from cnn_core.run_config import split_damaged
@@ -43,12 +45,13 @@ def multiselect_filter(column, label: str, options, key: str, help: str, fmt=str
 def filtered_table(table):
     c1, c2, c3 = st.columns(3)
     datasets = multiselect_filter(c1, _("Data set"), set(table["dataset"].dropna()), "compare_f_dataset",
-                                  _("Show only runs trained on these data sets. Pick none to see all."))
+                                  _("Show only runs trained on these data sets. Pick none to see all."), dataset_name)
     statuses = multiselect_filter(c2, _("Status"), set(table["status"]), "compare_f_status",
                                   _("Show only finished, stopped, training... runs. Pick none to see all."),
                                   lambda s: _(STATUS_WORDS.get(s, s)))
     presets = multiselect_filter(c3, _("Preset"), set(table["preset"].fillna("custom")), "compare_f_preset",
-                                 _("The ready-made model a run started from (custom: built or changed by hand)."))
+                                 _("The ready-made model a run started from (custom: built or changed by hand)."),
+                                 lambda p: preset_name(None if p == "custom" else p))
     return compare_charts.filter_runs(table, datasets, statuses, presets)
 
 

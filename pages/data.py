@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.dataset_names import dataset_name
 from cnn_core.datasets import dataset_info
 from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_, _, ngettext
@@ -90,7 +91,7 @@ dataset_id = state.dataset_id()
 try:
     description = dataset_info(dataset_id, workspace_path()).description
 except CnnLabError:
-    description = dataset_id
+    description = dataset_name(dataset_id)
 st.caption(description + _("  \nChange the data set in the sidebar."))
 
 dataset = None

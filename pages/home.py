@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.datasets import DEFAULT_DATASET_ID
+from cnn_core.dataset_names import dataset_name
+from cnn_core.datasets import DEFAULT_DATASET_ID, dataset_info
 from cnn_core.i18n import _
+from cnn_core.model.presets import DEFAULT_PRESET
+from cnn_core.split_sizes import split_sizes
 from components.dataset_upload import select_dataset
 from components.feedback import engine_errors
+from components.launch import FIRST_MODEL_EPOCHS
 from components.navigation import run_inside_app
-
-FIRST_MODEL_EPOCHS = 3
 
 STEPS = [
     ("pages/data.py", _("1. Look at the data"), ":material/photo_library:",
@@ -28,14 +30,25 @@ STEPS = [
 
 
 def train_first_model() -> None:
-    """Queue the default preset for a few epochs on the offline default data set, open training."""
-    from cnn_core.model import DEFAULT_PRESET, PRESETS  # imports TensorFlow: only on click
+    """Queue the one-click model on the offline default data set (chosen by the click), open training."""
+    from components.launch import launch_first_model
 
-    from components.launch import launch_run
-
-    spec = PRESETS[DEFAULT_PRESET].replace(epochs=FIRST_MODEL_EPOCHS)
-    launch_run(spec, preset=DEFAULT_PRESET, name=_("my first model"))
+    launch_first_model()
     st.switch_page("pages/training.py")
+
+
+def first_model_caption() -> str:
+    """What the one-click model trains on, with the numbers of the data set's own split."""
+    from cnn_core.model.presets import preset_name
+
+    info = dataset_info(DEFAULT_DATASET_ID)
+    sizes = split_sizes(int(info.n_images), int(info.n_classes))
+    return _("Trains {network} for {epochs} passes over {train} pictures of the {dataset} set, which comes "
+             "with CNN Lab (no internet needed); {validation} more check it while it trains and {test} test "
+             "it at the end. Takes about a minute on a laptop.",
+             network=preset_name(DEFAULT_PRESET), epochs=FIRST_MODEL_EPOCHS, train=f"{sizes.train:,}",
+             dataset=dataset_name(DEFAULT_DATASET_ID), validation=f"{sizes.validation:,}",
+             test=f"{sizes.test:,}")
 
 
 run_inside_app()
@@ -47,10 +60,7 @@ st.markdown(
 )
 
 st.subheader(_("Try it in one click"))
-st.caption(
-    _("Trains a small ready-made network for {epochs} passes over 5,000 handwritten digits "
-      "that come with CNN Lab (no internet needed); takes about a minute on a laptop.", epochs=FIRST_MODEL_EPOCHS)
-)
+st.caption(first_model_caption())
 if st.button(_("Train a first model"), key="home_train_first", type="primary", icon=":material/rocket_launch:",
              on_click=select_dataset, args=(DEFAULT_DATASET_ID,),
              help=_("Starts training right away with sensible settings; you can change everything later.")):

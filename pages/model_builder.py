@@ -14,8 +14,9 @@ from cnn_core.model import ModelSpec, check_spec
 from components import spec_form, state
 from components.feedback import engine_errors
 from components.launch import launch_run
-from components.model_diagram import explain_layer, model_diagram_figure
-from components.model_summary import dataset_facts, epoch_seconds, human_count, human_seconds, summarize_spec
+from components.model_diagram import model_diagram_figure
+from components.model_summary import (dataset_facts, epoch_seconds, human_count, human_seconds, show_layers_table,
+                                      summarize_spec)
 from components.navigation import run_inside_app
 from components.spec_query import share_link_caption, sync_spec_with_url
 from components.sweep_form import render_sweep_form
@@ -81,15 +82,7 @@ with summary_column:
         st.subheader(_("Layers"))
         st.caption(_("Each layer, the shape of what it outputs (height × width × channels) and how many "
                    "numbers it learns."))
-        rows = summary["rows"]
-        st.dataframe(
-            [{"layer": r["type"], "output shape": r["output_shape"], "parameters": r["params"],
-              "what it does": explain_layer(r["type"], i == len(rows) - 1)} for i, r in enumerate(rows)],
-            hide_index=True, key="mb_layers",
-            column_config={"output shape": st.column_config.TextColumn(width="small"),
-                           "parameters": st.column_config.NumberColumn(width="small"),
-                           "what it does": st.column_config.TextColumn(width="large")},
-        )
+        show_layers_table(summary["rows"])
     st.divider()
     clicked = st.button(_("Train this model"), key="mb_train", type="primary", icon=":material/play_arrow:",
                         disabled=error is not None or facts is None,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
+from cnn_core.dataset_names import dataset_name
 from cnn_core.i18n import _, ngettext
+from cnn_core.model.presets import preset_name
 from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
@@ -57,9 +59,12 @@ def live_view(run_id: str) -> None:
         state.live_view_beat(run_id)
         model = run.config.get("model") or {}
         st.subheader(run.name or run.id)
-        about = _("Data set **{dataset}** · preset **{preset}** · {epochs} epochs of batches of {batch} pictures · "
-                  "learning rate {rate}", dataset=dataset_of(run), preset=run.config.get("preset") or _("custom"),
-                  epochs=run.epochs_planned, batch=model.get("batch_size", "?"), rate=model.get("learning_rate", "?"))
+        about = ngettext("Data set **{dataset}** · preset **{preset}** · {count} epoch of batches of {batch} "
+                         "pictures · learning rate {rate}",
+                         "Data set **{dataset}** · preset **{preset}** · {count} epochs of batches of {batch} "
+                         "pictures · learning rate {rate}", run.epochs_planned,
+                         dataset=dataset_name(dataset_of(run)), preset=preset_name(run.config.get("preset")),
+                         batch=model.get("batch_size", "?"), rate=model.get("learning_rate", "?"))
         if not alive:
             st.caption(about)
             control_buttons(run)

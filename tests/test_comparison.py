@@ -201,3 +201,32 @@ def test_mlp_vs_cnn_defaults_to_shapes_with_an_equal_budget_passed_at_submission
     assert (fast_mlp.optimizer, fast_mlp.learning_rate, fast_mlp.batch_size) == \
         (fast_cnn.optimizer, fast_cnn.learning_rate, fast_cnn.batch_size)
     assert fast_mlp.conv_blocks == 0
+
+
+def test_what_changed_between_an_mlp_and_a_cnn_lists_only_settings_both_have(store):
+    mlp = finished(store, config(PRESETS["mlp"], preset="mlp"), "mlp", 0.5, 5.0)
+    cnn = finished(store, config(PRESETS["lenet"]), "cnn", 0.8, 9.0)
+    changed = [c.setting for c in what_changed(store, mlp, cnn).changes]
+    assert "model.conv_blocks" in changed and "model.dense_units" in changed
+    for conv_only in ("filters", "kernel_size", "padding", "pooling", "filter_growth", "head"):
+        assert f"model.{conv_only}" not in changed
+    # Between two CNNs those settings are still listed.
+    other = finished(store, config(PRESETS["lenet"].replace(kernel_size=3, padding="same")), "cnn2", 0.8, 9.0)
+    changed = [c.setting for c in what_changed(store, cnn, other).changes]
+    assert {"model.kernel_size", "model.padding"} <= set(changed)
+
+
+def test_the_mlp_vs_cnn_pair_is_said_to_differ_in_convolutions_and_dense_layers():
+    from cnn_core.comparison import mlp_vs_cnn_specs, network_differences
+
+    mlp, cnn = mlp_vs_cnn_specs(3, "lenet")
+    words = network_differences(mlp.to_dict(), cnn.to_dict())
+    assert "2 convolution blocks, the MLP none" in words
+    assert f"Units in the first dense layer: {mlp.dense_units} (MLP) vs {cnn.dense_units} (CNN)" in words
+    assert "only the convolutions" not in words
+    for budget_or_conv in ("Learning rate", "Epochs", "Filter size", "Padding"):
+        assert budget_or_conv not in words
+    mlp, fast = mlp_vs_cnn_specs(1, "fast")
+    words = network_differences(mlp.to_dict(), fast.to_dict())
+    assert "3 convolution blocks" in words and "Dense layers: 2 (MLP) vs 0 (CNN)" in words
+    assert "Units in the first dense layer" not in words   # the fast CNN has no dense layer

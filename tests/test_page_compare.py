@@ -88,6 +88,8 @@ def test_table_filters_curves_what_changed_and_parallel_coordinates(workspace):
     table = runs_table(at)
     assert len(table) == 3 and list(table["run"]) == ["lenet stopped", "fast learner", "slow learner"]
     assert {"status", "data set", "preset", "test accuracy", "learning rate"} <= set(table.columns)
+    assert set(table["data set"]) == {"Shapes"}                  # display names, not ids
+    assert table.loc[table["run"] == "lenet stopped", "preset"].tolist() == ["LeNet-5"]
 
     at.multiselect(key="compare_f_status").set_value(["finished"]).run()
     assert list(runs_table(at)["run"]) == ["fast learner", "slow learner"]
@@ -111,7 +113,9 @@ def test_table_filters_curves_what_changed_and_parallel_coordinates(workspace):
     parallel = chart(at, "compare_parallel")["data"][0]
     assert parallel["type"] == "parcoords"
     labels = [d["label"] for d in parallel["dimensions"]]
-    assert "learning_rate (log)" in labels and "preset" in labels and labels[-1] == "test accuracy (%)"
+    assert "Learning rate (log)" in labels and "Preset" in labels and labels[-1] == "test accuracy (%)"
+    preset_axis = next(d for d in parallel["dimensions"] if d["label"] == "Preset")
+    assert "LeNet-5" in preset_axis["ticktext"] and "lenet" not in preset_axis["ticktext"]
     assert len(parallel["dimensions"][-1]["values"]) == 3
     controls = [*at.main.multiselect, *at.main.selectbox, *at.main.select_slider, *at.main.text_input,
                 *at.main.checkbox, *at.main.button, *at.main.file_uploader, *at.main.metric]

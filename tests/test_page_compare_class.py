@@ -4,6 +4,8 @@ budget and both parameter counts. Runs are made directly in the run store (no tr
 
 from __future__ import annotations
 
+import re
+
 from test_page_compare import chart, metric, make_run, open_compare, texts
 
 
@@ -54,6 +56,10 @@ def test_mlp_vs_cnn_defaults_to_shapes_and_says_the_budget_and_both_parameter_co
     assert choice.value == "shapes" and choice.options == ["Shapes (recommended)", "MNIST sample (sidebar)"]
     shown = texts(at, ("caption", "markdown"))
     assert "Equal budget" in shown and "5 epochs" in shown
+    assert "only the convolutions differ" not in shown
+    assert "What differs is the network" in shown and "the MLP none" in shown
+    assert "Units in the first dense layer: 256 (MLP) vs 120 (CNN)" in shown
+    assert "LeNet-5" in shown and "· lenet ·" not in shown
     assert f"equal budget: {budget}" in shown
     assert "times as many numbers as the CNN" in shown
     assert len([m for m in at.main.metric if m.label == "Parameters"]) == 2
@@ -82,6 +88,7 @@ def test_sweep_heatmap_marks_cells_within_noise_of_the_best(workspace):
         record.values.append({"learning_rate": lr, "batch_size": bs})
     save_sweep_record(store, record)
     figure = chart(open_compare(), "sweep_chart")
-    cells = figure["data"][0]["text"]
+    # each cell's number is wrapped in a <span> of the text colour that reads on that cell (presentation mode)
+    cells = [[re.sub(r"<[^>]+>", "", cell) for cell in row] for row in figure["data"][0]["text"]]
     assert cells[0][0] == "87.5%" and cells[0][1].endswith("≈") and not cells[1][0].endswith("≈")
     assert "no real difference from the best" in figure["layout"]["title"]["text"]

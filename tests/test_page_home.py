@@ -39,3 +39,17 @@ def test_train_first_model_queues_a_run_on_the_default_data_and_opens_training(w
         assert not [t for t in at.title if t.value == "CNN Lab"]
     finally:
         stop_run(workspace, run.id)
+
+
+def test_the_one_click_caption_gives_the_data_sets_own_split():
+    from cnn_core.datasets import DEFAULT_DATASET_ID, load_dataset
+    from cnn_core.preprocessing import PreprocessSpec, train_validation_split
+
+    dataset = load_dataset(DEFAULT_DATASET_ID)
+    x_train, _y, x_val, _v = train_validation_split(dataset.x_train, dataset.y_train,
+                                                    PreprocessSpec().validation_fraction, 0)
+    at = new_app().run()
+    caption = next(c.value for c in at.main.caption if "passes over" in c.value)
+    assert f"passes over {len(x_train):,} pictures" in caption
+    assert f"{len(x_val):,} more check it" in caption and f"{len(dataset.x_test):,} test it" in caption
+    assert "5,000" not in caption and "LeNet-5" in caption and "MNIST sample" in caption

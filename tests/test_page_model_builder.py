@@ -44,6 +44,11 @@ def expected_summary(spec, dataset_id: str = "shapes"):
     return summarize(build_model(spec, dataset.image_shape, dataset.n_classes))
 
 
+def layers(at):
+    """The layer table as drawn (a static table: long texts wrap instead of being cut)."""
+    return at.main.table[0].value.reset_index()
+
+
 def test_table_totals_and_diagram_match_the_built_model():
     from cnn_core.model import DEFAULT_PRESET, PRESETS
 
@@ -51,9 +56,11 @@ def test_table_totals_and_diagram_match_the_built_model():
 
     at = open_builder()
     summary = expected_summary(PRESETS[DEFAULT_PRESET])
-    table = at.main.dataframe[0].value
+    table = layers(at)
     assert len(table) == len(summary.rows)
-    assert list(table["parameters"]) == [row.params for row in summary.rows]
+    assert [int(p.replace(",", "")) for p in table["parameters"]] == [row.params for row in summary.rows]
+    assert list(table.columns) == ["layer", "output shape", "parameters", "what it does"]
+    assert all(table["what it does"])              # every layer explained, in full
     assert metric(at, "Parameters") == human_count(summary.total_params)
     assert metric(at, "Operations per picture") == human_count(summary.flops_per_image)
     assert metric(at, "Time per epoch") != "—"
@@ -77,14 +84,14 @@ def test_every_setting_has_an_explained_widget():
 def test_moving_a_slider_changes_the_totals_and_the_stored_spec():
     at = open_builder()
     before = metric(at, "Parameters")
-    rows_before = len(at.main.dataframe[0].value)
+    rows_before = len(layers(at))
     at.select_slider(key="spec_filters").set_value(64).run()
     assert not at.exception
     assert metric(at, "Parameters") != before
     assert at.session_state["model_spec"]["filters"] == 64
     assert at.session_state["preset"] is None  # no longer the preset as shipped
     at.slider(key="spec_dense_layers").set_value(0).run()
-    assert len(at.main.dataframe[0].value) < rows_before
+    assert len(layers(at)) < rows_before
 
 
 def test_choosing_a_preset_sets_every_widget():
@@ -96,7 +103,21 @@ def test_choosing_a_preset_sets_every_widget():
     assert at.slider(key="spec_conv_blocks").value == 0
     assert at.session_state["model_spec"] == PRESETS["mlp"].to_dict()
     assert at.session_state["preset"] == "mlp"
-    assert "Conv2D" not in set(at.main.dataframe[0].value["layer"])
+    assert "Conv2D" not in set(layers(at)["layer"])
+
+
+def test_a_preset_pick_whose_change_callback_was_lost_still_loads_the_preset():
+    """A pick that reaches the server while a rerun is starting can arrive without its callback
+    (seen in a browser journey: the selectbox showed mlp, the sliders kept lenet's values)."""
+    from cnn_core.model import PRESETS
+
+    at = open_builder()
+    assert at.slider(key="spec_conv_blocks").value != 0
+    at.session_state["spec_preset"] = "mlp"  # the widget's new value, no on_change call
+    at.run()
+    assert not at.exception
+    assert at.slider(key="spec_conv_blocks").value == 0
+    assert at.session_state["model_spec"] == PRESETS["mlp"].to_dict()
 
 
 def test_impossible_spec_shows_the_error_under_the_setting_it_names():
@@ -115,10 +136,10 @@ def test_impossible_spec_shows_the_error_under_the_setting_it_names():
     shown = element_after(at, "spec_conv_blocks")
     assert shown.type == "error" and shown.value == str(caught.value)
     assert at.button(key="mb_train").disabled
-    assert not at.main.dataframe
+    assert not at.main.table
     # back to a possible value: the error goes, the table comes back
     at.slider(key="spec_conv_blocks").set_value(3).run()
-    assert not at.main.error and at.main.dataframe
+    assert not at.main.error and at.main.table
 
 
 def test_settings_survive_a_page_switch():

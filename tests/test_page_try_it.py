@@ -202,3 +202,34 @@ def test_a_camera_photo_of_a_digit_is_answered_and_a_colour_photo_warned_about(w
     no_trouble(at)
     assert len(sentences(at)) == 1
     assert any("This is a colour picture, but the model only ever saw gray ones" in w.value for w in at.warning)
+
+
+def controls(at) -> set[str]:
+    keys = {r.key for r in at.main.radio} | {t.key for t in at.main.toggle}
+    return keys & {"try_fit", "try_digit"}
+
+
+def test_a_random_test_picture_shows_no_controls_that_do_nothing_for_it(workspace):
+    shapes_run(workspace)
+    at = open_page(PAGE)
+    assert controls(at) == {"try_fit"}                     # an upload of any shape: crop or pad
+    at.radio(key="try_source").set_value("test").run()
+    no_trouble(at)
+    assert controls(at) == set()
+    assert any("nothing to adjust" in c.value for c in at.caption)
+    at.radio(key="try_source").set_value("upload").run()
+    assert controls(at) == {"try_fit"}
+
+
+def test_a_digit_model_offers_fit_only_when_it_changes_the_picture(workspace):
+    digits_run(workspace)
+    at = open_page(PAGE, dataset_id="mnist_sample")
+    no_trouble(at)
+    assert at.radio(key="try_source").value == "draw"
+    assert controls(at) == {"try_digit"}                   # a square drawing, made digit-like
+    at.radio(key="try_source").set_value("upload").run()
+    assert controls(at) == {"try_digit"}                   # digit-like pictures are square already
+    at.toggle(key="try_digit").set_value(False).run()
+    assert controls(at) == {"try_digit", "try_fit"}        # as it is: crop or pad matters
+    at.radio(key="try_source").set_value("test").run()
+    assert controls(at) == set()

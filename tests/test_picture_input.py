@@ -121,3 +121,19 @@ def test_arrays_and_file_paths_are_read_too(tmp_path):
     assert read_picture(np.full((8, 8), 7, np.uint8)).pixels.shape == (8, 8, 3)
     with pytest.raises(ImageInputError):
         read_picture(np.zeros((4, 4, 4, 4)))
+
+
+def test_a_missing_file_or_a_folder_is_not_called_damaged(tmp_path):
+    with pytest.raises(ImageInputError, match="no file called") as missing:
+        read_picture(tmp_path / "nowhere.png")
+    with pytest.raises(ImageInputError, match="is a folder, not a picture") as folder:
+        read_picture(tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageInputError, match="empty file") as empty:
+        read_picture(tmp_path / "empty.png")
+    for error in (missing, folder, empty):
+        assert "damaged" not in str(error.value)
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(encoded(Image.new("RGB", (64, 64), "red"))[:120])
+    with pytest.raises(ImageInputError, match="damaged"):
+        read_picture(truncated)

@@ -132,3 +132,17 @@ def test_cli_predict_prints_ranked_classes_and_json(finished, tmp_path, capsys):
     results = json.loads(capsys.readouterr().out)
     assert code == 2 and len(results) == 2 and len(results[0]["ranked"]) == 3
     assert "not a picture" in results[1]["error"]
+
+
+def test_cli_predict_says_no_such_file_for_a_missing_file_or_a_folder(finished, tmp_path, capsys):
+    from cnn_core.cli import main
+
+    store, run_id = finished
+    missing = tmp_path / "nowhere.png"
+    code = main(["--workspace", str(store.workspace), "predict", run_id, str(missing), str(tmp_path),
+                 "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert "no file called" in results[0]["error"] and str(missing) in results[0]["error"]
+    assert "is a folder" in results[1]["error"]
+    assert not any("damaged" in result["error"] for result in results)

@@ -69,7 +69,7 @@ def test_default_name_and_listing_newest_first():
     store = RunStore()
     first = store.create_run(CONFIG)
     second = store.create_run(CONFIG, sweep_id="sw1")
-    assert "shapes" in store.get(first).name
+    assert store.get(first).name.startswith("Shapes · ")     # the data set's display name, not its id
     assert [r.id for r in store.list_runs()] == [second, first]
     store.set_status(first, "running")
     assert [r.id for r in store.list_runs(status="running")] == [first]

@@ -106,6 +106,7 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
             LayerRow("scaling", "Rescaling", shape_text((h, w, c)), 0, 2 * h * w * c)]
     k, s = spec.kernel_size, spec.stride
     history = [f"{h}x{w}"]
+    odd_halvings: list[str] = []   # "7x7 -> 3x3": pooling steps that dropped a row or column
     for b in range(1, spec.conv_blocks + 1):
         cout = block_filters(spec, b - 1)
         for i in range(1, spec.convs_per_block + 1):
@@ -148,14 +149,22 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
                                      shape_text((h, w, c)), 0, h * w * c))
         if spec.pooling != "none":
             if h < POOL_SIZE or w < POOL_SIZE:
+                from cnn_core.i18n import _, ngettext
+
                 blocks_ok = _max_blocks(spec, (h0, w0, 1))
-                raise SpecError(
-                    "conv_blocks",
-                    "The image shrinks to nothing after block {b}: {h0}x{w0} pixels halve at each pooling step "
-                    "({history} -> nothing). Use at most {blocks_ok} conv block{blocks_ok2}, or set pooling to "
-                    "'none'.",
-                    b=b, h0=h0, w0=w0, history=' -> '.join(history), blocks_ok=blocks_ok, blocks_ok2='s' if blocks_ok != 1 else ''
-                )
+                message = _("The image shrinks to nothing after block {block}: {size} pixels "
+                            "halve at each pooling step ({steps} -> nothing).", block=b,
+                            size=f"{h0}x{w0}", steps=" -> ".join(history))
+                if odd_halvings:
+                    message += " " + _("An odd size cannot be halved evenly, so pooling drops its "
+                                       "last row or column ({examples}).",
+                                       examples=", ".join(odd_halvings))
+                message += " " + ngettext("Use at most {count} conv block, or set pooling to 'none'.",
+                                          "Use at most {count} conv blocks, or set pooling to 'none'.",
+                                          blocks_ok)
+                raise SpecError("conv_blocks", message)
+            if h % POOL_SIZE or w % POOL_SIZE:
+                odd_halvings.append(f"{h}x{w} -> {h // POOL_SIZE}x{w // POOL_SIZE}")
             h, w = h // POOL_SIZE, w // POOL_SIZE
             history.append(f"{h}x{w}")
             kind = "MaxPooling2D" if spec.pooling == "max" else "AveragePooling2D"

@@ -67,3 +67,21 @@ PRESET_DESCRIPTIONS: dict[str, str] = {
 }
 
 DEFAULT_PRESET = "lenet"
+
+# What each preset is called on screen (ids stay in links, run records and the CLI).
+PRESET_NAMES: dict[str, str] = {
+    "cifar10_tutorial": N_("CIFAR-10 tutorial CNN"),
+    "fashion_mnist_tutorial": N_("Fashion-MNIST tutorial CNN"),
+    "lenet": N_("LeNet-5"),
+    "mlp": N_("MLP (no convolutions)"),
+    "fast": N_("Fast CNN"),
+}
+
+
+def preset_name(preset: str | None) -> str:
+    """A preset's display name, e.g. ``"lenet"`` -> ``"LeNet-5"``; no preset -> "custom settings"."""
+    from cnn_core.i18n import _
+
+    if not preset:
+        return _("custom settings")
+    return _(PRESET_NAMES[preset]) if preset in PRESET_NAMES else str(preset).replace("_", " ")

@@ -46,13 +46,13 @@ class ModelSpec:
 
     # -- Layers --------------------------------------------------------------------------------
     conv_blocks: int = setting(
-        2, kind="int", low=0, high=8, group=LAYERS, label=N_("Convolution blocks"),
+        2, demo=True, kind="int", low=0, high=8, group=LAYERS, label=N_("Convolution blocks"),
         help=N_("How many times the network looks for patterns and then shrinks the picture. "
              "0 = no convolutions at all (a plain dense network)."),
         hint=N_("Use 0 (no convolutions, a plain dense network) to 8."),
         sweep=(1, 2, 3), sweep_choices=(0, 1, 2, 3, 4), sweep_rank=3)
     filters: int = setting(
-        32, kind="int", low=1, high=1024, scale="log", group=LAYERS,
+        32, demo=True, kind="int", low=1, high=1024, scale="log", group=LAYERS,
         label=N_("Filters in the first block"),
         help=N_("How many different small patterns (edges, spots...) the first block can learn to "
              "spot. More = more capable but slower."),
@@ -116,14 +116,14 @@ class ModelSpec:
         help=N_("Re-centres the numbers after each convolution; often trains faster and more "
              "stably."), sweep=(False, True), sweep_rank=11)
     conv_dropout: float = setting(
-        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        0.0, demo=True, kind="float", low=0.0, high=0.9, group=REGULARISATION,
         label=N_("Dropout after convolutions"),
         help=N_("Randomly switches off this share of feature maps while training, so the network "
              "cannot rely on a few of them."), hint=N_("0 turns dropout off; 0.1 to 0.5 is usual."),
         show="percent", ladder=DROPOUT_LADDER, sweep=(0.0, 0.1, 0.25),
         sweep_range=(0.0, 0.3), sweep_rank=5)
     dense_dropout: float = setting(
-        0.0, kind="float", low=0.0, high=0.9, group=REGULARISATION,
+        0.0, demo=True, kind="float", low=0.0, high=0.9, group=REGULARISATION,
         label=N_("Dropout in dense layers"),
         help=N_("Randomly switches off this share of dense neurons while training; fights "
              "memorising the training images."), hint=N_("0 turns dropout off; 0.1 to 0.5 is usual."),
@@ -156,7 +156,7 @@ class ModelSpec:
         help=N_("The rule that nudges the weights after each batch; Adam is a safe default."),
         sweep=("adam", "sgd"), sweep_rank=7)
     learning_rate: float = setting(
-        1e-3, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
+        1e-3, demo=True, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
         label=N_("Learning rate"),
         help=N_("How big each nudge is. Too small: slow; too large: the training goes wild. 0.001 "
              "suits Adam."), hint=N_("Typical values are 0.0001 to 0.01."), show="number",
@@ -185,7 +185,7 @@ class ModelSpec:
         hint=N_("Typical values are 32 to 256."), ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
         sweep=(32, 64, 128), sweep_range=(16, 128), sweep_rank=6)
     epochs: int = setting(
-        10, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
+        10, demo=True, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
         label=N_("Epochs"), help=N_("How many times training goes through all training images."),
         sweep=(3, 5, 10), sweep_range=(3, 10), sweep_rank=8)
     seed: int = setting(
@@ -232,12 +232,14 @@ class ModelSpec:
         if self.conv_blocks > 0:
             last = block_filters(self, self.conv_blocks - 1)
             if last > 4096:
+                widths = " -> ".join(f"{block_filters(self, i):,}" for i in range(self.conv_blocks))
                 raise SpecError(
                     "filter_growth",
-                    "The last conv block would have {last:,} filters ({filters} x {filter_growth:g} per block "
-                    "over {conv_blocks} blocks); the maximum is 4,096. Lower the filter growth, the filters or "
-                    "the conv blocks.",
-                    last=last, filters=self.filters, filter_growth=self.filter_growth, conv_blocks=self.conv_blocks
+                    "The last conv block would have {last} filters: each block has {growth} times "
+                    "the filters of the block before, so the {blocks} blocks have {widths} "
+                    "filters. The maximum is 4,096. Lower the filter growth, the filters or the "
+                    "conv blocks.", last=f"{last:,}", growth=_growth_words(self.filter_growth),
+                    blocks=self.conv_blocks, widths=widths,
                 )
         if self.conv_blocks == 0 and self.head == "global_average":
             raise SpecError(
@@ -267,8 +269,21 @@ class ModelSpec:
             parts.append(f"dense {units}")
         parts.append(f"{self.optimizer} lr {self.learning_rate:g}"
                      + ("" if self.lr_schedule == "constant" else f" ({self.lr_schedule})"))
-        parts.append(f"batch {self.batch_size}, {self.epochs} epochs")
+        from cnn_core.i18n import ngettext
+
+        parts.append(ngettext("batch {batch}, {count} epoch", "batch {batch}, {count} epochs",
+                              self.epochs, batch=self.batch_size))
         return ", ".join(parts)
+
+
+def _growth_words(growth: float) -> str:
+    """``2.0`` -> ``"2"``, ``16 / 6`` -> ``"about 2.7"``: a factor people read at a glance."""
+    from cnn_core.i18n import _
+
+    rounded = round(float(growth), 1)
+    if abs(rounded - float(growth)) < 1e-9:
+        return f"{rounded:g}"
+    return _("about {factor}", factor=f"{rounded:g}")
 
 
 def block_filters(spec: ModelSpec, block: int) -> int:

@@ -20,6 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from cnn_core.builtin_datasets import SHAPES_PER_CLASS
+from cnn_core.model.presets import preset_name
 
 from app_driver import (Clock, choose, choose_dataset, expander, metric, open_page, plotly_traces, screenshot,
                         main, set_slider, wait_for_app, wait_for_images, wait_for_path, widget)
@@ -64,9 +65,9 @@ def build_and_train(page, run_store, epochs: int, *, pick_preset: bool = False, 
     conv_blocks = widget(body, "stSlider", "Convolution blocks")
     if pick_preset:
         presets = widget(body, "stSelectbox", "Start from a preset")
-        choose(page, presets, "mlp")  # no convolutions: the layer sliders must follow the preset
+        choose(page, presets, preset_name("mlp"))  # no convolutions: the layer sliders must follow the preset
         expect(conv_blocks.get_by_test_id("stSliderThumbValue")).to_have_text("0")
-        choose(page, presets, PRESET)
+        choose(page, presets, preset_name(PRESET))
         expect(conv_blocks.get_by_test_id("stSliderThumbValue")).to_have_text("2")
         expect(body.get_by_text("LeNet-5", exact=False)).to_be_visible()
         wait_for_app(page)

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
+from cnn_core.model.presets import preset_name
 from cnn_core.sweeps import load_sweep
 
 from app_driver import (Clock, choose, choose_dataset, dataframe_columns, dataframe_rows, expander, multiselect_add,
@@ -61,7 +62,7 @@ def test_grid_sweep_from_form_to_heatmap(page, app_server, run_store):
     # Model builder: LeNet, 1 epoch per run.
     open_page(page, "Model builder", "model_builder")
     body = main(page)
-    choose(page, widget(body, "stSelectbox", "Start from a preset"), PRESET)
+    choose(page, widget(body, "stSelectbox", "Start from a preset"), preset_name(PRESET))
     expect(widget(body, "stSlider", "Convolution blocks").get_by_test_id("stSliderThumbValue")).to_have_text("2")
     wait_for_app(page)
     expander(body, "Optimisation").locator("summary").click()
