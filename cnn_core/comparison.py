@@ -304,7 +304,7 @@ def equal_budget(mlp_spec, cnn_spec) -> str:
                     "batches of {batch}",
                     "{count} epochs each, same pictures, {optimizer} with learning rate {rate}, "
                     "batches of {batch}", int(cnn_spec.epochs), optimizer=optimizer,
-                    rate=f"{cnn_spec.learning_rate:g}", batch=cnn_spec.batch_size)
+                    rate=format(cnn_spec.learning_rate, "g"), batch=cnn_spec.batch_size)
 
 
 #: What the MLP and the CNN of a comparison share: their training budget.

@@ -272,7 +272,7 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
             "not_learning", "warning", _("The model is not learning: the loss has hardly moved."),
             (ngettext("Training loss went from {first} to {last} in {count} epoch.",
                       "Training loss went from {first} to {last} in {count} epochs.", n,
-                      first=f"{loss[0]:.3g}", last=f"{loss[-1]:.3g}") + acc_text,
+                      first=format(loss[0], ".3g"), last=format(loss[-1], ".3g")) + acc_text,
              _("Try a different learning rate (often larger, or smaller if it was very large), "
                "the Adam optimizer, or a bigger model.")), best)
 
@@ -337,7 +337,7 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
             (*gap_note, ngettext("The {which} loss fell {drop}% over the last epoch. Try training for "
                                  "longer.", "The {which} loss fell {drop}% over the last {count} epochs. "
                                  "Try training for longer.", window, which=which,
-                                 drop=f"{recent_drop * 100:.0f}")), best)
+                                 drop=format(recent_drop * 100, ".0f"))), best)
 
     flat = recent_drop < 0.005 and recent_rise < 0.005
     if flat or not near_best:

@@ -244,8 +244,8 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
             extract, skipped = _plan_members(zf, limits)
             if not extract:
                 raise DatasetError(
-                    f"The ZIP contains no images. Put your pictures ({ALLOWED_FORMATS_TEXT}) in one "
-                    "folder per class, e.g. cats/ and dogs/, and zip those folders.")
+                    "The ZIP contains no images. Put your pictures ({formats}) in one folder per class, "
+                    "e.g. cats/ and dogs/, and zip those folders.", formats=ALLOWED_FORMATS_TEXT)
             needed = sum(m.info.file_size for m in extract)
             free = shutil.disk_usage(base).free
             if needed + 64 * 1024 ** 2 > free:

@@ -106,8 +106,8 @@ def run_parameters(store, run) -> int | None:
 
 # --------------------------------------------------------------------------- curves
 
-_SERIES = (("loss", "training", 1, False), ("val_loss", "validation", 1, False),
-           ("accuracy", "training", 2, True), ("val_accuracy", "validation", 2, True))
+_SERIES = (("loss", N_("training"), 1, False), ("val_loss", N_("validation"), 1, False),
+           ("accuracy", N_("training"), 2, True), ("val_accuracy", N_("validation"), 2, True))
 
 
 def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go.Figure:
@@ -130,11 +130,12 @@ def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go
             fig.add_trace(go.Scatter(
                 x=x, y=y, name=label, legendgroup=f"run{index}", showlegend=not shown, mode="lines+markers",
                 line=dict(color=color, width=2.2, dash="solid" if part == "training" else "dash"),
-                hovertemplate=f"{label} · {part}: %{{y:.3f}}{'%' if percent else ''}<extra>epoch %{{x}}</extra>",
+                hovertemplate=f"{label} · {_(part)}: %{{y:.3f}}{'%' if percent else ''}<extra>"
+                              + _("epoch %{x}") + "</extra>",
             ), row=1, col=col)
             shown = True
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
+    fig.update_xaxes(title_text=_("epoch"))
+    fig.update_yaxes(title_text=_("loss"), row=1, col=1, rangemode="tozero")
     fig.update_yaxes(title_text=_("accuracy (%)"), row=1, col=2, range=[0, 101])
     fig.update_layout(height=360, margin=_MARGIN, legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
     return finish(fig)

@@ -96,7 +96,7 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
                        "Click to see it.",
                        "true {true}, predicted {predicted}: {count} pictures ({share}% of {true}). "
                        "Click to see them.", int(counts[i, j]), true=names[i], predicted=names[j],
-                       share=f"{shares[i, j] * 100:.1f}") for j in range(n)]
+                       share=format(shares[i, j] * 100, ".1f")) for j in range(n)]
              for i in range(n)]
     fig = go.Figure(go.Heatmap(
         z=z.tolist(), x=names, y=names, text=text, texttemplate="%{text}" if n <= 20 else None,
@@ -147,13 +147,14 @@ def per_class_figure(report) -> go.Figure:
     rows = report.to_dict("records") if hasattr(report, "to_dict") else list(report)
     names = [str(r["class"]) for r in rows]
     fig = go.Figure()
-    for key, label in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
+    for key, label in (("precision", _("precision")), ("recall", _("recall")), ("f1", "F1")):
         fig.add_trace(go.Bar(x=names, y=[100.0 * float(r[key]) for r in rows], name=label,
                              marker_color=SCORE_COLORS[key],
-                             hovertemplate=f"{label} of %{{x}}: %{{y:.1f}}%<extra></extra>"))
+                             hovertemplate=_("{score} of {name}: {value}", score=label, name="%{x}",
+                                               value="%{y:.1f}%") + "<extra></extra>"))
     fig.update_layout(barmode="group", height=320, margin=_MARGIN,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    fig.update_xaxes(type="category", title_text="class")
+    fig.update_xaxes(type="category", title_text=_("class"))
     fig.update_yaxes(range=[0, 101], title_text=_("score (%)"))
     return finish(fig)
 

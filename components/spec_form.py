@@ -224,7 +224,7 @@ def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str,
             for group, settings in settings_by_group().items():
                 rest = [s for s in settings if not s.demo]
                 if rest:
-                    st.markdown(f"**{group}**")
+                    st.markdown(f"**{_(group)}**")
                 for setting in rest:
                     draw(setting)
         return values

@@ -46,9 +46,9 @@ def first_model_caption() -> str:
     return _("Trains {network} for {epochs} passes over {train} pictures of the {dataset} set, which comes "
              "with CNN Lab (no internet needed); {validation} more check it while it trains and {test} test "
              "it at the end. Takes about a minute on a laptop.",
-             network=preset_name(DEFAULT_PRESET), epochs=FIRST_MODEL_EPOCHS, train=f"{sizes.train:,}",
-             dataset=dataset_name(DEFAULT_DATASET_ID), validation=f"{sizes.validation:,}",
-             test=f"{sizes.test:,}")
+             network=preset_name(DEFAULT_PRESET), epochs=FIRST_MODEL_EPOCHS, train=format(sizes.train, ","),
+             dataset=dataset_name(DEFAULT_DATASET_ID), validation=format(sizes.validation, ","),
+             test=format(sizes.test, ","))
 
 
 run_inside_app()

@@ -154,7 +154,7 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
                 blocks_ok = _max_blocks(spec, (h0, w0, 1))
                 message = _("The image shrinks to nothing after block {block}: {size} pixels "
                             "halve at each pooling step ({steps} -> nothing).", block=b,
-                            size=f"{h0}x{w0}", steps=" -> ".join(history))
+                            size="x".join(map(str, (h0, w0))), steps=" -> ".join(history))
                 if odd_halvings:
                     message += " " + _("An odd size cannot be halved evenly, so pooling drops its "
                                        "last row or column ({examples}).",

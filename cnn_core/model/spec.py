@@ -238,7 +238,7 @@ class ModelSpec:
                     "The last conv block would have {last} filters: each block has {growth} times "
                     "the filters of the block before, so the {blocks} blocks have {widths} "
                     "filters. The maximum is 4,096. Lower the filter growth, the filters or the "
-                    "conv blocks.", last=f"{last:,}", growth=_growth_words(self.filter_growth),
+                    "conv blocks.", last=format(last, ","), growth=_growth_words(self.filter_growth),
                     blocks=self.conv_blocks, widths=widths,
                 )
         if self.conv_blocks == 0 and self.head == "global_average":
@@ -283,7 +283,7 @@ def _growth_words(growth: float) -> str:
     rounded = round(float(growth), 1)
     if abs(rounded - float(growth)) < 1e-9:
         return f"{rounded:g}"
-    return _("about {factor}", factor=f"{rounded:g}")
+    return _("about {factor}", factor=format(rounded, "g"))
 
 
 def block_filters(spec: ModelSpec, block: int) -> int:
