@@ -180,3 +180,47 @@ def test_the_command_line_speaks_the_language_of_cnn_lab_lang(monkeypatch, capsy
     assert "아직 실행이 없습니다" in capsys.readouterr().out
     assert cli_main(["stop", "nope", "--workspace", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("오류: ")
+
+
+def test_preset_and_data_set_display_names_show_in_korean():
+    from cnn_core.dataset_names import dataset_name
+    from cnn_core.model.presets import preset_name
+
+    assert (preset_name("mlp"), preset_name(None), dataset_name("shapes")) == (
+        "MLP (no convolutions)", "custom settings", "Shapes")
+    set_language("ko")
+    assert (preset_name("mlp"), preset_name(None), dataset_name("shapes")) == ("MLP (합성곱 없음)", "직접 설정", "도형")
+    assert dataset_name("user:my cats") == "my cats"     # a user's own name stays as typed
+
+
+def test_the_list_of_picture_formats_is_joined_in_the_readers_language():
+    from cnn_core.errors import DatasetError
+    from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, formats_text
+
+    error = DatasetError("Use a {formats} file.", formats=ALLOWED_FORMATS_TEXT)   # raised once, read twice
+    assert str(error).endswith("WebP or TIFF file.") and "WebP" in ALLOWED_FORMATS_TEXT
+    set_language("ko")
+    assert "WebP 또는 TIFF" in str(error) and formats_text("and").endswith("WebP 및 TIFF")
+    assert f"{ALLOWED_FORMATS_TEXT}".endswith("또는 TIFF")
+
+
+def test_what_differs_between_an_mlp_and_a_cnn_reads_in_korean():
+    from cnn_core.comparison import network_differences
+    from cnn_core.model import PRESETS
+
+    set_language("ko")
+    text = network_differences(PRESETS["mlp"].to_dict(), PRESETS["lenet"].to_dict())
+    assert text.startswith("CNN에는 합성곱 블록이 2개 있고") and "첫 완전 연결층의 유닛 수: 256(MLP) 대 120(CNN)" in text
+    assert "differ" not in text and "Units" not in text
+
+
+def test_errors_made_plural_by_their_count_read_in_korean():
+    from cnn_core.errors import SpecError
+    from cnn_core.model import ModelSpec
+    from cnn_core.model.plan import plan_summary
+
+    set_language("ko")
+    with pytest.raises(SpecError) as caught:
+        plan_summary(ModelSpec(conv_blocks=6, pooling="max"), (28, 28, 1), 10)
+    text = str(caught.value)
+    assert "풀링" in text and "합성곱 블록을 최대" in text and "Use at most" not in text

@@ -119,3 +119,54 @@ def test_the_language_holds_on_page_only_reruns():
     at = open_in_korean("pages/mistakes.py")
     at.run()
     assert at.title[0].value == "틀린 예측"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_reads_in_korean_in_presentation_mode(page):
+    """Presentation mode adds the guided demo bar and "More settings": all of it in Korean too."""
+    at = new_app()
+    at.query_params["lang"] = "ko"
+    at.query_params["present"] = "1"
+    at.session_state["dataset_id"] = "shapes"
+    at.run()
+    if page != "pages/home.py":
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert english_sentences(at) == []
+    assert at.session_state["presentation_mode"] is True
+
+
+def korean_demo_bar(url_path):
+    """The guided demo bar alone in Korean, as app.py draws it above the page at ``url_path``."""
+    import streamlit as st
+
+    from cnn_core.i18n import set_language
+    from components.guided_demo import demo_bar
+    from components.presentation import PRESENT_KEY
+
+    set_language("ko")
+    st.session_state[PRESENT_KEY] = True
+    demo_bar(url_path)
+
+
+@pytest.mark.parametrize("url_path", ("", "data", "model_builder", "training", "evaluation", "mistakes", "try_it"))
+def test_the_guided_demo_bar_reads_in_korean(url_path):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(korean_demo_bar, args=(url_path,)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [m.value for m in at.markdown] + [at.button(key="guided_demo_next").label]
+    assert all(re.search("[가-힣]", t) for t in texts), texts
+    assert not ENGLISH_RUN.findall(" ".join(texts))
+    assert at.button(key="guided_demo_next").label == ("처음부터 다시" if url_path == "try_it" else "다음 단계")
+
+
+def test_the_preset_picker_shows_the_presets_korean_names():
+    at = open_in_korean("pages/model_builder.py")
+    shown = list(at.selectbox(key="spec_preset").options)   # the options as the picker shows them
+    assert "MLP (합성곱 없음)" in shown and "MLP (no convolutions)" not in shown
+    english = new_app()
+    english.session_state["dataset_id"] = "shapes"
+    english.run()
+    english.switch_page("pages/model_builder.py").run()
+    assert "MLP (no convolutions)" in english.selectbox(key="spec_preset").options
