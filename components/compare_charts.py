@@ -153,11 +153,11 @@ def _axis(name: str, values: list[Any]) -> tuple[str, list[Any]]:
     from cnn_core.comparison import setting_declaration
 
     if name == "dataset.id":
-        return "Data set", [dataset_name(v) for v in values]
+        return _("Data set"), [dataset_name(v) for v in values]
     if name == "preset":
-        return "Preset", [preset_name(v) for v in values]
+        return _("Preset"), [preset_name(v) for v in values]
     decl = setting_declaration(name)
-    return (decl.label if decl is not None else short_setting_name(name)), values
+    return (_(decl.label) if decl is not None else short_setting_name(name)), values
 
 
 def _dimension(name: str, values: list[Any]) -> dict:

@@ -224,3 +224,16 @@ def test_errors_made_plural_by_their_count_read_in_korean():
         plan_summary(ModelSpec(conv_blocks=6, pooling="max"), (28, 28, 1), 10)
     text = str(caught.value)
     assert "풀링" in text and "합성곱 블록을 최대" in text and "Use at most" not in text
+
+
+def test_the_parallel_chart_names_its_axes_in_korean():
+    pytest.importorskip("plotly")
+    from components.compare_charts import parallel_figure
+
+    configs = [{"dataset": {"id": "shapes"}, "model": {"learning_rate": 0.01}},
+               {"dataset": {"id": "digits"}, "model": {"learning_rate": 0.001}}]
+    set_language("ko")
+    fig = parallel_figure(configs, ["dataset.id", "model.learning_rate"], [0.5, 0.7])
+    labels = [d.label for d in fig.data[0].dimensions]
+    assert labels[0] == "데이터셋" and labels[1].startswith("학습률")
+    assert "도형" in fig.data[0].dimensions[0].ticktext
