@@ -237,3 +237,14 @@ def test_the_parallel_chart_names_its_axes_in_korean():
     labels = [d.label for d in fig.data[0].dimensions]
     assert labels[0] == "데이터셋" and labels[1].startswith("학습률")
     assert "도형" in fig.data[0].dimensions[0].ticktext
+
+
+def test_the_device_line_reads_in_korean(monkeypatch):
+    from cnn_core import device
+
+    monkeypatch.setattr(device, "_gpu_names_from_driver", lambda: ())
+    monkeypatch.setattr(device, "_gpu_names_from_tensorflow", lambda: ())
+    monkeypatch.setattr(device.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert device.describe_device() == "CPU (2 cores)"
+    set_language("ko")
+    assert device.describe_device() == "CPU (코어 2개)"
