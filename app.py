@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnn_core import engine_warmup
 from cnn_core.i18n import _
-from components import presentation, state
+from components import presentation, spec_query, state
 from components.language import apply_language
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
@@ -42,7 +42,10 @@ if engine_warmup.loading():  # never import pages (and TensorFlow) while the war
 
 page = st.navigation(PAGES)
 state.forget_live_view()  # the Training page's live view beats again if this page draws one
+spec_query.sync_with_url(page.url_path)  # the link's setup, read once per session, before the sidebar shows it
+spec_query.write_url()   # the URL is the setup on screen: here too, as a page that calls st.stop() ends the run
 render_sidebar()
 presentation.render(page)  # ?present=1, its sidebar switch, projector CSS, the guided demo bar
 page.run()
+spec_query.write_url()   # what the page changed (e.g. "Use for training")
 engine_warmup.start()  # after the first page is drawn: TensorFlow loads while the user reads it

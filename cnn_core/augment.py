@@ -18,20 +18,23 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-import keras
 import numpy as np
 
+from cnn_core.augment_layers import RandomWholePixelCrop, alternating_flip
 from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_
 from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
 
-FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
+FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical", "alternating")
+#: Flips done by a Keras random layer (``"alternating"`` is done where the image's index is
+#: known: :func:`alternating_flip`).
+RANDOM_FLIPS = ("horizontal", "vertical", "horizontal_and_vertical")
 VALUE_RANGE = (0.0, 255.0)
 
 # Each layer's seed is spec.seed + this offset, so switching one augmentation on or off does not
 # change the random draws of the others.
 _SEED_OFFSETS = {"flip": 0, "rotation": 1, "translation": 2, "zoom": 3, "contrast": 4,
-                 "brightness": 5}
+                 "brightness": 5, "crop": 6}
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,11 @@ class AugmentSpec:
     flip: str = setting(
         "none", kind="choice", choices=FLIPS, label=N_("Mirror"),
         words={"none": N_("off"), "horizontal": N_("left ↔ right"), "vertical": N_("up ↕ down"),
-               "horizontal_and_vertical": N_("both")},
+               "horizontal_and_vertical": N_("both"),
+               "alternating": N_("left ↔ right, every other epoch")},
         help=N_("Flips some pictures like a mirror. Fine for cats; wrong for digits (a mirrored 3 "
-             "is no 3)."), suggested="horizontal")
+                "is no 3). 'Every other epoch' shows each picture mirrored in one epoch and "
+                "not in the next."), suggested="horizontal")
     rotation: float = setting(
         0.0, kind="float", low=0.0, high=0.5, label=N_("Turn"), show="turn",
         help=N_("Turns each picture by a random angle, up to the strength."),
@@ -73,6 +78,12 @@ class AugmentSpec:
         0.0, kind="float", low=0.0, high=1.0, label=N_("Brightness"), show="plus_minus_percent",
         help=N_("Makes each picture randomly darker or brighter."), hint=N_("0.2 is usual."),
         suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
+    crop: int = setting(
+        0, kind="int", low=0, high=8, unit="pixels", label=N_("Crop"),
+        help=N_("Pads each picture by this many pixels (mirroring its edge) and cuts a random "
+                "window of the original size back out: a whole-pixel shift, no blur."),
+        hint=N_("2 pixels is usual for 32x32 pictures."), suggested=2,
+        ladder=(1, 2, 3, 4, 6, 8))
     seed: int = setting(
         0, kind="int", low=0, high=2**31 - 9, label=N_("Augmentation seed"),
         help=N_("Makes the random changes repeatable."))
@@ -82,7 +93,7 @@ class AugmentSpec:
         """Whether any augmentation is on."""
         return self.flip != "none" or any(
             getattr(self, name) > 0
-            for name in ("rotation", "translation", "zoom", "contrast", "brightness")
+            for name in ("rotation", "translation", "zoom", "contrast", "brightness", "crop")
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,7 +116,8 @@ class AugmentSpec:
         """One plain line such as ``"flip horizontal, rotation 0.1"`` or ``"none"``."""
         parts = [f"flip {self.flip.replace('_', ' ')}"] if self.flip != "none" else []
         parts += [f"{name} {getattr(self, name):g}"
-                  for name in ("rotation", "translation", "zoom", "contrast", "brightness")
+                  for name in ("rotation", "translation", "zoom", "contrast", "brightness",
+                               "crop")
                   if getattr(self, name) > 0]
         return ", ".join(parts) or "none"
 
@@ -114,17 +126,22 @@ def build_augmenter(spec: AugmentSpec) -> keras.Sequential | None:
     """A ``keras.Sequential`` of the enabled random layers, or ``None`` when nothing is on.
 
     Layers (in this order, each seeded from ``spec.seed``): RandomFlip, RandomRotation,
-    RandomTranslation, RandomZoom, RandomContrast, RandomBrightness; pixel values 0..255.
+    RandomTranslation, RandomZoom, RandomContrast, RandomBrightness, RandomWholePixelCrop;
+    pixel values 0..255. The ``"alternating"`` flip is not a layer: it needs each picture's
+    index and the epoch (:func:`alternating_flip`, applied by the training pipeline and by
+    :func:`augment_images`); with nothing else on, the augmenter is ``None``.
     Call it with ``training=True`` to augment (Keras layers pass images through unchanged
     otherwise). Geometric layers fill uncovered pixels by reflecting the image.
     """
+    import keras  # here, not at the top: the spec alone (links, forms) needs no TensorFlow
+
     spec.validate()
     if not spec.enabled:
         return None
     L = keras.layers
     seed = {name: spec.seed + offset for name, offset in _SEED_OFFSETS.items()}
     layers = []
-    if spec.flip != "none":
+    if spec.flip in RANDOM_FLIPS:
         layers.append(L.RandomFlip(spec.flip, seed=seed["flip"], name="flip"))
     if spec.rotation > 0:
         layers.append(L.RandomRotation(spec.rotation, seed=seed["rotation"], name="rotation"))
@@ -139,7 +156,9 @@ def build_augmenter(spec: AugmentSpec) -> keras.Sequential | None:
     if spec.brightness > 0:
         layers.append(L.RandomBrightness(spec.brightness, value_range=VALUE_RANGE,
                                          seed=seed["brightness"], name="brightness"))
-    return keras.Sequential(layers, name="augmenter")
+    if spec.crop > 0:
+        layers.append(RandomWholePixelCrop(spec.crop, seed=seed["crop"], name="crop"))
+    return keras.Sequential(layers, name="augmenter") if layers else None
 
 
 def _reseed(augmenter: keras.Sequential, seed: int) -> None:
@@ -166,6 +185,9 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
             augmenter from :func:`build_augmenter` (its random stream continues unless
             ``seed`` is given), or ``None`` (no augmentation).
         seed: restart the random stream from this seed ("shuffle" in the preview).
+
+    With ``flip="alternating"`` variant ``v`` of each image is what training shows in epoch
+    ``v``: every image mirrored in alternate variants.
     """
     images = np.asarray(images_uint8)
     if images.ndim == 3:
@@ -187,9 +209,16 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
         if augmenter is not None and seed is not None:
             _reseed(augmenter, int(seed))
     repeated = np.repeat(images, variants, axis=0)
+    if isinstance(spec_or_augmenter, AugmentSpec) and spec_or_augmenter.flip == "alternating":
+        # Variant v is what epoch v shows: each picture mirrored in every other variant.
+        indices = np.repeat(np.arange(len(images)), variants)
+        epochs = np.tile(np.arange(variants), len(images))
+        repeated = np.asarray(alternating_flip(repeated, indices, epochs, seed=spec.seed))
     if augmenter is None or len(repeated) == 0:
         return np.clip(np.rint(repeated), 0, 255).astype(np.uint8) \
             if repeated.dtype != np.uint8 else repeated.copy()
+    import keras
+
     out = np.empty(repeated.shape, dtype=np.uint8)
     for start in range(0, len(repeated), batch_size):
         batch = repeated[start:start + batch_size].astype("float32")
@@ -206,6 +235,8 @@ def augment_fn(spec: AugmentSpec) -> Callable:
     (:func:`build_augmenter`, called with ``training=True``). With nothing enabled it only
     casts to float32. The returned function has ``.augmenter`` (the Keras model or ``None``).
     """
+    import keras
+
     augmenter = build_augmenter(spec)
 
     def fn(images):

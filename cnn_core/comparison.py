@@ -21,6 +21,9 @@ from cnn_core.accuracy_noise import n_test_of, noise_words
 from cnn_core.errors import SpecError
 from cnn_core.run_record import RunRecord, new_run_id
 from cnn_core.runs import RunStore
+from cnn_core.setting_words import (  # noqa: F401 - setting_label, short_setting_name: importers' names
+    labelled_change, plain_value, setting_declaration, setting_label, short_setting_name,
+)
 
 #: Model settings shown as columns of :func:`runs_table`.
 KEY_MODEL_SETTINGS = (
@@ -145,31 +148,6 @@ def differing_settings(configs: Iterable[Mapping], include_bookkeeping: bool = F
     return out
 
 
-def short_setting_name(name: str) -> str:
-    """``"model.learning_rate"`` -> ``"learning_rate"``; other sections keep their prefix."""
-    return name.split(".", 1)[1] if name.startswith("model.") else name
-
-
-#: Config sections holding a declared spec: section -> (module, class).
-SPEC_SECTIONS = {"model": ("cnn_core.model.spec", "ModelSpec"),
-                 "preprocess": ("cnn_core.preprocessing", "PreprocessSpec"),
-                 "augment": ("cnn_core.augment", "AugmentSpec")}
-
-
-def setting_declaration(name: str):
-    """The :class:`cnn_core.settings.Setting` of a flattened name such as
-    ``"augment.rotation"``, or None for names that are not a declared spec setting."""
-    import importlib
-
-    from cnn_core.settings import declared
-
-    section, _, field_name = name.partition(".")
-    where = SPEC_SECTIONS.get(section)
-    if where is None or not field_name:
-        return None
-    return declared(getattr(importlib.import_module(where[0]), where[1])).get(field_name)
-
-
 @dataclass(frozen=True)
 class SettingChange:
     setting: str       # flattened name, e.g. "model.learning_rate"
@@ -178,26 +156,12 @@ class SettingChange:
 
     def describe(self) -> str:
         """``"Learning rate: 0.001 -> 0.01"``, ``"Turn: off -> up to ±36°"``: the widgets' labels,
-        words and units (from the settings' declarations)."""
-        decl = setting_declaration(self.setting)
-        if decl is not None:
-            from cnn_core.settings import labelled_change
-
-            return labelled_change(decl, self.old, self.new)
-        return f"{short_setting_name(self.setting)}: {format_setting_value(self.old)} -> {format_setting_value(self.new)}"
+        words and units (from the settings' declarations, :mod:`cnn_core.setting_words`)."""
+        return labelled_change(self.setting, self.old, self.new)
 
 
-def format_setting_value(value: Any) -> str:
-    """A setting's value as people read it: on/off, 0.001, 32x32, (none)."""
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, tuple):
-        return "x".join(str(v) for v in value)
-    return str(value)
+#: A setting's value as people read it when it has no declaration: on/off, 0.001, 32x32, (none).
+format_setting_value = plain_value
 
 
 def _delta(new: float | None, old: float | None) -> float | None:

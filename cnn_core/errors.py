@@ -102,3 +102,11 @@ class WorkspaceError(CnnLabError):
 
 class ImageInputError(CnnLabError):
     """A picture given to a trained model cannot be used (not an image, damaged, too big, empty)."""
+
+
+class QueueLimitError(CnnLabError):
+    """The training queue refused a run: this session has as many runs waiting as allowed."""
+
+
+class NotYoursError(CnnLabError):
+    """A session tried to steer a run or change an upload that another session started."""

@@ -3,7 +3,12 @@
 A page never calls ``model.fit``: it submits a :class:`~cnn_core.training.TrainingRequest` to
 the job queue of its workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker
 thread trains the queued runs one after another (FIFO) through
-:func:`cnn_core.training.run_training`. The queue keeps only run ids and
+:func:`cnn_core.training.run_training` (``max_parallel_trainings`` threads when the teacher allows
+more, see :mod:`cnn_core.classroom`).
+
+A run submitted with a :class:`~cnn_core.run_record.Starter` (a browser session) obeys the
+teacher's limits (most epochs, runs waiting per session) and can be stopped, paused or resumed
+only with that same starter: the queue checks it, whatever the page shows. The queue keeps only run ids and
 :class:`~cnn_core.training_callbacks.JobControl` flags; everything else is in the run store.
 
 The worker thread must never be the first to import a module: two threads importing a module
@@ -31,11 +36,13 @@ from pathlib import Path
 
 import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here, not in a worker)
 
+from cnn_core.classroom import check_may_steer, check_request, teacher_settings
 from cnn_core.errors import RunStateError
-from cnn_core.i18n import N_
+from cnn_core.i18n import N_, _
+from cnn_core.queue_place import QueuePlace, queue_place
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
-from cnn_core.run_record import RunRecord
+from cnn_core.run_record import RunRecord, Starter
 from cnn_core.runs import RunStore
 from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module level
     TrainingRequest,
@@ -69,12 +76,15 @@ class JobQueue:
 
     Args:
         workspace: the workspace folder (default: :func:`cnn_core.workspace.workspace_path`).
-        workers: how many runs train at once (default 1; more only helps on big machines).
+        workers: how many runs train at once (default: the teacher's ``max_parallel_trainings``,
+            1 unless set; more only helps on big machines).
     """
 
-    def __init__(self, workspace: Path | str | None = None, workers: int = 1):
+    def __init__(self, workspace: Path | str | None = None, workers: int | None = None):
         self.store = RunStore(workspace)
         self.workspace = self.store.workspace
+        if workers is None:
+            workers = teacher_settings().max_parallel_trainings
         self.workers = max(1, int(workers))
         self._cond = threading.Condition(threading.RLock())
         self._pending: collections.deque[str] = collections.deque()
@@ -82,26 +92,44 @@ class JobQueue:
         self._threads: list[threading.Thread] = []
 
     # ---------------------------------------------------------------- submitting
-    def submit(self, request: TrainingRequest) -> str:
+    def submit(self, request: TrainingRequest, starter: Starter | None = None) -> str:
         """Create a queued run for ``request`` and return its id.
+
+        Args:
+            starter: the browser session asking (recorded with the run; the teacher's limits
+                apply). None for the command line, sweeps and scripts: no limits.
 
         Raises:
             SpecError: a setting is invalid on its own (checks needing the data set, such as
                 too much pooling for the image size, happen in the worker: the run then fails
-                with the message).
+                with the message), or more epochs than the teacher allows.
+            QueueLimitError: ``starter`` already has as many runs waiting as allowed.
         """
         request.validate()
-        run_id = self.store.create_run(request.to_config(), name=request.name,
-                                       sweep_id=request.sweep_id)
-        self._enqueue(run_id)
+        with self._cond:   # count and create at once: two quick clicks cannot both get in
+            if starter is not None:
+                check_request(request.model.epochs, len(self.waiting_run_ids(starter)),
+                              teacher_settings())
+            run_id = self.store.create_run(request.to_config(), name=request.name,
+                                           sweep_id=request.sweep_id, starter=starter)
+            self._enqueue(run_id)
         return run_id
 
-    def resume_interrupted(self, run_id: str) -> str:
+    def resume_interrupted(self, run_id: str, starter: Starter | None = None) -> str:
         """Queue an interrupted or stopped run again; it continues from its last checkpoint,
-        keeping its recorded epochs. Returns the run id (the same run)."""
+        keeping its recorded epochs. Returns the run id (the same run).
+
+        Raises:
+            NotYoursError: ``starter`` is not the session that started the run.
+            QueueLimitError: ``starter`` already has as many runs waiting as allowed.
+        """
         with self._cond:
+            check_may_steer(self.store.get(run_id), starter, _("resume"))
             if run_id in self._active or run_id in self._pending:
                 raise RunStateError("This run is already queued or training.")
+            if starter is not None:
+                settings = teacher_settings()
+                check_request(0, len(self.waiting_run_ids(starter)), settings)
             prepare_resume(self.store, run_id)
             self._enqueue(run_id)
         return run_id
@@ -166,6 +194,25 @@ class JobQueue:
         with self._cond:
             return list(self._pending)
 
+    def waiting_run_ids(self, starter: Starter) -> list[str]:
+        """The runs ``starter`` has waiting in line (not yet training), in line order."""
+        with self._cond:
+            pending = list(self._pending)
+        return [run_id for run_id in pending
+                if self.store.exists(run_id) and starter.owns(self.store.get(run_id))]
+
+    def place(self, run_id: str) -> QueuePlace:
+        """Where the run stands in line and about when it starts ("3rd in line, about 2 min"),
+        from the time left of the runs training and the measured speed of finished runs."""
+        with self._cond:
+            pending = list(self._pending)
+            active = list(self._active)
+        record = self.store.get(run_id)
+        waiting = [self.store.get(i) for i in pending if self.store.exists(i)]
+        training = [self.store.get(i) for i in active if self.store.exists(i)]
+        finished = self.store.list_runs(status=RunStatus.FINISHED)
+        return queue_place(record, training, waiting, finished, self.workers)
+
     def control(self, run_id: str) -> JobControl | None:
         with self._cond:
             return self._active.get(run_id)
@@ -187,12 +234,16 @@ class JobQueue:
                 self._cond.wait(0.2 if remaining is None else min(0.2, remaining))
 
     # ---------------------------------------------------------------- control
-    def pause(self, run_id: str) -> None:
+    def pause(self, run_id: str, starter: Starter | None = None) -> None:
         """Pause a training run before its next batch.
 
         A run trained outside this queue (the command line, another process) is asked through
         the store and pauses within about a second.
+
+        Raises:
+            NotYoursError: ``starter`` is not the session that started the run.
         """
+        check_may_steer(self.store.get(run_id), starter, _("pause"))
         control = self.control(run_id)
         if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
@@ -206,8 +257,9 @@ class JobQueue:
         if control is not None:
             control.pause()
 
-    def resume_paused(self, run_id: str) -> None:
-        """Continue a paused run."""
+    def resume_paused(self, run_id: str, starter: Starter | None = None) -> None:
+        """Continue a paused run (``starter``: as for :meth:`pause`)."""
+        check_may_steer(self.store.get(run_id), starter, _("continue"))
         control = self.control(run_id)
         if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
@@ -230,13 +282,18 @@ class JobQueue:
         return (record.status in (RunStatus.RUNNING, RunStatus.PAUSED)
                 and owner_alive(record.owner))
 
-    def stop(self, run_id: str) -> None:
+    def stop(self, run_id: str, starter: Starter | None = None) -> None:
         """Stop a run: a waiting run leaves the queue (status ``stopped``); a training run stops
         after its current batch, keeps its finished epochs and saves its model and predictions.
 
         A run trained by another live process (e.g. the command line) is asked to stop through
         the store; that process notices within about a second.
+
+        Raises:
+            NotYoursError: ``starter`` (a browser session) did not start the run: a student
+                stops their own runs, never another's.
         """
+        check_may_steer(self.store.get(run_id), starter, _("stop"))
         with self._cond:
             if run_id in self._pending:
                 self._pending.remove(run_id)

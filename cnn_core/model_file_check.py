@@ -39,7 +39,7 @@ FORBIDDEN_WORDS = ("enable_unsafe_deserialization", "get_file")
 ALLOWED_KERAS_CLASSES = frozenset({
     "Functional", "Sequential", "InputLayer", "DTypePolicy", "FloatDTypePolicy",
     "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout",
-    "Flatten", "GlobalAveragePooling2D", "MaxPooling2D", "Normalization", "Rescaling", "Reshape",
+    "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "MaxPooling2D", "Normalization", "Rescaling", "Reshape",
     "SpatialDropout2D",
     "GlorotUniform", "HeNormal", "HeUniform", "Ones", "Zeros", "Constant", "L2", "L1", "L1L2",
     "Adam", "AdamW", "RMSprop", "SGD",

@@ -53,10 +53,11 @@ def delete_run(store: RunStore, run_id: str) -> str:
     return f"Deleted run {record.id} ({record.name})."
 
 
-def rename_run(store: RunStore, run_id: str, name: str) -> str:
-    """Give a run a new name (see :func:`clean_run_name`). Returns a note."""
+def rename_run(store: RunStore, run_id: str, name: str, starter=None) -> str:
+    """Give a run a new name (see :func:`clean_run_name`). Returns a note. ``starter``: the
+    browser session asking (it may rename only its own runs)."""
     new_name = clean_run_name(name)
-    store.rename(run_id, new_name)
+    store.rename(run_id, new_name, starter=starter)
     return f"Run {run_id} is now called '{new_name}'."
 
 

@@ -27,7 +27,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -47,10 +47,14 @@ CREATE TABLE IF NOT EXISTS runs (
     progress TEXT NOT NULL DEFAULT '{}',
     sweep_id TEXT,
     owner TEXT,
-    checkpoint_epoch INTEGER NOT NULL DEFAULT 0
+    checkpoint_epoch INTEGER NOT NULL DEFAULT 0,
+    session_id TEXT,
+    started_by TEXT NOT NULL DEFAULT '',
+    shared INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
+CREATE INDEX IF NOT EXISTS runs_session ON runs(session_id);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     epoch INTEGER NOT NULL,
@@ -77,12 +81,40 @@ def init_index(db_path: Path) -> None:
             conn.execute("PRAGMA journal_mode = WAL")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version < SCHEMA_VERSION:
-            conn.executescript(SCHEMA)
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
-            if "checkpoint_epoch" not in columns:   # stores made before version 2
-                conn.execute("ALTER TABLE runs ADD COLUMN checkpoint_epoch INTEGER NOT NULL "
-                             "DEFAULT 0")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("BEGIN IMMEDIATE")   # two processes opening an old index upgrade it once
+            try:
+                _upgrade(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+
+#: Columns added after the first version, with their definitions: an older index gets them
+#: (``ALTER TABLE``), its rows the defaults. Version 2: checkpoint_epoch; version 3: who started
+#: a run from the app (browser session id and display name) and whether it is shared with all.
+ADDED_COLUMNS = {
+    "checkpoint_epoch": "INTEGER NOT NULL DEFAULT 0",
+    "session_id": "TEXT",
+    "started_by": "TEXT NOT NULL DEFAULT ''",
+    "shared": "INTEGER NOT NULL DEFAULT 0",
+}
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring the tables to :data:`SCHEMA_VERSION` inside the caller's transaction (existing rows
+    are kept: runs made before version 3 have no session, so every session sees them)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return   # another process upgraded it while we waited for the lock
+    for statement in SCHEMA.split(";"):
+        if statement.strip() and "runs_session" not in statement:
+            conn.execute(statement)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+    for name, definition in ADDED_COLUMNS.items():
+        if name not in columns:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+    conn.execute("CREATE INDEX IF NOT EXISTS runs_session ON runs(session_id)")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def thread_connection(db_path: Path) -> sqlite3.Connection:

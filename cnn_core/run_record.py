@@ -39,6 +39,26 @@ def resume_hint(checkpoint_epoch: int) -> str:
     return "It can be resumed (it will start from the beginning)."
 
 
+@dataclass(frozen=True)
+class Starter:
+    """Who asks: a browser session's id and the name its user typed (may be empty).
+
+    The app passes one with every run it starts and every run it steers; the command line and
+    imports pass none (they act for the whole workspace, like the teacher).
+    """
+
+    session_id: str
+    name: str = ""
+
+    def __post_init__(self):
+        if not self.session_id or not str(self.session_id).strip():
+            raise ValueError("a Starter needs a session id")
+
+    def owns(self, run: "RunRecord") -> bool:
+        """Whether ``run`` was started by this session."""
+        return run.session_id == self.session_id
+
+
 @dataclass
 class RunRecord:
     """One training run as stored in the index. Times are UNIX seconds (``time.time()``)."""
@@ -61,6 +81,14 @@ class RunRecord:
     sweep_id: str | None = None
     owner: str | None = None
     checkpoint_epoch: int = 0     # the epoch checkpoint.keras holds (0: none yet)
+    session_id: str | None = None  # the browser session that started it (None: CLI, import, older)
+    started_by: str = ""           # the name that session typed ("" when none)
+    shared: bool = False           # shown to every session, not only its own
+
+    @property
+    def starter(self) -> "Starter | None":
+        """Who started the run in the app (None for command-line, imported and older runs)."""
+        return Starter(self.session_id, self.started_by) if self.session_id else None
 
     @property
     def live_progress(self) -> RunProgress:
@@ -86,7 +114,7 @@ class RunRecord:
 RECORD_COLUMNS = (
     "id, name, status, message, created_at, started_at, finished_at, config, epochs_done, "
     "epochs_planned, best_val_accuracy, test_accuracy, test_loss, train_seconds, progress, "
-    "sweep_id, owner, checkpoint_epoch"
+    "sweep_id, owner, checkpoint_epoch, session_id, started_by, shared"
 )
 
 
@@ -108,6 +136,7 @@ def record_from_row(row: sqlite3.Row) -> RunRecord:
         test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
         train_seconds=row["train_seconds"], progress=json.loads(row["progress"] or "{}"),
         sweep_id=row["sweep_id"], owner=row["owner"], checkpoint_epoch=row["checkpoint_epoch"] or 0,
+        session_id=row["session_id"], started_by=row["started_by"] or "", shared=bool(row["shared"]),
     )
 
 
@@ -127,5 +156,5 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
-__all__ = ["EPOCH_METRICS", "RECORD_COLUMNS", "RunRecord", "clean_float", "new_run_id",
+__all__ = ["EPOCH_METRICS", "RECORD_COLUMNS", "RunRecord", "Starter", "clean_float", "new_run_id",
            "record_from_row", "resume_hint", "status_of"]

@@ -33,8 +33,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from cnn_core.classroom import check_may_steer
 from cnn_core.errors import RunNotFoundError, RunStateError
-from cnn_core.i18n import N_
+from cnn_core.i18n import N_, _
 from cnn_core.process_owner import current_owner, owner_alive
 from cnn_core.run_files import RunFiles
 from cnn_core.run_index_db import (
@@ -47,6 +48,7 @@ from cnn_core.run_record import (
     EPOCH_METRICS,
     RECORD_COLUMNS,
     RunRecord,
+    Starter,
     clean_float,
     new_run_id,
     record_from_row,
@@ -112,12 +114,15 @@ class RunStore(RunFiles):
 
     # ---------------------------------------------------------------- create / read
     def create_run(self, config: dict, name: str | None = None, sweep_id: str | None = None,
-                   status: RunStatus | str = RunStatus.QUEUED) -> str:
-        """Create a run folder with ``config.json``, then its index row (status ``queued``)."""
+                   status: RunStatus | str = RunStatus.QUEUED, starter: Starter | None = None) -> str:
+        """Create a run folder with ``config.json``, then its index row (status ``queued``).
+
+        ``starter``: the browser session starting it (None: the command line, an import).
+        """
         status = RunStatus(status)
         config_text = json.dumps(config, sort_keys=True)
         epochs_planned = int(((config.get("model") or {}).get("epochs")) or 0)
-        for _ in range(50):
+        for _attempt in range(50):
             run_id = new_run_id()
             folder = self.runs_root / run_id
             try:
@@ -140,9 +145,10 @@ class RunStore(RunFiles):
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (id, name, status, message, created_at, config, epochs_planned, "
-                "sweep_id, owner) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)",
+                "sweep_id, owner, session_id, started_by) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, name, status, time.time(), config_text, epochs_planned, sweep_id,
-                 current_owner()),
+                 current_owner(), starter.session_id if starter else None,
+                 (starter.name or "") if starter else ""),
             )
         return run_id
 
@@ -228,6 +234,12 @@ class RunStore(RunFiles):
                                    run_id=run_id, workspace=self.workspace)
         return status_of(row[0])
 
+    def set_shared(self, run_id: str, shared: bool) -> None:
+        """Show the run to every session (True) or only to the session that started it."""
+        with self._transaction() as conn:
+            self._require(conn, run_id)
+            conn.execute("UPDATE runs SET shared = ? WHERE id = ?", (int(bool(shared)), run_id))
+
     def set_checkpoint_epoch(self, run_id: str, epoch: int) -> None:
         """Record that ``checkpoint.keras`` now holds the model after epoch ``epoch``."""
         with self._transaction() as conn:
@@ -262,12 +274,13 @@ class RunStore(RunFiles):
     def set_name(self, run_id: str, name: str) -> None:
         self.rename(run_id, name)
 
-    def rename(self, run_id: str, name: str) -> None:
+    def rename(self, run_id: str, name: str, starter: Starter | None = None) -> None:
+        """Give the run a new name (``starter``: a browser session may rename only its own)."""
         name = (name or "").strip()
         if not name:
             raise RunStateError("A run name cannot be empty. Type at least one character.")
         with self._transaction() as conn:
-            self._require(conn, run_id)
+            check_may_steer(record_from_row(self._require(conn, run_id)), starter, _("rename"))
             conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
 
     # ---------------------------------------------------------------- epochs
@@ -374,9 +387,11 @@ class RunStore(RunFiles):
                 marked.append(row["id"])
         return marked
 
-    def delete(self, run_id: str) -> None:
-        """Delete a run: its index row (epochs too), then its folder. Refused while it trains."""
+    def delete(self, run_id: str, starter: Starter | None = None) -> None:
+        """Delete a run: its index row (epochs too), then its folder. Refused while it trains,
+        and when ``starter`` (a browser session) is not the session that started it."""
         record = self.get(run_id)
+        check_may_steer(record, starter, _("delete"))
         if record.is_active and owner_alive(record.owner):
             raise RunStateError(
                 "Run '{name}' is {status}. Stop it first, then delete it.",

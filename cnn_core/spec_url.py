@@ -3,7 +3,9 @@
 Only settings that differ from the preset (or from the defaults when there is no preset) are
 written, so links stay short and readable::
 
-    ?dataset=shapes&preset=lenet&learning_rate=0.01&filters=16&aug_flip=horizontal
+    ?dataset=shapes&preset=lenet&learning_rate=0.01&filters=16&aug_flip=horizontal&run=20260101-...
+
+``run=`` names the run the page follows (:func:`run_from_query`).
 
 Values are read by :func:`cnn_core.settings.parse_text`, the reader the CLI and sweeps use too.
 Reading is forgiving: a link is typed, pasted and edited by people. Unknown parameters are
@@ -34,6 +36,7 @@ from cnn_core.settings import format_text, parse_text
 DATASET_KEY = "dataset"
 PRESET_KEY = "preset"
 AUGMENT_PREFIX = "aug_"
+RUN_KEY = "run"
 
 
 class QuerySpecs(NamedTuple):
@@ -88,6 +91,19 @@ def spec_to_query(
         for name, value in _changed_fields(augment_spec, AugmentSpec()).items():
             params[AUGMENT_PREFIX + name] = format_text(value)
     return params
+
+
+def run_from_query(params: Mapping[str, Any]) -> str | None:
+    """The run id a link names (``run=``), or None; never raises.
+
+    >>> run_from_query({"run": " 20260101-120000-ab12 "})
+    '20260101-120000-ab12'
+    """
+    try:
+        text = _single(params.get(RUN_KEY))
+    except Exception:  # noqa: BLE001 - junk in, nothing out
+        return None
+    return text.strip() or None if text else None
 
 
 def _single(value: Any) -> str | None:

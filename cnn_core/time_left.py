@@ -14,6 +14,12 @@ are measured the estimate is None ("estimating…").
 the rest of a sweep) from the same measurements plus the per-run start-up (loading data and
 building the model until the first batch ends).
 
+Before a run starts (the model builder, the sweep form), :func:`time_range_before_start` gives a
+range: the pure cost estimate (:func:`cnn_core.model.estimate_epoch_seconds`, which leaves out
+start-up, validation and TensorFlow's overheads and is often several times too low) calibrated
+by runs that finished on this machine (:func:`calibrate_speed`), or, with none measured yet, a
+wide range that covers those overheads. :func:`range_text` says it: "about 20–40 s".
+
 Example:
     >>> clock = TimeLeftEstimator(epochs=2, batches=10, warmup_batches=1, min_batches=2)
     >>> for i in range(4):
@@ -172,4 +178,120 @@ def estimate_run_seconds(*, epochs: int, batches: int, seconds_per_batch: float,
     return startup_seconds + epochs * (batches * seconds_per_batch + epoch_overhead)
 
 
-__all__ = ["TimeLeftEstimator", "estimate_run_seconds"]
+@dataclass(frozen=True)
+class MeasuredRun:
+    """A run that trained on this machine: the pure cost estimate of its epochs and what they took.
+
+    Args:
+        estimated_seconds: the pure cost estimate of the epochs it trained (seconds per epoch
+            from :func:`cnn_core.model.estimate_epoch_seconds` times the epochs done).
+        train_seconds: the seconds it really trained, pauses left out.
+        startup_seconds: its start-up until the first batch ended, when measured.
+    """
+
+    estimated_seconds: float
+    train_seconds: float
+    startup_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SpeedCalibration:
+    """How far this machine is from the pure cost estimate: real seconds = ``startup_seconds``
+    + ``factor`` x estimated seconds (medians over ``runs`` measured runs)."""
+
+    factor: float
+    startup_seconds: float
+    runs: int
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def calibrate_speed(runs) -> SpeedCalibration | None:
+    """The median ratio of measured to estimated training seconds and the median start-up, from
+    runs measured on this machine (:class:`MeasuredRun`); None when none can be used.
+
+    >>> calibrate_speed([MeasuredRun(1.0, 8.0, 4.0), MeasuredRun(2.0, 12.0, 6.0)])
+    SpeedCalibration(factor=7.0, startup_seconds=5.0, runs=2)
+    """
+    usable = [r for r in runs if r.estimated_seconds > 0 and r.train_seconds > 0]
+    if not usable:
+        return None
+    startups = [r.startup_seconds for r in usable if r.startup_seconds is not None and r.startup_seconds >= 0]
+    return SpeedCalibration(factor=_median([r.train_seconds / r.estimated_seconds for r in usable]),
+                            startup_seconds=_median(startups) if startups else UNMEASURED_STARTUP[0],
+                            runs=len(usable))
+
+
+#: With a calibration, the range around its figure (runs vary with the machine's other work).
+CALIBRATED_SPREAD = (0.75, 1.35)
+#: With none: the pure estimate is a lower bound; real runs took up to this many times longer.
+UNMEASURED_FACTOR = (1.0, 6.0)
+#: With none: a run's start-up (loading data, building the model, first batch) in seconds.
+UNMEASURED_STARTUP = (2.0, 12.0)
+
+
+def time_range_before_start(estimated_seconds, calibration: SpeedCalibration | None = None
+                            ) -> tuple[float, float] | None:
+    """(low, high) seconds the runs will take, one pure cost estimate per run (None: unknown).
+
+    With a calibration: start-up plus calibrated training per run, widened by
+    :data:`CALIBRATED_SPREAD`. Without: each run between its pure estimate plus a short
+    start-up and :data:`UNMEASURED_FACTOR` times it plus a long one (wide on purpose: never
+    "< 1 s" for runs that take 36 s).
+
+    >>> time_range_before_start([1.0, 1.0], SpeedCalibration(factor=4.0, startup_seconds=3.0, runs=1))
+    (10.5, 18.9)
+    >>> time_range_before_start([0.2] * 4)
+    (8.8, 52.8)
+    """
+    estimates = [float(e) for e in estimated_seconds]
+    if not estimates or any(e is None or e != e or e < 0 for e in estimates):
+        return None
+    if calibration is not None:
+        total = sum(calibration.startup_seconds + calibration.factor * e for e in estimates)
+        low, high = total * CALIBRATED_SPREAD[0], total * CALIBRATED_SPREAD[1]
+    else:
+        low = sum(e * UNMEASURED_FACTOR[0] + UNMEASURED_STARTUP[0] for e in estimates)
+        high = sum(e * UNMEASURED_FACTOR[1] + UNMEASURED_STARTUP[1] for e in estimates)
+    return round(low, 6), round(high, 6)
+
+
+def _rounded(seconds: float, up: bool) -> tuple[float, str]:
+    """``seconds`` rounded outward to a readable step: (value in its unit, unit)."""
+    import math
+
+    step_round = math.ceil if up else math.floor
+    if seconds < 60:
+        return max(1, step_round(seconds / 5) * 5 if seconds >= 10 else step_round(seconds)), "s"
+    if seconds < 5400:
+        return max(1, step_round(seconds / 60)), "min"
+    return max(1, step_round(seconds / 3600)), "h"
+
+
+def range_text(seconds: tuple[float, float] | None) -> str:
+    """A range in words, rounded outward: "about 20–40 s", "about 40 s – 3 min"; "estimating…"
+    when unknown.
+
+    >>> range_text((21.0, 38.0)), range_text((40.0, 150.0)), range_text(None)
+    ('about 20–40 s', 'about 40 s – 3 min', 'estimating…')
+    """
+    from cnn_core.i18n import _
+
+    if seconds is None:
+        return _("estimating…")
+    (low, low_unit), (high, high_unit) = _rounded(seconds[0], up=False), _rounded(seconds[1], up=True)
+    if low_unit == high_unit:
+        if low >= high:
+            return _("about {value} {unit}", value=high, unit=high_unit)
+        return _("about {low}–{high} {unit}", low=low, high=high, unit=high_unit)
+    return _("about {low} {low_unit} – {high} {high_unit}", low=low, low_unit=low_unit, high=high,
+             high_unit=high_unit)
+
+
+__all__ = ["CALIBRATED_SPREAD", "MeasuredRun", "SpeedCalibration", "TimeLeftEstimator", "UNMEASURED_FACTOR",
+           "UNMEASURED_STARTUP", "calibrate_speed", "estimate_run_seconds", "range_text",
+           "time_range_before_start"]

@@ -42,6 +42,8 @@ import keras  # noqa: E402
 
 from cnn_core import augment as augment_module  # noqa: E402
 from cnn_core import model as models_module  # noqa: E402
+from cnn_core import test_time_augmentation  # noqa: E402
+from cnn_core.augment_layers import EpochCounter, epoch_variable  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
 from cnn_core.i18n import N_, _, ngettext  # noqa: E402
 from cnn_core.process_owner import owner_alive  # noqa: E402
@@ -299,12 +301,15 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         say(resumed)
     else:
         store.set_progress(run_id, phase=Phase.BUILDING_MODEL)
-        model = models_module.build_model(spec, input_shape, n_classes, data.scaling)
+        model = models_module.build_model(spec, input_shape, n_classes, data.scaling,
+                                          train_images=data.x_train)
         models_module.compile_model(model, spec, steps_per_epoch, data.label_encoding)
 
     augment = augment_module.augment_fn(request.augment) if request.augment.enabled else None
+    flip_epoch = epoch_variable() if request.augment.flip == "alternating" else None
     train_ds = make_dataset(data.x_train, data.y_train_encoded, batch_size, shuffle=True,
-                            seed=int(spec.seed), augment=augment)
+                            seed=int(spec.seed), augment=augment, flip_epoch=flip_epoch,
+                            flip_seed=int(request.augment.seed))
     val_ds = (make_dataset(data.x_val, data.y_val_encoded, batch_size)
               if len(data.x_val) else None)
 
@@ -329,6 +334,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
             patience=int(spec.early_stopping_patience), restore_best_weights=True)
         callbacks.append(early)
     callbacks.append(tensorboard)
+    if flip_epoch is not None:
+        callbacks.append(EpochCounter(flip_epoch))
     callbacks.extend(extra_callbacks)
 
     store.set_progress(run_id, phase=Phase.TRAINING, epoch=initial_epoch + 1, epochs=spec.epochs,
@@ -375,8 +382,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     say("Predicting the test set…")
     x_test = dataset.x_test
     if len(x_test):
-        outputs = model.predict(make_dataset(x_test, None, max(batch_size, 256)), verbose=0)
-        probs = probabilities(outputs)
+        probs = test_time_augmentation.predict_probabilities(
+            model, x_test, spec.test_time_augmentation, batch_size=max(batch_size, 256))
         test_accuracy, test_loss = score_predictions(probs, dataset.y_test)
         store.save_predictions(run_id, probs, dataset.y_test)   # class names: in dataset.json
     else:
@@ -395,6 +402,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     else:
         status = RunStatus.FINISHED
         message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", epochs_done)
+        if spec.test_time_augmentation != "off":
+            message += " " + test_time_augmentation.explain(spec.test_time_augmentation)
         if early is not None and early.stopped_epoch > 0:
             monitored = "validation loss" if val_ds is not None else "loss"
             message = (ngettext("Stopped early after {count} of {planned} epochs:",

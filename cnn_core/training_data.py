@@ -28,6 +28,7 @@ import tensorflow as tf  # noqa: E402
 
 from cnn_core import datasets as datasets_module  # noqa: E402
 from cnn_core import preprocessing as preprocessing_module  # noqa: E402
+from cnn_core.augment_layers import alternating_flip  # noqa: E402
 from cnn_core.training_request import TrainingRequest  # noqa: E402
 
 if TYPE_CHECKING:
@@ -35,13 +36,17 @@ if TYPE_CHECKING:
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
-                 seed: int = 0, augment: Callable | None = None) -> tf.data.Dataset:
+                 seed: int = 0, augment: Callable | None = None,
+                 flip_epoch: tf.Variable | None = None, flip_seed: int = 0) -> tf.data.Dataset:
     """The tf.data pipeline used for training (and by the overhead benchmark's baseline).
 
     Images stay uint8 until batched; a training pipeline shuffles indices (seeded, reshuffled
     every epoch) and gathers batches, so no image is copied into a shuffle buffer. ``augment``
     is :func:`cnn_core.augment.augment_fn` (the preview's augmenter: uint8 batch in, float32
     0..255 out) and runs on whole batches; without it batches are just cast to float32.
+    ``flip_epoch`` (a training pipeline only): the epoch number variable of the alternating flip
+    (:func:`cnn_core.augment_layers.alternating_flip`, seeded with ``flip_seed``), applied as
+    batches are gathered, where each picture's index is known.
     """
     n = int(len(x))
     if shuffle:
@@ -49,10 +54,17 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffl
         y_t = tf.constant(y) if y is not None else None
         ds = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
         ds = ds.batch(batch_size)
+
+        def gather(i):
+            images = tf.gather(x_t, i)
+            if flip_epoch is not None:
+                images = alternating_flip(images, i, flip_epoch, flip_seed)
+            return images
+
         if y_t is None:
-            ds = ds.map(lambda i: tf.gather(x_t, i))
+            ds = ds.map(gather)
         else:
-            ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
+            ds = ds.map(lambda i: (gather(i), tf.gather(y_t, i)))
     else:
         ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
 

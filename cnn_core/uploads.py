@@ -11,6 +11,11 @@ clashes and look-alike names), with the limits below, and opens each picture onl
 renames it into place only when everything went well, so a failed import leaves nothing behind
 and never touches an existing data set (a name already taken gets a ``-2``, ``-3``... suffix).
 
+Uploads made in the app belong to the browser session that made them (a hidden ``.owner.json``
+in the data set's folder, written before the folder appears under its name): other sessions do
+not see them in their lists until the owner shares them (:func:`share_user_dataset`). Data sets
+with no owner file (a server folder, older uploads, the command line) are everyone's.
+
 Example:
 
 >>> path = import_image_zip(Path("pets.zip"), "pets", workspace)   # doctest: +SKIP
@@ -40,9 +45,11 @@ from cnn_core.datasets import (
     scan_image_folder,
     user_datasets_dir,
 )
-from cnn_core.errors import DatasetError, UnsafeArchiveError
+from cnn_core.errors import DatasetError, NotYoursError, UnsafeArchiveError
+from cnn_core.i18n import _
 from cnn_core.image_folders import FolderLayoutError, is_visible_name
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, ENDING_OF_FORMAT, open_user_image
+from cnn_core.run_record import Starter
 from cnn_core.safe_archive import (
     MAX_COMPRESSION_RATIO,
     ArchiveLimits,
@@ -61,6 +68,9 @@ MAX_MEMBER_BYTES = MAX_FILE_BYTES
 MAX_MEMBERS = 100_000
 MAX_NAME_LENGTH = 64
 REPORT_FILE = ".import_report.json"
+#: Who uploaded a data set and whether it is shared (absent: the data set is everyone's).
+OWNER_FILE = ".owner.json"
+USER_PREFIX = "user:"
 #: Hidden folder an import unpacks into before it is renamed into place (``<prefix><pid>-<id>``;
 #: one left by a dead process is removed by :mod:`cnn_core.leftovers`).
 STAGING_PREFIX = ".importing-"
@@ -121,7 +131,7 @@ def _free_name(base: Path, name: str) -> Path:
 
 def _rename_into_place(src: Path, base: Path, name: str) -> Path:
     """Rename ``src`` to ``base/name`` (or ``name-2``...), never replacing an existing folder."""
-    for _ in range(1000):
+    for _attempt in range(1000):
         dest = _free_name(base, name)
         try:
             os.mkdir(dest)          # claim the name atomically (fails if someone took it)
@@ -208,6 +218,88 @@ def read_import_report(path: Path | str) -> ImportReport | None:
         return None
 
 
+# --------------------------------------------------------------------------- owners
+
+@dataclass(frozen=True)
+class DatasetOwner:
+    """The session that uploaded a data set, the name it gave, and whether it shares it."""
+
+    session_id: str
+    name: str = ""
+    shared: bool = False
+
+
+def _write_owner(root: Path, owner: DatasetOwner) -> None:
+    tmp = root / f"{OWNER_FILE}.{uuid.uuid4().hex}.part"
+    tmp.write_text(json.dumps(asdict(owner)), encoding="utf-8")
+    os.replace(tmp, root / OWNER_FILE)
+
+
+def dataset_owner(path: Path | str) -> DatasetOwner | None:
+    """Who owns the user data set at ``path`` (None: nobody, it is everyone's)."""
+    try:
+        d = json.loads((Path(path) / OWNER_FILE).read_text(encoding="utf-8"))
+        return DatasetOwner(str(d["session_id"]), str(d.get("name") or ""), bool(d.get("shared")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _user_path(dataset_id: str, workspace) -> Path | None:
+    if not str(dataset_id).startswith(USER_PREFIX):
+        return None
+    name = str(dataset_id)[len(USER_PREFIX):]
+    if not name or name != Path(name).name or name in (".", ".."):
+        return None
+    return user_datasets_dir(workspace) / name
+
+
+def dataset_visible(dataset_id: str, viewer: Starter | None, workspace: Path | str | None = None) -> bool:
+    """Whether ``viewer`` (a browser session; None: the command line) lists ``dataset_id``: its
+    own uploads, shared ones, and every data set that is not an upload of another session."""
+    path = _user_path(dataset_id, workspace)
+    if viewer is None or path is None:
+        return True
+    owner = dataset_owner(path)
+    return owner is None or owner.shared or owner.session_id == viewer.session_id
+
+
+def dataset_uploader(dataset_id: str, viewer: Starter | None,
+                     workspace: Path | str | None = None) -> str:
+    """``"by Ann"`` for another session's shared upload, ``""`` otherwise."""
+    path = _user_path(dataset_id, workspace)
+    owner = dataset_owner(path) if path is not None else None
+    if owner is None or (viewer is not None and owner.session_id == viewer.session_id):
+        return ""
+    return _("by {name}", name=owner.name) if owner.name else _("by someone else")
+
+
+def _check_owner(path: Path, starter: Starter | None, what: str) -> DatasetOwner | None:
+    owner = dataset_owner(path)
+    if starter is not None and owner is not None and owner.session_id != starter.session_id:
+        raise NotYoursError(_("The data set '{name}' was uploaded by {who}; only they can "
+                                "{what} it. Upload your own pictures as a new data set.",
+                                name=path.name, who=owner.name or _("someone else"), what=what))
+    return owner
+
+
+def share_user_dataset(name: str, shared: bool, starter: Starter | None,
+                       workspace: Path | str | None = None) -> None:
+    """Show the upload ``name`` to every session (or only to its owner again).
+
+    Raises:
+        DatasetError: no such data set. NotYoursError: ``starter`` did not upload it.
+    """
+    path = _user_path(USER_PREFIX + str(name), workspace)
+    if path is None or not path.is_dir():
+        raise DatasetError(_("There is no data set of yours called '{name}'.", name=name))
+    owner = _check_owner(path, starter, _("share"))
+    if owner is None:
+        if starter is None:
+            return   # everyone's already
+        owner = DatasetOwner(starter.session_id, starter.name)
+    _write_owner(path, DatasetOwner(owner.session_id, owner.name, bool(shared)))
+
+
 # --------------------------------------------------------------------------- ZIP import
 
 def _limits() -> ArchiveLimits:
@@ -232,8 +324,12 @@ def _plan_members(zf: zipfile.ZipFile, limits: ArchiveLimits
 
 
 def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
-                            workspace: Path | str | None = None) -> ImportReport:
-    """Like :func:`import_image_zip`, returning the full :class:`ImportReport`."""
+                            workspace: Path | str | None = None,
+                            starter: Starter | None = None) -> ImportReport:
+    """Like :func:`import_image_zip`, returning the full :class:`ImportReport`.
+
+    ``starter``: the browser session uploading; the data set is then listed only for it until
+    shared (None: everyone's, e.g. the command line)."""
     base = _datasets_dir(workspace)
     safe = safe_dataset_name(name or "my_images")
     limits = _limits()
@@ -293,11 +389,13 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                 "dogs/1.jpg; optionally inside train/ and test/ folders), with at least two "
                 "classes, and zip those folders.") from None
         counts: dict[str, int] = {}
-        for _, label in layout.train_files + layout.test_files:
+        for _path, label in layout.train_files + layout.test_files:
             cname = layout.class_names[label]
             counts[cname] = counts.get(cname, 0) + 1
         for path, reason in layout.skipped:
             skipped.append((os.path.relpath(path, tmp), reason))
+        if starter is not None:   # owned before it appears under its name
+            _write_owner(layout.root, DatasetOwner(starter.session_id, starter.name))
         dest = _rename_into_place(layout.root, base, safe)
         report = ImportReport(path=dest, name=dest.name, n_images=layout.n_files,
                               class_counts=counts, skipped=sorted(skipped),
@@ -361,12 +459,14 @@ def _validate_image_bytes(data: bytes) -> str | None:
 
 
 def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name: str,
-                       workspace: Path | str | None = None) -> ImportReport:
+                       workspace: Path | str | None = None,
+                       starter: Starter | None = None) -> ImportReport:
     """Add a few loose images to class ``class_name`` of the user data set ``name``.
 
     Creates the data set and/or the class folder if needed (``train/<class>`` when the data
     set has train/test folders). File names are cleaned and never overwrite existing files;
-    files that are not readable images are skipped and reported.
+    files that are not readable images are skipped and reported. A new data set belongs to
+    ``starter`` (see :func:`import_image_zip_report`); another session's upload is refused.
     """
     base = _datasets_dir(workspace)
     safe = safe_dataset_name(name or "my_images")
@@ -377,7 +477,16 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
     if root.is_symlink():
         raise DatasetError("The data set '{safe}' cannot be changed here.",
                            safe=safe)
+    if starter is not None and not root.exists():   # a new set: owned before it is listed
+        staging = base / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
+        staging.mkdir()
+        _write_owner(staging, DatasetOwner(starter.session_id, starter.name))
+        try:
+            os.rename(staging, root)
+        except OSError:   # someone created it meanwhile: add to theirs (checked below)
+            shutil.rmtree(staging, ignore_errors=True)
     root.mkdir(exist_ok=True)
+    _check_owner(root, starter, _("add pictures to"))
     has_test = any(p.is_dir() and p.name.lower() in ("test", "testing", "val", "validation", "valid")
                    for p in root.iterdir()) and (root / "train").is_dir()
     class_dir = (root / "train" / cls) if has_test else (root / cls)
@@ -419,11 +528,13 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
                         layout="train/test folders" if has_test else "one folder per class")
 
 
-def delete_user_dataset(name: str, workspace: Path | str | None = None) -> None:
+def delete_user_dataset(name: str, workspace: Path | str | None = None,
+                        starter: Starter | None = None) -> None:
     """Delete the user data set ``<workspace>/datasets/<name>`` (all its images).
 
     Raises:
         DatasetError: there is no such data set.
+        NotYoursError: ``starter`` (a browser session) did not upload it.
     """
     base = user_datasets_dir(workspace)
     if not name or name != Path(name).name or name in (".", "..") or not is_visible_name(name):
@@ -437,6 +548,7 @@ def delete_user_dataset(name: str, workspace: Path | str | None = None) -> None:
     if not path.is_dir():
         raise DatasetError("There is no data set of yours called '{name}'.",
                            name=name)
+    _check_owner(path, starter, _("delete"))
     trash = base / f".deleting-{uuid.uuid4().hex}"
     os.rename(path, trash)   # disappears at once; the slow delete happens out of sight
     shutil.rmtree(trash, ignore_errors=True)
@@ -444,7 +556,8 @@ def delete_user_dataset(name: str, workspace: Path | str | None = None) -> None:
 
 
 __all__ = [
-    "ImportReport", "MAX_COMPRESSION_RATIO", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES",
+    "DatasetOwner", "ImportReport", "OWNER_FILE", "dataset_owner", "dataset_uploader", "dataset_visible",
+    "share_user_dataset", "MAX_COMPRESSION_RATIO", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES",
     "MAX_ZIP_BYTES", "delete_user_dataset", "import_image_files", "import_image_zip",
     "import_image_zip_report", "read_import_report", "safe_dataset_name",
 ]

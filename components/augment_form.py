@@ -20,11 +20,12 @@ SEED_KEY = "augment_preview_seed"
 
 def strengths() -> list:
     """The declarations (:class:`cnn_core.settings.Setting`) of AugmentSpec's strength settings:
-    every number setting with a list of strengths (``ladder``), in declaration order."""
+    every number setting with a list of strengths (``ladder``: the float strengths and the
+    whole-pixel crop), in declaration order."""
     from cnn_core.augment import AugmentSpec
     from cnn_core.settings import declared
 
-    return [d for d in declared(AugmentSpec).values() if d.kind == "float" and d.ladder]
+    return [d for d in declared(AugmentSpec).values() if d.kind in ("int", "float") and d.ladder]
 
 
 def _flip():
@@ -85,7 +86,8 @@ def augment_controls(start: dict) -> dict:
                 disabled=not on, format_func=lambda v, d=strength: _amount(d, v), label_visibility="collapsed",
                 help=_("How strong the random {setting} can be.", setting=_(strength.label).lower()),
             )
-            spec[strength.name] = float(amount) if on else 0.0
+            kind = int if strength.kind == "int" else float
+            spec[strength.name] = kind(amount) if on else kind(0)
     st.session_state[DRAFT_KEY] = spec
     return spec
 

@@ -17,7 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnn_core.comparison import flatten_config, format_setting_value, short_setting_name
+from cnn_core.comparison import flatten_config, format_setting_value, setting_label
 from cnn_core.dataset_names import dataset_name
 from cnn_core.i18n import N_, _
 from cnn_core.model.presets import preset_name
@@ -150,14 +150,11 @@ def _is_number(value: Any) -> bool:
 def _axis(name: str, values: list[Any]) -> tuple[str, list[Any]]:
     """An axis' title and values as people read them: the widget's label, data set and preset
     display names (not ``dataset.id`` / ``mnist_sample`` / ``lenet``)."""
-    from cnn_core.comparison import setting_declaration
-
     if name == "dataset.id":
-        return _("Data set"), [dataset_name(v) for v in values]
+        return setting_label(name), [dataset_name(v) for v in values]
     if name == "preset":
-        return _("Preset"), [preset_name(v) for v in values]
-    decl = setting_declaration(name)
-    return (_(decl.label) if decl is not None else short_setting_name(name)), values
+        return setting_label(name), [preset_name(v) for v in values]
+    return setting_label(name), values  # the widget's label, in the session's language
 
 
 def _dimension(name: str, values: list[Any]) -> dict:

@@ -3,6 +3,9 @@
 The work happens in button callbacks (before the page redraws), so a new data set can become
 the sidebar's choice at once. What happened is kept in session state and shown under the form;
 an unsafe or broken upload shows the engine's plain message and nothing else changes.
+
+An upload belongs to the browser session that made it: other sessions do not list it until its
+owner shares it with the class (:func:`share_form`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from cnn_core.image_formats import UPLOAD_TYPES, formats_text
 from cnn_core.workspace import workspace_path
 from components import state
 from components.language import column_labels
+from components.session_identity import starter, visible_dataset_ids
 
 RESULT_KEY = "data_upload_result"
 USER_PREFIX = "user:"
@@ -55,7 +59,7 @@ def _import_zip() -> None:
     else:
         try:
             report = import_image_zip_report(uploaded.getvalue(), name or Path(uploaded.name).stem,
-                                             workspace_path())
+                                             workspace_path(), starter=starter())
             select_dataset(USER_PREFIX + report.name)
             classes = ", ".join(f"{c} ({n})" for c, n in report.class_counts.items())
             _report("success", ngettext("Added the data set '{name}' with {count} picture: {classes}. It is "
@@ -102,7 +106,8 @@ NEW_SET = N_("+ new data set")
 def _user_sets() -> list[str]:
     from cnn_core.datasets import list_datasets
 
-    return [i.id for i in list_datasets(workspace_path()) if i.id.startswith(USER_PREFIX)]
+    ids = [i.id for i in list_datasets(workspace_path()) if i.id.startswith(USER_PREFIX)]
+    return visible_dataset_ids(ids, workspace_path())   # one's own uploads and shared ones
 
 
 def _add_images() -> None:
@@ -118,7 +123,7 @@ def _add_images() -> None:
     else:
         try:
             report = import_image_files([(f.name, f.getvalue()) for f in files], class_name, name,
-                                        workspace_path())
+                                        workspace_path(), starter=starter())
             st.session_state["data_add_set"] = USER_PREFIX + report.name
             if len(report.class_counts) >= 2:
                 select_dataset(USER_PREFIX + report.name)
@@ -156,3 +161,47 @@ def add_images_form() -> None:
     st.button(_("Add pictures"), key="data_add_button", icon=":material/add_photo_alternate:",
               on_click=_add_images, help=_("Copies the pictures into the class folder."))
     show_result("images")
+
+
+def _own_uploads() -> list[str]:
+    from cnn_core.datasets import user_datasets_dir
+    from cnn_core.uploads import dataset_owner
+
+    me = starter()
+    base = user_datasets_dir(workspace_path())
+    return [i for i in _user_sets()
+            if (owner := dataset_owner(base / i.removeprefix(USER_PREFIX))) is not None
+            and owner.session_id == me.session_id]
+
+
+def _share_changed(dataset_id: str, key: str) -> None:
+    from cnn_core.uploads import share_user_dataset
+
+    try:
+        share_user_dataset(dataset_id.removeprefix(USER_PREFIX), bool(st.session_state.get(key)),
+                           starter(), workspace_path())
+    except CnnLabError as error:
+        _report("error", str(error))
+        st.session_state[RESULT_KEY]["form"] = "share"
+
+
+def share_form() -> None:
+    """Switches that show one's own uploads to the whole class (others see them marked with
+    one's name); nothing to show when this session uploaded nothing."""
+    from cnn_core.datasets import user_datasets_dir
+    from cnn_core.uploads import dataset_owner
+
+    own = _own_uploads()
+    if not own:
+        return
+    st.caption(_("Your uploads are yours alone until you share them: then everyone on this server "
+                 "can pick them in the sidebar, marked with your name."))
+    base = user_datasets_dir(workspace_path())
+    for dataset_id in own:
+        key = "data_share_" + dataset_id
+        owner = dataset_owner(base / dataset_id.removeprefix(USER_PREFIX))
+        st.session_state[key] = bool(owner and owner.shared)
+        st.toggle(_("Share '{name}' with the class", name=dataset_id.removeprefix(USER_PREFIX)), key=key,
+                  on_change=_share_changed, args=(dataset_id, key),
+                  help=_("Others can train on it and see its pictures. Only you can add to it or delete it."))
+    show_result("share")

@@ -35,7 +35,7 @@ def preset_of(spec) -> str | None:
     from cnn_core.model.presets import PRESETS
 
     chosen = st.session_state.get(state.PRESET_KEY)
-    if chosen in PRESETS:
+    if chosen in PRESETS and PRESETS[chosen] == spec:
         return chosen
     return next((name for name, preset in PRESETS.items() if preset == spec), None)
 
@@ -43,7 +43,8 @@ def preset_of(spec) -> str | None:
 def launch_run(model_spec=None, *, preset: str | None = None, name: str | None = None) -> str:
     """Submit a run on the sidebar's data set to the job queue; it becomes the active run.
 
-    Raises CnnLabError (e.g. SpecError) for settings that cannot work, before anything is queued.
+    Raises CnnLabError (e.g. SpecError) for settings that cannot work, before anything is queued,
+    and QueueLimitError when this session has as many runs waiting as the teacher allows.
     """
     from cnn_core import engine_warmup
 
@@ -58,7 +59,9 @@ def launch_run(model_spec=None, *, preset: str | None = None, name: str | None =
         preset=preset if preset is not None else preset_of(spec),
         name=name,
     )
-    run_id = state.job_queue().submit(request)
+    from components.session_identity import starter
+
+    run_id = state.job_queue().submit(request, starter=starter())   # the teacher's limits apply
     state.set_active_run(run_id)
     return run_id
 

@@ -17,6 +17,7 @@ from cnn_core.run_status import ERROR_STATUSES, STEERABLE_STATUSES, Phase, RunSt
 from cnn_core.run_record import RunRecord
 from components import state
 from components.run_picker import STATUS_WORDS, duration
+from components.session_identity import started_by, starter
 
 ERROR_KEY = "train_control_error"
 #: Shown at once when a run is queued and nothing trains before it.
@@ -26,12 +27,13 @@ STARTING_TEXT = N_("Starting training… the first curve point comes after the f
 def _act(action: str, run_id: str) -> None:
     try:
         queue = state.job_queue()
+        me = starter()   # the queue itself refuses to steer another session's run
         if action == "resume_interrupted":
             queue.wait(run_id, timeout=10)  # a just-stopped run leaves the queue a moment after its status
-            queue.resume_interrupted(run_id)
+            queue.resume_interrupted(run_id, starter=me)
             state.set_active_run(run_id)
         else:
-            getattr(queue, action)(run_id)
+            getattr(queue, action)(run_id, starter=me)
     except CnnLabError as error:
         st.session_state[ERROR_KEY] = str(error)
     except Exception as error:  # noqa: BLE001 - the page must keep working
@@ -39,8 +41,11 @@ def _act(action: str, run_id: str) -> None:
 
 
 def control_buttons(run: RunRecord) -> None:
-    """Pause / Continue / Stop for a live run, Resume for a stopped or interrupted one."""
+    """Pause / Continue / Stop for a live run, Resume for a stopped or interrupted one (only for
+    runs this session may steer: its own and those no browser session started)."""
     buttons = []
+    if started_by(run):   # another session's shared run: look, do not touch
+        return
     if run.status == RunStatus.RUNNING:
         buttons.append((_("Pause"), "pause", "train_pause", ":material/pause:",
                         _("Holds training after the current batch; nothing is lost. Continue whenever you like.")))
@@ -91,9 +96,11 @@ def status_panel(run: RunRecord) -> None:
     done, planned = run.epochs_done, run.epochs_planned
     if run.status == RunStatus.QUEUED:
         ahead = queue_place(run)
-        st.info(ngettext("Waiting in line: {count} run before this one. It starts by itself when it is done.",
-                         "Waiting in line: {count} runs before this one. It starts by itself when they are done.",
-                         ahead) if ahead else _(STARTING_TEXT), icon=":material/schedule:")
+        place = state.job_queue().place(run.id) if "cnn_core.training" in sys.modules else None
+        where = place.text() if place is not None and place.place > 0 else ngettext(
+            "waiting in line, {count} run before this one", "waiting in line, {count} runs before this one", ahead)
+        st.info(_("{where}. It starts by itself when its turn comes.", where=where[:1].upper() + where[1:])
+                if ahead else _(STARTING_TEXT), icon=":material/schedule:")
     elif run.is_active:
         if run.status == RunStatus.PAUSED:
             st.info(_("Paused. Press Continue to go on, or Stop to end training here."), icon=":material/pause_circle:")

@@ -1,4 +1,8 @@
-"""Choosing a training run, with labels a person can read, and the table of past runs."""
+"""Choosing a training run, with labels a person can read, and the table of past runs.
+
+Lists hold the runs this browser session may see, its own first (``visible_runs``); a run another
+session shared is marked with who started it ("by Ann").
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from cnn_core.i18n import N_, _
 from cnn_core.model.presets import preset_name
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
+from components.session_identity import is_own, started_by, visible_runs  # noqa: F401 - pages list runs through it
 
 STATUS_WORDS = {
     RunStatus.QUEUED: N_("waiting"), RunStatus.RUNNING: N_("training"), RunStatus.PAUSED: N_("paused"),
@@ -49,12 +54,20 @@ def dataset_of(run: RunRecord) -> str:
 def run_label(run: RunRecord) -> str:
     """One line: name, status and the score that matters, e.g. ``"my model · finished · test 91.2%"``."""
     parts = [run.name or run.id, _(STATUS_WORDS.get(run.status, run.status))]
+    if who := started_by(run):
+        parts.insert(1, who)
     if run.test_accuracy is not None:
         parts.append(_("test {percent}", percent=percent(run.test_accuracy)))
     elif run.best_val_accuracy is not None:
         parts.append(_("validation {percent}", percent=percent(run.best_val_accuracy)))
     parts.append(when(run.created_at))
     return " · ".join(parts)
+
+
+def run_labels(runs: Sequence[RunRecord]) -> dict[str, str]:
+    """``{run id: run_label(run)}``, made while the page runs: a selectbox's ``format_func`` may
+    be called later, outside the script run, where the session (and so "by Ann") is unknown."""
+    return {run.id: run_label(run) for run in runs}
 
 
 def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = None,
@@ -75,7 +88,7 @@ def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = No
     current = remembered if remembered in by_id and default_then == default else default
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = current
-    chosen = st.selectbox(_(label), ids, key=key, format_func=lambda i: run_label(by_id[i]), help=_(help))
+    chosen = st.selectbox(_(label), ids, key=key, format_func=run_labels(runs).__getitem__, help=_(help))
     st.session_state[memory] = (chosen, default)
     return by_id[chosen]
 
@@ -104,9 +117,12 @@ def comparable_runs(runs: Sequence[RunRecord]) -> list[str]:
 
 
 def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
-    """Rows for the table of past runs, as readable text ("–" where there is no value yet)."""
+    """Rows for the table of past runs, as readable text ("–" where there is no value yet); a
+    "started by" column when some run was started by another session."""
+    others = any(started_by(run) for run in runs)
     return [{
         N_("run"): run.name or run.id,
+        **({N_("started by"): _starter_word(run)} if others else {}),
         N_("status"): _(STATUS_WORDS.get(run.status, run.status)),
         N_("data set"): dataset_name(dataset_of(run)),
         N_("preset"): preset_name(run.config.get("preset")),
@@ -116,6 +132,12 @@ def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
         N_("training time"): duration(run.train_seconds),
         N_("started"): when(run.started_at or run.created_at),
     } for run in runs]
+
+
+def _starter_word(run: RunRecord) -> str:
+    if started_by(run):
+        return run.started_by or _("someone else")
+    return _("you") if is_own(run) else "–"
 
 
 RUNS_TABLE_COLUMNS = {

@@ -20,9 +20,12 @@ from components import state
 
 
 def finished_runs(store: RunStore) -> list[RunRecord]:
-    """Runs (newest first) that saved test-set predictions: finished or stopped with a model.
-    Runs with damaged settings are left out (the Compare page lists them, with Delete)."""
-    usable, _damaged = split_damaged(store.list_runs())
+    """Runs that saved test-set predictions (finished or stopped with a model) this session may
+    see: its own first, newest first. Runs with damaged settings are left out (the Compare page
+    lists them, with Delete)."""
+    from components.session_identity import visible_runs
+
+    usable, _damaged = split_damaged(visible_runs(store.list_runs()))
     return [run for run in usable if not run.is_active and store.has_predictions(run.id)]
 
 

@@ -17,7 +17,8 @@ from cnn_core.i18n import _, ngettext
 from cnn_core.run_record import RunRecord
 from cnn_core.runs import RunStore
 from components.feedback import engine_errors
-from components.run_picker import run_label
+from components.run_picker import run_labels
+from components.session_identity import starter
 
 NOTE_KEY = "run_transfer_note"
 
@@ -38,7 +39,7 @@ def _pick(runs: Sequence[RunRecord], key: str, label: str, help: str, default_id
     by_id = {run.id: run for run in runs}
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = default_id if default_id in by_id else next(iter(by_id))
-    chosen = st.selectbox(label, list(by_id), key=key, format_func=lambda i: run_label(by_id[i]), help=help)
+    chosen = st.selectbox(label, list(by_id), key=key, format_func=run_labels(by_id.values()).__getitem__, help=help)
     return by_id[chosen]
 
 
@@ -80,7 +81,7 @@ def rename_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | No
                              help=_("A name that says what you tried, e.g. “more filters”."))
     if st.button(_("Rename"), key="transfer_rename", icon=":material/edit:", help=_("Only the name changes.")):
         with engine_errors(_("The run was not renamed: ")):
-            run_admin.rename_run(store, run.id, new_name)
+            run_admin.rename_run(store, run.id, new_name, starter=starter())
             _done(_("Renamed to “{name}”.", name=store.get(run.id).name))
 
 
@@ -92,7 +93,7 @@ def delete_form(store: RunStore, runs: Sequence[RunRecord], default_id: str | No
     if st.button(_("Delete run"), key="transfer_delete", icon=":material/delete:", type="primary", disabled=not sure,
                  help=_("Runs that are still training are refused: stop them first.")):
         with engine_errors(_("The run was not deleted: ")):
-            store.delete(run.id)
+            store.delete(run.id, starter=starter())
             _done(_("Deleted “{name}”.", name=run.name))
 
 
@@ -113,7 +114,7 @@ def damaged_runs(store: RunStore, damaged: Sequence[tuple[RunRecord, str]]) -> N
             if right.button(_("Delete"), key=f"transfer_damaged_delete_{run.id}", icon=":material/delete:",
                             help=_("Removes this run and its files for good.")):
                 with engine_errors(_("The run was not deleted: ")):
-                    store.delete(run.id)
+                    store.delete(run.id, starter=starter())
                     _done(_("Deleted the damaged run “{name}”.", name=name[:120]))
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnn_core.datasets import list_datasets
 from cnn_core.device import describe_device
+from cnn_core.errors import CnnLabError
 from cnn_core.i18n import _
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
@@ -13,6 +14,7 @@ from cnn_core.workspace import workspace_path
 from components import state
 from components.language import language_switch
 from components.run_picker import STATUS_WORDS
+from components.session_identity import dataset_uploader, name_field, visible_dataset_ids
 
 STATUS_ICONS = {
     RunStatus.QUEUED: ":material/schedule:", RunStatus.RUNNING: ":material/play_circle:",
@@ -27,8 +29,10 @@ LIVE_VIEW_STALL_SECONDS = 10.0
 
 def dataset_picker() -> None:
     infos = list_datasets(workspace_path())
-    ids = [info.id for info in infos]
-    labels = {info.id: info.name + ("" if info.offline else _(" (download)")) for info in infos}
+    ids = visible_dataset_ids([info.id for info in infos], workspace_path())   # not others' uploads
+    labels = {info.id: " ".join(p for p in (info.name + ("" if info.offline else _(" (download)")),
+                                            dataset_uploader(info.id, workspace_path())) if p)
+              for info in infos}
     current = state.dataset_id()
     if current not in ids:
         ids.append(current)
@@ -43,15 +47,35 @@ def dataset_picker() -> None:
     )
 
 
-@st.fragment(run_every=2)
-def active_run_card() -> None:
-    """The followed run's status and progress, polled every 2 s.
+#: How often the run card polls while the followed run is queued, training or paused (seconds).
+RUN_CARD_POLL_SECONDS = 2.0
 
-    The polling also notices a run whose owner process is gone (e.g. a command-line training
-    killed with kill -9) and marks it interrupted, and reruns the whole page when the Training
-    page's live view stopped drawing a live run.
+
+def run_card_poll_seconds(run) -> float | None:
+    """Poll only while the followed run can still change by itself: with thirty people on one
+    server, thirty cards polling finished runs every 2 s were pure load. A run that starts later
+    comes with a page run (the click that queued it), which draws a polling card again."""
+    return RUN_CARD_POLL_SECONDS if run is not None and run.is_active else None
+
+
+def active_run_card() -> None:
+    """The followed run's status and progress, polled every 2 s while it is live."""
+    run = None
+    run_id = state.active_run_id()
+    if run_id is not None:
+        try:
+            run = state.run_store().get(run_id)
+        except CnnLabError:
+            run = None
+    st.fragment(run_every=run_card_poll_seconds(run))(_run_card)()
+
+
+def _run_card() -> None:
+    """The card itself. Its polling also notices a run whose owner process is gone (e.g. a
+    command-line training killed with kill -9) and marks it interrupted, and reruns the whole page
+    when the Training page's live view stopped drawing a live run or saw its run start or end.
     """
-    if state.live_view_stalled(LIVE_VIEW_STALL_SECONDS):
+    if state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked():
         state.forget_live_view()
         st.rerun(scope="app")
     run_id = state.active_run_id()
@@ -75,7 +99,9 @@ def active_run_card() -> None:
 
 def render_sidebar() -> None:
     with st.sidebar:
-        language_switch()
+        name_field()
+        dataset_picker()
+        language_switch()   # below the picker: above it, it pushed the picker to the bottom edge at 1280x720
         dataset_picker()
         st.divider()
         active_run_card()

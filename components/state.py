@@ -8,6 +8,7 @@ across reruns, page switches and browser reloads.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import streamlit as st
@@ -24,6 +25,8 @@ ACTIVE_RUN_KEY = "active_run_id"
 
 #: Set by the Training page's live view each time it draws (see :func:`live_view_stalled`).
 LIVE_VIEW_HEARTBEAT_KEY = "live_view_heartbeat"
+#: Set by the Training page's live view when its run started or ended (see :func:`ask_page_redraw`).
+PAGE_REDRAW_KEY = "page_redraw_asked"
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,7 +46,10 @@ def _queue_for(workspace: str):
     from cnn_core import engine_warmup
 
     engine_warmup.wait()   # the background warm-up may be importing TensorFlow right now
+    from cnn_core.classroom import use_command_line
     from cnn_core.job_queue import get_job_queue  # imports TensorFlow: only pages that train pay
+
+    use_command_line(sys.argv[1:])   # the teacher's flags: streamlit run app.py -- --max-... N
     return get_job_queue(workspace)
 
 
@@ -63,7 +69,8 @@ def set_active_run(run_id: str | None) -> None:
 
 def active_run_id() -> str | None:
     """The run this browser session follows: the one it started, opened or resumed, else a
-    live run, else the run that trained last.
+    live run, else the run that trained last (its own runs if it has any, else the runs it may
+    see).
 
     After a browser reload the session is new; falling back to a live run (kept as the followed
     run, so it is still shown when it ends) means the user finds the run that went on training
@@ -78,7 +85,10 @@ def active_run_id() -> str | None:
             return chosen
         except Exception:  # deleted meanwhile
             st.session_state[ACTIVE_RUN_KEY] = None
-    runs = store.list_runs()
+    from components.session_identity import is_own, visible_runs
+
+    runs = visible_runs(store.list_runs())   # never another's private run
+    runs = [r for r in runs if is_own(r)] or runs   # one's own runs before the class's
     live = [r for r in runs if r.is_active]
     if live:
         st.session_state[ACTIVE_RUN_KEY] = live[0].id
@@ -94,8 +104,22 @@ def live_view_beat(run_id: str) -> None:
 
 
 def forget_live_view() -> None:
-    """A new page run starts: the live view has not drawn on it yet (app.py, before the page)."""
+    """A new page run starts: the live view has not drawn on it yet (app.py, before the page);
+    a redraw asked for is being done."""
     st.session_state.pop(LIVE_VIEW_HEARTBEAT_KEY, None)
+    st.session_state.pop(PAGE_REDRAW_KEY, None)
+
+
+def ask_page_redraw() -> None:
+    """The Training page's live view saw its run start or end and drew that itself; one full
+    page run (done by the sidebar's polling, :func:`page_redraw_asked`) stops its polling.
+    A flag, not ``st.rerun`` from the live view's timer: that raced with the page's redraw."""
+    st.session_state[PAGE_REDRAW_KEY] = True
+
+
+def page_redraw_asked() -> bool:
+    """Whether a full page run was asked for (see :func:`ask_page_redraw`)."""
+    return bool(st.session_state.get(PAGE_REDRAW_KEY))
 
 
 def live_view_stalled(after_seconds: float) -> bool:

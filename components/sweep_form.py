@@ -99,20 +99,6 @@ def _random_range(key: str, s: SweepSetting) -> dict:
     return {"low": sweep_spec.coerce_setting_value(s.name, low), "high": sweep_spec.coerce_setting_value(s.name, high)}
 
 
-def _estimate_seconds(specs, dataset_id: str) -> float | None:
-    """Rough total training time of the runs (estimated epoch time x epochs); None if unknown."""
-    from components.model_summary import dataset_facts, epoch_seconds
-
-    try:
-        facts = dataset_facts(dataset_id)
-        seconds = [epoch_seconds(spec.to_dict(), facts) for spec in specs]
-    except CnnLabError:
-        return None
-    if any(s is None for s in seconds):
-        return None
-    return sum(s * spec.epochs for s, spec in zip(seconds, specs))
-
-
 def _as_dict(base_spec) -> dict:
     return base_spec.to_dict() if hasattr(base_spec, "to_dict") else dict(base_spec or {})
 
@@ -175,12 +161,11 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
     elif not names:
         st.info(_("Pick at least one setting to vary."), icon=":material/tune:")
     else:
-        seconds = _estimate_seconds(specs, dataset_id)
-        from components.model_summary import human_seconds
+        from components.run_estimate import time_range_text
 
-        took = _(", roughly {time} of training in all", time=human_seconds(seconds).lstrip("~")) if seconds else ""
-        st.markdown(ngettext("This sweep queues **{count} run**{took}.", "This sweep queues **{count} runs**{took}.",
-                             len(specs), took=took))
+        took = time_range_text([spec.to_dict() for spec in specs], dataset_id)
+        st.markdown(ngettext("This sweep queues **{count} run**, {took} in all.",
+                             "This sweep queues **{count} runs**, {took} in all.", len(specs), took=took))
         st.dataframe([{setting_label(k): _show(v) for k, v in combo.items()} for combo in combos],
                      hide_index=True, height=min(300, 38 + 35 * len(combos)), key=f"{key}_preview")
         st.caption(_("One row per run: the values it will train with. Times are estimates for this computer."))

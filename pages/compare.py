@@ -20,7 +20,7 @@ from components.language import column_labels
 from components.mlp_vs_cnn import mlp_vs_cnn_view
 from components.navigation import run_inside_app
 from components.run_charts import confusion_figure
-from components.run_picker import STATUS_WORDS, comparable_runs, duration, percent, run_label
+from components.run_picker import STATUS_WORDS, comparable_runs, duration, percent, run_labels, visible_runs
 from components.run_results import run_evaluation
 from components.sweep_form import sweep_overview
 
@@ -61,7 +61,7 @@ def pick_runs(ids: list[str], by_id: dict) -> list[str]:
     kept = [i for i in st.session_state[SELECTED_KEY] if i in by_id]
     st.session_state[SELECTED_KEY] = kept
     return st.multiselect(_("Runs to compare"), kept + [i for i in ids if i not in kept], key=SELECTED_KEY,
-                          format_func=lambda i: run_label(by_id[i]),
+                          format_func=run_labels(by_id.values()).__getitem__,
                           help=_("Pick two or more runs to lay their curves over each other and combine them."))
 
 
@@ -120,7 +120,7 @@ st.title(_("Compare runs"))
 st.caption(_("Put runs side by side to see which settings helped, and by how much."))
 run_transfer.show_note()
 store = state.run_store()
-runs, damaged = split_damaged(store.list_runs())   # one bad stored run must not hide the others
+runs, damaged = split_damaged(visible_runs(store.list_runs()))   # one bad run must not hide the others
 run_transfer.damaged_runs(store, damaged)
 if not runs:
     st.info(_("No runs yet, so there is nothing to compare. Train a model first, or import a run someone "

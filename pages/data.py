@@ -17,7 +17,7 @@ from cnn_core.workspace import workspace_path
 from components import state
 from components.dataset_charts import class_counts_figure, pixel_histogram_figure
 from components.dataset_loader import load_with_progress
-from components.dataset_upload import add_images_form, skipped_files, zip_upload_form
+from components.dataset_upload import add_images_form, share_form, skipped_files, zip_upload_form
 from components.feedback import engine_errors
 from components.image_grid import image_grid
 from components.language import column_labels
@@ -121,3 +121,4 @@ with left, st.container(border=True):
     zip_upload_form()
 with right, st.container(border=True):
     add_images_form()
+share_form()

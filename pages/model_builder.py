@@ -15,17 +15,16 @@ from components import spec_form, state
 from components.feedback import engine_errors
 from components.launch import launch_run
 from components.model_diagram import model_diagram_figure
-from components.model_summary import (dataset_facts, epoch_seconds, human_count, human_seconds, show_layers_table,
-                                      summarize_spec)
+from components.model_summary import dataset_facts, human_count, show_layers_table, summarize_spec
 from components.navigation import run_inside_app
-from components.spec_query import share_link_caption, sync_spec_with_url
+from components.run_estimate import time_range_text
+from components.spec_query import share_link_caption
 from components.sweep_form import render_sweep_form
 
 run_inside_app()
 st.title(_("Model builder"))
 st.caption(_("Design the network layer by layer. The picture, the table and the numbers on the right "
            "follow every change you make."))
-sync_spec_with_url()
 
 facts = None
 with engine_errors(_("The data set cannot be read, so the model cannot be sized for it: ")):
@@ -53,8 +52,9 @@ if summary is not None:
     m2.metric(_("Operations per picture"), human_count(summary["flops_per_image"]),
               help=_("Roughly how many multiplications and additions the network does to classify one picture "
                    "(FLOPs)."))
-    m3.metric(_("Time per epoch"), human_seconds(epoch_seconds(spec.to_dict(), facts)),
-              help=_("An estimate of one pass over all training pictures on this computer."))
+    m3.metric(_("Training time"), time_range_text([spec.to_dict()], state.dataset_id()),
+              help=_("An estimate for all {epochs} epochs on this computer, start-up included; narrower once "
+                     "a run on this data set has finished here.", epochs=spec.epochs))
     m4.metric(_("Layers"), len(summary["rows"]), help=_("How many layers the data flows through, input included."))
     st.caption(_("Sized for {name}: pictures of {shape}, {classes} classes.", name=facts.name,
                  shape=facts.shape_text, classes=facts.n_classes))

@@ -1,8 +1,15 @@
 """Training: start, pause, resume and stop runs; live curves; a plain reading of them; past runs.
 
-The live part is a fragment that re-reads the run store every second while the run is alive. It
-never touches Keras: the worker thread writes to the store, this page only reads it, so the
-curves are whole again after a page switch or a browser reload.
+Everything under the title is one fragment that re-reads the run store every second while the
+run is alive, so the live panel and the "All runs" table are drawn from the same reading and
+always agree. It never touches Keras: the worker thread writes to the store, this page only
+reads it, so the curves are whole again after a page switch or a browser reload.
+
+When the run starts or ends, the fragment draws the new state itself (no ``st.rerun`` from the
+polling fragment: a rerun of the app fired from a timer while the page was being redrawn once
+left the browser with "Bad delta path index" and an empty page). It asks the sidebar's polling for
+one full redraw (:func:`components.state.ask_page_redraw`), which also stops the polling; if the
+live view ever stops drawing, the sidebar's stall check reruns the page (item 12 of issue 10).
 """
 
 from __future__ import annotations
@@ -10,9 +17,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.curve_reading import read_run
-from cnn_core.dataset_names import dataset_name
-from cnn_core.i18n import _, ngettext
-from cnn_core.model.presets import preset_name
+from cnn_core.i18n import _
 from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
@@ -20,30 +25,38 @@ from components.language import column_labels
 from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
-from components.run_picker import RUNS_TABLE_COLUMNS, dataset_of, run_label, runs_table
+from components.run_picker import RUNS_TABLE_COLUMNS, runs_table, started_by, visible_runs, when
+from components.run_settings import next_run_summary, run_summary, settings_expander
+from components.session_identity import share_run_toggle
 
 READING_STYLES = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
 READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:", "info": ":material/insights:",
                  "success": ":material/thumb_up:"}
 
 
-def start_button(label: str = _("Start training")) -> None:
-    """Queue the model builder's current settings on the sidebar's data set."""
-    spec = st.session_state.get(state.MODEL_SPEC_KEY) or {}
-    what = (ngettext("{count} epoch", "{count} epochs", spec["epochs"]) if spec.get("epochs")
-            else _("the default settings"))
-    if st.button(label, key="train_start", type="primary", icon=":material/play_arrow:",
-                 help=_("Trains the model designed in the Model builder ({what}) on the data set chosen "
-                        "in the sidebar.", what=what)):
+def start_button(label: str | None = None) -> None:
+    """Queue the setup on screen (the model builder's settings, the augmentation used for training,
+    the sidebar's data set), said in one line under the button."""
+    from components.launch import current_augment_spec
+    from components.spec_form import stored_spec
+
+    spec = stored_spec()
+    if st.button(label or _("Start training"), key="train_start", type="primary", icon=":material/play_arrow:",
+                 help=_("Trains the model designed in the Model builder ({epochs} epochs) on the data set chosen "
+                        "in the sidebar, with the augmentation chosen for training.", epochs=spec["epochs"])):
         from components.launch import launch_run
 
         with engine_errors(_("Could not start training: ")):
             launch_run()
             st.rerun()
+    with engine_errors():
+        st.caption(next_run_summary(state.dataset_id(), spec, st.session_state.get(state.PRESET_KEY),
+                                    current_augment_spec().to_dict()))
 
 
-def live_view(run_id: str) -> None:
-    """Status, curves, controls and their reading; polls every second while the run is alive.
+def training_view(run_id: str) -> None:
+    """The followed run (status, curves, controls, reading, settings) and all runs; polls every
+    second while the run is alive.
 
     While the run is live the curves come first (right under the progress bar), so they are on
     screen without scrolling on a 1280x720 projector.
@@ -53,46 +66,57 @@ def live_view(run_id: str) -> None:
 
     @st.fragment(run_every=1.0 if alive else None)
     def draw() -> None:
-        run = store.get(run_id)
-        if run.is_active != alive:  # it just started or ended: redraw the whole page once
-            st.rerun()
+        if state.active_run_id() != run_id:   # another run was opened here (a click, not the timer)
+            st.rerun(scope="app")
+        runs = visible_runs(store.list_runs())  # one reading for the live panel and the table: this
+                                                # session's runs first, then those shared with it
+        by_id = {run.id: run for run in runs}
+        run = by_id.get(run_id) or store.get(run_id)
+        if run.is_active != alive:            # it just started or ended: drawn below as it is now
+            state.ask_page_redraw()
         state.live_view_beat(run_id)
-        model = run.config.get("model") or {}
-        st.subheader(run.name or run.id)
-        about = ngettext("Data set **{dataset}** · preset **{preset}** · {count} epoch of batches of {batch} "
-                         "pictures · learning rate {rate}",
-                         "Data set **{dataset}** · preset **{preset}** · {count} epochs of batches of {batch} "
-                         "pictures · learning rate {rate}", run.epochs_planned,
-                         dataset=dataset_name(dataset_of(run)), preset=preset_name(run.config.get("preset")),
-                         batch=model.get("batch_size", "?"), rate=model.get("learning_rate", "?"))
-        if not alive:
-            st.caption(about)
-            control_buttons(run)
-        epochs = store.epochs(run_id)
-        status_panel(run)
-        reading = None
-        if epochs:
-            reading = read_run(store, run, epochs)
-            st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
-                            config={"displayModeBar": False})
-        else:
-            st.caption(_("The loss and accuracy curves appear here after the first epoch."))
-        if alive:
-            control_buttons(run)
-            st.caption(about)
-        metrics(run, epochs[-1] if epochs else {})
-        if reading is None:
-            return
-        st.caption(_("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
-                   "learns from. Good training: both losses go down and both accuracies go up, close together. "
-                   "The dotted line marks the best epoch."))
-        if run.status not in ERROR_STATUSES:
-            READING_STYLES[reading.level](f"**{reading.headline}** {' '.join(reading.details)}",
-                                          icon=READING_ICONS[reading.level])
-        if run.status in RESULT_STATUSES and run.test_accuracy is not None:
-            st.page_link("pages/evaluation.py", label=_("See what it gets right and wrong"), icon=":material/grid_on:")
+        with engine_errors():
+            run_panel(store, run)
+        if not run.is_active:
+            st.divider()
+            start_button(_("Train a new model"))
+        past_runs(runs, by_id)
 
     draw()
+
+
+def run_panel(store, run) -> None:
+    """Status, curves (first while live), controls, metrics, the reading and every setting."""
+    alive = run.is_active
+    st.subheader(run.name or run.id)
+    if not alive:
+        st.caption(run_summary(run))
+        control_buttons(run)
+        share_run_toggle(run)
+    epochs = store.epochs(run.id)
+    status_panel(run)
+    reading = None
+    if epochs:
+        reading = read_run(store, run, epochs)
+        st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
+                        key="train_curves", config={"displayModeBar": False})
+    else:
+        st.caption(_("The loss and accuracy curves appear here after the first epoch."))
+    if alive:
+        control_buttons(run)
+        st.caption(run_summary(run))
+    metrics(run, epochs[-1] if epochs else {})
+    settings_expander(run)
+    if reading is None:
+        return
+    st.caption(_("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
+                 "learns from. Good training: both losses go down and both accuracies go up, close together. "
+                 "The dotted line marks the best epoch."))
+    if run.status not in ERROR_STATUSES:
+        READING_STYLES[reading.level](f"**{reading.headline}** {' '.join(reading.details)}",
+                                      icon=READING_ICONS[reading.level])
+    if run.status in RESULT_STATUSES and run.test_accuracy is not None:
+        st.page_link("pages/evaluation.py", label=_("See what it gets right and wrong"), icon=":material/grid_on:")
 
 
 def metrics(run, last: dict) -> None:
@@ -112,32 +136,27 @@ def _pct(value) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
-def past_runs(shown_run_id: str, alive: bool) -> None:
-    """The picker and table of all runs; refreshed with the live view while a run trains."""
-
-    @st.fragment(run_every=2.0 if alive else None)
-    def draw() -> None:
-        if state.active_run_id() != shown_run_id:   # a run was opened here: redraw the page
-            st.rerun(scope="app")
-        store = state.run_store()
-        runs = store.list_runs()
-        if not runs:
-            return
-        st.subheader(_("All runs"))
-        st.caption(_("Every model trained in this workspace, newest first. Open one to see its curves again."))
-        by_id = {run.id: run for run in runs}
-        active = state.active_run_id()
-        if st.session_state.get("train_open") != active and active in by_id:
-            st.session_state["train_open"] = active
-        st.selectbox(_("Open a run"), list(by_id), key="train_open", format_func=lambda i: run_label(by_id[i]),
-                     on_change=_open_chosen,
-                     help=_("Shows that run's curves and results above. Training runs go on in the background."))
-        st.session_state["train_table_ids"] = list(by_id)
-        st.dataframe(table := runs_table(runs), hide_index=True, key="train_runs_table",
-                     column_config=column_labels(table[0] if table else (), RUNS_TABLE_COLUMNS),
-                     on_select=_open_selected_row, selection_mode="single-row", width="stretch")
-
-    draw()
+def past_runs(runs, by_id: dict) -> None:
+    """The picker and table of all runs (drawn inside :func:`training_view`'s fragment)."""
+    if not runs:
+        return
+    st.subheader(_("All runs"))
+    st.caption(_("Every model trained in this workspace, newest first. Open one to see its curves again."))
+    active = state.active_run_id()
+    if st.session_state.get("train_open") != active and active in by_id:
+        st.session_state["train_open"] = active
+    labels = {run.id: " · ".join(part for part in (run.name or run.id, started_by(run), when(run.created_at)) if part)
+              for run in runs}  # made here: format_func may be called outside the script run
+    # Labels that never change (name and start): the browser keeps showing a selectbox's old label
+    # while its value stays the same, so a status in it ("stopping") went stale under the panel.
+    st.selectbox(_("Open a run"), list(by_id), key="train_open", on_change=_open_chosen,
+                 format_func=labels.__getitem__,
+                 help=_("Shows that run's curves and results above (its status and scores are in the table "
+                        "below). Training runs go on in the background."))
+    st.session_state["train_table_ids"] = list(by_id)
+    st.dataframe(table := runs_table(runs), hide_index=True, key="train_runs_table",
+                 column_config=column_labels(table[0] if table else (), RUNS_TABLE_COLUMNS),
+                 on_select=_open_selected_row, selection_mode="single-row", width="stretch")
 
 
 def _open_chosen() -> None:
@@ -165,11 +184,4 @@ if run_id is None:
     st.stop()
 
 with engine_errors():
-    live_view(run_id)
-
-run_alive = state.run_store().get(run_id).is_active
-if not run_alive:
-    st.divider()
-    start_button(_("Train a new model"))
-    st.caption(_("Uses the settings from the Model builder and the data set in the sidebar."))
-past_runs(run_id, run_alive)
+    training_view(run_id)

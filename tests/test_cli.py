@@ -16,7 +16,8 @@ from cnn_core.runs import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_SETTINGS = ["conv_blocks=1", "filters=4", "dense_layers=0", "batch_size=64",
-                 "learning_rate=0.01", "lr_schedule=constant", "batch_norm=false"]
+                 "learning_rate=0.01", "lr_schedule=constant", "batch_norm=false",
+                 "test_time_augmentation=off"]   # stored predictions = model.predict
 
 
 def set_args(settings):

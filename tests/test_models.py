@@ -104,7 +104,8 @@ def test_presets_are_valid_and_described():
     assert PRESETS["mlp"].conv_blocks == 0
     cifar = {r.name: r.output_shape for r in plan_summary(PRESETS["cifar10_tutorial"], (32, 32, 3), 10).rows}
     assert cifar["dense1"] == "(128)" and cifar["dense2"] == "(64)"
-    assert PRESETS["fast"].batch_norm and PRESETS["fast"].lr_schedule == "one_cycle"
+    assert PRESETS["fast"].batch_norm and PRESETS["fast"].lr_schedule == "triangle"
+    assert PRESETS["fast"].whitening_stem and PRESETS["fast"].pool_position == "after_first_conv"
 
 
 # --- check_spec ------------------------------------------------------------------------------

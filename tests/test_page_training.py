@@ -75,6 +75,13 @@ def test_past_runs_can_be_reopened(workspace):
     at.selectbox(key="train_open").set_value(first).run()
     assert at.subheader[0].value == "first run"
     assert at.session_state["active_run_id"] == first
+    # Its label never changes with the run's status (the browser would keep showing the old one)
+    labels = at.selectbox(key="train_open").options
+    from cnn_core.runs import RunStore
+
+    RunStore(workspace).set_status(first, "stopped")
+    at.run()
+    assert at.selectbox(key="train_open").options == labels and at.selectbox(key="train_open").value == first
 
 
 def test_queued_run_shows_its_place_and_endings_show_their_message(workspace):
@@ -84,7 +91,7 @@ def test_queued_run_shows_its_place_and_endings_show_their_message(workspace):
     busy = make_finished_run(workspace, name="busy", status="running", predictions=False)
     waiting = store.create_run({"dataset": {"id": "shapes"}, "model": {"epochs": 2}}, name="waiting")
     at = open_page(active=waiting)
-    assert "Waiting in line: 1 run before this one" in at.info[0].value
+    assert "Waiting in line, 1 run before this one" in at.info[0].value
     assert at.button(key="train_stop").help
     store.set_status(busy, "diverged", "The loss became NaN in epoch 2. Try a 10x lower learning rate.")
     at = open_page(active=busy)
@@ -201,3 +208,38 @@ def test_live_view_counts_as_stalled_only_for_a_live_run_past_the_limit(workspac
     st.session_state[state.LIVE_VIEW_HEARTBEAT_KEY] = (ended, clock.monotonic() - 60)
     assert not state.live_view_stalled(10)                  # nothing to poll for any more
     state.forget_live_view()
+
+
+def test_a_run_starting_or_ending_asks_for_one_page_redraw_that_a_page_run_clears():
+    """The live view flags a run's start or end (drawn by itself) instead of calling st.rerun from
+    its timer; the sidebar's polling turns the flag into one page run, which clears it."""
+    from components import state
+
+    state.forget_live_view()
+    assert not state.page_redraw_asked()
+    state.ask_page_redraw()
+    assert state.page_redraw_asked() and state.page_redraw_asked()   # asking does not clear it
+    state.forget_live_view()                                          # app.py, at every page run
+    assert not state.page_redraw_asked()
+
+
+def test_a_run_shows_every_setting_it_trained_with_in_the_widgets_words(workspace):
+    from cnn_core.runs import RunStore
+
+    store = RunStore(workspace)
+    config = {"dataset": {"id": "shapes"}, "preset": None,
+              "model": {"epochs": 2, "batch_size": 32, "learning_rate": 0.003, "dense_layers": 1},
+              "augment": {"flip": "horizontal", "rotation": 0.1}, "preprocess": {"validation_fraction": 0.2}}
+    run_id = store.create_run(config, name="augmented")
+    store.set_status(run_id, "finished")
+    at = open_page(active=run_id, augment_spec=None)
+    assert "augmentation: mirror left ↔ right, turn up to ±36°" in texts(at)
+    shown = " ".join(e.label for e in at.main.expander)
+    assert "Every setting this run trained with" in shown
+    everything = " ".join(m.value for m in at.main.expander[0].markdown)
+    for line in ("Data set: Shapes", "Dense layers: 1", "Learning rate: 0.003", "Mirror: left ↔ right",
+                 "Turn: up to ±36°", "Validation share: 20%", "Batch size: 32", "Shift: off"):
+        assert f"- {line}" in everything, line
+    # the next run is what the screen holds now (no augmentation in this session), not this run's
+    assert "Next run: data set **Shapes**" in texts(at) and "augmentation: no augmentation" in texts(at)
+

@@ -9,17 +9,21 @@ pytest.importorskip("tensorflow")
 
 
 def builder_script():
+    """Like app.py around the model builder: read the link before the page, write the URL after."""
     import streamlit as st
 
     from components import spec_form
-    from components.spec_query import share_link_caption, sync_spec_with_url
+    from components.spec_query import share_link_caption, sync_with_url, write_url
 
-    sync_spec_with_url()
-    spec_form.preset_picker()
-    values = spec_form.spec_form(spec_form.pending_spec())
-    spec_form.save_spec(values)
-    share_link_caption()
+    page = st.session_state.get("test_page", "model_builder")
+    sync_with_url(page)
+    if page == "model_builder":
+        spec_form.preset_picker()
+        values = spec_form.spec_form(spec_form.pending_spec())
+        spec_form.save_spec(values)
+        share_link_caption()
     st.write("drawn")
+    write_url()
 
 
 def run_builder(params: dict | None = None, **session) -> AppTest:
@@ -88,3 +92,26 @@ def test_a_link_is_read_once_per_session_and_no_link_keeps_the_session():
     at.query_params["learning_rate"] = "0.5"
     at.run()
     assert at.session_state["model_spec"]["learning_rate"] == mine["learning_rate"]  # read only once
+
+
+def test_the_link_warning_goes_once_the_user_leaves_the_page_it_opened():
+    at = run_builder({"learning_rate": "fast"})
+    assert "learning_rate" in at.warning[0].value
+    at.session_state["test_page"] = "training"
+    at.run()
+    assert not at.warning
+    at.session_state["test_page"] = "model_builder"  # back, the link's settings unchanged
+    at.run()
+    assert not at.warning
+
+
+def test_the_followed_run_is_in_the_link_and_a_link_to_a_run_follows_it(workspace):
+    from tests.run_fixtures import make_finished_run
+
+    run_id = make_finished_run(workspace, predictions=False)
+    at = run_builder({"run": run_id, "dataset": "shapes"})
+    assert at.session_state["active_run_id"] == run_id
+    assert at.query_params["run"] == run_id and not at.warning
+    missing = run_builder({"run": "no-such-run"})
+    assert "no-such-run" in missing.warning[0].value
+    assert "run" not in missing.query_params  # not followed, so not written back

@@ -17,7 +17,8 @@ from cnn_core.spec_url import spec_from_query, spec_to_query
 STRING_CHOICES = {
     "padding": models.PADDINGS, "activation": models.ACTIVATIONS, "pooling": models.POOLINGS,
     "head": models.HEADS, "optimizer": models.OPTIMIZERS, "lr_schedule": models.LR_SCHEDULES,
-    "flip": augment_module.FLIPS,
+    "flip": augment_module.FLIPS, "pool_position": models.POOL_POSITIONS,
+    "test_time_augmentation": models.TEST_TIME_AUGMENTATIONS,
 }
 
 
@@ -130,3 +131,12 @@ def test_unknown_preset_falls_back_to_defaults_and_says_so():
     model, _, preset, _, warnings = spec_from_query({"preset": "resnet900", "filters": "16"})
     assert preset is None and model == ModelSpec(filters=16)
     assert any("resnet900" in w for w in warnings)
+
+
+def test_a_link_names_the_followed_run_and_junk_is_no_run():
+    from cnn_core.spec_url import run_from_query
+
+    assert run_from_query({"run": " 20260101-120000-ab12 "}) == "20260101-120000-ab12"
+    assert run_from_query({"run": ["old", "new"]}) == "new"   # repeated: the last one counts
+    assert run_from_query({"run": ""}) is None and run_from_query({}) is None
+    assert run_from_query(None) is None   # not even a mapping: never raises

@@ -6,6 +6,8 @@ away with the form's neighbour, the "Stop sweep" button, and waits until the wor
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -25,6 +27,14 @@ def sweep_script():
     sweep_overview(state.run_store())
 
 
+def seconds_range(text: str) -> tuple[float, float]:
+    """"about 20–40 s" / "about 40 s – 3 min" / "about 1–4 min" -> (low, high) in seconds."""
+    found = re.search(r"about (\d+)(?: (s|min) – |–)(\d+) (s|min)", text)
+    assert found, text
+    unit = {"s": 1, "min": 60}
+    return (int(found.group(1)) * unit[found.group(2) or found.group(4)], int(found.group(3)) * unit[found.group(4)])
+
+
 def new_form() -> AppTest:
     at = AppTest.from_function(sweep_script, default_timeout=120)
     at.run()
@@ -39,7 +49,8 @@ def texts(at, kinds=("info", "warning", "error", "success", "caption", "markdown
 def test_a_bad_value_is_named_inline_and_nothing_can_be_queued():
     at = new_form()
     assert "queues **3 runs**" in texts(at, ("markdown",))  # learning_rate 0.0003, 0.001, 0.003
-    assert "of training in all" in texts(at, ("markdown",))  # a rough time estimate
+    # before any run finished here: a wide range, never "< 1 s"
+    assert re.search(r"queues \*\*3 runs\*\*, about \d+[^.]*–[^.]* in all", texts(at, ("markdown",)))
     controls = [*at.main.radio, *at.main.multiselect, *at.main.text_input, *at.main.button]
     assert all(e.help for e in controls), [e.label for e in controls if not e.help]
     at.text_input(key="sweep_grid_learning_rate").set_value("0.001, fast").run()
@@ -47,6 +58,28 @@ def test_a_bad_value_is_named_inline_and_nothing_can_be_queued():
     assert at.button(key="sweep_queue").disabled
     at.multiselect(key="sweep_settings_grid").set_value([]).run()
     assert "Pick at least one setting" in texts(at, ("info",))
+
+
+def test_runs_measured_here_narrow_the_estimate_to_this_machines_speed(workspace):
+    from cnn_core.model import PRESETS
+    from cnn_core.runs import RunStore
+
+    wide = re.search(r"about [^.]* in all", texts(new_form(), ("markdown",))).group(0)
+    store = RunStore(workspace)
+    for _ in range(2):   # lenet, 1 epoch on shapes, took 40 s here after 5 s of start-up
+        run_id = store.create_run({"dataset": {"id": "shapes"}, "preset": "lenet",
+                                   "model": PRESETS["lenet"].replace(epochs=1).to_dict()}, name="measured")
+        store.set_status(run_id, "running")
+        store.add_epoch(run_id, 1, {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.5})
+        store.set_progress(run_id, startup_seconds=5.0)
+        store.set_result(run_id, train_seconds=40.0)
+        store.set_status(run_id, "finished")
+    measured = re.search(r"about [^.]* in all", texts(new_form(), ("markdown",))).group(0)
+    assert measured != wide
+    # 3 runs of about 45 s each (the learning rate does not change the cost): within the range
+    low, high = seconds_range(measured)
+    wide_low, wide_high = seconds_range(wide)
+    assert low <= 135 <= high and not wide_low <= 135 <= wide_high, (wide, measured)
 
 
 def test_random_mode_shows_its_draws():

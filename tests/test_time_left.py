@@ -50,3 +50,29 @@ def test_a_pause_is_not_part_of_a_batch():
 def test_a_run_not_started_yet_includes_its_start_up():
     assert estimate_run_seconds(epochs=3, batches=10, seconds_per_batch=0.5, epoch_overhead=1.0,
                                 startup_seconds=4.0) == pytest.approx(4 + 3 * 6)
+
+
+def test_before_a_run_the_range_is_wide_until_this_machine_was_measured():
+    from cnn_core.time_left import MeasuredRun, calibrate_speed, range_text, time_range_before_start
+
+    # The sweep: the pure estimate said < 1 s for 4 runs that took 36.6 s.
+    wide = time_range_before_start([0.2] * 4)
+    assert wide[0] < 36.6 < wide[1]
+    assert range_text(wide) != "< 1 s" and range_text(wide).startswith("about ")
+    # Measured here: runs took 7x their pure estimate plus 4 s of start-up.
+    calibration = calibrate_speed([MeasuredRun(1.0, 7.0, 4.0), MeasuredRun(2.0, 14.0, 4.0),
+                                   MeasuredRun(0.0, 5.0, None)])   # no estimate: not used
+    assert calibration.factor == 7.0 and calibration.startup_seconds == 4.0 and calibration.runs == 2
+    low, high = time_range_before_start([0.2] * 4, calibration)
+    assert low < 4 * (4.0 + 1.4) < high and high - low < wide[1] - wide[0]
+    assert calibrate_speed([]) is None and time_range_before_start([]) is None
+
+
+def test_a_range_is_said_rounded_outward_in_readable_units():
+    from cnn_core.time_left import range_text
+
+    assert range_text((21.0, 38.0)) == "about 20–40 s"
+    assert range_text((3.2, 8.9)) == "about 3–9 s"
+    assert range_text((40.0, 150.0)) == "about 40 s – 3 min"
+    assert range_text((125.0, 170.0)) == "about 2–3 min"
+    assert range_text(None) == "estimating…"

@@ -8,6 +8,8 @@
 ``build``              :func:`build_model`: spec -> uncompiled Keras model
 ``optimizers``         schedules (Keras ``CosineDecay``), optimizers, loss, :func:`load_model`
 ``legacy_schedules``   the schedule classes older ``model.keras`` files name, still loadable
+                       (``OneCycleSchedule`` is also the ``triangle`` schedule)
+``whitening``          the patch-whitening first layer's kernel, from the training pictures
 ``summary``            :func:`summarize`: layer table and totals of a built model
 =====================  ==========================================================================
 
@@ -36,8 +38,8 @@ from cnn_core.model.presets import (
     DEFAULT_PRESET, PRESET_AUGMENTS, PRESET_DESCRIPTIONS, PRESETS,
 )
 from cnn_core.model.spec import (
-    ACTIVATIONS, HEADS, LABEL_ENCODINGS, LR_SCHEDULES, OPTIMIZERS, PADDINGS, POOLINGS, ModelSpec,
-    block_filters, dense_units_at,
+    ACTIVATIONS, HEADS, LABEL_ENCODINGS, LR_SCHEDULES, OPTIMIZERS, PADDINGS, POOL_POSITIONS,
+    POOLINGS, TEST_TIME_AUGMENTATIONS, ModelSpec, block_filters, dense_units_at,
 )
 
 #: Public names that need Keras, and the module that holds each (imported on first use).
@@ -54,7 +56,8 @@ _KERAS_NAMES = {
 
 __all__ = [
     "ACTIVATIONS", "DEFAULT_PRESET", "HEADS", "LABEL_ENCODINGS", "LR_SCHEDULES", "MAX_PARAMS",
-    "OPTIMIZERS", "PADDINGS", "POOLINGS", "POOL_SIZE", "PRESETS", "PRESET_AUGMENTS",
+    "OPTIMIZERS", "PADDINGS", "POOLINGS", "POOL_POSITIONS", "POOL_SIZE", "PRESETS",
+    "PRESET_AUGMENTS", "TEST_TIME_AUGMENTATIONS",
     "PRESET_DESCRIPTIONS", "LayerRow", "ModelSpec", "ModelSummary", "block_filters",
     "check_spec", "dense_units_at", "plan_summary", *_KERAS_NAMES,
 ]

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import keras
 
-from cnn_core.model.plan import POOL_SIZE, check_spec
+from cnn_core.model.plan import (
+    POOL_SIZE, WHITENING_PATCH, check_spec, pools_after, pools_at_block_end, whitening_filters,
+)
 from cnn_core.model.spec import ModelSpec, block_filters, dense_units_at
 
 #: Batch-norm running averages follow the data faster than Keras' default 0.99: small data sets
 #: have few steps per epoch, and 0.99 left validation accuracy at chance for several epochs.
 BN_MOMENTUM = 0.9
 
-def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None) -> keras.Model:
+def _pool(spec: ModelSpec, x, b: int):
+    if spec.pooling == "max":
+        return keras.layers.MaxPooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
+    return keras.layers.AveragePooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
+
+
+def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
+                train_images=None) -> keras.Model:
     """An uncompiled Keras functional model for images of ``input_shape`` (H, W, C).
 
     The model takes raw pixels (floats or uint8 in 0..255). Its first layer is
@@ -23,6 +32,12 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None) -> k
     :class:`cnn_core.preprocessing.FittedScaling`), else ``Rescaling(1/255)``. Layer names are
     readable: ``block1_conv1``, ``block1_bn1``, ``block1_act1``, ``block1_pool``,
     ``block1_dropout``, ``flatten`` / ``global_pool``, ``dense1``, ``dense1_dropout``, ``output``.
+
+    With ``whitening_stem`` the first layer after the scaling is ``whitening``, a frozen 2x2
+    ``Conv2D`` (then ``whitening_act``); its kernel is computed from ``train_images`` (raw
+    training pictures, see :mod:`cnn_core.model.whitening`) when given. With ``pool_position=
+    "after_first_conv"`` each block pools right after its first convolution, before its batch
+    norm. ``bn_scale=False`` leaves out batch norm's learned scale.
 
     Seeds are not set here: the caller calls ``keras.utils.set_random_seed(spec.seed)`` first.
 
@@ -37,6 +52,10 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None) -> k
         x = scaling.as_layer()(inputs)
     else:
         x = layers.Rescaling(1.0 / 255.0, name="scaling")(inputs)
+    if spec.conv_blocks > 0 and spec.whitening_stem:
+        x = layers.Conv2D(whitening_filters(c), WHITENING_PATCH, padding="valid", use_bias=False,
+                          trainable=False, name="whitening")(x)
+        x = layers.Activation(spec.activation, name="whitening_act")(x)
     for b in range(1, spec.conv_blocks + 1):
         filters = block_filters(spec, b - 1)
         for i in range(1, spec.convs_per_block + 1):
@@ -46,17 +65,20 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None) -> k
                 activation=None if spec.batch_norm else spec.activation,
                 name=f"block{b}_conv{i}",
             )(x)
+            if pools_after(spec, i):
+                x = _pool(spec, x, b)
             if spec.batch_norm:
-                x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{b}_bn{i}")(x)
+                x = layers.BatchNormalization(momentum=BN_MOMENTUM, scale=bool(spec.bn_scale),
+                                              name=f"block{b}_bn{i}")(x)
                 x = layers.Activation(spec.activation, name=f"block{b}_act{i}")(x)
-        if spec.pooling == "max":
-            x = layers.MaxPooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
-        elif spec.pooling == "average":
-            x = layers.AveragePooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
+        if pools_at_block_end(spec):
+            x = _pool(spec, x, b)
         if spec.conv_dropout > 0:
             x = layers.Dropout(spec.conv_dropout, name=f"block{b}_dropout")(x)
     if spec.conv_blocks > 0 and spec.head == "global_average":
         x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    elif spec.conv_blocks > 0 and spec.head == "global_max":
+        x = layers.GlobalMaxPooling2D(name="global_pool")(x)
     else:
         x = layers.Flatten(name="flatten")(x)
     for j in range(1, spec.dense_layers + 1):
@@ -65,4 +87,9 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None) -> k
         if spec.dense_dropout > 0:
             x = layers.Dropout(spec.dense_dropout, name=f"dense{j}_dropout")(x)
     outputs = layers.Dense(int(n_classes), activation="softmax", name="output")(x)
-    return keras.Model(inputs, outputs, name="cnn_lab_model")
+    model = keras.Model(inputs, outputs, name="cnn_lab_model")
+    if spec.conv_blocks > 0 and spec.whitening_stem and train_images is not None:
+        from cnn_core.model.whitening import fit_whitening_layer
+
+        fit_whitening_layer(model, train_images, seed=int(spec.seed))
+    return model

@@ -3,7 +3,9 @@
 Stored ``model.keras`` files name these classes by their registered names
 ``"cnn_core>OneCycleSchedule"`` and ``"cnn_core>CosineSchedule"`` (and the module
 ``cnn_core.models``, where they lived). They stay registered so old runs still load and resume;
-new models get :func:`cnn_core.model.optimizers.build_schedule`'s Keras schedules.
+new models get :func:`cnn_core.model.optimizers.build_schedule`'s Keras schedules, except the
+``triangle`` schedule, which is :class:`OneCycleSchedule` with ``anneal="linear"`` (Keras has no
+linear warm-up then linear decay; reusing the registered class keeps the allow-list unchanged).
 """
 
 from __future__ import annotations

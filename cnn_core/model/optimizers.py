@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from cnn_core.errors import SpecError
-from cnn_core.model.legacy_schedules import CUSTOM_OBJECTS
+from cnn_core.model.legacy_schedules import CUSTOM_OBJECTS, OneCycleSchedule
 from cnn_core.model.spec import LABEL_ENCODINGS, ModelSpec
 from cnn_core.settings import choice_list
 
@@ -21,6 +21,11 @@ ONE_CYCLE_START_FACTOR = 0.04
 ONE_CYCLE_WARMUP_FRACTION = 0.3
 #: ...then falls along a cosine to this fraction of the peak by the last step.
 ONE_CYCLE_FINAL_FACTOR = 1e-4
+#: Triangle (airbench): starts at this fraction of the peak...
+TRIANGLE_START_FACTOR = 0.2
+#: ...rises in a straight line to the peak over this fraction of all steps, then falls in a
+#: straight line to zero at the last step.
+TRIANGLE_WARMUP_FRACTION = 0.25
 
 
 def build_schedule(spec: ModelSpec, steps_per_epoch: int):
@@ -28,7 +33,9 @@ def build_schedule(spec: ModelSpec, steps_per_epoch: int):
 
     ``one_cycle``: Keras' ``CosineDecay`` with a linear warm-up from 4% of ``learning_rate``
     to ``learning_rate`` over the first 30% of the steps, then a cosine down to 0.01% of it.
-    ``cosine``: ``CosineDecay`` from ``learning_rate`` to 0. Both span
+    ``cosine``: ``CosineDecay`` from ``learning_rate`` to 0. ``triangle``: the registered
+    :class:`~cnn_core.model.legacy_schedules.OneCycleSchedule` with straight lines, from 20% of
+    ``learning_rate`` up to it over the first 25% of the steps, then down to 0. All span
     ``spec.epochs * steps_per_epoch`` steps and stay at their last value afterwards.
     """
     total = max(1, int(spec.epochs) * max(1, int(steps_per_epoch)))
@@ -40,6 +47,10 @@ def build_schedule(spec: ModelSpec, steps_per_epoch: int):
             initial_learning_rate=lr * ONE_CYCLE_START_FACTOR, decay_steps=max(1, total - warmup),
             alpha=ONE_CYCLE_FINAL_FACTOR, warmup_target=lr, warmup_steps=warmup,
         )
+    if spec.lr_schedule == "triangle":
+        return OneCycleSchedule(lr, total_steps=total, warmup_fraction=TRIANGLE_WARMUP_FRACTION,
+                                start_factor=TRIANGLE_START_FACTOR, final_factor=0.0,
+                                anneal="linear")
     if spec.lr_schedule == "cosine":
         return schedules.CosineDecay(initial_learning_rate=lr, decay_steps=total, alpha=0.0)
     return lr
@@ -54,6 +65,8 @@ def learning_rate_curve(spec: ModelSpec, steps_per_epoch: int) -> np.ndarray:
     steps = [e * max(1, int(steps_per_epoch)) for e in range(spec.epochs + 1)]
     if isinstance(schedule, float):
         return np.full(len(steps), schedule)
+    if hasattr(schedule, "value_at"):
+        return np.array([schedule.value_at(s) for s in steps])
     return np.array([float(schedule(s)) for s in steps])
 
 

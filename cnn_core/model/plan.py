@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.i18n import _
 from cnn_core.model.spec import ModelSpec, block_filters, dense_units_at
 
 #: Pooling layers halve the feature map (2x2 windows, stride 2).
 POOL_SIZE = 2
+#: The patch-whitening first layer looks at 2x2 patches (no padding: 32x32 -> 31x31).
+WHITENING_PATCH = 2
 #: Batch-norm running averages follow the data faster than Keras' default 0.99: small data sets
 #: have few steps per epoch, and 0.99 left validation accuracy at chance for several epochs.
 BN_MOMENTUM = 0.9
@@ -38,6 +41,7 @@ class LayerRow:
     output_shape: str
     params: int
     flops: int = 0  # addition: floating-point operations per image (forward pass)
+    frozen_params: int = 0  # weights training does not change (batch-norm statistics, whitening)
 
 
 @dataclass
@@ -98,6 +102,55 @@ def _validate_shape(input_shape, n_classes) -> tuple[int, int, int]:
     return h, w, c
 
 
+def pools_after(spec: ModelSpec, conv: int) -> bool:
+    """Whether the pooling step of a block comes right after its convolution ``conv`` (from 1).
+
+    ``pool_position="after_last_conv"``: after the block's last convolution (and after its
+    batch norm and activation); ``"after_first_conv"``: straight after the first convolution,
+    before its batch norm (airbench's conv -> pool -> BN -> activation).
+    """
+    return spec.pooling != "none" and spec.pool_position == "after_first_conv" and conv == 1
+
+
+def pools_at_block_end(spec: ModelSpec) -> bool:
+    """Whether the pooling step comes at the end of the block (the classic layout)."""
+    return spec.pooling != "none" and spec.pool_position == "after_last_conv"
+
+
+def whitening_filters(channels: int) -> int:
+    """Filters of the patch-whitening layer: each eigenvector of a 2x2 patch, and its negative."""
+    return 2 * WHITENING_PATCH ** 2 * int(channels)
+
+
+def _pool_row(spec, rows, b, h, w, c, history, image_size, odd_halvings: list[str]) -> tuple[int, int]:
+    """Append block ``b``'s pooling row; the new (h, w). SpecError when nothing is left.
+    ``odd_halvings`` collects the pooling steps that dropped a row or column ("7x7 -> 3x3")."""
+    from cnn_core.i18n import _, ngettext
+
+    h0, w0 = image_size
+    if h < POOL_SIZE or w < POOL_SIZE:
+        blocks_ok = _max_blocks(spec, (h0, w0, 1))
+        message = _("The image shrinks to nothing after block {block}: {size} pixels "
+                    "halve at each pooling step ({steps} -> nothing).", block=b,
+                    size=f"{h0}x{w0}", steps=" -> ".join(history))
+        if odd_halvings:
+            message += " " + _("An odd size cannot be halved evenly, so pooling drops its "
+                               "last row or column ({examples}).",
+                               examples=", ".join(odd_halvings))
+        message += " " + ngettext("Use at most {count} conv block, or set pooling to 'none'.",
+                                  "Use at most {count} conv blocks, or set pooling to 'none'.",
+                                  blocks_ok)
+        raise SpecError("conv_blocks", message)
+    if h % POOL_SIZE or w % POOL_SIZE:
+        odd_halvings.append(f"{h}x{w} -> {h // POOL_SIZE}x{w // POOL_SIZE}")
+    h, w = h // POOL_SIZE, w // POOL_SIZE
+    history.append(f"{h}x{w}")
+    kind = "MaxPooling2D" if spec.pooling == "max" else "AveragePooling2D"
+    rows.append(LayerRow(f"block{b}_pool", kind, shape_text((h, w, c)), 0,
+                         POOL_SIZE * POOL_SIZE * h * w * c))
+    return h, w
+
+
 def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
     """Walk the layers in plain Python; raise SpecError when a setting cannot work."""
     h0, w0, c = _validate_shape(input_shape, n_classes)
@@ -107,6 +160,21 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
     k, s = spec.kernel_size, spec.stride
     history = [f"{h}x{w}"]
     odd_halvings: list[str] = []   # "7x7 -> 3x3": pooling steps that dropped a row or column
+    if spec.conv_blocks > 0 and spec.whitening_stem:
+        if h < WHITENING_PATCH or w < WHITENING_PATCH:
+            raise SpecError("whitening_stem", _(
+                "The {h}x{w} images are smaller than the 2x2 patches the whitening layer "
+                "looks at. Switch the patch-whitening first layer off.", h=h, w=w))
+        cout = whitening_filters(c)
+        h, w = h - WHITENING_PATCH + 1, w - WHITENING_PATCH + 1
+        rows.append(LayerRow("whitening", "Conv2D", shape_text((h, w, cout)),
+                             WHITENING_PATCH ** 2 * c * cout,
+                             conv_flops(h, w, WHITENING_PATCH, c, cout, bias=False, act=False),
+                             frozen_params=WHITENING_PATCH ** 2 * c * cout))
+        rows.append(LayerRow("whitening_act", "Activation", shape_text((h, w, cout)), 0,
+                             h * w * cout))
+        c = cout
+        history.append(f"{h}x{w}")
     for b in range(1, spec.conv_blocks + 1):
         cout = block_filters(spec, b - 1)
         for i in range(1, spec.convs_per_block + 1):
@@ -142,39 +210,21 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
             h, w, c = ho, wo, cout
             if (h, w) != tuple(map(int, history[-1].split("x"))):
                 history.append(f"{h}x{w}")
+            if pools_after(spec, i):
+                h, w = _pool_row(spec, rows, b, h, w, c, history, (h0, w0), odd_halvings)
             if spec.batch_norm:
                 rows.append(LayerRow(f"block{b}_bn{i}", "BatchNormalization",
-                                     shape_text((h, w, c)), 4 * c, 2 * h * w * c))
+                                     shape_text((h, w, c)), (4 if spec.bn_scale else 3) * c,
+                                     2 * h * w * c, frozen_params=2 * c))
                 rows.append(LayerRow(f"block{b}_act{i}", "Activation",
                                      shape_text((h, w, c)), 0, h * w * c))
-        if spec.pooling != "none":
-            if h < POOL_SIZE or w < POOL_SIZE:
-                from cnn_core.i18n import _, ngettext
-
-                blocks_ok = _max_blocks(spec, (h0, w0, 1))
-                message = _("The image shrinks to nothing after block {block}: {size} pixels "
-                            "halve at each pooling step ({steps} -> nothing).", block=b,
-                            size="x".join(map(str, (h0, w0))), steps=" -> ".join(history))
-                if odd_halvings:
-                    message += " " + _("An odd size cannot be halved evenly, so pooling drops its "
-                                       "last row or column ({examples}).",
-                                       examples=", ".join(odd_halvings))
-                message += " " + ngettext("Use at most {count} conv block, or set pooling to 'none'.",
-                                          "Use at most {count} conv blocks, or set pooling to 'none'.",
-                                          blocks_ok)
-                raise SpecError("conv_blocks", message)
-            if h % POOL_SIZE or w % POOL_SIZE:
-                odd_halvings.append(f"{h}x{w} -> {h // POOL_SIZE}x{w // POOL_SIZE}")
-            h, w = h // POOL_SIZE, w // POOL_SIZE
-            history.append(f"{h}x{w}")
-            kind = "MaxPooling2D" if spec.pooling == "max" else "AveragePooling2D"
-            rows.append(LayerRow(f"block{b}_pool", kind, shape_text((h, w, c)), 0,
-                                 POOL_SIZE * POOL_SIZE * h * w * c))
+        if pools_at_block_end(spec):
+            h, w = _pool_row(spec, rows, b, h, w, c, history, (h0, w0), odd_halvings)
         if spec.conv_dropout > 0:
             rows.append(LayerRow(f"block{b}_dropout", "Dropout", shape_text((h, w, c)), 0, 0))
-    if spec.conv_blocks > 0 and spec.head == "global_average":
-        rows.append(LayerRow("global_pool", "GlobalAveragePooling2D", shape_text((c,)), 0,
-                             h * w * c))
+    if spec.conv_blocks > 0 and spec.head in ("global_average", "global_max"):
+        kind = "GlobalAveragePooling2D" if spec.head == "global_average" else "GlobalMaxPooling2D"
+        rows.append(LayerRow("global_pool", kind, shape_text((c,)), 0, h * w * c))
         n = c
     else:
         n = h * w * c
@@ -248,5 +298,5 @@ def plan_summary(spec: ModelSpec, input_shape, n_classes: int) -> ModelSummary:
     check_spec(spec, input_shape, n_classes)
     rows = _plan(spec, input_shape, n_classes)
     total = sum(r.params for r in rows)
-    bn_stats = sum(r.params // 2 for r in rows if r.type == "BatchNormalization")
-    return ModelSummary(rows, total, total - bn_stats, sum(r.flops for r in rows))
+    frozen = sum(r.frozen_params for r in rows)
+    return ModelSummary(rows, total, total - frozen, sum(r.flops for r in rows))

@@ -10,19 +10,22 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from cnn_core.errors import SpecError
-from cnn_core.i18n import N_
+from cnn_core.i18n import N_, _
 from cnn_core.preprocessing import LABEL_ENCODINGS  # noqa: F401 - re-exported for cnn_core.model
 from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
 
 ACTIVATIONS = ("relu", "elu", "gelu", "leaky_relu", "swish", "tanh", "sigmoid")
 PADDINGS = ("same", "valid")
 POOLINGS = ("max", "average", "none")
-HEADS = ("flatten", "global_average")
+HEADS = ("flatten", "global_average", "global_max")
+POOL_POSITIONS = ("after_last_conv", "after_first_conv")
+TEST_TIME_AUGMENTATIONS = ("off", "flip", "flip_shift")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-LR_SCHEDULES = ("constant", "one_cycle", "cosine")
+LR_SCHEDULES = ("constant", "one_cycle", "cosine", "triangle")
 
 #: The model builder's sections, in the order they are drawn.
 LAYERS, REGULARISATION, OPTIMISATION = N_("Layers"), N_("Regularisation"), N_("Optimisation")
+TESTING = N_("Testing")
 DROPOUT_LADDER = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -90,11 +93,27 @@ class ModelSpec:
         "max", kind="choice", choices=POOLINGS, group=LAYERS, label=N_("Pooling"),
         help=N_("How each block shrinks the picture by half: keep the strongest signal (max), the "
              "average, or do not shrink (none)."), sweep=("max", "average"), sweep_rank=15)
+    pool_position: str = setting(
+        "after_last_conv", kind="choice", choices=POOL_POSITIONS, group=LAYERS,
+        words={"after_last_conv": N_("after the block's last conv"),
+               "after_first_conv": N_("after the block's first conv")},
+        label=N_("Where each block shrinks"),
+        help=N_("Shrink after the first convolution of a block and the later ones work on a "
+                "quarter of the pixels: about half the computing, little accuracy lost."),
+        sweep=("after_last_conv", "after_first_conv"), sweep_rank=21)
+    whitening_stem: bool = setting(
+        False, kind="bool", group=LAYERS, label=N_("Patch-whitening first layer"),
+        help=N_("A fixed first layer, computed from the training pictures when training starts, "
+                "that evens out 2x2 pixel patterns so the network learns faster."),
+        # (ignored without conv blocks: a plain dense network has no convolutions to feed)
+        sweep=(False, True), sweep_rank=22)
     head: str = setting(
-        "flatten", kind="choice", choices=HEADS, words={"global_average": N_("global average")},
+        "flatten", kind="choice", choices=HEADS,
+        words={"global_average": N_("global average"), "global_max": N_("global max")},
         group=LAYERS, label=N_("From maps to answer"),
         help=N_("'flatten' keeps every position; 'global average' keeps one number per filter (far "
-             "fewer parameters)."))
+                "fewer parameters); 'global max' keeps each filter's strongest answer."),
+        sweep=("global_average", "global_max"), sweep_rank=25)
     dense_layers: int = setting(
         1, kind="int", low=0, high=5, group=LAYERS, label=N_("Dense layers"),
         help=N_("Fully connected layers that combine the patterns found into a decision, before the "
@@ -115,6 +134,11 @@ class ModelSpec:
         False, kind="bool", group=REGULARISATION, label=N_("Batch normalisation"),
         help=N_("Re-centres the numbers after each convolution; often trains faster and more "
              "stably."), sweep=(False, True), sweep_rank=11)
+    bn_scale: bool = setting(
+        True, kind="bool", group=REGULARISATION, label=N_("Batch-norm scale"),
+        help=N_("Lets batch normalisation learn how much to stretch each map; off keeps only "
+                "the shift, which trains a little faster with high learning rates."),
+        sweep=(True, False), sweep_rank=23)
     conv_dropout: float = setting(
         0.0, demo=True, kind="float", low=0.0, high=0.9, group=REGULARISATION,
         label=N_("Dropout after convolutions"),
@@ -174,10 +198,12 @@ class ModelSpec:
         help=N_("For SGD: looks one step ahead before nudging; often a little faster."))
     lr_schedule: str = setting(
         "constant", kind="choice", choices=LR_SCHEDULES, widget="selectbox", group=OPTIMISATION,
-        words={"constant": N_("constant"), "one_cycle": N_("one cycle"), "cosine": N_("cosine decay")},
+        words={"constant": N_("constant"), "one_cycle": N_("one cycle"), "cosine": N_("cosine decay"),
+               "triangle": N_("triangle")},
         label=N_("Learning-rate schedule"),
         help=N_("Keep the rate constant, or warm up then cool down (one cycle), or slowly lower it "
-             "(cosine)."), sweep=("constant", "one_cycle", "cosine"), sweep_rank=16)
+                "(cosine), or rise then fall in straight lines to zero (triangle)."),
+        sweep=("constant", "one_cycle", "cosine", "triangle"), sweep_rank=16)
     batch_size: int = setting(
         64, kind="int", low=1, high=4096, scale="log", group=OPTIMISATION,
         label=N_("Batch size"),
@@ -193,6 +219,15 @@ class ModelSpec:
         label=N_("Random seed"),
         help=N_("Same seed + same settings = the same result; change it to see how much luck "
              "matters."), sweep=(1, 2, 3), sweep_range=(0, 1000), sweep_rank=20)
+    # -- Testing -------------------------------------------------------------------------------
+    test_time_augmentation: str = setting(
+        "off", kind="choice", choices=TEST_TIME_AUGMENTATIONS, group=TESTING,
+        words={"off": N_("off"), "flip": N_("mirror"),
+               "flip_shift": N_("mirror + 1-pixel shifts")},
+        label=N_("Test-time augmentation"),
+        help=N_("Scores each test picture as the average answer over its mirror image (and "
+                "1-pixel shifts): a little more accurate, 2 or 6 times slower to score."),
+        sweep=("off", "flip"), sweep_rank=24)
 
     # -- dict round trip ----------------------------------------------------------------------
 
@@ -241,12 +276,12 @@ class ModelSpec:
                     "conv blocks.", last=format(last, ","), growth=_growth_words(self.filter_growth),
                     blocks=self.conv_blocks, widths=widths,
                 )
-        if self.conv_blocks == 0 and self.head == "global_average":
+        if self.conv_blocks == 0 and self.head in ("global_average", "global_max"):
             raise SpecError(
                 "head",
-                "A model without conv blocks has no feature maps to average: the 'global_average' "
-                "head would keep only the mean colour of each image. Set the head to 'flatten', "
-                "or add a conv block.",
+                _("A model without conv blocks has no feature maps to pool: the '{head}' head "
+                  "would keep only one number per colour of each image. Set the head to "
+                  "'flatten', or add a conv block.", head=self.head),
             )
         return self
 
@@ -278,8 +313,6 @@ class ModelSpec:
 
 def _growth_words(growth: float) -> str:
     """``2.0`` -> ``"2"``, ``16 / 6`` -> ``"about 2.7"``: a factor people read at a glance."""
-    from cnn_core.i18n import _
-
     rounded = round(float(growth), 1)
     if abs(rounded - float(growth)) < 1e-9:
         return f"{rounded:g}"

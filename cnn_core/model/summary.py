@@ -32,7 +32,7 @@ def _layer_flops(layer, in_shape, out_shape) -> int:
         return dense_flops(int(in_shape[-1]), int(out_shape[-1]), layer.use_bias, act)
     if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
         return int(np.prod(layer.pool_size)) * out_n
-    if isinstance(layer, keras.layers.GlobalAveragePooling2D):
+    if isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)):
         return int(np.prod(in_shape))
     if isinstance(layer, (keras.layers.Flatten, keras.layers.Dropout, keras.layers.SpatialDropout2D,
                           keras.layers.Reshape)):
@@ -65,6 +65,7 @@ def summarize(model: keras.Model) -> ModelSummary:
         rows.append(LayerRow(
             name=layer.name, type=type(layer).__name__, output_shape=shape_text(out_shape),
             params=int(layer.count_params()), flops=_layer_flops(layer, in_shape, out_shape),
+            frozen_params=_count(layer.non_trainable_weights),
         ))
     total = int(model.count_params())  # layer weights only, no optimizer state
     trainable = _count(model.trainable_weights)

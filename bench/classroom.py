@@ -1,0 +1,343 @@
+"""A class on one server: 30 browser sessions at once, 10 of them training. Does the app hold?
+
+Starts ``streamlit run app.py`` on a free loopback port with a temporary workspace, then opens
+``--sessions`` (default 30) real headless Chromium sessions through Playwright (Debian's
+``chromium``, or the binary named by ``CNN_LAB_CHROMIUM``; ``--per-browser`` contexts share one
+browser process to save memory). Every session browses the pages in a random order (a click on
+a sidebar link, a pause of 1-4 s "reading", the next click) for ``--minutes`` (default 5).
+``--trainers`` of them (default 10) first queue a small training through a settings link (LeNet
+on the bundled MNIST sample, ``--epochs`` 1) and the Start button, then browse like the others.
+Everything stays on 127.0.0.1; the run is bounded (browsing time, plus at most ``--drain``
+minutes for the queued trainings to end), and the server and browsers are stopped at the end.
+
+Printed:
+
+* **render time** p50 / p95: from a click on a sidebar link until the page's title is drawn and
+  Streamlit reports the script finished, across all sessions, with trainings running;
+* **failed renders**: a page that did not render within 60 s, or showed an exception;
+* **runs lost**: a Start click that left no run in the store, or a run that failed or was
+  interrupted (a run still waiting when the drain time ends is reported as waiting, not lost);
+* **peak server RSS** (the Streamlit process and its children, sampled every 0.5 s), also after
+  the first session and once every session had connected: the memory N sessions take;
+* **longest queue wait**: from a run's creation to its start (to now for a run still waiting).
+
+Run (from the repository root)::
+
+    python bench/classroom.py [--minutes 5] [--sessions 30] [--trainers 10]
+
+The last line is the headline, e.g. ``p95 render 2.4 s, 0 failed, 0 lost``. Target on a 2-core
+machine: p95 under 3 s with trainings running, 0 failed, 0 lost. The load average is printed
+before and after: the machine is shared, and every figure grows with its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--renderer-process-limit=4"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+RENDER_TIMEOUT_MS = 60_000
+VIEWPORT = {"width": 1280, "height": 800}
+#: (sidebar link, url path, page title)
+PAGES = [
+    ("Home", "", "CNN Lab"), ("Data sets", "data", "Data sets"), ("Augmentation", "augmentation", "Augmentation"),
+    ("Model builder", "model_builder", "Model builder"), ("Training", "training", "Training"),
+    ("Evaluation", "evaluation", "Evaluation"), ("Mistakes", "mistakes", "Mistakes"), ("Try it", "try_it", "Try it"),
+    ("Compare", "compare", "Compare runs"),
+]
+
+
+def load() -> str:
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CNN_LAB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        sys.exit("Needs Chromium: `apt-get install chromium`, or set CNN_LAB_CHROMIUM to a Chromium binary.")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``streamlit run app.py`` on loopback with its own workspace, and its memory, sampled."""
+
+    def __init__(self, workspace: Path):
+        self.workspace = workspace
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workspace.parent / "streamlit.log"
+        env = dict(os.environ, CNN_LAB_WORKSPACE=str(workspace), PYTHONUNBUFFERED="1",
+                   KERAS_HOME=str(workspace.parent / "keras-home"), CNN_LAB_PRELOAD_TENSORFLOW="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=REPO, env=env, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def rss(self) -> int:
+        import psutil
+
+        try:
+            parent = psutil.Process(self.process.pid)
+            return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+        except psutil.Error:
+            return 0
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak_rss = max(self.peak_rss, self.rss())
+
+    def wait_healthy(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.exit(f"streamlit exited early:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        sys.exit(f"streamlit did not answer in {timeout} s")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Results:
+    def __init__(self):
+        self.renders: list[float] = []
+        self.failures: list[str] = []
+        self.clicks: dict[str, int] = {}    # session seat -> Start clicks that were answered
+        self.start_errors: list[str] = []
+
+
+async def rendered(page, title: str) -> None:
+    await page.get_by_test_id("stMain").get_by_role("heading", name=title, exact=True).wait_for(
+        timeout=RENDER_TIMEOUT_MS)
+    await page.wait_for_selector(CONNECTED, timeout=RENDER_TIMEOUT_MS)
+    await page.wait_for_selector(IDLE, timeout=RENDER_TIMEOUT_MS)
+
+
+async def visit(page, results: Results, name: str, label: str, title: str) -> None:
+    """Click a sidebar link and time the render; a timeout or an exception is a failed render."""
+    started = time.perf_counter()
+    try:
+        await page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click(
+            timeout=RENDER_TIMEOUT_MS)
+        await rendered(page, title)
+        seconds = time.perf_counter() - started
+        if await page.get_by_test_id("stException").count():
+            text = (await page.get_by_test_id("stException").first.inner_text())[:200]
+            results.failures.append(f"{name} {label}: exception {text!r}")
+            return
+        results.renders.append(seconds)
+    except Exception as error:  # noqa: BLE001 - a render that does not come is what we count
+        results.failures.append(f"{name} {label}: {type(error).__name__} {str(error).splitlines()[0][:160]}")
+
+
+async def seat_of(context) -> str | None:
+    for cookie in await context.cookies():
+        if cookie["name"] == "cnn_lab_seat":
+            return cookie["value"]
+    return None
+
+
+async def queue_training(page, context, url: str, results: Results, name: str, epochs: int) -> None:
+    """Open a settings link (LeNet, MNIST sample, ``epochs``), then press Start on Training."""
+    try:
+        await page.goto(f"{url}/model_builder?dataset=mnist_sample&preset=lenet&epochs={epochs}")
+        await rendered(page, "Model builder")
+        await visit(page, results, name, "Training", "Training")
+        start = page.get_by_test_id("stMain").get_by_role("button", name="Start training")
+        await start.click(timeout=RENDER_TIMEOUT_MS)
+        stop = page.get_by_test_id("stMain").get_by_role("button", name="Stop")
+        await stop.wait_for(timeout=RENDER_TIMEOUT_MS)    # the run is queued or training
+        seat = await seat_of(context)
+        results.clicks[seat] = results.clicks.get(seat, 0) + 1
+    except Exception as error:  # noqa: BLE001
+        results.start_errors.append(f"{name}: {type(error).__name__} {str(error).splitlines()[0][:160]}")
+
+
+async def session(browser, url: str, results: Results, name: str, trains: bool, epochs: int,
+                  until: float, rng: random.Random, connected: list) -> None:
+    context = await browser.new_context(viewport=VIEWPORT)
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(RENDER_TIMEOUT_MS)
+        started = time.perf_counter()
+        try:
+            await page.goto(url)
+            await rendered(page, "CNN Lab")
+            results.renders.append(time.perf_counter() - started)
+        except Exception as error:  # noqa: BLE001
+            results.failures.append(f"{name} first load: {type(error).__name__}")
+        connected.append(name)
+        if trains:
+            await queue_training(page, context, url, results, name, epochs)
+        while time.monotonic() < until:
+            label, _path, title = rng.choice(PAGES)
+            await visit(page, results, name, label, title)
+            await asyncio.sleep(rng.uniform(1.0, 4.0))
+    finally:
+        await context.close()
+
+
+async def run_sessions(args, server: Server, results: Results, memory: dict) -> None:
+    from playwright.async_api import async_playwright
+
+    rng = random.Random(args.seed)
+    async with async_playwright() as playwright:
+        browsers = []
+        for _ in range(-(-args.sessions // args.per_browser)):
+            browsers.append(await playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                                             args=CHROMIUM_ARGS))
+        connected: list[str] = []
+        # The teacher opens the app first (TensorFlow loads once, in the background) and the
+        # Training page (the job queue): the class arrives at a warm server.
+        started = time.perf_counter()
+        teacher = await browsers[0].new_context(viewport=VIEWPORT)
+        page = await teacher.new_page()
+        page.set_default_timeout(300_000)
+        await page.goto(server.url)
+        await page.get_by_test_id("stMain").get_by_role("heading", name="CNN Lab", exact=True).wait_for()
+        await page.wait_for_selector(IDLE)
+        # the next run waits for the background TensorFlow import ("Starting TensorFlow…")
+        await page.get_by_test_id("stSidebarNav").get_by_role("link", name="Training", exact=True).click()
+        await page.get_by_test_id("stMain").get_by_role("heading", name="Training", exact=True).wait_for()
+        await page.wait_for_selector(IDLE)
+        await teacher.close()
+        memory["warm server, no session"] = server.rss()
+        print(f"teacher's warm-up (app, TensorFlow, job queue): {time.perf_counter() - started:.0f} s")
+        until = time.monotonic() + 60 * args.minutes
+        trainers = set(rng.sample(range(args.sessions), min(args.trainers, args.sessions)))
+        tasks = []
+        for i in range(args.sessions):
+            name = f"s{i:02d}"
+            tasks.append(asyncio.create_task(session(
+                browsers[i // args.per_browser], server.url, results, name, i in trainers, args.epochs,
+                until, random.Random(rng.random()), connected)))
+            if i == 0:
+                while not connected:
+                    await asyncio.sleep(0.2)
+                memory["one session"] = server.rss()
+            else:
+                await asyncio.sleep(0.3)   # people arrive over a few seconds, not in one instant
+        while len(connected) < args.sessions and time.monotonic() < until:
+            await asyncio.sleep(0.5)
+        memory[f"{args.sessions} sessions"] = server.rss()
+        await asyncio.gather(*tasks)
+        for browser in browsers:
+            await browser.close()
+
+
+def wait_runs_ended(store, minutes: float) -> None:
+    deadline = time.monotonic() + 60 * minutes
+    while time.monotonic() < deadline:
+        if not [r for r in store.list_runs() if r.is_active]:
+            return
+        time.sleep(2)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(share * (len(ordered) - 1)))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=5.0, help="how long the sessions browse (default 5)")
+    parser.add_argument("--sessions", type=int, default=30, help="browser sessions at once (default 30)")
+    parser.add_argument("--trainers", type=int, default=10, help="sessions that queue a training (default 10)")
+    parser.add_argument("--epochs", type=int, default=1, choices=(1, 2), help="epochs of each training (1 or 2)")
+    parser.add_argument("--per-browser", type=int, default=10, help="browser contexts per Chromium process")
+    parser.add_argument("--drain", type=float, default=4.0,
+                        help="at most this many minutes for queued trainings to end after browsing")
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+
+    from cnn_core.run_status import RunStatus
+    from cnn_core.runs import RunStore
+
+    print(f"load average before: {load()} (1/5/15 min, {os.cpu_count()} cores)")
+    root = Path(tempfile.mkdtemp(prefix="cnnlab-classroom-"))
+    workspace = root / "workspace"
+    workspace.mkdir()
+    server = Server(workspace)
+    results, memory = Results(), {}
+    try:
+        server.wait_healthy()
+        memory["started server"] = server.rss()
+        began = time.monotonic()
+        asyncio.run(run_sessions(args, server, results, memory))
+        browsed = time.monotonic() - began
+        store = RunStore(workspace)
+        wait_runs_ended(store, args.drain)
+        runs = [r for r in store.list_runs() if r.session_id]
+        now = time.time()
+        waits = [((r.started_at or now) - r.created_at) for r in runs]
+        lost = sum(max(0, clicks - sum(1 for r in runs if r.session_id == seat))
+                   for seat, clicks in results.clicks.items())
+        lost += sum(1 for r in runs if r.status in (RunStatus.FAILED, RunStatus.INTERRUPTED))
+        still = sum(1 for r in runs if r.is_active)
+        finished = sum(1 for r in runs if r.status == RunStatus.FINISHED)
+    finally:
+        server.stop()
+    print(f"browsed {browsed / 60:.1f} min with {args.sessions} sessions ({args.per_browser} per Chromium), "
+          f"{args.trainers} queuing a LeNet run of {args.epochs} epoch(s) on the MNIST sample")
+    for what, rss in memory.items():
+        print(f"server RSS, {what}: {rss / 2**20:.0f} MiB")
+    print(f"peak server RSS: {server.peak_rss / 2**20:.0f} MiB")
+    if results.renders:
+        print(f"renders: {len(results.renders)}, p50 {statistics.median(results.renders):.2f} s, "
+              f"p95 {percentile(results.renders, 0.95):.2f} s, max {max(results.renders):.2f} s")
+    print(f"failed renders: {len(results.failures)}")
+    for failure in results.failures[:10]:
+        print(f"  {failure}")
+    print(f"trainings: {sum(results.clicks.values())} queued from the browser, {len(runs)} in the store, "
+          f"{finished} finished, {still} still waiting or training after the drain, {lost} lost")
+    for error in results.start_errors[:10]:
+        print(f"  could not queue: {error}")
+    if waits:
+        print(f"longest queue wait: {max(waits):.0f} s")
+    print(f"load average after: {load()}")
+    p95 = percentile(results.renders, 0.95) if results.renders else float("nan")
+    print(f"p95 render {p95:.1f} s, {len(results.failures)} failed, {lost} lost")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
