@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import ImageInputError
-from cnn_core.i18n import _
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
 
 #: How a picture is given the model's shape: "crop" fills the frame and cuts the longer side's
@@ -81,13 +80,13 @@ def _flatten(image):
 def _check_path(path: Path, name: str) -> None:
     """A path that is no picture file at all: say so plainly, before calling it damaged."""
     if not path.exists():
-        raise ImageInputError(_("There is no file called '{path}'. Check the name and the folder.",
-                                path=str(path)))
+        raise ImageInputError("There is no file called '{path}'. Check the name and the folder.",
+                              path=str(path))
     if path.is_dir():
-        raise ImageInputError(_("'{path}' is a folder, not a picture. Give the pictures inside it "
-                                "instead (for example '{path}/*.png').", path=str(path)))
+        raise ImageInputError("'{path}' is a folder, not a picture. Give the pictures inside it "
+                              "instead (for example '{path}/*.png').", path=str(path))
     if path.stat().st_size == 0:
-        raise ImageInputError(_("'{name}' is an empty file (0 bytes), not a picture.", name=name))
+        raise ImageInputError("'{name}' is an empty file (0 bytes), not a picture.", name=name)
 
 
 def _read_pixels(source: Any, name: str) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -276,9 +276,9 @@ def dataset_uploader(dataset_id: str, viewer: Starter | None,
 def _check_owner(path: Path, starter: Starter | None, what: str) -> DatasetOwner | None:
     owner = dataset_owner(path)
     if starter is not None and owner is not None and owner.session_id != starter.session_id:
-        raise NotYoursError(_("The data set '{name}' was uploaded by {who}; only they can "
-                                "{what} it. Upload your own pictures as a new data set.",
-                                name=path.name, who=owner.name or _("someone else"), what=what))
+        raise NotYoursError("The data set '{name}' was uploaded by {who}; only they can "
+                            "{what} it. Upload your own pictures as a new data set.",
+                            name=path.name, who=owner.name or _("someone else"), what=what)
     return owner
 
 
@@ -291,7 +291,7 @@ def share_user_dataset(name: str, shared: bool, starter: Starter | None,
     """
     path = _user_path(USER_PREFIX + str(name), workspace)
     if path is None or not path.is_dir():
-        raise DatasetError(_("There is no data set of yours called '{name}'.", name=name))
+        raise DatasetError("There is no data set of yours called '{name}'.", name=name)
     owner = _check_owner(path, starter, _("share"))
     if owner is None:
         if starter is None:
@@ -383,11 +383,13 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
             layout = scan_image_folder(tmp)
         except FolderLayoutError as error:
             found = error.found
-            raise DatasetError(
-                "The ZIP's images are not sorted into classes" + (f": {found}" if found else ".")
-                + " Put the images of each class in their own folder (e.g. cats/1.jpg, "
-                "dogs/1.jpg; optionally inside train/ and test/ folders), with at least two "
-                "classes, and zip those folders.") from None
+            how = _("Put the images of each class in their own folder (e.g. cats/1.jpg, "
+                    "dogs/1.jpg; optionally inside train/ and test/ folders), with at least two "
+                    "classes, and zip those folders.")
+            if found:
+                raise DatasetError("The ZIP's images are not sorted into classes: {found}. {how}",
+                                   found=found, how=how) from None
+            raise DatasetError("The ZIP's images are not sorted into classes. {how}", how=how) from None
         counts: dict[str, int] = {}
         for _path, label in layout.train_files + layout.test_files:
             cname = layout.class_names[label]
