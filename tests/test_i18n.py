@@ -47,7 +47,8 @@ def test_the_check_names_a_missing_translation_and_an_unused_entry(extracted):
 def test_extraction_finds_gettext_plural_marker_and_error_messages(extracted):
     ids = extracted.messages
     assert "Train a first model" in ids                       # _() in a page
-    assert ("{count} epoch", "{count} epochs") in ids           # ngettext
+    assert ("waiting in line, {count} run before this one",
+            "waiting in line, {count} runs before this one") in ids   # ngettext
     assert "Layers" in ids                                      # N_() in a setting declaration
     assert "Pick at least one run to combine." in ids           # an engine error's message id
 
@@ -75,12 +76,13 @@ def test_korean_words_use_the_classroom_terms():
 
 def test_parameters_and_plurals_in_both_languages():
     set_language("en")
-    assert ngettext("{count} epoch", "{count} epochs", 1) == "1 epoch"
-    assert ngettext("{count} epoch", "{count} epochs", 3) == "3 epochs"
+    waiting = ("waiting in line, {count} run before this one", "waiting in line, {count} runs before this one")
+    assert ngettext(*waiting, 1) == "waiting in line, 1 run before this one"
+    assert ngettext(*waiting, 3) == "waiting in line, 3 runs before this one"
     assert _("Epoch {epoch} of {planned}", epoch=2, planned=5) == "Epoch 2 of 5"
     set_language("ko")
-    assert ngettext("{count} epoch", "{count} epochs", 1) == "1 에포크"
-    assert ngettext("{count} epoch", "{count} epochs", 3) == "3 에포크"
+    assert ngettext(*waiting, 1) == "대기 중, 앞에 실행 1개"
+    assert ngettext(*waiting, 3) == "대기 중, 앞에 실행 3개"
     assert _("Epoch {epoch} of {planned}", epoch=2, planned=5) == "에포크 2 / 5"
 
 
