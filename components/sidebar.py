@@ -102,7 +102,6 @@ def render_sidebar() -> None:
         name_field()
         dataset_picker()
         language_switch()   # below the picker: above it, it pushed the picker to the bottom edge at 1280x720
-        dataset_picker()
         st.divider()
         active_run_card()
         st.caption(_("Training runs on: {device}", device=describe_device()))
