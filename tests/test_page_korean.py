@@ -170,3 +170,41 @@ def test_the_preset_picker_shows_the_presets_korean_names():
     english.run()
     english.switch_page("pages/model_builder.py").run()
     assert "MLP (no convolutions)" in english.selectbox(key="spec_preset").options
+
+
+def _sidebar_widget_keys(at) -> list[str]:
+    """The sidebar's widget keys, top to bottom."""
+    keys: list[str] = []
+
+    def walk(node) -> None:
+        if getattr(node, "key", None):
+            keys.append(node.key)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.sidebar)
+    return keys
+
+
+def test_the_language_switch_sits_below_the_data_set_picker():
+    # Above it, the switch pushed the picker to the bottom edge of a 1280x720 projector screen.
+    at = new_app().run()
+    keys = _sidebar_widget_keys(at)
+    assert "sidebar_dataset" in keys and "language_switch" in keys
+    assert keys.index("sidebar_dataset") < keys.index("language_switch")
+    assert at.sidebar.radio(key="language_switch").label == "Language"
+
+
+def test_classroom_words_read_in_korean():
+    from cnn_core.i18n import set_language
+    from cnn_core.queue_place import QueuePlace
+    from cnn_core.time_left import range_text
+
+    set_language("ko")
+    try:
+        assert range_text((21.0, 38.0)) == "약 20–40초"
+        assert range_text((40.0, 150.0)) == "약 40초 – 3분"
+        assert QueuePlace(place=3, seconds_to_start=None).text() == "대기 순서 3번째"
+    finally:
+        set_language("en")
+    assert range_text((21.0, 38.0)) == "about 20–40 s"
