@@ -20,7 +20,6 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from cnn_core.augment_layers import RandomWholePixelCrop, alternating_flip
 from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_
 from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
@@ -135,6 +134,8 @@ def build_augmenter(spec: AugmentSpec) -> keras.Sequential | None:
     """
     import keras  # here, not at the top: the spec alone (links, forms) needs no TensorFlow
 
+    from cnn_core.augment_layers import RandomWholePixelCrop
+
     spec.validate()
     if not spec.enabled:
         return None
@@ -213,6 +214,8 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
         # Variant v is what epoch v shows: each picture mirrored in every other variant.
         indices = np.repeat(np.arange(len(images)), variants)
         epochs = np.tile(np.arange(variants), len(images))
+        from cnn_core.augment_layers import alternating_flip   # TensorFlow: only when pictures change
+
         repeated = np.asarray(alternating_flip(repeated, indices, epochs, seed=spec.seed))
     if augmenter is None or len(repeated) == 0:
         return np.clip(np.rint(repeated), 0, 255).astype(np.uint8) \
