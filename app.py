@@ -8,28 +8,31 @@ import numpy  # noqa: F401 - imported by this thread before the TensorFlow warm-
 import streamlit as st
 
 from cnn_core import engine_warmup
+from cnn_core.i18n import _
 from components import presentation, spec_query, state
+from components.language import apply_language
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
 
+apply_language()  # before anything is drawn: every word below is in the session's language
 # The tab icon is a file served by this server: a ":material/...:" icon would be fetched from Google's
 # font server by the browser, so offline (a classroom) the tab would have none.
-st.set_page_config(page_title="CNN Lab", page_icon=Path(__file__).parent / "assets" / "favicon.png", layout="wide")
+st.set_page_config(page_title=_("CNN Lab"), page_icon=Path(__file__).parent / "assets" / "favicon.png", layout="wide")
 keep_keras_session()  # Streamlit would clear it after every rerun, under the training thread's feet
 
-STARTING_TENSORFLOW = "Starting TensorFlow… (only once; the first run takes ~10 s)"
+STARTING_TENSORFLOW = _("Starting TensorFlow… (only once; the first run takes ~10 s)")
 
 PAGES = {
-    "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
-    "Steps": [
-        st.Page("pages/data.py", title="Data sets", icon=":material/photo_library:"),
-        st.Page("pages/augmentation.py", title="Augmentation", icon=":material/auto_awesome:"),
-        st.Page("pages/model_builder.py", title="Model builder", icon=":material/account_tree:"),
-        st.Page("pages/training.py", title="Training", icon=":material/monitoring:"),
-        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/grid_on:"),
-        st.Page("pages/mistakes.py", title="Mistakes", icon=":material/report:"),
-        st.Page("pages/try_it.py", title="Try it", icon=":material/draw:"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    "": [st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True)],
+    _("Steps"): [
+        st.Page("pages/data.py", title=_("Data sets"), icon=":material/photo_library:"),
+        st.Page("pages/augmentation.py", title=_("Augmentation"), icon=":material/auto_awesome:"),
+        st.Page("pages/model_builder.py", title=_("Model builder"), icon=":material/account_tree:"),
+        st.Page("pages/training.py", title=_("Training"), icon=":material/monitoring:"),
+        st.Page("pages/evaluation.py", title=_("Evaluation"), icon=":material/grid_on:"),
+        st.Page("pages/mistakes.py", title=_("Mistakes"), icon=":material/report:"),
+        st.Page("pages/try_it.py", title=_("Try it"), icon=":material/draw:"),
+        st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
     ],
 }
 

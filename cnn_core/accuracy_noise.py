@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 
+from cnn_core.i18n import gettext
+
 #: Standard errors of the difference that count as noise: about 95% of the differences between
 #: two equally good models are smaller than this.
 NOISE_STANDARD_ERRORS = 2.0
@@ -55,7 +57,7 @@ def noise_words(accuracy_a: float, accuracy_b: float, n_test_a: int, n_test_b: i
     noise = difference_noise(accuracy_a, accuracy_b, n_test_a, n_test_b)
     if abs(float(accuracy_a) - float(accuracy_b)) > noise:
         return ""
-    return f"no real difference (within the test set's noise of ±{noise * 100:.1f} points)"
+    return gettext("no real difference (within the test set's noise of ±{noise:.1f} points)", noise=noise * 100)
 
 
 def n_test_of(store, run_id: str) -> int | None:

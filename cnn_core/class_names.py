@@ -58,14 +58,15 @@ def check_class_names(names: Sequence[Any], where: str) -> list[str]:
     for name in names:
         if hidden_characters(name):
             raise DatasetError(
-                f"The class name '{name.encode('unicode_escape').decode('ascii')}' in {where} holds "
-                "hidden characters (such as direction marks), so it does not read as it is "
-                "written. Rename that folder.")
+                "The class name '{name}' in {where} holds hidden characters (such as direction marks), so "
+                "it does not read as it is written. Rename that folder.",
+                name=name.encode('unicode_escape').decode('ascii'), where=where)
         key = name_key(name)
         if key in seen:
             raise DatasetError(
-                f"The class names '{seen[key]}' and '{name}' in {where} look the same on screen but "
-                "are written differently (Unicode look-alikes). Rename one of them.")
+                "The class names '{key}' and '{name}' in {where} look the same on screen but are written "
+                "differently (Unicode look-alikes). Rename one of them.",
+                key=seen[key], name=name, where=where)
         seen[key] = name
     return names
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cnn_core.errors import NotYoursError, QueueLimitError, SpecError
-from cnn_core.i18n import _, ngettext
+from cnn_core.i18n import N_, _, ngettext
 from cnn_core.run_record import RunRecord, Starter
 from cnn_core.settings import check_fields, coerce, declared, parse_text, setting
 
@@ -43,17 +43,17 @@ class ClassroomSettings:
     """What the teacher allows on a shared server (0 means "no limit" where it says so)."""
 
     max_parallel_trainings: int = setting(
-        1, kind="int", low=1, high=32, label="Trainings at once",
-        help="How many runs train at the same time. More than one only helps on a machine with "
-             "many cores or a GPU; the others wait in line.")
+        1, kind="int", low=1, high=32, label=N_("Trainings at once"),
+        help=N_("How many runs train at the same time. More than one only helps on a machine with "
+                "many cores or a GPU; the others wait in line."))
     max_student_epochs: int = setting(
-        0, kind="int", low=0, high=10_000, label="Most epochs a run may ask for",
-        help="Runs started from a browser may ask for at most this many epochs (0: no limit). "
-             "Keeps one long run from holding the line.")
+        0, kind="int", low=0, high=10_000, label=N_("Most epochs a run may ask for"),
+        help=N_("Runs started from a browser may ask for at most this many epochs (0: no limit). "
+                "Keeps one long run from holding the line."))
     max_queued_per_session: int = setting(
-        1, kind="int", low=0, high=1_000, label="Waiting runs per person",
-        help="How many runs one browser session may have waiting in line at once (0: no limit). "
-             "A run that trains already does not count.")
+        1, kind="int", low=0, high=1_000, label=N_("Waiting runs per person"),
+        help=N_("How many runs one browser session may have waiting in line at once (0: no limit). "
+                "A run that trains already does not count."))
 
     def validate(self) -> None:
         check_fields(self)
@@ -108,7 +108,7 @@ def _read(texts: Mapping[str, str], where) -> dict:
             decl = decls[name]
             raise SpecError(name, _("{where} must be a whole number from {low} to {high}, not "
                                     "'{text}'. {help}", where=where(name), low=decl.low,
-                                    high=decl.high, text=text, help=decl.help)) from None
+                                    high=decl.high, text=text, help=_(decl.help))) from None
     return values
 
 
@@ -175,9 +175,9 @@ def check_may_steer(run: RunRecord, viewer: Starter | None, action: str) -> None
     if viewer is None or run.session_id is None or is_own(run, viewer):
         return
     who = run.started_by or _("someone else")
-    raise NotYoursError(_("'{run}' was started by {who}; only they can {action} it. You can "
-                            "look at it, and start a run of your own.", run=run.name or run.id,
-                            who=who, action=action))
+    raise NotYoursError("'{run}' was started by {who}; only they can {action} it. You can "
+                        "look at it, and start a run of your own.", run=run.name or run.id,
+                        who=who, action=action)
 
 
 def check_request(epochs: int, waiting_runs: int, settings: ClassroomSettings) -> None:

@@ -257,8 +257,9 @@ def equal_budget(mlp_spec, cnn_spec) -> str:
     Adam with learning rate 0.001, batches of 64"``; raises SpecError if their budgets differ."""
     for setting in ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule"):
         if getattr(mlp_spec, setting) != getattr(cnn_spec, setting):
-            raise SpecError(setting, f"The MLP and the CNN must train with the same {setting} for a fair "
-                                     f"comparison ({getattr(mlp_spec, setting)} vs {getattr(cnn_spec, setting)}).")
+            raise SpecError(setting, "The MLP and the CNN must train with the same {setting_} for a fair comparison "
+                                     "({setting_2} vs {setting_3}).",
+                                     setting_=setting, setting_2=getattr(mlp_spec, setting), setting_3=getattr(cnn_spec, setting))
     optimizer = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}.get(
         cnn_spec.optimizer, cnn_spec.optimizer)
     from cnn_core.i18n import ngettext
@@ -267,7 +268,7 @@ def equal_budget(mlp_spec, cnn_spec) -> str:
                     "batches of {batch}",
                     "{count} epochs each, same pictures, {optimizer} with learning rate {rate}, "
                     "batches of {batch}", int(cnn_spec.epochs), optimizer=optimizer,
-                    rate=f"{cnn_spec.learning_rate:g}", batch=cnn_spec.batch_size)
+                    rate=format(cnn_spec.learning_rate, "g"), batch=cnn_spec.batch_size)
 
 
 #: What the MLP and the CNN of a comparison share: their training budget.
@@ -351,9 +352,11 @@ def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS
 
     if cnn_preset not in PRESETS or int(PRESETS[cnn_preset].conv_blocks) == 0:
         cnn = sorted(p for p in PRESETS if int(PRESETS[p].conv_blocks) > 0)
-        raise SpecError("preset", f"'{cnn_preset}' is not a CNN preset. Choose one of: {', '.join(cnn)}.")
+        raise SpecError("preset", "'{cnn_preset}' is not a CNN preset. Choose one of: {cnn}.",
+                                  cnn_preset=cnn_preset, cnn=', '.join(cnn))
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise SpecError("epochs", f"Train for at least 1 epoch, not {epochs!r}.")
+        raise SpecError("epochs", "Train for at least 1 epoch, not {epochs!r}.",
+                                  epochs=epochs)
     mlp_spec, cnn_spec = mlp_vs_cnn_specs(epochs, cnn_preset)
     tags = {"comparison": MLP_VS_CNN, "comparison_id": "pair-" + new_run_id(),
             "comparison_budget": equal_budget(mlp_spec, cnn_spec)}

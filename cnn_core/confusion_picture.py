@@ -16,6 +16,8 @@ import io
 
 import numpy as np
 
+from cnn_core.i18n import gettext
+
 #: Most classes drawn in a confusion picture (28 px a class at least).
 MAX_DRAWN_CLASSES = 30
 
@@ -49,28 +51,28 @@ def render_confusion_png(confusion, class_names: list[str], title: str = "") -> 
     :data:`MAX_DRAWN_CLASSES` classes only the most-confused ones are drawn (the subtitle says so),
     so the picture's size is bounded whatever the class count.
     """
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
+
+    from cnn_core.i18n_class_names import class_label
+    from cnn_core.i18n_font import picture_font
 
     confusion = np.asarray(confusion, dtype=np.int64)
-    class_names = [str(c) for c in class_names]
+    class_names = [class_label(c) for c in class_names]
     note = ""
     if confusion.shape[0] > MAX_DRAWN_CLASSES:
         keep = most_confused_classes(confusion, MAX_DRAWN_CLASSES)
-        note = (f"the {len(keep)} most-confused of {confusion.shape[0]:,} classes")
+        note = gettext("the {count} most-confused of {total:,} classes", count=len(keep), total=confusion.shape[0])
         confusion = confusion[np.ix_(keep, keep)]
         class_names = [class_names[i] for i in keep]
     n = confusion.shape[0]
     cell = max(28, min(64, 640 // max(n, 1)))
-    try:
-        font = ImageFont.load_default(size=max(9, min(14, cell // 3)))
-    except TypeError:  # Pillow < 10.1
-        font = ImageFont.load_default()
+    font = picture_font(max(9, min(14, cell // 3)))  # with Hangul when a CJK font is installed
     labels = [name if len(name) <= 14 else name[:13] + "…" for name in class_names]
     label_w = max((int(font.getlength(s)) for s in labels), default=10) + 12
     top = 48 + label_w
     left = label_w + 28
-    title = title or "Confusion matrix"
-    subtitle = "rows: true class · columns: predicted class" + (f" · {note}" if note else "")
+    title = title or gettext("Confusion matrix")
+    subtitle = gettext("rows: true class · columns: predicted class") + (f" · {note}" if note else "")
     text_w = max(int(font.getlength(title)), int(font.getlength(subtitle))) + 16
     width, height = max(left + n * cell + 16, text_w), top + n * cell + 16
     image = Image.new("RGB", (width, height), "white")

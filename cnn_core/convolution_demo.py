@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import N_
 
 KERNELS: dict[str, np.ndarray] = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float64),
@@ -32,13 +33,13 @@ KERNELS: dict[str, np.ndarray] = {
 }
 
 KERNEL_DESCRIPTIONS = {
-    "identity": "changes nothing: the middle pixel times 1",
-    "sharpen": "the pixel counted 5 times, its four neighbours taken away: edges stand out",
-    "edges": "bright where a pixel differs from its neighbours, black on even areas",
-    "vertical edges": "responds to changes from left to right (a Sobel filter)",
-    "horizontal edges": "responds to changes from top to bottom (a Sobel filter)",
-    "blur": "the average of the nine pixels: softens everything",
-    "emboss": "lights the picture from one corner, like a relief",
+    "identity": N_("changes nothing: the middle pixel times 1"),
+    "sharpen": N_("the pixel counted 5 times, its four neighbours taken away: edges stand out"),
+    "edges": N_("bright where a pixel differs from its neighbours, black on even areas"),
+    "vertical edges": N_("responds to changes from left to right (a Sobel filter)"),
+    "horizontal edges": N_("responds to changes from top to bottom (a Sobel filter)"),
+    "blur": N_("the average of the nine pixels: softens everything"),
+    "emboss": N_("lights the picture from one corner, like a relief"),
 }
 
 
@@ -63,7 +64,8 @@ def gray(picture) -> np.ndarray:
     if x.ndim == 3:
         x = x.mean(axis=-1)
     if x.ndim != 2:
-        raise KernelError(f"Expected one picture, got an array of shape {x.shape}.")
+        raise KernelError("Expected one picture, got an array of shape {shape}.",
+                          shape=x.shape)
     return x
 
 
@@ -109,7 +111,8 @@ def pixel_arithmetic(picture, kernel, row: int, col: int) -> PixelArithmetic:
     x = gray(picture)
     k = as_kernel(kernel)
     if not (0 <= row < x.shape[0] and 0 <= col < x.shape[1]):
-        raise KernelError(f"Pixel ({row}, {col}) is outside the {x.shape[0]}x{x.shape[1]} picture.")
+        raise KernelError("Pixel ({row}, {col}) is outside the {x}x{x2} picture.",
+                          row=row, col=col, x=x.shape[0], x2=x.shape[1])
     patch = np.pad(x, 1)[row:row + 3, col:col + 3]
     products = patch * k
     return PixelArithmetic(int(row), int(col), patch, k, products, float(products.sum()))

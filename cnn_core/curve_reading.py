@@ -20,8 +20,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cnn_core.i18n import _, ngettext
 from cnn_core.run_status import ACTIVE_STATUSES, RunStatus
-from cnn_core.i18n import ngettext
 
 #: Verdicts, roughly from worst to best.
 VERDICTS = (
@@ -120,22 +120,23 @@ def _likely_causes(config: Mapping | None, epochs_done: int) -> list[str]:
         high, low = (0.3, 1e-4) if optimizer == "sgd" else (0.01, 1e-5)
         usual = "0.01" if optimizer == "sgd" else "0.001"
         if lr >= high:
-            causes.append(f"Likely cause: the learning rate ({lr:g}) is far too high for {optimizer.upper()}: "
-                          f"every step overshoots, so the network gives up and guesses. "
-                          f"Fix: set the learning rate to {usual}.")
+            causes.append(_("Likely cause: the learning rate ({rate:g}) is far too high for {optimizer}: every step "
+                            "overshoots, so the network gives up and guesses. Fix: set the learning rate to {usual}.",
+                            rate=lr, optimizer=optimizer.upper(), usual=usual))
         elif lr <= low:
-            causes.append(f"Likely cause: the learning rate ({lr:g}) is so low that the weights hardly move. "
-                          f"Fix: set it to {usual}.")
+            causes.append(_("Likely cause: the learning rate ({rate:g}) is so low that the weights hardly move. "
+                            "Fix: set it to {usual}.", rate=lr, usual=usual))
     if preprocess.get("scaling") == "none":
-        causes.append("Likely cause: the pixels are not scaled (they go in as 0 to 255), which makes the "
-                      "first steps huge. Fix: choose pixel scaling 'divide by 255'.")
+        causes.append(_("Likely cause: the pixels are not scaled (they go in as 0 to 255), which makes the "
+                        "first steps huge. Fix: choose pixel scaling 'divide by 255'."))
     if epochs_done <= 2 and not causes:
-        causes.append(f"Likely cause: {epochs_done} epoch{'s are' if epochs_done != 1 else ' is'} too few for this "
-                      "model to get going. "
-                      "Fix: train for 5 to 10 epochs.")
+        causes.append(ngettext("Likely cause: {count} epoch is too few for this model to get going. "
+                               "Fix: train for 5 to 10 epochs.",
+                               "Likely cause: {count} epochs are too few for this model to get going. "
+                               "Fix: train for 5 to 10 epochs.", epochs_done))
     if not causes:
-        causes.append("Things to try: a learning rate of 0.001 with Adam, pixel scaling 'divide by 255', "
-                      "or more epochs.")
+        causes.append(_("Things to try: a learning rate of 0.001 with Adam, pixel scaling 'divide by 255', "
+                        "or more epochs."))
     return causes
 
 
@@ -150,33 +151,35 @@ def chance_reading(rows: list[dict], n_classes: int | None, config: Mapping | No
     n = len(rows)
     peak = _argmax(acc)
     k = int(n_classes)
-    guess = (f"A model that learns nothing gets about one picture in {k} right by luck "
-             f"({_pct(chance)}, chance level).")
+    guess = _("A model that learns nothing gets about one picture in {classes} right by luck "
+              "({chance}, chance level).", classes=k, chance=_pct(chance))
     train = _series(rows, "accuracy")
     if train and _series(rows, "val_accuracy") and not near_chance(train[-1], k):
         # right on the training pictures, guessing on new ones: early batch-norm epochs or memorising
         return CurveReading(
             "at_chance", "warning" if live else "error",
-            f"The model gets {_pct(train[-1])} of the training pictures right but only guesses on new ones "
-            f"({_pct(acc[-1])}, chance level with {k} classes).",
-            (guess, "With batch normalization the first epochs often look like this and it catches up; "
-                    "if it does not, the model is memorising the training pictures: try augmentation, "
-                    "dropout or a smaller model." + (" Give it a few more epochs." if live else "")),
+            _("The model gets {train} of the training pictures right but only guesses on new ones "
+              "({new}, chance level with {classes} classes).", train=_pct(train[-1]), new=_pct(acc[-1]), classes=k),
+            (guess, _("With batch normalization the first epochs often look like this and it catches up; "
+                      "if it does not, the model is memorising the training pictures: try augmentation, "
+                      "dropout or a smaller model.") + (_(" Give it a few more epochs.") if live else "")),
             best)
     if near_chance(acc[peak], k):
-        headline = (f"The model is only guessing: accuracy is stuck at chance level ({_pct(acc[-1])} "
-                    f"with {k} classes).")
-        shape = f"After {n} epoch{'s' if n != 1 else ''} it still does no better than that."
+        headline = _("The model is only guessing: accuracy is stuck at chance level ({accuracy} "
+                     "with {classes} classes).", accuracy=_pct(acc[-1]), classes=k)
+        shape = ngettext("After {count} epoch it still does no better than that.",
+                         "After {count} epochs it still does no better than that.", n)
     else:
-        headline = (f"The model fell back to guessing: accuracy is at chance level ({_pct(acc[-1])} "
-                    f"with {k} classes).")
-        shape = f"It reached {_pct(acc[peak])} in epoch {peak + 1}, then lost it."
+        headline = _("The model fell back to guessing: accuracy is at chance level ({accuracy} "
+                     "with {classes} classes).", accuracy=_pct(acc[-1]), classes=k)
+        shape = _("It reached {accuracy} in epoch {epoch}, then lost it.", accuracy=_pct(acc[peak]), epoch=peak + 1)
     loss = _series(rows, "val_loss") or _series(rows, "loss")
     if loss and abs(loss[-1] - math.log(n_classes)) <= 0.1 * math.log(n_classes):
-        shape += f" Its loss sits at {loss[-1]:.2f}, the loss of an even guess among {k} classes."
+        shape += _(" Its loss sits at {loss:.2f}, the loss of an even guess among {classes} classes.",
+                   loss=loss[-1], classes=k)
     causes = _likely_causes(config, n)
     if live:
-        causes.append("If it is still guessing after another epoch or two, stop the run and change that setting.")
+        causes.append(_("If it is still guessing after another epoch or two, stop the run and change that setting."))
     return CurveReading("at_chance", "warning" if live else "error", headline, (guess, shape, *causes),
                         best)
 
@@ -202,25 +205,25 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
     n = len(rows)
 
     if status == RunStatus.FAILED:
-        return CurveReading("failed", "error", "Training failed.",
-                            (message,) if message else ("Look at the message above, change the "
-                                                        "setting it names and train again.",))
+        return CurveReading("failed", "error", _("Training failed."),
+                            (message,) if message else (_("Look at the message above, change the "
+                                                          "setting it names and train again."),))
     all_losses = [row.get("loss") for row in rows] + [row.get("val_loss") for row in rows]
     blew_up = any(v is not None and not _finite(v) for v in all_losses)
     if status == RunStatus.DIVERGED or blew_up:
         return CurveReading(
             "diverged", "error",
-            "Training diverged: the loss became too large to compute (NaN or infinite).",
-            ("The network took steps that were too big and lost its way.",
-             "Try a learning rate 10 times smaller; if that does not help, turn batch "
-             "normalization off or check how the images are scaled."),
+            _("Training diverged: the loss became too large to compute (NaN or infinite)."),
+            (_("The network took steps that were too big and lost its way."),
+             _("Try a learning rate 10 times smaller; if that does not help, turn batch "
+               "normalization off or check how the images are scaled.")),
         )
     if n == 0:
         if live:
-            return CurveReading("waiting", "info", "Waiting for the first epoch to finish.",
-                                ("The curves appear after the model has seen every training "
-                                 "picture once.",))
-        return CurveReading("waiting", "info", "No epoch was completed, so there are no curves to read.")
+            return CurveReading("waiting", "info", _("Waiting for the first epoch to finish."),
+                                (_("The curves appear after the model has seen every training "
+                                   "picture once."),))
+        return CurveReading("waiting", "info", _("No epoch was completed, so there are no curves to read."))
 
     loss = _series(rows, "loss")
     acc = _series(rows, "accuracy")
@@ -228,7 +231,7 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
     val_acc = _series(rows, "val_accuracy")
     watch_loss = val_loss or loss
     watch_acc = val_acc or acc
-    which = "validation" if val_loss else "training"
+    which = _("validation") if val_loss else _("training")
     best = (_argmax(watch_acc) if watch_acc else _argmin(watch_loss) if watch_loss else n - 1) + 1
     planned = int(epochs_planned or 0)
     ended_early = not live and planned and n < planned
@@ -239,11 +242,11 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
 
     if n == 1:
         if live:
-            return CurveReading("waiting", "info", "One epoch done: too early to tell how training goes.",
-                                ("A trend shows after two or three epochs.",), best)
+            return CurveReading("waiting", "info", _("One epoch done: too early to tell how training goes."),
+                                (_("A trend shows after two or three epochs."),), best)
         return CurveReading(
-            "too_few_epochs", "warning", "Only one epoch was trained: too few to judge the model.",
-            ("A model usually needs several passes over the pictures; try 5 to 10 epochs.",), best)
+            "too_few_epochs", "warning", _("Only one epoch was trained: too few to judge the model."),
+            (_("A model usually needs several passes over the pictures; try 5 to 10 epochs."),), best)
 
     if loss is None:
         return CurveReading("waiting", "info", ngettext("{count} epoch done; the training loss was not recorded.",
@@ -255,22 +258,23 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
     if loss[-1] > 1.5 * lowest and loss[-1] > loss[0] * 0.98 and n >= 3:
         return CurveReading(
             "unstable", "warning",
-            "Training is unstable: the training loss went down, then back up.",
-            (f"It was lowest in epoch {_argmin(loss) + 1} ({lowest:.3g}) and is now {loss[-1]:.3g}.",
-             "The learning rate is probably too high: try one 3 to 10 times smaller."), best)
+            _("Training is unstable: the training loss went down, then back up."),
+            (_("It was lowest in epoch {epoch} ({lowest:.3g}) and is now {now:.3g}.", epoch=_argmin(loss) + 1,
+               lowest=lowest, now=loss[-1]),
+             _("The learning rate is probably too high: try one 3 to 10 times smaller.")), best)
 
     # Nothing is being learned.
     loss_drop = (loss[0] - loss[-1]) / max(abs(loss[0]), 1e-9)
     acc_rise = (acc[-1] - acc[0]) if acc else None
     if loss_drop < 0.02 and (acc_rise is None or acc_rise < 0.02):
-        acc_text = f" Accuracy stays near {_pct(acc[-1])}." if acc else ""
+        acc_text = _(" Accuracy stays near {accuracy}.", accuracy=_pct(acc[-1])) if acc else ""
         return CurveReading(
-            "not_learning", "warning", "The model is not learning: the loss has hardly moved.",
+            "not_learning", "warning", _("The model is not learning: the loss has hardly moved."),
             (ngettext("Training loss went from {first} to {last} in {count} epoch.",
                       "Training loss went from {first} to {last} in {count} epochs.", n,
-                      first=f"{loss[0]:.3g}", last=f"{loss[-1]:.3g}") + acc_text,
-             "Try a different learning rate (often larger, or smaller if it was very large), "
-             "the Adam optimizer, or a bigger model."), best)
+                      first=format(loss[0], ".3g"), last=format(loss[-1], ".3g")) + acc_text,
+             _("Try a different learning rate (often larger, or smaller if it was very large), "
+               "the Adam optimizer, or a bigger model.")), best)
 
     # Overfitting: validation loss rising since its best while training loss keeps falling.
     gap = (acc[-1] - val_acc[-1]) if acc and val_acc else None
@@ -279,24 +283,25 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
         since = n - 1 - b
         rising = val_loss[-1] > val_loss[b] * 1.05 and loss[-1] < loss[b]
         if since >= 2 and rising and (gap is None or gap >= GAP_SMALL):
-            gap_text = (f" The model gets {_pct(acc[-1])} of the training pictures right but only "
-                        f"{_pct(val_acc[-1])} of the validation pictures." if gap is not None else "")
+            gap_text = (_(" The model gets {train} of the training pictures right but only {validation} of the "
+                          "validation pictures.", train=_pct(acc[-1]), validation=_pct(val_acc[-1]))
+                        if gap is not None else "")
             return CurveReading(
                 "overfitting", "warning",
-                "The model is overfitting: it is memorising the training pictures instead of "
-                "learning what generalises.",
-                (f"The validation loss was lowest in epoch {b + 1} and has risen since, while the "
-                 f"training loss keeps falling.{gap_text}",
-                 "Try more augmentation, dropout, a smaller model, fewer epochs or early stopping."),
+                _("The model is overfitting: it is memorising the training pictures instead of "
+                  "learning what generalises."),
+                (_("The validation loss was lowest in epoch {epoch} and has risen since, while the "
+                   "training loss keeps falling.", epoch=b + 1) + gap_text,
+                 _("Try more augmentation, dropout, a smaller model, fewer epochs or early stopping.")),
                 best)
         if since >= 1 and val_loss[-1] > val_loss[b] * 1.02 and gap is not None and gap >= GAP_SMALL:
             return CurveReading(
                 "starting_to_overfit", "warning",
-                "The model is starting to overfit.",
-                (f"The validation loss has stopped falling (best in epoch {b + 1}) and the model "
-                 f"does better on training pictures ({_pct(acc[-1])}) than on new ones "
-                 f"({_pct(val_acc[-1])}).",
-                 "More epochs will probably not help; dropout or augmentation might."), best)
+                _("The model is starting to overfit."),
+                (_("The validation loss has stopped falling (best in epoch {epoch}) and the model does better on "
+                   "training pictures ({train}) than on new ones ({validation}).", epoch=b + 1,
+                   train=_pct(acc[-1]), validation=_pct(val_acc[-1])),
+                 _("More epochs will probably not help; dropout or augmentation might.")), best)
 
     window = min(3, n - 1)
     recent_drop = (watch_loss[-1 - window] - watch_loss[-1]) / max(abs(watch_loss[-1 - window]), 1e-9)
@@ -304,20 +309,20 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
     lowest_watch = min(watch_loss)
     near_best = watch_loss[-1] <= lowest_watch + 0.02 * abs(lowest_watch)
     improving = near_best and (recent_drop > IMPROVING_LOSS_DROP or recent_rise > IMPROVING_ACCURACY_RISE)
-    score = (f" Validation accuracy is now {_pct(val_acc[-1])}." if val_acc
-             else f" Training accuracy is now {_pct(acc[-1])}." if acc else "")
+    score = (_(" Validation accuracy is now {accuracy}.", accuracy=_pct(val_acc[-1])) if val_acc
+             else _(" Training accuracy is now {accuracy}.", accuracy=_pct(acc[-1])) if acc else "")
     gap_note = ()
     if gap is not None and gap >= GAP_CLEAR:
-        gap_note = (f"Training accuracy ({_pct(acc[-1])}) is well above validation accuracy "
-                    f"({_pct(val_acc[-1])}): watch for overfitting.",)
+        gap_note = (_("Training accuracy ({train}) is well above validation accuracy ({validation}): watch for "
+                      "overfitting.", train=_pct(acc[-1]), validation=_pct(val_acc[-1])),)
     elif gap is not None and gap < -0.05:
-        gap_note = ("Validation accuracy is above training accuracy; that is normal with dropout "
-                    "or augmentation, which make training pictures harder.",)
+        gap_note = (_("Validation accuracy is above training accuracy; that is normal with dropout "
+                      "or augmentation, which make training pictures harder."),)
 
     if improving:
         if live:
             return CurveReading("still_improving", "info",
-                                f"Still improving: the {which} loss keeps going down.{score}",
+                                _("Still improving: the {which} loss keeps going down.", which=which) + score,
                                 gap_note, best)
         if ended_early:
             return CurveReading(
@@ -325,29 +330,29 @@ def read_curves(epochs: list[dict], status: str | None = None, epochs_planned: i
                 ngettext("Training was stopped after {count} of {planned} epochs while the model was "
                          "still improving.", "Training was stopped after {count} of {planned} epochs "
                          "while the model was still improving.", n, planned=planned) + score,
-                (*gap_note, "Resuming it would probably help."), best)
+                (*gap_note, _("Resuming it would probably help.")), best)
         return CurveReading(
             "too_few_epochs", "warning",
-            f"The model was still improving when training ended: more epochs would likely help.{score}",
+            _("The model was still improving when training ended: more epochs would likely help.") + score,
             (*gap_note, ngettext("The {which} loss fell {drop}% over the last epoch. Try training for "
                                  "longer.", "The {which} loss fell {drop}% over the last {count} epochs. "
                                  "Try training for longer.", window, which=which,
-                                 drop=f"{recent_drop * 100:.0f}")), best)
+                                 drop=format(recent_drop * 100, ".0f"))), best)
 
     flat = recent_drop < 0.005 and recent_rise < 0.005
     if flat or not near_best:
         lowest_at = _argmin(watch_loss) + 1
-        where = (f"The {which} loss was lowest in epoch {lowest_at}; it has not improved since. "
-                 if lowest_at < n else "")
+        where = (_("The {which} loss was lowest in epoch {epoch}; it has not improved since. ", which=which,
+                   epoch=lowest_at) if lowest_at < n else "")
         return CurveReading(
             "plateaued", "info" if live else "success",
-            f"The curves have levelled off: the model has learned what it can with these settings.{score}",
-            (*gap_note, f"{where}More epochs will not change much. To do better, try a lower learning "
-                        "rate, a bigger model or augmentation."), best)
+            _("The curves have levelled off: the model has learned what it can with these settings.") + score,
+            (*gap_note, where + _("More epochs will not change much. To do better, try a lower learning "
+                                  "rate, a bigger model or augmentation.")), best)
     return CurveReading(
         "good_fit", "success",
-        f"Training is going well: the losses fell together and are now flattening out.{score}",
-        (*gap_note, f"The best {which} result so far came in epoch {best}."), best)
+        _("Training is going well: the losses fell together and are now flattening out.") + score,
+        (*gap_note, _("The best {which} result so far came in epoch {epoch}.", which=which, epoch=best)), best)
 
 
 def read_run(store, run, epochs: list[dict] | None = None) -> CurveReading:

@@ -25,6 +25,7 @@ import numpy as np
 
 from cnn_core.dataset_types import Dataset, ProgressFn, finish_dataset, report_progress
 from cnn_core.errors import DatasetError, DatasetUnavailableError
+from cnn_core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,10 @@ _FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
                   "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
 _FASHION_MB = (0.03, 26.4, 0.005, 4.4)
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot")
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck")
+FASHION_CLASSES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"), N_("Sandal"), N_("Shirt"),
+                   N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
+CIFAR10_CLASSES = (N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"), N_("frog"), N_("horse"),
+                   N_("ship"), N_("truck"))
 CIFAR100_CLASSES = tuple("""
 apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly
 camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup
@@ -94,21 +95,21 @@ class _Download:
 
 DOWNLOADS: dict[str, _Download] = {
     "mnist": _Download(
-        "MNIST", "70,000 handwritten digits 0-9 (28x28 grayscale), the classic first data set.",
+        "MNIST", N_("70,000 handwritten digits 0-9 (28x28 grayscale), the classic first data set."),
         "mnist",
         (CacheFile("mnist.npz", _TF_BASE + "mnist.npz",
                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
                    web_name="mnist.npz", mb=11.5),),
         (28, 28, 1), tuple(str(i) for i in range(10)), 70000),
     "fashion_mnist": _Download(
-        "Fashion-MNIST", "70,000 pictures of clothes in 10 kinds (28x28 grayscale): harder than "
-        "digits, same size.", "fashion_mnist",
+        "Fashion-MNIST", N_("70,000 pictures of clothes in 10 kinds (28x28 grayscale): harder than "
+                            "digits, same size."), "fashion_mnist",
         tuple(CacheFile(f, _TF_BASE + f, None, subdir="datasets/fashion-mnist", web_name=f, mb=mb)
               for f, mb in zip(_FASHION_FILES, _FASHION_MB)),
         (28, 28, 1), FASHION_CLASSES, 70000),
     "cifar10": _Download(
-        "CIFAR-10", "60,000 small colour photos (32x32) of 10 things: planes, cars, birds, cats, "
-        "deer, dogs, frogs, horses, ships, trucks.", "cifar10",
+        "CIFAR-10", N_("60,000 small colour photos (32x32) of 10 things: planes, cars, birds, cats, "
+                       "deer, dogs, frogs, horses, ships, trucks."), "cifar10",
         (CacheFile("cifar-10-batches-py-target_archive",
                    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                    "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
@@ -116,8 +117,8 @@ DOWNLOADS: dict[str, _Download] = {
                    mb=170.5),),
         (32, 32, 3), CIFAR10_CLASSES, 60000),
     "cifar100": _Download(
-        "CIFAR-100", "60,000 small colour photos (32x32) of 100 kinds of things: hard, only 500 "
-        "training images per class.", "cifar100",
+        "CIFAR-100", N_("60,000 small colour photos (32x32) of 100 kinds of things: hard, only 500 "
+                        "training images per class."), "cifar100",
         (CacheFile("cifar-100-python-target_archive",
                    "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
                    "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7",
@@ -299,9 +300,9 @@ def _load_download(ds_id: str, image_size, color_mode, progress) -> Dataset:
     except Exception as e:
         folder = keras_cache_path(spec.files[0]).parent
         raise DatasetError(
-            f"{spec.name} is in the Keras cache ({folder}) but could not be read ({e}). "
-            "The file may be damaged: delete it there and load the data set again to "
-            "download a fresh copy."
+            "{name} is in the Keras cache ({folder}) but could not be read ({e}). The file may be "
+            "damaged: delete it there and load the data set again to download a fresh copy.",
+            name=spec.name, folder=folder, e=e
         ) from e
 
     def to_nhwc(x: np.ndarray) -> np.ndarray:

@@ -68,6 +68,7 @@ from cnn_core.dataset_types import (
     convert_images,
 )
 from cnn_core.errors import DatasetError, SpecError
+from cnn_core.i18n import gettext
 from cnn_core.image_decoding import (
     DECODE_THREADS,
     IMAGE_EXTENSIONS,
@@ -107,22 +108,28 @@ def _validate_options(image_size, color_mode, test_fraction) -> tuple[tuple[int,
         if color_mode in ("gray", "grey", "greyscale", "l"):
             color_mode = "grayscale"
         if color_mode not in COLOR_MODES:
-            raise SpecError("color_mode", f"Unknown colour mode '{color_mode}'. "
-                                          "Choose 'rgb' or 'grayscale' (or leave it empty).")
+            raise SpecError("color_mode", "Unknown colour mode '{color_mode}'. Choose 'rgb' or 'grayscale' (or leave "
+                                          "it empty).",
+                                          color_mode=color_mode)
     if image_size is not None:
         try:
             h, w = (int(v) for v in image_size)
         except (TypeError, ValueError):
-            raise SpecError("image_size", "The image size must be two whole numbers "
-                                          f"(height, width), e.g. (32, 32); got {image_size!r}.") from None
+            raise SpecError("image_size", "The image size must be two whole numbers (height, width), e.g. (32, 32); "
+                                          "got "
+                                          "{image_size!r}.",
+                                          image_size=image_size) from None
         if not (MIN_IMAGE_SIDE <= h <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= w <= MAX_IMAGE_SIDE):
-            raise SpecError("image_size", f"Image sides must be from {MIN_IMAGE_SIDE} to "
-                                          f"{MAX_IMAGE_SIDE} pixels; got {h}x{w}.")
+            raise SpecError("image_size", "Image sides must be from {min_image_side} to {max_image_side} pixels; got "
+                                          "{h}x{w}.",
+                                          min_image_side=MIN_IMAGE_SIDE, max_image_side=MAX_IMAGE_SIDE, h=h, w=w)
         image_size = (h, w)
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) \
             or not math.isfinite(test_fraction) or not 0.0 < test_fraction <= 0.9:
-        raise SpecError("test_fraction", "The test share must be a number above 0 and at most "
-                                         f"0.9 (e.g. 0.2 for 20%); got {test_fraction!r}.")
+        raise SpecError("test_fraction", "The test share must be a number above 0 and at most 0.9 (e.g. 0.2 for "
+                                         "20%); got "
+                                         "{test_fraction!r}.",
+                                         test_fraction=test_fraction)
     return image_size, color_mode
 
 
@@ -138,14 +145,16 @@ def user_datasets_dir(workspace: Path | str | None = None) -> Path:
 def _user_dataset_path(name: str, workspace) -> Path:
     base = user_datasets_dir(workspace)
     if not name or name != Path(name).name or name in (".", "..") or name.startswith("."):
-        raise DatasetError(f"'{name}' is not a valid name for one of your data sets.")
+        raise DatasetError("'{name}' is not a valid name for one of your data sets.",
+                           name=name)
     path = base / name
     if not path.is_dir():
         known = sorted(p.name for p in base.iterdir() if p.is_dir() and is_visible_name(p.name)) \
             if base.is_dir() else []
         hint = f" Your data sets: {', '.join(known)}." if known else \
             " Upload a ZIP of images on the data set page to create one."
-        raise DatasetError(f"There is no data set of yours called '{name}'.{hint}")
+        raise DatasetError("There is no data set of yours called '{name}'.{hint}",
+                           name=name, hint=hint)
     return path
 
 
@@ -154,26 +163,27 @@ def _folder_info(ds_id: str, name: str, path: Path) -> DatasetInfo:
         layout = scan_image_folder(path)
         size, mode = _default_folder_options(layout)
         shape = (size[0], size[1], 1 if mode == "grayscale" else 3)
-        split = "train/test folders" if layout.has_test_folder else "one folder per class"
-        desc = (f"Your images: {len(layout.class_names)} classes, {layout.n_files:,} files "
-                f"({split}).")
+        split = gettext("train/test folders") if layout.has_test_folder else gettext("one folder per class")
+        desc = gettext("Your images: {classes} classes, {files:,} files ({split}).",
+                       classes=len(layout.class_names), files=layout.n_files, split=split)
         return DatasetInfo(ds_id, name, desc, True, shape, len(layout.class_names), "folder",
                            n_images=layout.n_files, path=str(path))
     except DatasetError as e:
-        return DatasetInfo(ds_id, name, f"Cannot be used yet: {e}", True, None, None, "folder",
+        return DatasetInfo(ds_id, name, gettext("Cannot be used yet: {error}", error=e), True, None, None, "folder",
                            n_images=0, path=str(path))
 
 
 def _builtin_infos() -> list[DatasetInfo]:
-    return [DatasetInfo(k, b.name, b.description, True, b.image_shape, b.n_classes, "builtin",
+    return [DatasetInfo(k, gettext(b.name), gettext(b.description, count=b.n_images), True, b.image_shape,
+                        b.n_classes, "builtin",
                         n_images=b.n_images) for k, b in BUILTINS.items()]
 
 
 def _download_info(k: str) -> DatasetInfo:
     d = DOWNLOADS[k]
     cached = _download_is_cached(d)
-    desc = d.description + (" Downloaded already; works offline." if cached else
-                            f" Needs a one-time download of about {d.download_mb:g} MB.")
+    desc = gettext(d.description) + (gettext(" Downloaded already; works offline.") if cached else
+                                     gettext(" Needs a one-time download of about {mb:g} MB.", mb=d.download_mb))
     return DatasetInfo(k, d.name, desc, cached, d.image_shape, len(d.class_names), "download",
                        n_images=d.n_images, download_mb=d.download_mb)
 
@@ -289,8 +299,10 @@ def load_dataset(id_or_path: str, *, image_size: tuple[int, int] | None = None,
             path = Path(raw).expanduser()
             if not raw or not path.is_dir():
                 if path.exists():
-                    raise DatasetError(f"{path} is a file, not a folder. Give the folder that holds "
-                                       "one sub-folder per class, or upload a ZIP.")
+                    raise DatasetError("{path} is a file, not a folder. Give the folder that holds one sub-folder "
+                                       "per class, or "
+                                       "upload a ZIP.",
+                                       path=path)
                 raise DatasetError(_unknown_message(id_or_path))
             path = path.resolve()
             ds_id, name = str(path), path.name

@@ -15,8 +15,10 @@ import sys
 
 
 def _cpu_description() -> str:
+    from cnn_core.i18n import ngettext
+
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"CPU ({cores} cores)"
+    return ngettext("CPU ({count} core)", "CPU ({count} cores)", int(cores or 1))
 
 
 @functools.lru_cache(maxsize=1)

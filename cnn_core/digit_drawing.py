@@ -30,7 +30,8 @@ def _gray(image) -> np.ndarray:
     if x.ndim == 3:
         x = x[..., :3].mean(axis=-1) if x.shape[-1] >= 3 else x[..., 0]
     if x.ndim != 2:
-        raise ImageInputError(f"A drawing is a picture (height x width), not an array of shape {x.shape}.")
+        raise ImageInputError("A drawing is a picture (height x width), not an array of shape {shape}.",
+                              shape=x.shape)
     return x
 
 

@@ -3,13 +3,55 @@
 Pages catch :class:`CnnLabError` and show ``str(error)`` with ``st.error``; the CLI prints it
 and exits with status 2. Messages say what went wrong and what to do instead, in words for
 someone who has never trained a model.
+
+An error carries a message id (English, with ``{name}`` fields) and its parameters, and renders
+in the current language each time it is turned into text, so the same error reads in Korean on a
+Korean page::
+
+    raise DatasetError("No data set called {name!r}.", name=dataset_id)
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from cnn_core.i18n import gettext
+
+
+def _rebuild(cls: type, state: dict[str, Any]) -> "CnnLabError":
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("msgid", ""))
+    error.__dict__.update(state)
+    return error
+
 
 class CnnLabError(Exception):
-    """Base class of every error a user can cause."""
+    """Base class of every error a user can cause.
+
+    Args:
+        msgid: the message in English (the catalog id), with ``str.format`` fields.
+        **params: the values of those fields.
+    """
+
+    def __init__(self, msgid: object = "", /, **params: Any):
+        super().__init__(msgid)
+        self.msgid = str(msgid)
+        self.params = params
+
+    def __str__(self) -> str:
+        return gettext(self.msgid, **self.params)
+
+    @property
+    def english(self) -> str:
+        """The message in English (for logs and stored run records)."""
+        text = self.msgid
+        try:
+            return text.format(**self.params) if self.params else text
+        except (KeyError, IndexError, ValueError):
+            return text
+
+    def __reduce__(self):  # keyword parameters survive pickling (process pools, multiprocessing)
+        return _rebuild, (type(self), dict(self.__dict__))
 
 
 class DatasetError(CnnLabError):
@@ -25,11 +67,12 @@ class SpecError(CnnLabError):
 
     Args:
         setting: the name of the setting to change (a dataclass field name, e.g. ``"conv_blocks"``).
-        message: what is wrong and what to choose instead.
+        message: what is wrong and what to choose instead (message id, ``{name}`` fields).
+        **params: the values of the message's fields.
     """
 
-    def __init__(self, setting: str, message: str):
-        super().__init__(message)
+    def __init__(self, setting: str, message: str, /, **params: Any):
+        super().__init__(message, **params)
         self.setting = setting
 
 

@@ -66,27 +66,31 @@ def _check_predictions(probs, y_true, n_classes: int | None = None) -> tuple[np.
     y_true = np.asarray(y_true).reshape(-1)
     if probs.ndim != 2 or probs.shape[1] < 1:
         raise PredictionMismatchError(
-            f"Expected one row of class probabilities per test image; got an array of shape "
-            f"{probs.shape}. The stored predictions look damaged: train the run again."
+            "Expected one row of class probabilities per test image; got an array of shape {shape}. "
+            "The stored predictions look damaged: train the run again.",
+            shape=probs.shape
         )
     if probs.shape[1] > MAX_CLASSES:
         raise PredictionMismatchError(
             too_many_classes_message(probs.shape[1], "The run") + " Its results cannot be shown.")
     if len(probs) != len(y_true):
         raise PredictionMismatchError(
-            f"There are {len(probs)} predictions but {len(y_true)} true labels. The stored "
-            "predictions look damaged: train the run again."
+            "There are {n_probs} predictions but {n_y_true} true labels. The stored predictions look "
+            "damaged: train the run again.",
+            n_probs=len(probs), n_y_true=len(y_true)
         )
     if n_classes is not None and probs.shape[1] != n_classes:
         raise PredictionMismatchError(
-            f"The predictions have {probs.shape[1]} classes but the data set has {n_classes}. "
-            "The run was probably trained on a different version of the data set."
+            "The predictions have {probs} classes but the data set has {n_classes}. The run was "
+            "probably trained on a different version of the data set.",
+            probs=probs.shape[1], n_classes=n_classes
         )
     if len(y_true) and (not np.issubdtype(y_true.dtype, np.integer)
                         or y_true.min() < 0 or y_true.max() >= probs.shape[1]):
         raise PredictionMismatchError(
-            f"The true labels must be class numbers from 0 to {probs.shape[1] - 1}; found values "
-            f"from {y_true.min()} to {y_true.max()}."
+            "The true labels must be class numbers from 0 to {probs}; found values from {y_true} to "
+            "{y_true2}.",
+            probs=probs.shape[1] - 1, y_true=y_true.min(), y_true2=y_true.max()
         )
     return probs, y_true.astype(np.int64)
 
@@ -208,8 +212,9 @@ def ensemble_predictions(list_of_probs: Sequence[Any], weights: Sequence[float] 
     for i, a in enumerate(arrays[1:], start=2):
         if a.shape != shape:
             raise PredictionMismatchError(
-                f"Run {i} has predictions of shape {a.shape} but run 1 has {shape}: the runs "
-                "were tested on different images or classes and cannot be combined."
+                "Run {i} has predictions of shape {shape} but run 1 has {shape2}: the runs were tested on "
+                "different images or classes and cannot be combined.",
+                i=i, shape=a.shape, shape2=shape
             )
     if weights is None:
         w = np.full(len(arrays), 1.0 / len(arrays))
@@ -217,7 +222,8 @@ def ensemble_predictions(list_of_probs: Sequence[Any], weights: Sequence[float] 
         w = np.asarray(weights, dtype=np.float64).reshape(-1)
         if len(w) != len(arrays):
             raise PredictionMismatchError(
-                f"Give one weight per run: {len(arrays)} runs but {len(w)} weights."
+                "Give one weight per run: {n_arrays} runs but {n_w} weights.",
+                n_arrays=len(arrays), n_w=len(w)
             )
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise PredictionMismatchError("Weights must be zero or more, with a positive total.")
@@ -236,8 +242,9 @@ def _load(store, run_id: str):
         probs, y_true = store.load_predictions(run_id)
     except (FileNotFoundError, KeyError) as error:
         raise RunStateError(
-            f"Run '{getattr(record, 'name', None) or run_id}' has no saved test predictions yet. "
-            "Wait for it to finish, or train it again."
+            "Run '{record}' has no saved test predictions yet. Wait for it to finish, or train it "
+            "again.",
+            record=getattr(record, 'name', None) or run_id
         ) from error
     return record, probs, y_true
 
@@ -290,17 +297,17 @@ def evaluate_ensemble(store, run_ids: Sequence[str], weights: Sequence[float] | 
         key = _dataset_key(record)
         if key != first_key:
             raise CnnLabError(
-                f"Runs {label(first_record, run_ids[0])} and {label(record, run_id)} were trained "
-                f"on different data sets ({_describe(first_key)} vs {_describe(key)}), so their "
-                "predictions cannot be combined. Pick runs that used the same data set and image "
-                "settings."
+                "Runs {run_ids} and {run_id} were trained on different data sets ({first_key} vs {key}), "
+                "so their predictions cannot be combined. Pick runs that used the same data set and image "
+                "settings.",
+                run_ids=label(first_record, run_ids[0]), run_id=label(record, run_id), first_key=_describe(first_key), key=_describe(key)
             )
         if np.asarray(y_true).shape != np.asarray(first_y).shape \
                 or not np.array_equal(y_true, first_y):
             raise PredictionMismatchError(
-                f"Runs {label(first_record, run_ids[0])} and {label(record, run_id)} were tested "
-                "on different images, so their predictions cannot be combined. Pick runs with "
-                "the same data set and split."
+                "Runs {run_ids} and {run_id} were tested on different images, so their predictions cannot "
+                "be combined. Pick runs with the same data set and split.",
+                run_ids=label(first_record, run_ids[0]), run_id=label(record, run_id)
             )
     probs = ensemble_predictions([p for _, p, _ in loaded], weights)
     names = list(class_names) if class_names is not None \

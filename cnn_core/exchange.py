@@ -137,7 +137,8 @@ def export_run(store: RunStore, run_id: str, path: str | os.PathLike | None = No
     record = store.get(run_id)
     if record.status in ACTIVE_STATUSES:
         raise RunStateError(
-            f"Run '{record.name}' is {record.status}. Export it once training has ended."
+            "Run '{name}' is {status}. Export it once training has ended.",
+            name=record.name, status=record.status
         )
     run_dir = store.run_dir(run_id)
     files: dict[str, bytes] = {}

@@ -70,8 +70,8 @@ def load_run_model(store, run_id: str) -> keras.Model:
     try:
         return models_module.load_model(path, compile=False)
     except Exception as error:  # noqa: BLE001 - any unreadable file is the same problem to a user
-        raise RunStateError(f"The saved model of this run cannot be read ({type(error).__name__}: "
-                            f"{error}). Train the run again.") from None
+        raise RunStateError("The saved model of this run cannot be read ({name__}: {error}). Train the run again.",
+                            name__=type(error).__name__, error=error) from None
 
 
 # --------------------------------------------------------------------------- layers and graphs
@@ -95,8 +95,9 @@ def _pick_conv(model: keras.Model, layer_name: str | None, what: str, last: bool
     if layer_name is None:
         return names[-1] if last else names[0]
     if layer_name not in names:
-        raise ExplainError(f"The model has no convolution layer called '{layer_name}'. Its "
-                           f"convolution layers are: {', '.join(names)}.")
+        raise ExplainError("The model has no convolution layer called '{layer_name}'. Its convolution layers are: "
+                           "{names}.",
+                           layer_name=layer_name, names=', '.join(names))
     return layer_name
 
 
@@ -209,8 +210,8 @@ def _class_of(scores: tf.Tensor, class_index: int | None) -> int:
     if class_index is None:
         return int(tf.argmax(scores[0]))
     if not 0 <= int(class_index) < n:
-        raise ExplainError(f"Class number {class_index} does not exist: this model knows classes "
-                           f"0 to {n - 1}.")
+        raise ExplainError("Class number {class_index} does not exist: this model knows classes 0 to {n}.",
+                           class_index=class_index, n=n - 1)
     return int(class_index)
 
 
@@ -250,7 +251,8 @@ def feature_maps(model: keras.Model, image, layer_name: str | None = None,
         ExplainError: the model has no convolution layer, or none of that name.
     """
     if int(max_maps) < 1:
-        raise ExplainError(f"max_maps must be 1 or more, not {max_maps}.")
+        raise ExplainError("max_maps must be 1 or more, not {max_maps}.",
+                           max_maps=max_maps)
     name = _pick_conv(model, layer_name, "show feature maps of")
     probe, _ = _probe(model, [_shown_layer(model, name)])
     maps = np.asarray(_run(probe, _batch(model, image))[0])[0]  # (h, w, k)
@@ -271,8 +273,9 @@ def filter_weights(model: keras.Model, layer_name: str | None = None) -> np.ndar
     name = _pick_conv(model, layer_name, "show filters of")
     layer = model.get_layer(name)
     if not isinstance(layer, keras.layers.Conv2D):
-        raise ExplainError(f"The layer '{name}' ({type(layer).__name__}) has no plain filters to show; "
-                           "pick an ordinary Conv2D layer.")
+        raise ExplainError("The layer '{name}' ({name__}) has no plain filters to show; pick an ordinary Conv2D "
+                           "layer.",
+                           name=name, name__=type(layer).__name__)
     kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel), dtype=np.float32)  # kh,kw,cin,n
     return _unit_scale(np.transpose(kernel, (3, 0, 1, 2)))
 

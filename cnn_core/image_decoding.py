@@ -199,9 +199,9 @@ def decode_images(paths: list[str], size_hw: tuple[int, int], gray: bool,
     needed = n * h * w * c
     if needed > MAX_DATASET_BYTES:
         raise DatasetError(
-            f"{n:,} images of {h}x{w} pixels need {needed / 1024 ** 3:.1f} GB of memory, more than "
-            f"the {MAX_DATASET_BYTES / 1024 ** 3:.0f} GB allowed. Choose a smaller image size or "
-            "use fewer images.")
+            "{n:,} images of {h}x{w} pixels need {needed:.1f} GB of memory, more than the "
+            "{max_dataset_bytes:.0f} GB allowed. Choose a smaller image size or use fewer images.",
+            n=n, h=h, w=w, needed=needed / 1024 ** 3, max_dataset_bytes=MAX_DATASET_BYTES / 1024 ** 3)
     out = np.zeros((n, h, w, c), np.uint8)
     ok = np.ones(n, bool)
     done = [0]

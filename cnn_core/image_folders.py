@@ -67,8 +67,8 @@ class FolderLayoutError(DatasetError):
     """A folder that is not sorted into classes. ``found`` says what was found, in plain words
     and without server paths (an upload shows it instead of the scan's own message)."""
 
-    def __init__(self, message: str, found: str):
-        super().__init__(message)
+    def __init__(self, message: str, found: str, /, **params):
+        super().__init__(message, **params)
         self.found = found
 
 
@@ -83,7 +83,8 @@ def _list_dir(path: Path) -> tuple[list[os.DirEntry], list[os.DirEntry]]:
     try:
         entries = sorted(os.scandir(path), key=lambda e: e.name)
     except OSError as e:
-        raise DatasetError(f"Cannot read the folder {path}: {e.strerror or e}.") from e
+        raise DatasetError("Cannot read the folder {path}: {e}.",
+                           path=path, e=e.strerror or e) from e
     for entry in entries:
         if not is_visible_name(entry.name):
             continue
@@ -128,8 +129,9 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
     """
     root = Path(path).expanduser()
     if not root.is_dir():
-        raise DatasetError(f"The folder {root} does not exist (or is not a folder). "
-                           "Check the path, or upload your images as a ZIP file.")
+        raise DatasetError("The folder {root} does not exist (or is not a folder). Check the path, or upload your "
+                           "images as a ZIP file.",
+                           root=root)
     skipped: list[tuple[str, str]] = []
     dirs, files = _list_dir(root)
     # Look through wrapping folders, e.g. a ZIP's "my_pictures/cats, my_pictures/dogs".
@@ -194,16 +196,18 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
             found = (f"{looked}found {loose} file{'s' * (loose != 1)} but no class folder with "
                      "images")
             raise FolderLayoutError(
-                f"No class folders with images in {where} ({found}). Put the images in one "
-                "sub-folder per class, e.g. cats/1.jpg, cats/2.jpg, dogs/1.jpg (optionally inside "
-                "train/ and test/).", found)
-        raise FolderLayoutError(f"The folder {where} is empty: there are no images to load.",
-                                f"{looked}found no images")
+                "No class folders with images in {where} ({found}). Put the images in one sub-folder per "
+                "class, e.g. cats/1.jpg, cats/2.jpg, dogs/1.jpg (optionally inside train/ and test/).", found,
+                where=where, found=found)
+        raise FolderLayoutError("The folder {where} is empty: there are no images to load.",
+                                f"{looked}found no images",
+                                where=where)
     if len(class_names) < 2:
         found = f"{looked}found only one class folder with images ('{class_names[0]}')"
         raise FolderLayoutError(
-            f"Only one class folder with images ('{class_names[0]}') in {where}. A classifier needs "
-            "at least two classes: add a second sub-folder with images of another kind.", found)
+            "Only one class folder with images ('{class_names}') in {where}. A classifier needs at "
+            "least two classes: add a second sub-folder with images of another kind.", found,
+            class_names=class_names[0], where=where)
     check_class_names(class_names, "this data set")
     return FolderLayout(root, has_test, class_names, train_files, test_files, skipped)
 
@@ -270,8 +274,9 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
                                  "{count} files could not be used, e.g. {file}: {reason}", len(skipped),
                                  file=skipped[0][0], reason=skipped[0][1]) + ")" if skipped else ""
         raise DatasetError(
-            f"Fewer than two classes with readable images in {layout.root}{detail}. A classifier "
-            f"needs at least two classes of images ({ALLOWED_FORMATS_TEXT}).")
+            "Fewer than two classes with readable images in {root}{detail}. A classifier needs at "
+            "least two classes of images ({formats}).",
+            root=layout.root, detail=detail, formats=ALLOWED_FORMATS_TEXT)
 
     if layout.has_test_folder and is_test.any():
         x_tr, y_tr = images[~is_test], labels[~is_test]
@@ -284,10 +289,11 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
         how = f"{test_fraction:.0%} held out as test set (stratified, seed {seed})"
     if len(x_te) == 0 or len(x_tr) == 0:
         raise DatasetError(
-            f"The data set '{name}' is too small to hold out test images: {len(images)} readable "
-            f"image{'s' * (len(images) != 1)} give {len(x_tr)} to train on and {len(x_te)} to test "
-            "on. A model can only be scored on pictures it never trained on: add more images "
-            "(a few per class at least), a test/ folder, or raise the test share.")
+            "The data set '{name}' is too small to hold out test images: {n_images} readable "
+            "image{images} give {n_x_tr} to train on and {n_x_te} to test on. A model can only be "
+            "scored on pictures it never trained on: add more images (a few per class at least), a "
+            "test/ folder, or raise the test share.",
+            name=name, n_images=len(images), images='s' * (len(images) != 1), n_x_tr=len(x_tr), n_x_te=len(x_te))
     h, w = size_hw
     ds = finish_dataset(ds_id, name, x_tr, y_tr, x_te, y_te, class_names,
                  f"folder {layout.root} ({h}x{w} {'grayscale' if gray else 'RGB'}; {how})",

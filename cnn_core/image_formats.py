@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import IO
 
+from cnn_core.i18n import N_
+
 
 @dataclass(frozen=True)
 class ImageFormat:
@@ -56,16 +58,32 @@ UPLOAD_TYPES = tuple(sorted(ending.lstrip(".") for ending in IMAGE_EXTENSIONS))
 ENDING_OF_FORMAT = {f.pillow: f.endings[0] for f in IMAGE_FORMATS}
 
 
+#: The words that join the last format to the others (marked here, translated in formats_text).
+JOINING_WORDS = {"or": N_("or"), "and": N_("and")}
+
+
 def formats_text(last_word: str = "or") -> str:
     """The formats in words: ``"PNG, JPEG, GIF, BMP, WebP or TIFF"`` (``last_word`` translated)."""
     from cnn_core.i18n import _
 
     names = [f.name for f in IMAGE_FORMATS]
-    return f"{', '.join(names[:-1])} {_(last_word)} {names[-1]}"
+    return f"{', '.join(names[:-1])} {_(JOINING_WORDS.get(last_word, last_word))} {names[-1]}"
 
 
-#: The formats in words, for messages ("or" stays English here; use formats_text() when shown).
-ALLOWED_FORMATS_TEXT = f"{', '.join(f.name for f in IMAGE_FORMATS[:-1])} or {IMAGE_FORMATS[-1].name}"
+class _FormatsInWords(str):
+    """The English list of formats (``"... or TIFF"``) that says itself in the current language
+    whenever it is put into text (``str()``, f-strings, ``str.format``), e.g. as an error's
+    parameter rendered later on a Korean page."""
+
+    def __str__(self) -> str:
+        return formats_text("or")
+
+    def __format__(self, spec: str) -> str:
+        return format(formats_text("or"), spec)
+
+
+#: The formats in words, for messages ("PNG, JPEG, ... or TIFF", in the language where it is shown).
+ALLOWED_FORMATS_TEXT = _FormatsInWords(f"{', '.join(f.name for f in IMAGE_FORMATS[:-1])} or {IMAGE_FORMATS[-1].name}")
 
 
 def open_user_image(source: str | IO[bytes]):

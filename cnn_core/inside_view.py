@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.i18n import gettext
+
 
 @dataclass(frozen=True)
 class LayerView:
@@ -33,7 +35,7 @@ class LayerView:
 
     def describe(self) -> str:
         h, w, k = (self.shape + (None, None, None))[:3]
-        return f"{self.name}: {k} maps of {h}x{w} pixels"
+        return gettext("{name}: {count} maps of {height}x{width} pixels", name=self.name, count=k, height=h, width=w)
 
 
 def layer_views(model, picture, max_maps: int = 16) -> list[LayerView]:

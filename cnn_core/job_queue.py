@@ -38,7 +38,7 @@ import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here,
 
 from cnn_core.classroom import check_may_steer, check_request, teacher_settings
 from cnn_core.errors import RunStateError
-from cnn_core.i18n import _
+from cnn_core.i18n import N_, _
 from cnn_core.queue_place import QueuePlace, queue_place
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
@@ -247,13 +247,13 @@ class JobQueue:
         control = self.control(run_id)
         if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
-                                "be paused.")
-        if not self.store.set_status(run_id, RunStatus.PAUSED, "Paused by you. Resume to continue.",
+            raise RunStateError("Run '{name}' is {status}; only a training run can be paused.",
+                                name=record.name, status=record.status)
+        if not self.store.set_status(run_id, RunStatus.PAUSED, N_("Paused by you. Resume to continue."),
                                      expected=(RunStatus.RUNNING,)):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}; only a training run can "
-                                "be paused.")
+            raise RunStateError("Run '{name}' is {status}; only a training run can be paused.",
+                                name=record.name, status=record.status)
         if control is not None:
             control.pause()
 
@@ -263,10 +263,12 @@ class JobQueue:
         control = self.control(run_id)
         if control is None and not self._trained_outside(run_id):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
+            raise RunStateError("Run '{name}' is {status}, not paused.",
+                                name=record.name, status=record.status)
         if not self.store.set_status(run_id, RunStatus.RUNNING, "", expected=(RunStatus.PAUSED,)):
             record = self.store.get(run_id)
-            raise RunStateError(f"Run '{record.name}' is {record.status}, not paused.")
+            raise RunStateError("Run '{name}' is {status}, not paused.",
+                                name=record.name, status=record.status)
         if control is not None:
             control.resume()
 
@@ -295,25 +297,26 @@ class JobQueue:
         with self._cond:
             if run_id in self._pending:
                 self._pending.remove(run_id)
-                self.store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.",
+                self.store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before it started."),
                                       expected=(RunStatus.QUEUED,))
                 self._cond.notify_all()
                 return
             control = self._active.get(run_id)
         if control is not None:
-            self.store.set_status(run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+            self.store.set_status(run_id, RunStatus.STOPPING, N_("Stopping after the current batch…"),
                                   expected=STEERABLE_STATUSES)
             control.request_stop()
             return
         record = self.store.get(run_id)
         if self._trained_outside(run_id):
-            self.store.set_status(run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+            self.store.set_status(run_id, RunStatus.STOPPING, N_("Stopping after the current batch…"),
                                   expected=(RunStatus.RUNNING, RunStatus.PAUSED))
             return
         if record.status in ACTIVE_STATUSES:
             self.store.mark_interrupted()
             return
-        raise RunStateError(f"Run '{record.name}' is {record.status}; there is nothing to stop.")
+        raise RunStateError("Run '{name}' is {status}; there is nothing to stop.",
+                            name=record.name, status=record.status)
 
 
 _queues: dict[Path, JobQueue] = {}

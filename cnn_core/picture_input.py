@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import ImageInputError
-from cnn_core.i18n import _
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, open_user_image
 
 #: How a picture is given the model's shape: "crop" fills the frame and cuts the longer side's
@@ -81,13 +80,13 @@ def _flatten(image):
 def _check_path(path: Path, name: str) -> None:
     """A path that is no picture file at all: say so plainly, before calling it damaged."""
     if not path.exists():
-        raise ImageInputError(_("There is no file called '{path}'. Check the name and the folder.",
-                                path=str(path)))
+        raise ImageInputError("There is no file called '{path}'. Check the name and the folder.",
+                              path=str(path))
     if path.is_dir():
-        raise ImageInputError(_("'{path}' is a folder, not a picture. Give the pictures inside it "
-                                "instead (for example '{path}/*.png').", path=str(path)))
+        raise ImageInputError("'{path}' is a folder, not a picture. Give the pictures inside it "
+                              "instead (for example '{path}/*.png').", path=str(path))
     if path.stat().st_size == 0:
-        raise ImageInputError(_("'{name}' is an empty file (0 bytes), not a picture.", name=name))
+        raise ImageInputError("'{name}' is an empty file (0 bytes), not a picture.", name=name)
 
 
 def _read_pixels(source: Any, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -109,8 +108,9 @@ def _read_pixels(source: Any, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise ImageInputError(
-                        f"'{name}' is too large ({width:,} x {height:,} pixels). Pictures up to "
-                        f"{MAX_PIXELS // 1_000_000} megapixels are read; make it smaller first.")
+                        "'{name}' is too large ({width:,} x {height:,} pixels). Pictures up to {max_pixels} "
+                        "megapixels are read; make it smaller first.",
+                        name=name, width=width, height=height, max_pixels=MAX_PIXELS // 1000000)
                 if getattr(image, "n_frames", 1) > 1:
                     image.seek(0)
                     notes.append(f"'{name}' is an animation ({image.n_frames} frames); only its "
@@ -123,20 +123,23 @@ def _read_pixels(source: Any, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
     except ImageInputError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise ImageInputError(f"'{name}' claims to be an enormous picture, far larger than any "
-                              "photo (it may be a booby-trapped file). It was not opened.") from None
+        raise ImageInputError("'{name}' claims to be an enormous picture, far larger than any photo (it may be a "
+                              "booby-trapped file). It was not opened.",
+                              name=name) from None
     except UnidentifiedImageError:
-        raise ImageInputError(f"'{name}' is not a picture CNN Lab can read. Use a {ALLOWED_FORMATS_TEXT} "
-                              "file.") from None
+        raise ImageInputError("'{name}' is not a picture CNN Lab can read. Use a {allowed_formats_text} file.",
+                              name=name, allowed_formats_text=ALLOWED_FORMATS_TEXT) from None
     except FileNotFoundError:
-        raise ImageInputError(_("There is no file called '{path}'. Check the name and the folder.",
-                                path=str(source))) from None
+        raise ImageInputError("There is no file called '{path}'. Check the name and the folder.",
+                              path=str(source)) from None
     except (IsADirectoryError, PermissionError) as error:
-        raise ImageInputError(_("'{name}' cannot be opened ({reason}).", name=name,
-                                reason=error.strerror or error)) from None
+        raise ImageInputError("'{name}' cannot be opened ({reason}).", name=name,
+                              reason=error.strerror or error) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise ImageInputError(f"'{name}' looks like a picture but is damaged and cannot be read "
-                              f"({error}). Save it again or pick another one.") from None
+        raise ImageInputError("'{name}' looks like a picture but is damaged and cannot be read ({error}). Save it "
+                              "again "
+                              "or pick another one.",
+                              name=name, error=error) from None
     return pixels, tuple(notes)
 
 
@@ -147,8 +150,10 @@ def _array_pixels(array: np.ndarray, name: str) -> np.ndarray:
     if x.ndim == 2:
         x = np.stack([x] * 3, axis=-1)
     if x.ndim != 3 or x.shape[-1] not in (3, 4):
-        raise ImageInputError(f"'{name}' is not a picture: an array of shape {x.shape} "
-                              "(expected height x width, with 1, 3 or 4 colour channels).")
+        raise ImageInputError("'{name}' is not a picture: an array of shape {shape} (expected height x width, with "
+                              "1, 3 "
+                              "or 4 colour channels).",
+                              name=name, shape=x.shape)
     if x.dtype != np.uint8:
         x = np.clip(np.rint(np.nan_to_num(x.astype(np.float64))), 0, 255).astype(np.uint8)
     if x.shape[-1] == 4:  # RGBA: lay onto white
@@ -176,8 +181,10 @@ def read_picture(source: Any, name: str | None = None) -> UserPicture:
         pixels, notes = _read_pixels(source, name)
     height, width = pixels.shape[:2]
     if min(height, width) < MIN_SIDE:
-        raise ImageInputError(f"'{name}' is only {width} x {height} pixels: too small to show anything. "
-                              f"Use a picture at least {MIN_SIDE} pixels on each side.")
+        raise ImageInputError("'{name}' is only {width} x {height} pixels: too small to show anything. Use a picture "
+                              "at "
+                              "least {min_side} pixels on each side.",
+                              name=name, width=width, height=height, min_side=MIN_SIDE)
     return UserPicture(pixels, name, notes)
 
 
@@ -196,11 +203,13 @@ def fit_picture(pixels: np.ndarray, shape: tuple[int, int, int], fit: str = "cro
     from PIL import Image, ImageOps
 
     if fit not in FIT_MODES:
-        raise ImageInputError(f"Unknown way to fit a picture: '{fit}'. Choose crop or pad.")
+        raise ImageInputError("Unknown way to fit a picture: '{fit}'. Choose crop or pad.",
+                              fit=fit)
     height, width, channels = (int(v) for v in shape)
     if channels not in (1, 3):
-        raise ImageInputError(f"This model takes pictures with {channels} colour channels; CNN Lab "
-                              "can only give it 1 (grayscale) or 3 (colour).")
+        raise ImageInputError("This model takes pictures with {channels} colour channels; CNN Lab can only give it 1 "
+                              "(grayscale) or 3 (colour).",
+                              channels=channels)
     image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
     if channels == 1:
         image = image.convert("L")

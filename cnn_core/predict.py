@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import ImageInputError, RunStateError
+from cnn_core.i18n import N_, gettext
+from cnn_core.i18n_class_names import class_label
 from cnn_core.picture_input import FIT_MODES, UserPicture, fit_picture, read_picture
 
 #: Below this top probability the model is called unsure.
@@ -121,12 +123,13 @@ def load_trained_model(store, run_id: str) -> TrainedModel:
 
     record = store.get(run_id)
     if record.is_active:
-        raise RunStateError(f"Run '{record.name or run_id}' is still {record.status}. Wait until it "
-                            "has finished, or pick a finished run.")
+        raise RunStateError("Run '{record}' is still {status}. Wait until it has finished, or pick a finished run.",
+                            record=record.name or run_id, status=record.status)
     path = store.model_path(run_id)
     if not path.exists():
-        raise RunStateError(f"Run '{record.name or run_id}' ({record.status}) kept no trained model, so "
-                            "it cannot be shown new pictures. Train it again, or pick another run.")
+        raise RunStateError("Run '{record}' ({status}) kept no trained model, so it cannot be shown new pictures. "
+                            "Train it again, or pick another run.",
+                            record=record.name or run_id, status=record.status)
     key = (str(Path(store.workspace).resolve()), run_id, *_file_stamp(path))
     with _KEPT_LOCK:
         if key in _KEPT:
@@ -135,8 +138,9 @@ def load_trained_model(store, run_id: str) -> TrainedModel:
     model = load_run_model(store, run_id)
     shape = tuple(int(v) for v in model.input_shape[1:])
     if len(shape) != 3 or None in shape:
-        raise RunStateError(f"The model of run '{record.name or run_id}' does not take pictures of a "
-                            "fixed size, so CNN Lab cannot prepare pictures for it.")
+        raise RunStateError("The model of run '{record}' does not take pictures of a fixed size, so CNN Lab cannot "
+                            "prepare pictures for it.",
+                            record=record.name or run_id)
     n_out = int(model.output_shape[-1])
     names = store.class_names(run_id) or []
     if len(names) != n_out:
@@ -173,7 +177,8 @@ def prepare_image(trained: TrainedModel, source: Any, *, fit: str = "crop", digi
         ImageInputError: the picture cannot be read or (``digit``) holds no stroke.
     """
     if fit not in FIT_MODES:
-        raise ImageInputError(f"Unknown way to fit a picture: '{fit}'. Choose crop or pad.")
+        raise ImageInputError("Unknown way to fit a picture: '{fit}'. Choose crop or pad.",
+                              fit=fit)
     picture = source if isinstance(source, UserPicture) else read_picture(source, name)
     pixels = picture.pixels
     notes = picture.notes
@@ -201,8 +206,10 @@ def _as_batch(trained: TrainedModel, arrays: Sequence[np.ndarray]) -> np.ndarray
             x = x[..., None]
         if tuple(x.shape) != trained.image_shape:
             h, w, c = trained.image_shape
-            raise ImageInputError(f"A picture of shape {tuple(x.shape)} does not fit this model, which "
-                                  f"takes {h}x{w} pictures with {c} channel(s). Prepare it first.")
+            raise ImageInputError("A picture of shape {x} does not fit this model, which takes {h}x{w} pictures with "
+                                  "{c} "
+                                  "channel(s). Prepare it first.",
+                                  x=tuple(x.shape), h=h, w=w, c=c)
         batch.append(x)
     return np.stack(batch).astype(np.float32) if batch else np.zeros((0, *trained.image_shape), np.float32)
 
@@ -238,7 +245,7 @@ def predict_images(trained: TrainedModel, arrays: Sequence[np.ndarray], top: int
 # --------------------------------------------------------------------------- in words
 
 def percent(p: float) -> str:
-    return f"{p * 100:.0f}%" if p >= 0.01 or p == 0 else "under 1%"
+    return f"{p * 100:.0f}%" if p >= 0.01 or p == 0 else gettext("under 1%")
 
 
 def article(name: str) -> str:
@@ -254,10 +261,11 @@ def article(name: str) -> str:
 def answer_sentence(prediction: Prediction) -> str:
     """``"It thinks this is a 7, 92% sure. Next best: 1, 5%."`` (``an 8``, ``an apple``)."""
     _, name, p = prediction.best
-    text = f"It thinks this is {article(name)} {name}, {percent(p)} sure."
+    text = gettext("It thinks this is {article} {name}, {percent} sure.", article=article(name),
+                   name=class_label(name), percent=percent(p))
     if len(prediction.ranked) > 1:
         _, second, q = prediction.ranked[1]
-        text += f" Next best: {second}, {percent(q)}."
+        text += gettext(" Next best: {name}, {percent}.", name=class_label(second), percent=percent(q))
     return text
 
 
@@ -293,22 +301,24 @@ def picture_warnings(trained: TrainedModel, prepared: PreparedImage, prediction:
     """Plain-word caveats: the model is unsure, or the picture looks unlike the training ones."""
     notes = []
     if prediction.unsure:
-        notes.append(f"The model is unsure: its best guess gets only {percent(prediction.best[2])}. "
-                     "The picture may show something it was not trained on.")
+        notes.append(gettext("The model is unsure: its best guess gets only {percent}. The picture may show "
+                             "something it was not trained on.", percent=percent(prediction.best[2])))
     if trained.grayscale and colourfulness(prepared.original) > 40:
-        notes.append("This is a colour picture, but the model only ever saw gray ones; it sees this one "
-                     "in gray, and may read it badly.")
+        notes.append(gettext("This is a colour picture, but the model only ever saw gray ones; it sees this one "
+                             "in gray, and may read it badly."))
     if look is not None:
         mean = float(prepared.pixels.mean())
         if abs(mean - look.brightness) > max(40.0, 3 * look.brightness_spread):
-            how = "brighter" if mean > look.brightness else "darker"
-            notes.append(f"This picture is much {how} than the training pictures (average brightness "
-                         f"{mean:.0f} against {look.brightness:.0f} of 255), so the answer may be off.")
+            text = (N_("This picture is much brighter than the training pictures (average brightness {mean:.0f} "
+                       "against {usual:.0f} of 255), so the answer may be off.") if mean > look.brightness else
+                    N_("This picture is much darker than the training pictures (average brightness {mean:.0f} "
+                       "against {usual:.0f} of 255), so the answer may be off."))
+            notes.append(gettext(text, mean=mean, usual=look.brightness))
         border = float(np.median(np.concatenate([prepared.pixels[0].ravel(), prepared.pixels[-1].ravel()])))
         if abs(border - look.background) > 128:
-            notes.append("Its background is the opposite of the training pictures' ("
-                         f"{'light' if border > look.background else 'dark'} instead of "
-                         f"{'dark' if border > look.background else 'light'}).")
+            notes.append(gettext("Its background is the opposite of the training pictures' (light instead of dark).")
+                         if border > look.background else
+                         gettext("Its background is the opposite of the training pictures' (dark instead of light)."))
     return notes
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import N_
 from cnn_core.settings import check_fields, setting, spec_from_dict
 
 SCALINGS = ("divide_255", "minmax_global", "minmax_channel", "standardize_channel", "none")
@@ -56,19 +57,19 @@ class PreprocessSpec:
     """
 
     scaling: str = setting(
-        "divide_255", kind="choice", choices=SCALINGS, label="Pixel scaling",
-        help="How pixel values are scaled before the network sees them.")
+        "divide_255", kind="choice", choices=SCALINGS, label=N_("Pixel scaling"),
+        help=N_("How pixel values are scaled before the network sees them."))
     label_encoding: str = setting(
-        "integer", kind="choice", choices=LABEL_ENCODINGS, label="Label encoding",
-        help="How each picture's class is written for the network.")
+        "integer", kind="choice", choices=LABEL_ENCODINGS, label=N_("Label encoding"),
+        help=N_("How each picture's class is written for the network."))
     validation_fraction: float = setting(
         0.1, kind="float", low=0.0, high=MAX_VALIDATION_FRACTION, show="percent",
-        label="Validation share",
-        help="Share of the training images held out to check the model while it trains.",
-        hint="0.1 holds out 10%; 0 means no validation set.")
+        label=N_("Validation share"),
+        help=N_("Share of the training images held out to check the model while it trains."),
+        hint=N_("0.1 holds out 10%; 0 means no validation set."))
     seed: int = setting(
-        0, kind="int", low=0, high=2**31 - 1, label="Split seed",
-        help="Makes the validation split repeatable.")
+        0, kind="int", low=0, high=2**31 - 1, label=N_("Split seed"),
+        help=N_("Makes the validation split repeatable."))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -191,8 +192,8 @@ def fit_scaling(mode: str, x_train: np.ndarray) -> FittedScaling:
     A constant channel (max == min or std == 0) keeps scale 1 so nothing divides by zero.
     """
     if mode not in SCALINGS:
-        raise SpecError("scaling", f"Unknown pixel scaling '{mode}'. Choose one of: "
-                                   f"{', '.join(SCALINGS)}.")
+        raise SpecError("scaling", "Unknown pixel scaling '{mode}'. Choose one of: {scalings}.",
+                                   mode=mode, scalings=', '.join(SCALINGS))
     x = np.asarray(x_train)
     if x.ndim != 4 or x.shape[0] == 0:
         raise ValueError(f"need a non-empty (N, H, W, C) image array, got shape {x.shape}")
@@ -219,8 +220,8 @@ def fit_scaling(mode: str, x_train: np.ndarray) -> FittedScaling:
 def effective_encoding(encoding: str, label_smoothing: float = 0.0) -> str:
     """The label encoding training really uses: label smoothing needs one-hot labels."""
     if encoding not in LABEL_ENCODINGS:
-        raise SpecError("label_encoding", f"Unknown label encoding '{encoding}'. "
-                                          "Choose 'integer' or 'onehot'.")
+        raise SpecError("label_encoding", "Unknown label encoding '{encoding}'. Choose 'integer' or 'onehot'.",
+                                          encoding=encoding)
     return "onehot" if label_smoothing and label_smoothing > 0 else encoding
 
 
@@ -234,8 +235,8 @@ def loss_name(encoding: str, label_smoothing: float = 0.0) -> str:
 def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> np.ndarray:
     """Integer labels ``(N,)`` -> int64 ``(N,)`` (integer) or float32 ``(N, n_classes)`` (onehot)."""
     if encoding not in LABEL_ENCODINGS:
-        raise SpecError("label_encoding", f"Unknown label encoding '{encoding}'. "
-                                          "Choose 'integer' or 'onehot'.")
+        raise SpecError("label_encoding", "Unknown label encoding '{encoding}'. Choose 'integer' or 'onehot'.",
+                                          encoding=encoding)
     y = np.asarray(y).reshape(-1).astype(np.int64)
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must be 0..{n_classes - 1}, found {y.min()}..{y.max()}")

@@ -29,8 +29,9 @@ def open_store(workspace: Path | str | None = None) -> RunStore:
     except (OSError, sqlite3.Error) as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         raise WorkspaceError(
-            f"The workspace '{path}' cannot be used ({reason}). Give --workspace a folder you can "
-            "write to (it is created if missing).") from None
+            "The workspace '{path}' cannot be used ({reason}). Give --workspace a folder you can write "
+            "to (it is created if missing).",
+            path=path, reason=reason) from None
 
 
 def clean_run_name(name: str) -> str:
@@ -40,8 +41,8 @@ def clean_run_name(name: str) -> str:
     if not text:
         raise RunStateError("A run name cannot be empty. Type at least one character.")
     if len(text) > MAX_RUN_NAME:
-        raise RunStateError(f"A run name has at most {MAX_RUN_NAME} characters; this one has "
-                            f"{len(text)}.")
+        raise RunStateError("A run name has at most {max_run_name} characters; this one has {n_text}.",
+                            max_run_name=MAX_RUN_NAME, n_text=len(text))
     return text
 
 

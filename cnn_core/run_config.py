@@ -54,8 +54,9 @@ def _kind(value: Any) -> str:
 def _text(field: str, value: Any, longest: int, empty_ok: bool = False) -> str:
     if not isinstance(value, str) or len(value) > longest or (not empty_ok and not value.strip()):
         shown = f"{len(value)} characters" if isinstance(value, str) else f"a {_kind(value)}"
-        raise SpecError(field, f"The run setting '{field}' must be a name (text) of at most "
-                               f"{longest} characters, not {shown}.")
+        raise SpecError(field, "The run setting '{field}' must be a name (text) of at most {longest} characters, not "
+                               "{shown}.",
+                               field=field, longest=longest, shown=shown)
     return value
 
 
@@ -65,16 +66,17 @@ def _number(field: str, value: Any, low: float, high: float, whole: bool = False
         and (not whole or float(value).is_integer())
     if not ok:
         kind = "a whole number" if whole else "a number"
-        raise SpecError(field, f"The run setting '{field}' must be {kind} from {low:g} to "
-                               f"{high:g}, not {value!r:.60}.")
+        raise SpecError(field, "The run setting '{field}' must be {kind} from {low:g} to {high:g}, not "
+                               "{value!r:.60}.",
+                               field=field, kind=kind, low=low, high=high, value=value)
 
 
 def _check_spec(field: str, cls, value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, dict):
-        raise SpecError(field, f"The run's '{field}' settings must be a set of named settings, "
-                               f"not a {_kind(value)}.")
+        raise SpecError(field, "The run's '{field}' settings must be a set of named settings, not a {value}.",
+                               field=field, value=_kind(value))
     if cls is None:     # the quick check: plain values only
         _simple(field, value, 1)
         return
@@ -85,15 +87,17 @@ def _check_spec(field: str, cls, value: Any) -> None:
             validate()
     except SpecError as error:
         raise SpecError(f"{field}.{error.setting}",
-                        f"The run's setting '{field}.{error.setting}' does not fit: {error}") from None
+                        "The run's setting '{field}.{setting_}' does not fit: {error}",
+                        field=field, setting_=error.setting, error=error) from None
     except (TypeError, ValueError, OverflowError) as error:
-        raise SpecError(field, f"The run's '{field}' settings cannot be read ({error}).") from None
+        raise SpecError(field, "The run's '{field}' settings cannot be read ({error}).",
+                               field=field, error=error) from None
 
 
 def _check_dataset(value: Any) -> None:
     if not isinstance(value, dict):
-        raise SpecError("dataset", f"The run's 'dataset' must be a set of named settings, not a "
-                                   f"{_kind(value)}.")
+        raise SpecError("dataset", "The run's 'dataset' must be a set of named settings, not a {value}.",
+                                   value=_kind(value))
     _text("dataset.id", value.get("id"), MAX_TEXT)   # a folder data set's id is its path
     for key, item in value.items():
         field = f"dataset.{key}"
@@ -103,13 +107,14 @@ def _check_dataset(value: Any) -> None:
             continue
         if key == "image_size":
             if not isinstance(item, list) or len(item) != 2:
-                raise SpecError(field, f"The run setting '{field}' must be two whole numbers "
-                                       "(height, width).")
+                raise SpecError(field, "The run setting '{field}' must be two whole numbers (height, width).",
+                                       field=field)
             for side in item:
                 _number(field, side, MIN_IMAGE_SIDE, MAX_IMAGE_SIDE, whole=True)
         elif key == "color_mode":
             if item not in ("rgb", "grayscale"):
-                raise SpecError(field, f"The run setting '{field}' must be 'rgb' or 'grayscale'.")
+                raise SpecError(field, "The run setting '{field}' must be 'rgb' or 'grayscale'.",
+                                       field=field)
         elif key == "test_fraction":
             _number(field, item, 0.0, 0.9)
         elif key == "seed":
@@ -122,8 +127,8 @@ def _check_dataset(value: Any) -> None:
 
 def _check_names(field: str, value: Any) -> None:
     if not isinstance(value, list) or len(value) > MAX_CLASSES:
-        raise SpecError(field, f"The run setting '{field}' must be a list of at most "
-                               f"{MAX_CLASSES:,} class names.")
+        raise SpecError(field, "The run setting '{field}' must be a list of at most {max_classes:,} class names.",
+                               field=field, max_classes=MAX_CLASSES)
     for name in value:
         _text(field, name, MAX_NAME, empty_ok=True)
 
@@ -133,12 +138,14 @@ def _simple(field: str, value: Any, depth: int, budget: list[int] | None = None)
     budget = budget if budget is not None else [MAX_VALUES]
     budget[0] -= 1
     if budget[0] < 0 or depth > MAX_DEPTH:
-        raise SpecError(field, f"The run entry '{field}' is too large or too deeply nested.")
+        raise SpecError(field, "The run entry '{field}' is too large or too deeply nested.",
+                               field=field)
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, (int, float)):
         if not math.isfinite(value) or abs(value) > 1e300:
-            raise SpecError(field, f"The run entry '{field}' holds a number out of range.")
+            raise SpecError(field, "The run entry '{field}' holds a number out of range.",
+                                   field=field)
         return
     if isinstance(value, str):
         _text(field, value, MAX_TEXT, empty_ok=True)
@@ -152,7 +159,8 @@ def _simple(field: str, value: Any, depth: int, budget: list[int] | None = None)
             _text(field, key, 100)
             _simple(f"{field}.{key}", item, depth + 1, budget)
         return
-    raise SpecError(field, f"The run entry '{field}' holds a {_kind(value)}.")
+    raise SpecError(field, "The run entry '{field}' holds a {value}.",
+                           field=field, value=_kind(value))
 
 
 def check_run_config(config: Any, specs: bool = True) -> dict:
@@ -182,8 +190,8 @@ def check_run_config(config: Any, specs: bool = True) -> dict:
                 _text(key, value, MAX_NAME, empty_ok=True)
             continue
         if key in ("sweep", "imported") and value is not None and not isinstance(value, dict):
-            raise SpecError(key, f"The run entry '{key}' must be a set of named values, not a "
-                                 f"{_kind(value)}.")
+            raise SpecError(key, "The run entry '{key}' must be a set of named values, not a {value}.",
+                                 key=key, value=_kind(value))
         _simple(key, value, 1)
     return config
 

@@ -71,8 +71,9 @@ class RunFiles:
         path = self.run_dir(run_id) / "predictions.npz"
         if not path.exists():
             raise RunStateError(
-                f"Run '{record.name}' has no test-set predictions yet (status: {record.status}). "
-                "Predictions are saved when training ends; wait for it or pick a finished run."
+                "Run '{name}' has no test-set predictions yet (status: {status}). Predictions are saved "
+                "when training ends; wait for it or pick a finished run.",
+                name=record.name, status=record.status
             )
         with np.load(path) as data:
             return data["probs"].astype(np.float32), data["y_true"].astype(np.int64)

@@ -35,7 +35,7 @@ from typing import Any, Iterator
 
 from cnn_core.classroom import check_may_steer
 from cnn_core.errors import RunNotFoundError, RunStateError
-from cnn_core.i18n import _
+from cnn_core.i18n import N_, _
 from cnn_core.process_owner import current_owner, owner_alive
 from cnn_core.run_files import RunFiles
 from cnn_core.run_index_db import (
@@ -106,8 +106,9 @@ class RunStore(RunFiles):
         row = conn.execute(f"SELECT {RECORD_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(
-                f"There is no run with id '{run_id}' in {self.workspace}. "
-                "Pick one from the list of runs (python -m cnn_core runs)."
+                "There is no run with id '{run_id}' in {workspace}. Pick one from the list of runs (python "
+                "-m cnn_core runs).",
+                run_id=run_id, workspace=self.workspace
             )
         return row
 
@@ -229,7 +230,8 @@ class RunStore(RunFiles):
         with self._reader() as conn:
             row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise RunNotFoundError(f"There is no run with id '{run_id}' in {self.workspace}.")
+            raise RunNotFoundError("There is no run with id '{run_id}' in {workspace}.",
+                                   run_id=run_id, workspace=self.workspace)
         return status_of(row[0])
 
     def set_shared(self, run_id: str, shared: bool) -> None:
@@ -262,7 +264,8 @@ class RunStore(RunFiles):
         with self._transaction() as conn:
             row = conn.execute("SELECT progress, status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
-                raise RunNotFoundError(f"There is no run with id '{run_id}' in {self.workspace}.")
+                raise RunNotFoundError("There is no run with id '{run_id}' in {workspace}.",
+                                       run_id=run_id, workspace=self.workspace)
             progress = {} if replace else json.loads(row[0] or "{}")
             progress.update(fields)
             conn.execute("UPDATE runs SET progress = ? WHERE id = ?", (json.dumps(progress), run_id))
@@ -375,8 +378,8 @@ class RunStore(RunFiles):
             if owner_alive(row["owner"]):
                 continue
             if row["status"] == RunStatus.QUEUED and row["epochs_done"] == 0:
-                message = ("The program closed before this run started. "
-                           "It can be resumed (it will start from the beginning).")
+                message = N_("The program closed before this run started. "
+                             "It can be resumed (it will start from the beginning).")
             else:
                 message = (f"Training was cut off after {row['epochs_done']} epoch(s) because the "
                            f"program running it closed. " + resume_hint(row["checkpoint_epoch"]))
@@ -391,7 +394,8 @@ class RunStore(RunFiles):
         check_may_steer(record, starter, _("delete"))
         if record.is_active and owner_alive(record.owner):
             raise RunStateError(
-                f"Run '{record.name}' is {record.status}. Stop it first, then delete it."
+                "Run '{name}' is {status}. Stop it first, then delete it.",
+                name=record.name, status=record.status
             )
         with self._transaction() as conn:
             conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))

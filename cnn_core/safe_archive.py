@@ -144,12 +144,13 @@ def open_zip(source: bytes | BinaryIO, limits: ArchiveLimits, what: str) -> zipf
     fh.seek(0)
     if size > limits.archive_bytes:
         raise UnsafeArchiveError(
-            f"{what} is too large ({size_text(size)}; the limit is "
-            f"{size_text(limits.archive_bytes)}). Use fewer or smaller files.")
+            "{what} is too large ({size}; the limit is {limits}). Use fewer or smaller files.",
+            what=what, size=size_text(size), limits=size_text(limits.archive_bytes))
     if not zipfile.is_zipfile(fh):
         raise UnsafeArchiveError(
-            f"{what} is not a ZIP archive (or it is damaged or incomplete). Make the ZIP again "
-            "and try once more.")
+            "{what} is not a ZIP archive (or it is damaged or incomplete). Make the ZIP again and try "
+            "once more.",
+            what=what)
     fh.seek(0)
     declared = declared_entries(fh)
     if declared is not None and declared > limits.members:
@@ -158,8 +159,9 @@ def open_zip(source: bytes | BinaryIO, limits: ArchiveLimits, what: str) -> zipf
         return zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
             NotImplementedError) as error:
-        raise UnsafeArchiveError(f"{what} is damaged and cannot be opened ({error}). Make the "
-                                 "ZIP again and try once more.") from None
+        raise UnsafeArchiveError("{what} is damaged and cannot be opened ({error}). Make the ZIP again and try once "
+                                 "more.",
+                                 what=what, error=error) from None
 
 
 def _too_many(what: str, n: int, limits: ArchiveLimits) -> str:
@@ -173,17 +175,21 @@ def member_parts(name: str, what: str) -> list[str]:
     shown = _shown(name)
     clean = name.replace("\\", "/")
     if "\x00" in name:
-        raise UnsafeArchiveError(f"{what} was refused: it contains a file name with a NUL "
-                                 "character, which points outside its folder.")
+        raise UnsafeArchiveError("{what} was refused: it contains a file name with a NUL character, which points "
+                                 "outside "
+                                 "its folder.",
+                                 what=what)
     if clean.startswith("/") or _DRIVE.match(clean):
         raise UnsafeArchiveError(
-            f"{what} was refused: it contains the absolute path '{shown}', which points outside "
-            "its folder. Such archives can overwrite other files. Make a new ZIP of your files.")
+            "{what} was refused: it contains the absolute path '{shown}', which points outside its "
+            "folder. Such archives can overwrite other files. Make a new ZIP of your files.",
+            what=what, shown=shown)
     parts = [p for p in clean.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
         raise UnsafeArchiveError(
-            f"{what} was refused: it contains the path '{shown}', which points outside its "
-            "folder. Such archives can overwrite other files. Make a new ZIP of your files.")
+            "{what} was refused: it contains the path '{shown}', which points outside its folder. Such "
+            "archives can overwrite other files. Make a new ZIP of your files.",
+            what=what, shown=shown)
     return parts
 
 
@@ -220,8 +226,9 @@ def check_members(zf: zipfile.ZipFile, limits: ArchiveLimits, what: str,
     total = sum(max(i.file_size, 0) for i in infos)
     if total > limits.total_bytes:
         raise UnsafeArchiveError(
-            f"{what} was refused: it unpacks to more than the {_gb(limits.total_bytes)} limit "
-            f"({_gb(total)}). Use fewer or smaller files.")
+            "{what} was refused: it unpacks to more than the {limits} limit ({total}). Use fewer or "
+            "smaller files.",
+            what=what, limits=_gb(limits.total_bytes), total=_gb(total))
     packed = sum(max(i.compress_size, 0) for i in infos)
     if total > 10 * RATIO_FLOOR and total > limits.ratio * max(packed, 1):
         raise UnsafeArchiveError(_bomb(what, "the archive", limits.ratio))
@@ -233,22 +240,26 @@ def check_members(zf: zipfile.ZipFile, limits: ArchiveLimits, what: str,
         shown = _shown(info.filename)
         if member_kind(info) == "link":
             raise UnsafeArchiveError(
-                f"{what} was refused: '{shown}' is a link or special file (device, pipe), not a "
-                "plain file. Links can point anywhere on this computer. Make a ZIP of plain files.")
+                "{what} was refused: '{shown}' is a link or special file (device, pipe), not a plain file. "
+                "Links can point anywhere on this computer. Make a ZIP of plain files.",
+                what=what, shown=shown)
         if info.flag_bits & 0x1:
             raise EncryptedArchiveError(
-                f"{what} was refused: '{shown}' is password-protected (encrypted). Make a ZIP "
-                "without a password.")
+                "{what} was refused: '{shown}' is password-protected (encrypted). Make a ZIP without a "
+                "password.",
+                what=what, shown=shown)
         if not parts:
             continue
         if len(parts) > limits.depth or any(len(p.encode("utf-8")) > MAX_PART_BYTES for p in parts):
             raise UnsafeArchiveError(
-                f"{what} was refused: '{shown}' is nested more than {limits.depth} folders deep "
-                "or has a name too long for a file system.")
+                "{what} was refused: '{shown}' is nested more than {depth} folders deep or has a name too "
+                "long for a file system.",
+                what=what, shown=shown, depth=limits.depth)
         if any(hidden_characters(p) for p in parts):
             raise UnsafeArchiveError(
-                f"{what} was refused: '{shown}' has hidden characters in its name (such as "
-                "direction marks), so it does not read as it is written. Rename it.")
+                "{what} was refused: '{shown}' has hidden characters in its name (such as direction "
+                "marks), so it does not read as it is written. Rename it.",
+                what=what, shown=shown)
         is_dir = member_kind(info) == "dir"
         for depth in range(1, len(parts) + (0 if not is_dir else 1)):
             folder = "/".join(parts[:depth])
@@ -263,14 +274,15 @@ def check_members(zf: zipfile.ZipFile, limits: ArchiveLimits, what: str,
         key = name_key(path).casefold()
         if key in seen:
             if seen[key] == path:
-                raise UnsafeArchiveError(f"{what} was refused: '{shown}' appears twice in it.")
+                raise UnsafeArchiveError("{what} was refused: '{shown}' appears twice in it.",
+                                         what=what, shown=shown)
             raise _clash(what, seen[key], path)
         seen[key] = path
         limit = member_limit(parts[-1]) if member_limit else limits.member_bytes
         if info.file_size > limit:
             raise UnsafeArchiveError(
-                f"{what} was refused: '{shown}' is {size_text(info.file_size)} unpacked, above "
-                f"the {size_text(limit)} limit for one file.")
+                "{what} was refused: '{shown}' is {info} unpacked, above the {limit} limit for one file.",
+                what=what, shown=shown, info=size_text(info.file_size), limit=size_text(limit))
         if info.file_size > RATIO_FLOOR and info.file_size > limits.ratio * max(info.compress_size, 1):
             raise UnsafeArchiveError(_bomb(what, f"'{shown}'", limits.ratio))
         files.append(Member(info, tuple(parts)))
@@ -281,11 +293,13 @@ def _clash(what: str, first: str, second: str) -> UnsafeArchiveError:
     first, second = first.rstrip("/"), second.rstrip("/")
     if first == second:
         return UnsafeArchiveError(
-            f"{what} was refused: '{_shown(first)}' is both a file and a folder in it. Rename "
-            "one of them and make the ZIP again.")
+            "{what} was refused: '{first}' is both a file and a folder in it. Rename one of them and "
+            "make the ZIP again.",
+            what=what, first=_shown(first))
     return UnsafeArchiveError(
-        f"{what} was refused: '{_shown(first)}' and '{_shown(second)}' look the same on screen "
-        "but are written differently (Unicode look-alikes or upper/lower case). Rename one.")
+        "{what} was refused: '{first}' and '{second}' look the same on screen but are written "
+        "differently (Unicode look-alikes or upper/lower case). Rename one.",
+        what=what, first=_shown(first), second=_shown(second))
 
 
 # --------------------------------------------------------------------------- reading
@@ -304,13 +318,14 @@ def read_member(zf: zipfile.ZipFile, member: Member | zipfile.ZipInfo, limit: in
                 size += len(chunk)
                 if size > cap:
                     raise UnsafeArchiveError(
-                        f"{what} was refused: '{_shown(info.filename)}' unpacks to more than its "
-                        "header says or than the size limits allow.")
+                        "{what} was refused: '{info}' unpacks to more than its header says or than the size limits "
+                        "allow.",
+                        what=what, info=_shown(info.filename))
                 chunks.append(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError,
             RuntimeError) as error:
-        raise UnsafeArchiveError(f"{what}: '{_shown(info.filename)}' cannot be read ({error}). "
-                                 "The file may be damaged.") from None
+        raise UnsafeArchiveError("{what}: '{info}' cannot be read ({error}). The file may be damaged.",
+                                 what=what, info=_shown(info.filename), error=error) from None
     return b"".join(chunks)
 
 
@@ -333,8 +348,9 @@ def extract_member(zf: zipfile.ZipFile, member: Member, target: os.PathLike | st
             budget[0] -= len(chunk)
             if written > limit or written > max(info.file_size, 0) or budget[0] < 0:
                 raise UnsafeArchiveError(
-                    f"{what} was refused: '{_shown(info.filename)}' unpacks to more data than "
-                    "the archive declares or than the size limits allow.")
+                    "{what} was refused: '{info}' unpacks to more data than the archive declares or than the "
+                    "size limits allow.",
+                    what=what, info=_shown(info.filename))
             dst.write(chunk)
 
 

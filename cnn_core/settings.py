@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.errors import SpecError
-from cnn_core.i18n import ngettext
+from cnn_core.i18n import N_, gettext, ngettext
 
 KINDS = ("int", "float", "bool", "choice")
 SCALES = ("linear", "log")
@@ -43,7 +43,7 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off", "f", "n"})
 
 
 def _off_or(text: Callable[[Any], str]) -> Callable[[Any], str]:
-    return lambda v: "off" if v == 0 else text(v)
+    return lambda v: gettext("off") if v == 0 else text(v)
 
 
 #: How a value is shown to people, by the name a declaration gives in ``show=``.
@@ -54,8 +54,8 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "square": lambda v: f"{v}x{v}",
     "off_or_number": _off_or(lambda v: f"{v:g}"),
     "off_or_epochs": _off_or(lambda v: ngettext("after {count} epoch", "after {count} epochs", v)),
-    "turn": _off_or(lambda v: f"up to ±{v * 360:.0f}°"),   # a fraction of a full turn
-    "plus_minus_percent": _off_or(lambda v: f"up to ±{v:.0%}"),
+    "turn": _off_or(lambda v: gettext("up to ±{angle:.0f}°", angle=v * 360)),   # a fraction of a full turn
+    "plus_minus_percent": _off_or(lambda v: gettext("up to ±{share:.0%}", share=v)),
 }
 
 
@@ -199,17 +199,21 @@ def coerce(decl: Setting, value: Any) -> Any:
             return bool(value)
         if _is_number(value) and value in (0, 1):
             return bool(value)
-        raise SpecError(name, f"{name} must be on or off (true/false), not {value!r}.")
+        raise SpecError(name, "{name} must be on or off (true/false), not {value!r}.",
+                              name=name, value=value)
     if decl.kind == "int":
         if not _is_number(value) or not math.isfinite(value) or not float(value).is_integer():
-            raise SpecError(name, f"{name} must be a whole number, not {value!r}.")
+            raise SpecError(name, "{name} must be a whole number, not {value!r}.",
+                                  name=name, value=value)
         return int(value)
     if decl.kind == "float":
         if not _is_number(value):
-            raise SpecError(name, f"{name} must be a number, not {value!r}.")
+            raise SpecError(name, "{name} must be a number, not {value!r}.",
+                                  name=name, value=value)
         return float(value)
     if not isinstance(value, str):
-        raise SpecError(name, f"{name} must be a name (text), not {value!r}.")
+        raise SpecError(name, "{name} must be a name (text), not {value!r}.",
+                              name=name, value=value)
     return value
 
 
@@ -219,26 +223,31 @@ def check_value(decl: Setting, value: Any) -> None:
     name = decl.name
     if decl.kind == "choice":
         if value not in decl.choices:
-            raise SpecError(name, f"Unknown {name} {value!r}. Choose {choice_list(decl.choices)}.")
+            raise SpecError(name, "Unknown {name} {value!r}. Choose {decl}.",
+                                  name=name, value=value, decl=choice_list(decl.choices))
         return
     if decl.kind == "bool":
         if not isinstance(value, (bool, np.bool_)):
-            raise SpecError(name, f"{name} must be on or off (true/false).")
+            raise SpecError(name, "{name} must be on or off (true/false).",
+                                  name=name)
         return
-    hint = f" {decl.hint}" if decl.hint else ""
+    hint = " " + gettext(decl.hint) if decl.hint else ""
     if decl.kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise SpecError(name, f"{name} must be a whole number, not {value!r}.")
+            raise SpecError(name, "{name} must be a whole number, not {value!r}.",
+                                  name=name, value=value)
         if not decl.low <= value <= decl.high:
-            raise SpecError(name, f"{name} must be between {decl.low} and {decl.high}, "
-                                  f"not {value}.{hint}")
+            raise SpecError(name, "{name} must be between {low} and {high}, not {value}.{hint}",
+                                  name=name, low=decl.low, high=decl.high, value=value, hint=hint)
         return
     if not _is_number(value):
-        raise SpecError(name, f"{name} must be a number, not {value!r}.")
+        raise SpecError(name, "{name} must be a number, not {value!r}.",
+                              name=name, value=value)
     low, high = decl.low, decl.high
     if not math.isfinite(value) or value > high or value < low or (decl.low_open and value <= low):
         bracket = "(" if decl.low_open else "["
-        raise SpecError(name, f"{name} must be in {bracket}{low:g}, {high:g}], not {value:g}.{hint}")
+        raise SpecError(name, "{name} must be in {bracket}{low:g}, {high:g}], not {value:g}.{hint}",
+                              name=name, bracket=bracket, low=low, high=high, value=value, hint=hint)
 
 
 def check_fields(spec) -> None:
@@ -257,13 +266,14 @@ def spec_from_dict(cls, d: Mapping[str, Any] | None, what: str = "setting"):
     if d is None:
         d = {}
     if not isinstance(d, Mapping):
-        raise SpecError(what, f"Expected a dict of settings, got {type(d).__name__}.")
+        raise SpecError(what, "Expected a dict of settings, got {name__}.",
+                              name__=type(d).__name__)
     decls = declared(cls)
     values = {}
     for key, value in d.items():
         if key not in decls:
-            raise SpecError(str(key), f"'{key}' is not a known {what}. Known settings: "
-                                      f"{', '.join(decls)}.")
+            raise SpecError(str(key), "'{key}' is not a known {what}. Known settings: {decls}.",
+                                      key=key, what=what, decls=', '.join(decls))
         values[key] = coerce(decls[key], value)
     spec = cls(**values)
     if hasattr(spec, "validate"):
@@ -278,7 +288,8 @@ def replace_checked(spec, changes: Mapping[str, Any], what: str = "setting"):
     decls = declared(spec)
     for key in changes:
         if key not in decls:
-            raise SpecError(key, f"'{key}' is not a {what}.")
+            raise SpecError(key, "'{key}' is not a {what}.",
+                                 key=key, what=what)
     return dataclasses.replace(spec, **changes)
 
 
@@ -293,7 +304,8 @@ def parse_text(spec_class, name: str, text: str) -> Any:
     """
     decls = declared(spec_class)
     if name not in decls:
-        raise SpecError(name, f"'{name}' is not a known setting. Known settings: {', '.join(decls)}.")
+        raise SpecError(name, "'{name}' is not a known setting. Known settings: {decls}.",
+                              name=name, decls=', '.join(decls))
     decl = decls[name]
     text = str(text).strip()
     example = getattr(spec_class, name, None) if isinstance(spec_class, type) else getattr(spec_class, name)
@@ -303,7 +315,8 @@ def parse_text(spec_class, name: str, text: str) -> Any:
             return True
         if lowered in FALSE_WORDS:
             return False
-        raise SpecError(name, f"{name} is on or off: write {name}=true or {name}=false, not '{text}'.")
+        raise SpecError(name, "{name} is on or off: write {name}=true or {name}=false, not '{text}'.",
+                              name=name, text=text)
     if decl.kind in ("int", "float"):
         try:
             number = float(text)
@@ -312,10 +325,12 @@ def parse_text(spec_class, name: str, text: str) -> Any:
         whole = decl.kind == "int"
         if not math.isfinite(number) or (whole and not number.is_integer()):
             kind = "a whole number" if whole else "a number"
-            raise SpecError(name, f"{name} needs {kind}, such as {format_text(example)}, not '{text}'.")
+            raise SpecError(name, "{name} needs {kind}, such as {example}, not '{text}'.",
+                                  name=name, kind=kind, example=format_text(example), text=text)
         return int(number) if whole else number
     if not text:
-        raise SpecError(name, f"{name} needs a name, such as {example}.")
+        raise SpecError(name, "{name} needs a name, such as {example}.",
+                              name=name, example=example)
     return text
 
 
@@ -335,11 +350,11 @@ def format_text(value: Any) -> str:
 def show_value(decl: Setting, value: Any) -> str:
     """A value as the widgets show it: ``on``, ``SGD with momentum``, ``5x5``, ``up to ±36°``."""
     if value is None:
-        return "(none)"
+        return gettext("(none)")
     if decl.kind == "bool" or isinstance(value, bool):
-        return "on" if value else "off"
+        return gettext("on") if value else gettext("off")
     if decl.kind == "choice":
-        return decl.words.get(value, str(value).replace("_", " "))
+        return gettext(decl.words.get(value, str(value).replace("_", " ")))
     if decl.show:
         return FORMATS[decl.show](value)
     text = f"{value:g}" if isinstance(value, float) else str(value)
@@ -348,7 +363,7 @@ def show_value(decl: Setting, value: Any) -> str:
 
 def labelled_change(decl: Setting, old: Any, new: Any) -> str:
     """``"Learning rate: 0.001 -> 0.01"`` in the words and units the widgets use."""
-    return f"{decl.label}: {show_value(decl, old)} -> {show_value(decl, new)}"
+    return f"{gettext(decl.label)}: {show_value(decl, old)} -> {show_value(decl, new)}"
 
 
 __all__ = [

@@ -54,8 +54,8 @@ def _declaration(setting: str):
     if setting not in decls:
         raise SpecError(
             setting,
-            f"'{setting}' is not a model setting, so a sweep cannot vary it. "
-            f"Choose one of: {', '.join(decls)}.",
+            "'{setting_}' is not a model setting, so a sweep cannot vary it. Choose one of: {decls}.",
+            setting_=setting, decls=', '.join(decls)
         )
     return decls[setting]
 
@@ -70,8 +70,8 @@ def coerce_setting_value(setting: str, value: Any) -> Any:
     if isinstance(value, str):
         return parse_text(_model_spec_class(), setting, value)
     if isinstance(value, float) and decl.kind == "int" and not value.is_integer():
-        raise SpecError(setting, f"{setting}={format_text(value)} is not a whole number. "
-                                 f"Give a whole number for {setting}.")
+        raise SpecError(setting, "{setting_}={value} is not a whole number. Give a whole number for {setting_}.",
+                                 setting_=setting, value=format_text(value))
     return coerce(decl, value)
 
 
@@ -112,12 +112,14 @@ class SettingRange:
             unknown = set(d) - {"low", "high", "choices", "scale"}
             if unknown:
                 key = sorted(unknown)[0]
-                raise SpecError(key, f"'{key}' is not part of a sweep range. Use low and high, or choices.")
+                raise SpecError(key, "'{key}' is not part of a sweep range. Use low and high, or choices.",
+                                     key=key)
             return cls(low=d.get("low"), high=d.get("high"), choices=tuple(d.get("choices") or ()),
                        scale=d.get("scale", "auto"))
         if isinstance(d, Sequence) and not isinstance(d, str) and len(d) == 2:
             return cls(low=d[0], high=d[1])
-        raise SpecError("ranges", f"{d!r} is not a range. Give low and high (e.g. 0 and 0.5) or a list of choices.")
+        raise SpecError("ranges", "{d!r} is not a range. Give low and high (e.g. 0 and 0.5) or a list of choices.",
+                                  d=d)
 
     def describe(self) -> str:
         if self.choices:
@@ -196,7 +198,8 @@ class SweepSpec:
         try:
             return _model_spec_class().from_dict(self.base)
         except SpecError as error:
-            raise SpecError(error.setting, f"The sweep's base model cannot work: {error}") from None
+            raise SpecError(error.setting, "The sweep's base model cannot work: {error}",
+                                           error=error) from None
 
     def to_dict(self) -> dict:
         return {
@@ -215,13 +218,15 @@ class SweepSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         for key in d:
             if key not in known:
-                raise SpecError(key, f"'{key}' is not a sweep setting. Known: {', '.join(sorted(known))}.")
+                raise SpecError(key, "'{key}' is not a sweep setting. Known: {known}.",
+                                     key=key, known=', '.join(sorted(known)))
         return cls(**dict(d))
 
     def validate(self) -> None:
         """Check the sweep's shape (not yet each run's values: :func:`expand_sweep` does)."""
         if self.mode not in MODES:
-            raise SpecError("mode", f"A sweep is either 'grid' or 'random', not {self.mode!r}.")
+            raise SpecError("mode", "A sweep is either 'grid' or 'random', not {mode!r}.",
+                                    mode=self.mode)
         self.base_spec()  # validated when it is read
         if self.mode == "grid":
             if not self.grid:
@@ -229,20 +234,25 @@ class SweepSpec:
             if len(self.grid) > MAX_GRID_SETTINGS:
                 raise SpecError(
                     "grid",
-                    f"A grid sweep varies at most {MAX_GRID_SETTINGS} settings (it has {len(self.grid)}: "
-                    f"{', '.join(self.settings)}). Use a random sweep to vary more at once.",
+                    "A grid sweep varies at most {max_grid_settings} settings (it has {n_grid}: {self}). Use a "
+                    "random sweep to vary more at once.",
+                    max_grid_settings=MAX_GRID_SETTINGS, n_grid=len(self.grid), self=', '.join(self.settings)
                 )
             seen = set()
             for setting, values in self.grid:
                 _declaration(setting)
                 if setting in seen:
-                    raise SpecError(setting, f"{setting} appears twice in the grid. Give it once with all its values.")
+                    raise SpecError(setting, "{setting_} appears twice in the grid. Give it once with all its "
+                                             "values.",
+                                             setting_=setting)
                 seen.add(setting)
                 if not values:
-                    raise SpecError(setting, f"{setting} has no values to try. Give at least one.")
+                    raise SpecError(setting, "{setting_} has no values to try. Give at least one.",
+                                             setting_=setting)
         else:
             if isinstance(self.draws, bool) or not isinstance(self.draws, int) or self.draws < 1:
-                raise SpecError("draws", f"A random sweep needs at least 1 draw, not {self.draws!r}.")
+                raise SpecError("draws", "A random sweep needs at least 1 draw, not {draws!r}.",
+                                         draws=self.draws)
             if not self.ranges:
                 raise SpecError("ranges", "A random sweep needs at least one setting with a range to draw from.")
             base = self.base_spec()
@@ -256,14 +266,16 @@ class SweepSpec:
                     except SpecError as error:
                         if error.setting != setting:
                             raise
-                        raise SpecError(setting, f"The range of {setting} includes "
-                                                 f"{format_text(value)}, which cannot work: {error}") from None
+                        raise SpecError(setting, "The range of {setting_} includes {value}, which cannot work: "
+                                                 "{error}",
+                                                 setting_=setting, value=format_text(value), error=error) from None
         count = sweep_size(self)
         if count > MAX_SWEEP_RUNS:
             raise SpecError(
                 "draws" if self.mode == "random" else "grid",
-                f"This sweep would train {count} models; the limit is {MAX_SWEEP_RUNS}. "
-                "Use fewer values per setting or fewer random draws.",
+                "This sweep would train {count} models; the limit is {max_sweep_runs}. Use fewer values "
+                "per setting or fewer random draws.",
+                count=count, max_sweep_runs=MAX_SWEEP_RUNS
             )
 
 
@@ -286,20 +298,26 @@ def sweep_size(sweep: SweepSpec) -> int:
 def _check_range(setting: str, r: SettingRange) -> None:
     decl = _declaration(setting)
     if r.scale not in SCALES:
-        raise SpecError(setting, f"The scale of {setting} must be one of {', '.join(SCALES)}, not {r.scale!r}.")
+        raise SpecError(setting, "The scale of {setting_} must be one of {scales}, not {scale!r}.",
+                                 setting_=setting, scales=', '.join(SCALES), scale=r.scale)
     if r.choices:
         for choice in r.choices:
             coerce_setting_value(setting, choice)
         return
     if decl.kind not in ("int", "float"):
-        raise SpecError(setting, f"{setting} is not a number: give a list of choices to draw from.")
+        raise SpecError(setting, "{setting_} is not a number: give a list of choices to draw from.",
+                                 setting_=setting)
     if r.low is None or r.high is None:
-        raise SpecError(setting, f"The range of {setting} needs both a low and a high value.")
+        raise SpecError(setting, "The range of {setting_} needs both a low and a high value.",
+                                 setting_=setting)
     low, high = coerce_setting_value(setting, r.low), coerce_setting_value(setting, r.high)
     if low > high:
-        raise SpecError(setting, f"The range of {setting} goes from {r.low} down to {r.high}. Put the smaller value first.")
+        raise SpecError(setting, "The range of {setting_} goes from {low} down to {high}. Put the smaller value "
+                                 "first.",
+                                 setting_=setting, low=r.low, high=r.high)
     if r.scale == "log" and low <= 0:
-        raise SpecError(setting, f"A log-scale range of {setting} must start above 0 (e.g. 0.0001), not at {r.low}.")
+        raise SpecError(setting, "A log-scale range of {setting_} must start above 0 (e.g. 0.0001), not at {low}.",
+                                 setting_=setting, low=r.low)
 
 
 def _round_significant(value: float, digits: int = 3) -> float:
@@ -381,7 +399,8 @@ def expand_sweep(sweep: SweepSpec) -> list:
             setting = error.setting if error.setting in values else next(iter(values))
             raise SpecError(
                 error.setting or setting,
-                f"The sweep's run with {describe_values(values)} cannot work: {error}",
+                "The sweep's run with {values} cannot work: {error}",
+                values=describe_values(values), error=error
             ) from None
         specs.append(spec)
     return specs

@@ -81,7 +81,8 @@ def sweeps_dir(store: RunStore) -> Path:
 
 def _record_path(store: RunStore, sweep_id: str) -> Path:
     if not sweep_id or "/" in sweep_id or "\\" in sweep_id or sweep_id.startswith("."):
-        raise SweepNotFoundError(f"'{sweep_id}' is not a sweep id. Pick a sweep from the list of sweeps.")
+        raise SweepNotFoundError("'{sweep_id}' is not a sweep id. Pick a sweep from the list of sweeps.",
+                                 sweep_id=sweep_id)
     return sweeps_dir(store) / f"{sweep_id}.json"
 
 
@@ -98,10 +99,12 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepRecord:
         return SweepRecord.from_dict(json.loads(path.read_text("utf-8")))
     except FileNotFoundError:
         raise SweepNotFoundError(
-            f"There is no sweep with id '{sweep_id}' in {store.workspace}. Pick one from the list of sweeps."
+            "There is no sweep with id '{sweep_id}' in {workspace}. Pick one from the list of sweeps.",
+            sweep_id=sweep_id, workspace=store.workspace
         ) from None
     except (ValueError, KeyError, TypeError, CnnLabError) as error:
-        raise SweepNotFoundError(f"The record of sweep '{sweep_id}' cannot be read ({error}).") from None
+        raise SweepNotFoundError("The record of sweep '{sweep_id}' cannot be read ({error}).",
+                                 sweep_id=sweep_id, error=error) from None
 
 
 def list_sweeps(store: RunStore) -> list[SweepRecord]:
@@ -166,7 +169,8 @@ def check_sweep_for_dataset(specs: Sequence, dataset_id: str, combos: Sequence[M
         except SpecError as error:
             raise SpecError(
                 error.setting,
-                f"The sweep's run with {describe_values(values)} cannot work on {info.name}: {error}",
+                "The sweep's run with {values} cannot work on {name}: {error}",
+                values=describe_values(values), name=info.name, error=error
             ) from None
 
 

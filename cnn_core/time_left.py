@@ -279,11 +279,13 @@ def range_text(seconds: tuple[float, float] | None) -> str:
     >>> range_text((21.0, 38.0)), range_text((40.0, 150.0)), range_text(None)
     ('about 20–40 s', 'about 40 s – 3 min', 'estimating…')
     """
-    from cnn_core.i18n import _
+    from cnn_core.i18n import N_, _
 
     if seconds is None:
         return _("estimating…")
+    units = {"s": N_("s"), "min": N_("min"), "h": N_("h")}   # the unit words, in the reader's language
     (low, low_unit), (high, high_unit) = _rounded(seconds[0], up=False), _rounded(seconds[1], up=True)
+    low_unit, high_unit = _(units[low_unit]), _(units[high_unit])
     if low_unit == high_unit:
         if low >= high:
             return _("about {value} {unit}", value=high, unit=high_unit)

@@ -45,7 +45,7 @@ from cnn_core import model as models_module  # noqa: E402
 from cnn_core import test_time_augmentation  # noqa: E402
 from cnn_core.augment_layers import EpochCounter, epoch_variable  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
-from cnn_core.i18n import _, ngettext  # noqa: E402
+from cnn_core.i18n import N_, _, ngettext  # noqa: E402
 from cnn_core.process_owner import owner_alive  # noqa: E402
 from cnn_core.run_recording import CheckpointSaver, EpochRecorder, ProgressReporter  # noqa: E402
 from cnn_core.run_status import (  # noqa: E402
@@ -107,8 +107,9 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
         record = store.get(run_id)
     if record.status not in RESUMABLE_STATUSES:
         raise RunStateError(
-            f"Run '{record.name}' is {record.status}; only interrupted or stopped runs can be "
-            "resumed. Start a new run instead."
+            "Run '{name}' is {status}; only interrupted or stopped runs can be resumed. Start a new "
+            "run instead.",
+            name=record.name, status=record.status
         )
     done = resume_epoch(store, record)
     if done >= record.epochs_planned and store.model_path(run_id).exists():
@@ -122,7 +123,8 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
                f"from the save after epoch {done}." if done
                else "Waiting to start again from the beginning (no epoch was saved).")
     if not store.set_status(run_id, RunStatus.QUEUED, message, expected=RESUMABLE_STATUSES):
-        raise RunStateError(f"Run '{record.name}' changed state meanwhile; try again.")
+        raise RunStateError("Run '{name}' changed state meanwhile; try again.",
+                            name=record.name)
     store.set_owner(run_id)
     return store.get(run_id)
 
@@ -175,14 +177,15 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
     if not store.set_status(run_id, RunStatus.RUNNING, "", expected=(RunStatus.QUEUED,)):
         record = store.get(run_id)
         if record.status in (RunStatus.STOPPING, RunStatus.STOPPED):
-            store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
+            store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before it started."))
             return store.get(run_id)
         raise RunStateError(
-            f"Run '{record.name}' is {record.status}, so it cannot start. Only queued runs train; "
-            "resume an interrupted or stopped run first."
+            "Run '{name}' is {status}, so it cannot start. Only queued runs train; resume an "
+            "interrupted or stopped run first.",
+            name=record.name, status=record.status
         )
     if control.stop_requested:
-        store.set_status(run_id, RunStatus.STOPPED, "Stopped before it started.")
+        store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before it started."))
         return store.get(run_id)
 
     say = on_status or (lambda line: None)
@@ -196,8 +199,8 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
                list(extra_callbacks or []), started_at)
     except _StoppedBeforeTraining:
         store.set_progress(run_id, phase=Phase.STOPPED)
-        store.set_status(run_id, RunStatus.STOPPED, "Stopped before training began. It can be resumed "
-                                            "(it will start from the beginning).")
+        store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before training began. It can be resumed "
+                                               "(it will start from the beginning)."))
     except SpecError as error:
         _fail(store, run_id, _spec_message(error), user_error=True)
     except CnnLabError as error:

@@ -62,12 +62,14 @@ class TrainingRequest:
             raise SpecError("dataset", "No data set is selected. Pick a data set first.")
         for key in self.extra_config:
             if key in _CONFIG_KEYS:
-                raise SpecError(key, f"'{key}' is a standard part of a run's settings; it cannot "
-                                     "be given again as an extra setting.")
+                raise SpecError(key, "'{key}' is a standard part of a run's settings; it cannot be given again as an "
+                                     "extra "
+                                     "setting.",
+                                     key=key)
         for key in self.dataset_options:
             if key not in DATASET_OPTION_KEYS:
-                raise SpecError(key, f"Unknown data set option '{key}'. Use one of: "
-                                     f"{', '.join(DATASET_OPTION_KEYS)}.")
+                raise SpecError(key, "Unknown data set option '{key}'. Use one of: {dataset_option_keys}.",
+                                     key=key, dataset_option_keys=', '.join(DATASET_OPTION_KEYS))
         self.model.validate()
         _validate_if_possible(self.preprocess)
         _validate_if_possible(self.augment)

@@ -143,7 +143,8 @@ def _rename_into_place(src: Path, base: Path, name: str) -> Path:
             os.rmdir(dest)
             raise
         return dest
-    raise DatasetError(f"Could not find a free folder name for '{name}'. Choose another name.")
+    raise DatasetError("Could not find a free folder name for '{name}'. Choose another name.",
+                       name=name)
 
 
 def _open_source(source) -> tuple[BinaryIO, bool]:
@@ -155,7 +156,8 @@ def _open_source(source) -> tuple[BinaryIO, bool]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise DatasetError(f"The file {path} does not exist.")
+            raise DatasetError("The file {path} does not exist.",
+                               path=path)
         size = path.stat().st_size
         if size > MAX_ZIP_BYTES:
             raise UnsafeArchiveError(_too_big_zip(size))
@@ -274,9 +276,9 @@ def dataset_uploader(dataset_id: str, viewer: Starter | None,
 def _check_owner(path: Path, starter: Starter | None, what: str) -> DatasetOwner | None:
     owner = dataset_owner(path)
     if starter is not None and owner is not None and owner.session_id != starter.session_id:
-        raise NotYoursError(_("The data set '{name}' was uploaded by {who}; only they can "
-                                "{what} it. Upload your own pictures as a new data set.",
-                                name=path.name, who=owner.name or _("someone else"), what=what))
+        raise NotYoursError("The data set '{name}' was uploaded by {who}; only they can "
+                            "{what} it. Upload your own pictures as a new data set.",
+                            name=path.name, who=owner.name or _("someone else"), what=what)
     return owner
 
 
@@ -289,7 +291,7 @@ def share_user_dataset(name: str, shared: bool, starter: Starter | None,
     """
     path = _user_path(USER_PREFIX + str(name), workspace)
     if path is None or not path.is_dir():
-        raise DatasetError(_("There is no data set of yours called '{name}'.", name=name))
+        raise DatasetError("There is no data set of yours called '{name}'.", name=name)
     owner = _check_owner(path, starter, _("share"))
     if owner is None:
         if starter is None:
@@ -338,14 +340,15 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
             extract, skipped = _plan_members(zf, limits)
             if not extract:
                 raise DatasetError(
-                    f"The ZIP contains no images. Put your pictures ({ALLOWED_FORMATS_TEXT}) in one "
-                    "folder per class, e.g. cats/ and dogs/, and zip those folders.")
+                    "The ZIP contains no images. Put your pictures ({formats}) in one folder per class, "
+                    "e.g. cats/ and dogs/, and zip those folders.", formats=ALLOWED_FORMATS_TEXT)
             needed = sum(m.info.file_size for m in extract)
             free = shutil.disk_usage(base).free
             if needed + 64 * 1024 ** 2 > free:
                 raise DatasetError(
-                    f"Not enough free disk space to unpack the images ({needed / 1e6:.0f} MB "
-                    f"needed, {free / 1e6:.0f} MB free). Free some space and try again.")
+                    "Not enough free disk space to unpack the images ({needed:.0f} MB needed, {free:.0f} MB "
+                    "free). Free some space and try again.",
+                    needed=needed / 1000000.0, free=free / 1000000.0)
             tmp.mkdir()
             tmp_real = os.path.realpath(tmp)
             budget = [limits.total_bytes]
@@ -354,7 +357,8 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                 target = tmp.joinpath(*member.parts)
                 if not os.path.realpath(target).startswith(tmp_real + os.sep):
                     raise UnsafeArchiveError(  # defence in depth; check_members already checks
-                        f"The ZIP was refused: '{info.filename[:200]}' points outside its folder.")
+                        "The ZIP was refused: '{info}' points outside its folder.",
+                        info=info.filename[:200])
                 try:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     extract_member(zf, member, target, limits.member_bytes, budget, WHAT)
@@ -369,8 +373,8 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                     continue
                 except (FileExistsError, NotADirectoryError, IsADirectoryError):
                     raise UnsafeArchiveError(  # check_members refuses clashes; never a server path
-                        f"The ZIP was refused: '{info.filename[:200]}' clashes with another file "
-                        "or folder of the same name in it.") from None
+                        "The ZIP was refused: '{info}' clashes with another file or folder of the same name in it.",
+                        info=info.filename[:200]) from None
                 reason = _check_image_file(target)
                 if reason:
                     target.unlink()
@@ -379,11 +383,13 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
             layout = scan_image_folder(tmp)
         except FolderLayoutError as error:
             found = error.found
-            raise DatasetError(
-                "The ZIP's images are not sorted into classes" + (f": {found}" if found else ".")
-                + " Put the images of each class in their own folder (e.g. cats/1.jpg, "
-                "dogs/1.jpg; optionally inside train/ and test/ folders), with at least two "
-                "classes, and zip those folders.") from None
+            how = _("Put the images of each class in their own folder (e.g. cats/1.jpg, "
+                    "dogs/1.jpg; optionally inside train/ and test/ folders), with at least two "
+                    "classes, and zip those folders.")
+            if found:
+                raise DatasetError("The ZIP's images are not sorted into classes: {found}. {how}",
+                                   found=found, how=how) from None
+            raise DatasetError("The ZIP's images are not sorted into classes. {how}", how=how) from None
         counts: dict[str, int] = {}
         for _path, label in layout.train_files + layout.test_files:
             cname = layout.class_names[label]
@@ -471,7 +477,8 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
         raise DatasetError("Give the class a name (letters or digits), e.g. 'cats'.")
     root = base / safe
     if root.is_symlink():
-        raise DatasetError(f"The data set '{safe}' cannot be changed here.")
+        raise DatasetError("The data set '{safe}' cannot be changed here.",
+                           safe=safe)
     if starter is not None and not root.exists():   # a new set: owned before it is listed
         staging = base / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         staging.mkdir()
@@ -533,14 +540,16 @@ def delete_user_dataset(name: str, workspace: Path | str | None = None,
     """
     base = user_datasets_dir(workspace)
     if not name or name != Path(name).name or name in (".", "..") or not is_visible_name(name):
-        raise DatasetError(f"'{name}' is not one of your data sets.")
+        raise DatasetError("'{name}' is not one of your data sets.",
+                           name=name)
     path = base / name
     if path.is_symlink():
         path.unlink()
         clear_dataset_cache()
         return
     if not path.is_dir():
-        raise DatasetError(f"There is no data set of yours called '{name}'.")
+        raise DatasetError("There is no data set of yours called '{name}'.",
+                           name=name)
     _check_owner(path, starter, _("delete"))
     trash = base / f".deleting-{uuid.uuid4().hex}"
     os.rename(path, trash)   # disappears at once; the slow delete happens out of sight

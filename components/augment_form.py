@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.i18n import _
 from components import state
 
 DRAFT_KEY = "augment_draft"
@@ -69,21 +70,21 @@ def augment_controls(start: dict) -> dict:
     rows = (len(items) + 2) // 2
     cells = [cell for _ in range(rows) for cell in st.columns(2, gap="large")]
     with cells[0]:
-        on = st.toggle(flip_decl.label, key="aug_flip_on", help=flip_decl.help)
-        st.radio(f"{flip_decl.label} direction", directions, key="aug_flip", horizontal=True, disabled=not on,
-                 format_func=flip_decl.words.get, label_visibility="collapsed",
-                 help="Which way pictures may be mirrored.")
+        on = st.toggle(_(flip_decl.label), key="aug_flip_on", help=_(flip_decl.help))
+        st.radio(_("{setting} direction", setting=_(flip_decl.label)), directions, key="aug_flip", horizontal=True,
+                 disabled=not on, format_func=lambda v: _(flip_decl.words.get(v, v)), label_visibility="collapsed",
+                 help=_("Which way pictures may be mirrored."))
         spec["flip"] = st.session_state["aug_flip"] if on else "none"
     for cell, strength in zip(cells[1:], items):
         value = float(start.get(strength.name, 0.0) or 0.0)
         _init(f"aug_{strength.name}_on", value > 0)
         _init(f"aug_{strength.name}", _nearest(strength.ladder, value) if value > 0 else strength.suggested)
         with cell:
-            on = st.toggle(strength.label, key=f"aug_{strength.name}_on", help=strength.help)
+            on = st.toggle(_(strength.label), key=f"aug_{strength.name}_on", help=_(strength.help))
             amount = st.select_slider(
-                f"{strength.label} strength", strength.ladder, key=f"aug_{strength.name}", disabled=not on,
-                format_func=lambda v, d=strength: _amount(d, v), label_visibility="collapsed",
-                help=f"How strong the random {strength.label.lower()} can be.",
+                _("{setting} strength", setting=_(strength.label)), strength.ladder, key=f"aug_{strength.name}",
+                disabled=not on, format_func=lambda v, d=strength: _amount(d, v), label_visibility="collapsed",
+                help=_("How strong the random {setting} can be.", setting=_(strength.label).lower()),
             )
             kind = int if strength.kind == "int" else float
             spec[strength.name] = kind(amount) if on else kind(0)
@@ -96,11 +97,11 @@ def describe(spec: dict) -> str:
     parts = []
     flip = _flip()
     if spec.get("flip", "none") != "none":
-        parts.append(f"{flip.label.lower()} {flip.words.get(spec['flip'], spec['flip'])}")
+        parts.append(f"{_(flip.label).lower()} {_(flip.words.get(spec['flip'], spec['flip']))}")
     for strength in strengths():
         if spec.get(strength.name):
-            parts.append(f"{strength.label.lower()} {_amount(strength, spec[strength.name])}")
-    return ", ".join(parts) if parts else "no augmentation"
+            parts.append(f"{_(strength.label).lower()} {_amount(strength, spec[strength.name])}")
+    return ", ".join(parts) if parts else _("no augmentation")
 
 
 def use_for_training(spec: dict) -> None:

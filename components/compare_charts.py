@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from cnn_core.comparison import flatten_config, format_setting_value, setting_label
 from cnn_core.dataset_names import dataset_name
+from cnn_core.i18n import N_, _
 from cnn_core.model.presets import preset_name
 from components.chart_look import coloured_cell_text, finish
 
@@ -32,12 +33,12 @@ ACCURACY_SCALE = ((0.0, "#440154"), (0.2, "#482878"), (0.4, "#3e4989"), (0.6, "#
                   (1.0, "#1f9e89"))
 #: Columns of the compare page's runs table, in order, with their header.
 TABLE_HEADERS = {
-    "name": "run", "status": "status", "dataset": "data set", "preset": "preset",
-    "test_accuracy": "test accuracy", "best_val_accuracy": "best validation accuracy",
-    "train_seconds": "training time (s)", "conv_blocks": "conv blocks", "filters": "filters",
-    "learning_rate": "learning rate", "optimizer": "optimiser", "batch_size": "batch size", "epochs": "epochs",
-    "conv_dropout": "conv dropout", "dense_dropout": "dense dropout", "augmentation": "augmentation",
-    "created_at": "created",
+    "name": N_("run"), "status": N_("status"), "dataset": N_("data set"), "preset": N_("preset"),
+    "test_accuracy": N_("test accuracy"), "best_val_accuracy": N_("best validation accuracy"),
+    "train_seconds": N_("training time (s)"), "conv_blocks": N_("conv blocks"), "filters": N_("filters"),
+    "learning_rate": N_("learning rate"), "optimizer": N_("optimiser"), "batch_size": N_("batch size"), "epochs": N_("epochs"),
+    "conv_dropout": N_("conv dropout"), "dense_dropout": N_("dense dropout"), "augmentation": N_("augmentation"),
+    "created_at": N_("created"),
 }
 MAX_PARALLEL_SETTINGS = 10
 _MARGIN = dict(l=10, r=10, t=40, b=10)
@@ -105,8 +106,8 @@ def run_parameters(store, run) -> int | None:
 
 # --------------------------------------------------------------------------- curves
 
-_SERIES = (("loss", "training", 1, False), ("val_loss", "validation", 1, False),
-           ("accuracy", "training", 2, True), ("val_accuracy", "validation", 2, True))
+_SERIES = (("loss", N_("training"), 1, False), ("val_loss", N_("validation"), 1, False),
+           ("accuracy", N_("training"), 2, True), ("val_accuracy", N_("validation"), 2, True))
 
 
 def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go.Figure:
@@ -115,7 +116,7 @@ def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go
     ``curves``: ``(label, epoch rows)`` per run. Training is drawn solid, validation dashed;
     series with no values are left out. One legend entry per run.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("Loss (lower is better)"), _("Accuracy (higher is better)")),
                         horizontal_spacing=0.1)
     for index, (label, epochs) in enumerate(curves):
         color, shown = run_color(index), False
@@ -129,12 +130,13 @@ def overlay_curves_figure(curves: Sequence[tuple[str, Sequence[Mapping]]]) -> go
             fig.add_trace(go.Scatter(
                 x=x, y=y, name=label, legendgroup=f"run{index}", showlegend=not shown, mode="lines+markers",
                 line=dict(color=color, width=2.2, dash="solid" if part == "training" else "dash"),
-                hovertemplate=f"{label} · {part}: %{{y:.3f}}{'%' if percent else ''}<extra>epoch %{{x}}</extra>",
+                hovertemplate=f"{label} · {_(part)}: %{{y:.3f}}{'%' if percent else ''}<extra>"
+                              + _("epoch %{x}") + "</extra>",
             ), row=1, col=col)
             shown = True
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
-    fig.update_yaxes(title_text="accuracy (%)", row=1, col=2, range=[0, 101])
+    fig.update_xaxes(title_text=_("epoch"))
+    fig.update_yaxes(title_text=_("loss"), row=1, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text=_("accuracy (%)"), row=1, col=2, range=[0, 101])
     fig.update_layout(height=360, margin=_MARGIN, legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
     return finish(fig)
 
@@ -152,7 +154,7 @@ def _axis(name: str, values: list[Any]) -> tuple[str, list[Any]]:
         return setting_label(name), [dataset_name(v) for v in values]
     if name == "preset":
         return setting_label(name), [preset_name(v) for v in values]
-    return setting_label(name), values  # the widget's label, e.g. "Learning rate"
+    return setting_label(name), values  # the widget's label, in the session's language
 
 
 def _dimension(name: str, values: list[Any]) -> dict:
@@ -166,7 +168,7 @@ def _dimension(name: str, values: list[Any]) -> dict:
             ticks = sorted(set(numbers))
             if len(ticks) > 8:
                 ticks = [10.0 ** e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)]
-            return dict(label=f"{label} (log)", values=[math.log10(v) for v in numbers],
+            return dict(label=_("{setting} (log)", setting=label), values=[math.log10(v) for v in numbers],
                         tickvals=[math.log10(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
         return dict(label=label, values=numbers)
     categories = sorted({format_setting_value(v) for v in values})
@@ -181,10 +183,10 @@ def parallel_figure(configs: Sequence[Mapping], settings: Sequence[str], accurac
     flats = [flatten_config(c or {}) for c in configs]
     dimensions = [_dimension(name, [flat.get(name) for flat in flats]) for name in settings[:MAX_PARALLEL_SETTINGS]]
     percent = [100.0 * a for a in accuracies]
-    dimensions.append(dict(label="test accuracy (%)", values=percent))
+    dimensions.append(dict(label=_("test accuracy (%)"), values=percent))
     fig = go.Figure(go.Parcoords(
         dimensions=dimensions,
-        line=dict(color=percent, colorscale=ACCURACY_SCALE, showscale=True, colorbar=dict(title="accuracy %")),
+        line=dict(color=percent, colorscale=ACCURACY_SCALE, showscale=True, colorbar=dict(title=_("accuracy %"))),
     ))
     fig.update_layout(height=380, margin=dict(l=60, r=60, t=50, b=20))
     return finish(fig)
@@ -195,8 +197,8 @@ def parallel_figure(configs: Sequence[Mapping], settings: Sequence[str], accurac
 def sweep_score(results) -> tuple[str, str]:
     """The column a sweep is judged by: test accuracy when some run has one, else best validation."""
     if "test_accuracy" in results and results["test_accuracy"].notna().any():
-        return "test_accuracy", "test accuracy"
-    return "best_val_accuracy", "best validation accuracy"
+        return "test_accuracy", _("test accuracy")
+    return "best_val_accuracy", _("best validation accuracy")
 
 
 def results_n_test(store, results) -> int | None:
@@ -226,9 +228,9 @@ def _noise_title(words: str, scores: Sequence[float], n_test: int | None) -> tup
     best, worst = max(scores), min(scores)
     noise = difference_noise(best, worst, n_test) * 100
     if not is_real_difference(best, worst, n_test):
-        return (f"{words} (%): no real difference between these runs (all within the test set's noise, "
-                f"±{noise:.1f} points)"), noise
-    return f"{words} (%) · ≈: no real difference from the best (within the test set's noise)", noise
+        return _("{score} (%): no real difference between these runs (all within the test set's noise, "
+                 "±{noise:.1f} points)", score=words, noise=noise), noise
+    return _("{score} (%) · ≈: no real difference from the best (within the test set's noise)", score=words), noise
 
 
 def _near_best(scores: Sequence[float], n_test: int | None) -> list[bool]:

@@ -10,11 +10,14 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
+from cnn_core.i18n import N_, _
 from cnn_core.image_stats import PixelHistogram
 from components.chart_look import finish
 
 # Each reaches 3:1 on white, so bars and lines survive a projector (tests/test_contrast.py).
 SPLIT_COLORS = {"train": "#3b6fd8", "test": "#c85f26"}
+#: Split names in words (marked here, translated where shown).
+SPLIT_NAMES = {"train": N_("train"), "test": N_("test")}
 CHANNEL_COLORS = {"gray": "#555555", "red": "#d62728", "green": "#2a8a2a", "blue": "#1f77b4"}
 
 
@@ -36,13 +39,13 @@ def class_counts_figure(counts: Mapping[str, Mapping[str, int]], height: int = 3
     fig = go.Figure()
     for split, per_class in counts.items():
         fig.add_bar(
-            name=split,
+            name=_(SPLIT_NAMES.get(split, split)),
             x=[str(name) for name in per_class],
             y=list(per_class.values()),
             marker_color=SPLIT_COLORS.get(split),
-            hovertemplate="%{x}: %{y} images<extra>" + split + "</extra>",
+            hovertemplate=_("%{x}: %{y} images<extra>") + _(SPLIT_NAMES.get(split, split)) + "</extra>",
         )
-    fig.update_layout(barmode="group", xaxis_title="class", yaxis_title="images")
+    fig.update_layout(barmode="group", xaxis_title=_("class"), yaxis_title=_("images"))
     fig.update_xaxes(type="category")
     return _compact(fig, height)
 
@@ -59,9 +62,9 @@ def pixel_histogram_figure(hist: PixelHistogram, height: int = 320) -> go.Figure
             mode="lines",
             line=dict(color=CHANNEL_COLORS.get(name), shape="hvh", width=2),
             fill="tozeroy" if len(hist.channels) == 1 else None,
-            hovertemplate="value ≈ %{x:.0f}: %{y:.1%} of pixels<extra>" + name + "</extra>",
+            hovertemplate=_("value ≈ %{x:.0f}: %{y:.1%} of pixels<extra>") + name + "</extra>",
         )
-    fig.update_layout(xaxis_title="pixel value (0 = black, 255 = brightest)", yaxis_title="share of pixels")
+    fig.update_layout(xaxis_title=_("pixel value (0 = black, 255 = brightest)"), yaxis_title=_("share of pixels"))
     fig.update_xaxes(range=[0, 256])
     fig.update_yaxes(tickformat=".1~%", rangemode="tozero")
     return _compact(fig, height)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.datasets import load_dataset
+from cnn_core.i18n import _
 from cnn_core.workspace import workspace_path
 
 
@@ -23,9 +24,9 @@ def load_with_progress(dataset_id: str):
         if bar is None:
             if fraction >= 1.0:  # already in memory: no bar flashing by
                 return
-            bar = slot.progress(fraction, text=message or "Loading...")
+            bar = slot.progress(fraction, text=message or _("Loading..."))
         else:
-            bar.progress(fraction, text=message or "Loading...")
+            bar.progress(fraction, text=message or _("Loading..."))
 
     try:
         return load_dataset(dataset_id, progress=progress, workspace=workspace_path())

@@ -15,10 +15,11 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
-from cnn_core.i18n import _, ngettext
+from cnn_core.i18n import N_, _, ngettext
 from cnn_core.image_formats import UPLOAD_TYPES, formats_text
 from cnn_core.workspace import workspace_path
 from components import state
+from components.language import column_labels
 from components.session_identity import starter, visible_dataset_ids
 
 RESULT_KEY = "data_upload_result"
@@ -44,7 +45,8 @@ def show_result(form: str) -> None:
     {"error": st.error, "success": st.success, "warning": st.warning}[result["kind"]](result["message"])
     if result["details"]:
         with st.expander(ngettext("{count} file was skipped", "{count} files were skipped", len(result["details"]))):
-            st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True)
+            st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True,
+                         column_config=column_labels([N_("file"), N_("reason")]))
 
 
 def _import_zip() -> None:
@@ -53,7 +55,7 @@ def _import_zip() -> None:
     uploaded = st.session_state.get("data_zip_file")
     name = (st.session_state.get("data_zip_name") or "").strip()
     if uploaded is None:
-        _report("warning", "Choose a ZIP file first.")
+        _report("warning", _("Choose a ZIP file first."))
     else:
         try:
             report = import_image_zip_report(uploaded.getvalue(), name or Path(uploaded.name).stem,
@@ -68,7 +70,8 @@ def _import_zip() -> None:
         except CnnLabError as error:
             _report("error", str(error))
         except Exception as error:  # noqa: BLE001 - a bad upload must not break the page
-            _report("error", f"This ZIP file could not be read ({error}). Check that it is a ZIP of pictures.")
+            _report("error", _("This ZIP file could not be read ({error}). Check that it is a ZIP of pictures.",
+                               error=error))
     st.session_state[RESULT_KEY]["form"] = "zip"
 
 
@@ -85,19 +88,19 @@ def skipped_files(dataset) -> list[tuple[str, str]]:
 
 
 def zip_upload_form() -> None:
-    st.subheader("Upload a ZIP")
+    st.subheader(_("Upload a ZIP"))
     st.caption(_("One folder per class inside the ZIP, e.g. cats/…jpg and dogs/…jpg. {formats} pictures; at "
                  "least a few per class.", formats=formats_text("and")))
-    st.file_uploader("ZIP file", type=["zip"], key="data_zip_file",
-                     help="A ZIP archive made from a folder that holds one sub-folder per class.")
-    st.text_input("Name for the data set", key="data_zip_name", placeholder="e.g. my pets",
-                  help="How the data set is called in the sidebar. Empty: the ZIP's file name.")
-    st.button("Add data set", key="data_zip_add", icon=":material/upload:", on_click=_import_zip,
-              help="Unpacks the pictures into CNN Lab's workspace and selects the new data set.")
+    st.file_uploader(_("ZIP file"), type=["zip"], key="data_zip_file",
+                     help=_("A ZIP archive made from a folder that holds one sub-folder per class."))
+    st.text_input(_("Name for the data set"), key="data_zip_name", placeholder=_("e.g. my pets"),
+                  help=_("How the data set is called in the sidebar. Empty: the ZIP's file name."))
+    st.button(_("Add data set"), key="data_zip_add", icon=":material/upload:", on_click=_import_zip,
+              help=_("Unpacks the pictures into CNN Lab's workspace and selects the new data set."))
     show_result("zip")
 
 
-NEW_SET = "+ new data set"
+NEW_SET = N_("+ new data set")
 
 
 def _user_sets() -> list[str]:
@@ -116,7 +119,7 @@ def _add_images() -> None:
     class_name = (st.session_state.get("data_add_class") or "").strip()
     files = st.session_state.get("data_add_files") or []
     if not name or not class_name or not files:
-        _report("warning", "Choose or name a data set, type a class name and pick some pictures first.")
+        _report("warning", _("Choose or name a data set, type a class name and pick some pictures first."))
     else:
         try:
             report = import_image_files([(f.name, f.getvalue()) for f in files], class_name, name,
@@ -124,38 +127,39 @@ def _add_images() -> None:
             st.session_state["data_add_set"] = USER_PREFIX + report.name
             if len(report.class_counts) >= 2:
                 select_dataset(USER_PREFIX + report.name)
-                where = "It is now selected in the sidebar."
+                where = _("It is now selected in the sidebar.")
             else:
-                where = "Add pictures of at least one more class to train on it."
+                where = _("Add pictures of at least one more class to train on it.")
             kind = "success" if report.n_images else "error"
-            _report(kind, f"Added {report.n_images} picture(s) to the class '{class_name}' of '{report.name}'. "
-                          f"{where}", report.skipped)
+            _report(kind, ngettext("Added {count} picture to the class '{name}' of '{dataset}'.",
+                                   "Added {count} pictures to the class '{name}' of '{dataset}'.", report.n_images,
+                                   name=class_name, dataset=report.name) + " " + where, report.skipped)
         except CnnLabError as error:
             _report("error", str(error))
     st.session_state[RESULT_KEY]["form"] = "images"
 
 
 def add_images_form() -> None:
-    st.subheader("Add a few pictures")
-    st.caption("No ZIP? Add pictures class by class: pick your data set (or start a new one), type the "
-               "class name and choose the pictures. A new class name creates the class.")
+    st.subheader(_("Add a few pictures"))
+    st.caption(_("No ZIP? Add pictures class by class: pick your data set (or start a new one), type the "
+               "class name and choose the pictures. A new class name creates the class."))
     sets = [*_user_sets(), NEW_SET]
     current = state.dataset_id()
     if st.session_state.get("data_add_set") not in sets:
         st.session_state["data_add_set"] = current if current in sets else sets[0]
-    chosen = st.selectbox("Your data set", sets, key="data_add_set",
-                          format_func=lambda i: i.removeprefix(USER_PREFIX),
-                          help="Which of your data sets gets the pictures, or a new one.")
+    chosen = st.selectbox(_("Your data set"), sets, key="data_add_set",
+                          format_func=lambda i: _(NEW_SET) if i == NEW_SET else i.removeprefix(USER_PREFIX),
+                          help=_("Which of your data sets gets the pictures, or a new one."))
     if chosen == NEW_SET:
-        st.text_input("Name of the new data set", key="data_add_new_name", placeholder="e.g. fruit",
-                      help="How the new data set is called in the sidebar.")
-    st.text_input("Class", key="data_add_class", placeholder="e.g. apples",
-                  help="An existing class name adds to it; a new name creates a new class.")
-    st.file_uploader("Pictures", type=list(UPLOAD_TYPES), accept_multiple_files=True, key="data_add_files",
+        st.text_input(_("Name of the new data set"), key="data_add_new_name", placeholder=_("e.g. fruit"),
+                      help=_("How the new data set is called in the sidebar."))
+    st.text_input(_("Class"), key="data_add_class", placeholder=_("e.g. apples"),
+                  help=_("An existing class name adds to it; a new name creates a new class."))
+    st.file_uploader(_("Pictures"), type=list(UPLOAD_TYPES), accept_multiple_files=True, key="data_add_files",
                      help=_("Pick one or more picture files from your computer ({formats}).",
                             formats=formats_text()))
-    st.button("Add pictures", key="data_add_button", icon=":material/add_photo_alternate:",
-              on_click=_add_images, help="Copies the pictures into the class folder.")
+    st.button(_("Add pictures"), key="data_add_button", icon=":material/add_photo_alternate:",
+              on_click=_add_images, help=_("Copies the pictures into the class folder."))
     show_result("images")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnn_core.i18n import _
+from cnn_core.i18n_class_names import class_label
 from cnn_core.image_stats import for_display
 from cnn_core.run_record import RunRecord
 from components import state
@@ -43,12 +45,12 @@ def _maps(workspace: str, run_id: str, stamp: float, image: np.ndarray, classes:
 
 def _heat_caption(method: str, heat: np.ndarray, name: str, predicted: bool) -> str:
     if not heat.max() > 0:
-        return f"Nothing in this picture spoke for {name}."
+        return _("Nothing in this picture spoke for {name}.", name=class_label(name))
     if method == "grad_cam":
-        return (f"Where it saw signs of {name}, what it said." if predicted
-                else f"Where it saw signs of {name}, the right answer.")
-    return (f"Pixels that mattered most for its answer, {name}." if predicted
-            else f"Pixels that mattered most for {name}, the right answer.")
+        return (_("Where it saw signs of {name}, what it said.", name=class_label(name)) if predicted
+                else _("Where it saw signs of {name}, the right answer.", name=class_label(name)))
+    return (_("Pixels that mattered most for its answer, {name}.", name=class_label(name)) if predicted
+            else _("Pixels that mattered most for {name}, the right answer.", name=class_label(name)))
 
 
 def explain_picture(run: RunRecord, image: np.ndarray, true_index: int, predicted_index: int,
@@ -61,37 +63,37 @@ def explain_picture(run: RunRecord, image: np.ndarray, true_index: int, predicte
     """
     from cnn_core.explain import overlay
 
-    st.subheader("Why did it say that?")
+    st.subheader(_("Why did it say that?"))
     store = state.run_store()
     path = store.model_path(run.id)
     if not path.exists():
-        st.info("This run kept no trained model (it may have been stopped before the end, or imported "
-                "without one), so there is nothing to look inside. Train it again to see where it looks.",
+        st.info(_("This run kept no trained model (it may have been stopped before the end, or imported "
+                "without one), so there is nothing to look inside. Train it again to see where it looks."),
                 icon=":material/visibility_off:")
         return
-    with engine_errors("The model of this run cannot be looked inside: "):
+    with engine_errors(_("The model of this run cannot be looked inside: ")):
         stamp = path.stat().st_mtime
-        with st.spinner("Looking inside the model…"):
+        with st.spinner(_("Looking inside the model…")):
             found = _maps(str(store.workspace), run.id, stamp, np.ascontiguousarray(image),
                           (int(predicted_index), int(true_index)))
         method = found["method"]
         if method == "grad_cam":
-            st.caption("Red and yellow show the parts of the picture that pushed the model towards a class; "
-                       "blue parts hardly mattered (a method called Grad-CAM).")
+            st.caption(_("Red and yellow show the parts of the picture that pushed the model towards a class; "
+                       "blue parts hardly mattered (a method called Grad-CAM)."))
         else:
-            st.info("This model has no convolution layers (it is an MLP), so it has no map of where it "
+            st.info(_("This model has no convolution layers (it is an MLP), so it has no map of where it "
                     "looked. Instead, the pictures show which pixels would change its answer most "
-                    "(a saliency map).", icon=":material/info:")
+                    "(a saliency map)."), icon=":material/info:")
         names = [class_names[predicted_index], class_names[true_index]]
         cells = st.columns(2, gap="medium")
         for cell, heat, name, predicted in zip(cells, found["heats"], names, (True, False)):
             cell.image(for_display(overlay(image, heat), LARGE), width="stretch",
                        caption=_heat_caption(method, heat, name, predicted))
         if method == "grad_cam":
-            with st.expander("What the first layer sees"):
+            with st.expander(_("What the first layer sees")):
                 features = found["features"]
-                st.caption(f"Each small picture is what one filter of the first layer ({found['layer']}) "
-                           "picked out of this picture: bright means a strong response. Strongest first.")
+                st.caption(_("Each small picture is what one filter of the first layer ({layer}) picked out of this "
+                             "picture: bright means a strong response. Strongest first.", layer=found["layer"]))
                 tiles = [(f * 255).round().astype(np.uint8)[..., None] for f in features]
-                image_grid(tiles, [f"filter response {i + 1}" for i in range(len(tiles))], columns=8,
+                image_grid(tiles, [_("filter response {number}", number=i + 1) for i in range(len(tiles))], columns=8,
                            min_side=64)

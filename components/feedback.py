@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import _
 
 
 @contextlib.contextmanager
@@ -21,5 +22,5 @@ def engine_errors(prefix: str = "") -> Iterator[None]:
     except CnnLabError as error:
         st.error(f"{prefix}{error}", icon=":material/error:")
     except Exception as error:  # noqa: BLE001 - a page must keep working
-        st.error(f"{prefix}Something went wrong that CNN Lab did not expect: {error}")
+        st.error(prefix + _("Something went wrong that CNN Lab did not expect: {error}", error=error))
         st.exception(error)

@@ -28,23 +28,25 @@ def queue_form() -> None:
     options = [recommended] + ([sidebar] if sidebar and sidebar != recommended else [])
     left, right = st.columns(2)
     dataset = left.radio(
-        "Data set", options, key="compare_mlp_dataset", horizontal=True,
-        format_func=lambda d: f"{_dataset_name(d)} (recommended)" if d == recommended else f"{_dataset_name(d)} (sidebar)",
-        help="Shapes: coloured shapes at random places, sizes and angles, where looking for small patterns "
-             "anywhere in the picture pays off. On small, centred digits an MLP does about as well as a CNN.")
-    epochs = right.select_slider("Epochs for each", EPOCH_CHOICES, value=comparison.MLP_VS_CNN_EPOCHS,
-                                 key="compare_mlp_epochs", help="Passes over the training pictures. Few epochs keep it quick.")
+        _("Data set"), options, key="compare_mlp_dataset", horizontal=True,
+        format_func=lambda d: _("{name} (recommended)", name=_dataset_name(d)) if d == recommended
+        else _("{name} (sidebar)", name=_dataset_name(d)),
+        help=_("Shapes: coloured shapes at random places, sizes and angles, where looking for small patterns "
+             "anywhere in the picture pays off. On small, centred digits an MLP does about as well as a CNN."))
+    epochs = right.select_slider(_("Epochs for each"), EPOCH_CHOICES, value=comparison.MLP_VS_CNN_EPOCHS,
+                                 key="compare_mlp_epochs", help=_("Passes over the training pictures. Few epochs "
+                                                                  "keep it quick."))
     mlp_spec, cnn_spec = comparison.mlp_vs_cnn_specs(int(epochs))
     st.caption(_("**Equal budget:** {budget}.", budget=comparison.equal_budget(mlp_spec, cnn_spec)) + " "
                + _("**What differs is the network:**") + " "
                + comparison.network_differences(mlp_spec.to_dict(), cnn_spec.to_dict()))
-    if st.button("Train an MLP and a CNN", key="compare_mlp_cnn", icon=":material/play_arrow:",
+    if st.button(_("Train an MLP and a CNN"), key="compare_mlp_cnn", icon=":material/play_arrow:",
                  help=_("Queues two runs on “{dataset}”: the {mlp} and the {cnn}.", dataset=_dataset_name(dataset),
                         mlp=preset_name("mlp"), cnn=preset_name("lenet"))):
-        with engine_errors("The comparison was not queued: "):
+        with engine_errors(_("The comparison was not queued: ")):
             mlp_id, _cnn_id = comparison.mlp_vs_cnn(state.job_queue(), dataset, int(epochs))
             state.set_active_run(mlp_id)
-            st.success("Queued both runs. Follow them on the Training page; they appear below as they train.")
+            st.success(_("Queued both runs. Follow them on the Training page; they appear below as they train."))
 
 
 def pair_card(store, mlp, cnn) -> None:
@@ -56,33 +58,35 @@ def pair_card(store, mlp, cnn) -> None:
         st.caption(comparison.network_differences((mlp.config or {}).get("model") or {},
                                                   (cnn.config or {}).get("model") or {}))
         params = {}
-        for column, run, title in zip(st.columns(2), (mlp, cnn), ("MLP (no convolutions)", "CNN")):
-            column.markdown(f"**{title}** · {preset_name(run.config.get('preset'))} · {STATUS_WORDS.get(run.status)}")
+        for column, run, title in zip(st.columns(2), (mlp, cnn), (_("MLP (no convolutions)"), "CNN")):
+            column.markdown(f"**{title}** · {preset_name(run.config.get('preset'))} · {_(STATUS_WORDS.get(run.status))}")
             delta = None
             if run is cnn and None not in (cnn.test_accuracy, mlp.test_accuracy):
-                delta = f"{(cnn.test_accuracy - mlp.test_accuracy) * 100:+.1f} points vs the MLP"
+                delta = _("{points:+.1f} points vs the MLP", points=(cnn.test_accuracy - mlp.test_accuracy) * 100)
                 n_test = n_test_of(store, cnn.id)
                 if n_test and noise_words(mlp.test_accuracy, cnn.test_accuracy, n_test):
-                    delta += " · no real difference"
-            column.metric("Test accuracy", percent(run.test_accuracy), delta=delta,
-                          help="Share of the test pictures it got right.")
+                    delta += _(" · no real difference")
+            column.metric(_("Test accuracy"), percent(run.test_accuracy), delta=delta,
+                          help=_("Share of the test pictures it got right."))
             params[run.id] = compare_charts.run_parameters(store, run)
-            column.metric("Parameters", human_count(params[run.id]),
-                          help="How many numbers it learns; convolutions reuse theirs all over the picture.")
-            column.metric("Training time", duration(run.train_seconds), help="Time spent training.")
+            column.metric(_("Parameters"), human_count(params[run.id]),
+                          help=_("How many numbers it learns; convolutions reuse theirs all over the picture."))
+            column.metric(_("Training time"), duration(run.train_seconds), help=_("Time spent training."))
         n_mlp, n_cnn = params[mlp.id], params[cnn.id]
         if None not in (mlp.test_accuracy, cnn.test_accuracy, n_mlp, n_cnn) and n_cnn:
             n_test = n_test_of(store, cnn.id)
             note = noise_words(mlp.test_accuracy, cnn.test_accuracy, n_test) if n_test else ""
-            times = f"{n_mlp / n_cnn:.0f} times as many numbers as" if n_mlp >= 1.5 * n_cnn else "about as many numbers as"
-            st.caption(f"The MLP learns {times} the CNN ({human_count(n_mlp)} vs {human_count(n_cnn)}) and scores "
-                       f"{percent(mlp.test_accuracy)} against {percent(cnn.test_accuracy)}"
+            times = (_("{ratio:.0f} times as many numbers as", ratio=n_mlp / n_cnn) if n_mlp >= 1.5 * n_cnn
+                     else _("about as many numbers as"))
+            st.caption(_("The MLP learns {times} the CNN ({mlp} vs {cnn}) and scores {mlp_score} against {cnn_score}",
+                         times=times, mlp=human_count(n_mlp), cnn=human_count(n_cnn),
+                         mlp_score=percent(mlp.test_accuracy), cnn_score=percent(cnn.test_accuracy))
                        + (f": {note}." if note else "."))
 
 
 def mlp_vs_cnn_view(store) -> None:
-    st.caption("An MLP looks at the picture as one long list of pixels; a CNN looks for small patterns "
-               "anywhere in it. Train one of each with the same budget and compare.")
+    st.caption(_("An MLP looks at the picture as one long list of pixels; a CNN looks for small patterns "
+               "anywhere in it. Train one of each with the same budget and compare."))
     queue_form()
     alive = any(r.is_active for pair in comparison.mlp_vs_cnn_pairs(store)[:3] for r in pair)
 
@@ -92,7 +96,7 @@ def mlp_vs_cnn_view(store) -> None:
         if alive and not any(r.is_active for pair in newest for r in pair):
             st.rerun()
         if not newest:
-            st.caption("Your MLP and CNN appear here side by side once queued.")
+            st.caption(_("Your MLP and CNN appear here side by side once queued."))
         for mlp, cnn in newest:
             pair_card(store, mlp, cnn)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from cnn_core.i18n import N_, _
 from components.chart_look import finish
-
 TYPE_COLORS = (
     ("input", "#b8c4d6"),
     ("rescal", "#d9dee7"),
@@ -31,27 +31,27 @@ TYPE_COLORS = (
 
 
 LAYER_EXPLANATIONS = (
-    ("inputlayer", "the picture goes in"),
-    ("rescal", "scales pixel values to small numbers"),
-    ("normalization", "scales pixel values to small numbers"),
-    ("batchnorm", "re-centres the numbers so training stays stable"),
-    ("conv", "slides small filters over the picture to find patterns"),
-    ("maxpool", "halves the size, keeping the strongest signal of each patch"),
-    ("averagepool", "halves the size, averaging each patch"),
-    ("globalaverage", "one number per filter: how strongly its pattern was found"),
-    ("dropout", "switches off random neurons while training, against memorising"),
-    ("activation", "bends the numbers so the network can learn curves, not just lines"),
-    ("flatten", "lays the feature maps out as one long list of numbers"),
-    ("dense", "combines everything found so far"),
+    ("inputlayer", N_("the picture goes in")),
+    ("rescal", N_("scales pixel values to small numbers")),
+    ("normalization", N_("scales pixel values to small numbers")),
+    ("batchnorm", N_("re-centres the numbers so training stays stable")),
+    ("conv", N_("slides small filters over the picture to find patterns")),
+    ("maxpool", N_("halves the size, keeping the strongest signal of each patch")),
+    ("averagepool", N_("halves the size, averaging each patch")),
+    ("globalaverage", N_("one number per filter: how strongly its pattern was found")),
+    ("dropout", N_("switches off random neurons while training, against memorising")),
+    ("activation", N_("bends the numbers so the network can learn curves, not just lines")),
+    ("flatten", N_("lays the feature maps out as one long list of numbers")),
+    ("dense", N_("combines everything found so far")),
 )
 
 
 def explain_layer(layer_type: str, is_last: bool = False) -> str:
     """What a layer does, in one plain phrase (``Conv2D`` -> "slides small filters ...")."""
     if is_last and "dense" in layer_type.lower():
-        return "gives one score per class: the model's answer"
+        return _("gives one score per class: the model's answer")
     lowered = layer_type.lower().replace("_", "").replace("2d", "")
-    return next((text for needle, text in LAYER_EXPLANATIONS if needle in lowered), "")
+    return next((_(text) for needle, text in LAYER_EXPLANATIONS if needle in lowered), "")
 
 
 def layer_color(layer_type: str) -> str:
@@ -87,7 +87,7 @@ def diagram_boxes(rows: Iterable[Any], input_shape: Sequence[int] | None = None)
     layers = []
     has_input = any("input" in str(_field(row, "type")).lower() for row in rows)
     if input_shape is not None and not has_input:
-        layers.append({"type": "Input", "dims": tuple(int(d) for d in input_shape), "params": 0, "name": "input"})
+        layers.append({"type": _("Input"), "dims": tuple(int(d) for d in input_shape), "params": 0, "name": "input"})
     for row in rows:
         layers.append({
             "type": str(_field(row, "type")),
@@ -106,13 +106,14 @@ def diagram_boxes(rows: Iterable[Any], input_shape: Sequence[int] | None = None)
         width = 0.12 + 0.88 * math.log2(ch + 1) / math.log2(max_channels + 1)
         spatial = len(dims) >= 3
         height = 0.45 + 0.75 * math.sqrt(dims[0] / max_side) if spatial else 0.45
-        params = f" · {layer['params']:,} params" if layer["params"] else ""
+        params = _(" · {count:,} params", count=layer["params"]) if layer["params"] else ""
         boxes.append({
             "type": layer["type"],
             "name": layer["name"],
             "label": f"{layer['type']}  {_shape_text(dims)}",
             "hover": f"<b>{layer['type']}</b> ({layer['name']}): "
-                     f"{explain_layer(layer['type'], i == len(layers) - 1)}<br>output {_shape_text(dims)}{params}",
+                     + _("{what}<br>output {shape}", what=explain_layer(layer["type"], i == len(layers) - 1),
+                         shape=_shape_text(dims)) + params,
             "x0": -width / 2, "x1": width / 2, "y0": -(y + height), "y1": -y,
             "color": layer_color(layer["type"]),
         })

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnn_core.i18n import _
+from cnn_core.i18n import _, ngettext
 from cnn_core.workspace import workspace_path
 
 
@@ -28,7 +28,9 @@ class DatasetFacts:
     @property
     def shape_text(self) -> str:
         h, w, c = self.input_shape
-        return f"{w}×{h} pixels with {c} channel{'s' if c > 1 else ''}"
+        return ngettext("{width}×{height} pixels with {count} channel", "{width}×{height} pixels with {count} "
+                                                                        "channels",
+                        c, width=w, height=h)
 
 
 def dataset_facts(dataset_id: str) -> DatasetFacts:
@@ -66,7 +68,7 @@ def summarize_spec(spec: dict, input_shape: tuple, n_classes: int) -> dict:
     return _summary(json.dumps(spec, sort_keys=True), tuple(int(d) for d in input_shape), int(n_classes))
 
 
-@st.cache_data(max_entries=128, show_spinner="Timing this computer...")
+@st.cache_data(max_entries=128, show_spinner=False)  # the spinner below speaks the session's language
 def _epoch_seconds(spec_json: str, input_shape: tuple, n_classes: int, n_train: int) -> float:
     from cnn_core.model import ModelSpec, estimate_epoch_seconds
 
@@ -77,7 +79,8 @@ def _epoch_seconds(spec_json: str, input_shape: tuple, n_classes: int, n_train: 
 def epoch_seconds(spec: dict, facts: DatasetFacts) -> float | None:
     if not facts.n_train:
         return None
-    return _epoch_seconds(json.dumps(spec, sort_keys=True), facts.input_shape, facts.n_classes, facts.n_train)
+    with st.spinner(_("Timing this computer...")):  # shown only if it takes a while (a cache miss)
+        return _epoch_seconds(json.dumps(spec, sort_keys=True), facts.input_shape, facts.n_classes, facts.n_train)
 
 
 def human_count(n: int | float | None) -> str:

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.confusion_picture import MAX_DRAWN_CLASSES, most_confused_classes
-from cnn_core.i18n import ngettext
+from cnn_core.i18n import _, ngettext
+from cnn_core.i18n_class_names import class_label
 from components.chart_look import coloured_cell_text, finish
 
 # Every colour reaches WCAG AA on the page's white (3:1 for lines and bars, 4.5:1 for the status
@@ -36,8 +37,8 @@ def curves_figure(epochs: Sequence[dict], best_epoch: int | None = None) -> go.F
     ``epochs`` are run-store rows (``epoch``, ``loss``, ``accuracy``, ``val_loss``,
     ``val_accuracy``). Series with no values are left out; ``best_epoch`` gets a dotted line.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)",
-                                                       "Accuracy (higher is better)"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("Loss (lower is better)"),
+                                                       _("Accuracy (higher is better)")),
                         horizontal_spacing=0.1)
     x = [int(row["epoch"]) for row in epochs]
     series = (("loss", "training", TRAIN_COLOR, 1, False), ("val_loss", "validation", VALIDATION_COLOR, 1, False),
@@ -57,10 +58,10 @@ def curves_figure(epochs: Sequence[dict], best_epoch: int | None = None) -> go.F
     if best_epoch:
         for col in (1, 2):
             fig.add_vline(x=best_epoch, line=dict(color=MARKER_LINE_COLOR, dash="dot", width=1), row=1, col=col)
-    fig.update_xaxes(title_text="epoch (one pass over all training pictures)", dtick=1 if len(x) <= 20 else None,
+    fig.update_xaxes(title_text=_("epoch (one pass over all training pictures)"), dtick=1 if len(x) <= 20 else None,
                      rangemode="tozero" if not x else "normal")
-    fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
-    fig.update_yaxes(title_text="accuracy (%)", row=1, col=2, range=[0, 101])
+    fig.update_yaxes(title_text=_("loss"), row=1, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text=_("accuracy (%)"), row=1, col=2, range=[0, 101])
     fig.update_layout(height=340, margin=_MARGIN, hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
     return finish(fig)
@@ -77,7 +78,7 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
     selects the cell: Plotly heatmaps report no selection themselves.
     """
     counts = np.asarray(confusion, dtype=np.int64)
-    names = [str(n) for n in class_names]
+    names = [class_label(n) for n in class_names]
     index = list(range(len(names)))   # drawn position -> class number
     if len(names) > MAX_DRAWN_CLASSES:  # only the classes most mixed up (and the selected ones)
         index = most_confused_classes(counts, MAX_DRAWN_CLASSES)
@@ -95,13 +96,13 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
                        "Click to see it.",
                        "true {true}, predicted {predicted}: {count} pictures ({share}% of {true}). "
                        "Click to see them.", int(counts[i, j]), true=names[i], predicted=names[j],
-                       share=f"{shares[i, j] * 100:.1f}") for j in range(n)]
+                       share=format(shares[i, j] * 100, ".1f")) for j in range(n)]
              for i in range(n)]
     fig = go.Figure(go.Heatmap(
         z=z.tolist(), x=names, y=names, text=text, texttemplate="%{text}" if n <= 20 else None,
         hoverinfo="skip", colorscale=CONFUSION_SCALE,
         zmin=0, zmax=1 if normalized else None, xgap=1, ygap=1,
-        colorbar=dict(title="share" if normalized else "pictures", tickformat=".0%" if normalized else None),
+        colorbar=dict(title=_("share") if normalized else _("pictures"), tickformat=".0%" if normalized else None),
     ))
     cells = [(i, j) for i in range(n) for j in range(n)]
     fig.add_trace(go.Scatter(
@@ -117,12 +118,12 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, norma
     side = max(380, min(760, 110 + 40 * n))
     fig.update_layout(height=side, margin=dict(l=10, r=10, t=40 if n < len(class_names) else 10, b=10),
                       clickmode="event+select", dragmode=False,
-                      title_text=f"The {n} most-confused of {len(class_names):,} classes"
+                      title_text=_("The {count} most-confused of {total:,} classes", count=n, total=len(class_names))
                       if n < len(class_names) else None)
-    fig.update_xaxes(title_text="predicted class (what the model said)", type="category", showgrid=False,
+    fig.update_xaxes(title_text=_("predicted class (what the model said)"), type="category", showgrid=False,
                      zeroline=False, tickangle=-45 if max(map(len, names), default=0) > 6 else 0,
                      range=[-0.5, n - 0.5], autorange=False)
-    fig.update_yaxes(title_text="true class (what the picture really is)", type="category",
+    fig.update_yaxes(title_text=_("true class (what the picture really is)"), type="category",
                      range=[n - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False)
     return finish(fig)
 
@@ -146,14 +147,15 @@ def per_class_figure(report) -> go.Figure:
     rows = report.to_dict("records") if hasattr(report, "to_dict") else list(report)
     names = [str(r["class"]) for r in rows]
     fig = go.Figure()
-    for key, label in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
+    for key, label in (("precision", _("precision")), ("recall", _("recall")), ("f1", "F1")):
         fig.add_trace(go.Bar(x=names, y=[100.0 * float(r[key]) for r in rows], name=label,
                              marker_color=SCORE_COLORS[key],
-                             hovertemplate=f"{label} of %{{x}}: %{{y:.1f}}%<extra></extra>"))
+                             hovertemplate=_("{score} of {name}: {value}", score=label, name="%{x}",
+                                               value="%{y:.1f}%") + "<extra></extra>"))
     fig.update_layout(barmode="group", height=320, margin=_MARGIN,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    fig.update_xaxes(type="category", title_text="class")
-    fig.update_yaxes(range=[0, 101], title_text="score (%)")
+    fig.update_xaxes(type="category", title_text=_("class"))
+    fig.update_yaxes(range=[0, 101], title_text=_("score (%)"))
     return finish(fig)
 
 
@@ -165,9 +167,9 @@ def probability_figure(probs: Sequence[float], class_names: Sequence[str], *, tr
     marked "(true)".
     """
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
-    names = [str(n) for n in class_names]
+    names = [class_label(n) for n in class_names]
     predicted = int(np.argmax(p)) if p.size else -1
-    labels = [f"{name} (true)" if i == true_index else name for i, name in enumerate(names)]
+    labels = [_("{name} (true)", name=name) if i == true_index else name for i, name in enumerate(names)]
     colors = []
     for i in range(len(names)):
         if i == predicted:
@@ -179,11 +181,11 @@ def probability_figure(probs: Sequence[float], class_names: Sequence[str], *, tr
     fig = go.Figure(go.Bar(
         x=(100.0 * p).tolist(), y=labels, orientation="h", marker_color=colors,
         text=[f"{v * 100:.1f}%" for v in p], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        hovertemplate=_("%{y}: %{x:.1f}%<extra></extra>"),
     ))
     fig.update_layout(height=height or max(220, 40 + 28 * len(names)), margin=dict(l=10, r=40, t=10, b=10),
                       showlegend=False)
-    fig.update_xaxes(range=[0, 112], title_text="probability the model gave (%)")
+    fig.update_xaxes(range=[0, 112], title_text=_("probability the model gave (%)"))
     fig.update_yaxes(type="category", autorange="reversed")
     return finish(fig)
 

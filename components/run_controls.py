@@ -12,16 +12,16 @@ import sys
 import streamlit as st
 
 from cnn_core.errors import CnnLabError
-from cnn_core.i18n import _, ngettext
+from cnn_core.i18n import N_, _, ngettext
 from cnn_core.run_status import ERROR_STATUSES, STEERABLE_STATUSES, Phase, RunStatus
 from cnn_core.run_record import RunRecord
 from components import state
-from components.run_picker import duration
+from components.run_picker import STATUS_WORDS, duration
 from components.session_identity import started_by, starter
 
 ERROR_KEY = "train_control_error"
 #: Shown at once when a run is queued and nothing trains before it.
-STARTING_TEXT = "Starting training… the first curve point comes after the first epoch (~10 s for a first model)."
+STARTING_TEXT = N_("Starting training… the first curve point comes after the first epoch (~10 s for a first model).")
 
 
 def _act(action: str, run_id: str) -> None:
@@ -37,7 +37,7 @@ def _act(action: str, run_id: str) -> None:
     except CnnLabError as error:
         st.session_state[ERROR_KEY] = str(error)
     except Exception as error:  # noqa: BLE001 - the page must keep working
-        st.session_state[ERROR_KEY] = f"Something went wrong that CNN Lab did not expect: {error}"
+        st.session_state[ERROR_KEY] = _("Something went wrong that CNN Lab did not expect: {error}", error=error)
 
 
 def control_buttons(run: RunRecord) -> None:
@@ -47,19 +47,20 @@ def control_buttons(run: RunRecord) -> None:
     if started_by(run):   # another session's shared run: look, do not touch
         return
     if run.status == RunStatus.RUNNING:
-        buttons.append(("Pause", "pause", "train_pause", ":material/pause:",
-                        "Holds training after the current batch; nothing is lost. Continue whenever you like."))
+        buttons.append((_("Pause"), "pause", "train_pause", ":material/pause:",
+                        _("Holds training after the current batch; nothing is lost. Continue whenever you like.")))
     if run.status == RunStatus.PAUSED:
-        buttons.append(("Continue", "resume_paused", "train_continue", ":material/play_arrow:",
-                        "Goes on training exactly where it paused."))
+        buttons.append((_("Continue"), "resume_paused", "train_continue", ":material/play_arrow:",
+                        _("Goes on training exactly where it paused.")))
     if run.status in STEERABLE_STATUSES:
-        buttons.append(("Stop", "stop", "train_stop", ":material/stop:",
-                        "Ends training early. The epochs already done are kept and the model is tested "
-                        "so you can still look at its results."))
+        buttons.append((_("Stop"), "stop", "train_stop", ":material/stop:",
+                        _("Ends training early. The epochs already done are kept and the model is tested "
+                        "so you can still look at its results.")))
     if run.can_resume:
-        buttons.append(("Resume training", "resume_interrupted", "train_resume", ":material/replay:",
-                        f"Trains the remaining {run.epochs_planned - run.epochs_done} epoch(s), starting "
-                        "from the last saved epoch."))
+        buttons.append((_("Resume training"), "resume_interrupted", "train_resume", ":material/replay:",
+                        ngettext("Trains the remaining {count} epoch, starting from the last saved epoch.",
+                                 "Trains the remaining {count} epochs, starting from the last saved epoch.",
+                                 run.epochs_planned - run.epochs_done)))
     if buttons:
         for column, (label, action, key, icon, help_text) in zip(st.columns(len(buttons) + 2), buttons):
             column.button(label, key=key, icon=icon, help=help_text, on_click=_act, args=(action, run.id),
@@ -85,7 +86,7 @@ def queue_place(run: RunRecord) -> int:
 def time_left_text(run: RunRecord) -> str:
     """The engine's time-left estimate in words: "about 1 min 05 s left", or "estimating…"."""
     left = run.live_progress.seconds_left
-    return "estimating time left…" if left is None else f"about {duration(left)} left in training"
+    return _("estimating time left…") if left is None else _("about {time} left in training", time=duration(left))
 
 
 def status_panel(run: RunRecord) -> None:
@@ -99,41 +100,49 @@ def status_panel(run: RunRecord) -> None:
         where = place.text() if place is not None and place.place > 0 else ngettext(
             "waiting in line, {count} run before this one", "waiting in line, {count} runs before this one", ahead)
         st.info(_("{where}. It starts by itself when its turn comes.", where=where[:1].upper() + where[1:])
-                if ahead else STARTING_TEXT, icon=":material/schedule:")
+                if ahead else _(STARTING_TEXT), icon=":material/schedule:")
     elif run.is_active:
         if run.status == RunStatus.PAUSED:
-            st.info("Paused. Press Continue to go on, or Stop to end training here.", icon=":material/pause_circle:")
+            st.info(_("Paused. Press Continue to go on, or Stop to end training here."), icon=":material/pause_circle:")
         elif run.status == RunStatus.STOPPING:
-            st.warning(f"Stopping after the current batch ({done} epoch(s) done so far)…", icon=":material/stop_circle:")
+            st.warning(ngettext("Stopping after the current batch ({count} epoch done so far)…",
+                                "Stopping after the current batch ({count} epochs done so far)…", done),
+                       icon=":material/stop_circle:")
         if phase == Phase.LOADING_DATA:
-            st.progress(min(1.0, float(progress.fraction or 0.0)), text="Starting: loading the pictures…")
+            st.progress(min(1.0, float(progress.fraction or 0.0)), text=_("Starting: loading the pictures…"))
         elif phase in (Phase.BUILDING_MODEL, Phase.LOADING_CHECKPOINT):
-            st.progress(0.0, text="Starting: building the model…" if phase == Phase.BUILDING_MODEL
-                        else "Starting: loading the last saved epoch…")
+            st.progress(0.0, text=_("Starting: building the model…") if phase == Phase.BUILDING_MODEL
+                        else _("Starting: loading the last saved epoch…"))
         elif phase in (Phase.EVALUATING, Phase.SAVING):
-            st.progress(1.0, text="Testing the trained model on the test pictures…"
-                        if phase == Phase.EVALUATING else "Saving the model…")
+            st.progress(1.0, text=_("Testing the trained model on the test pictures…")
+                        if phase == Phase.EVALUATING else _("Saving the model…"))
         else:
             batches, batch = progress.batches, progress.batch
             epoch = progress.epoch or done + 1
-            text = f"Epoch {epoch} of {planned or progress.epochs or '?'}"
+            text = _("Epoch {epoch} of {planned}", epoch=epoch, planned=planned or progress.epochs or "?")
             if batches:
-                text += f" · batch {batch} of {batches}"
+                text += _(" · batch {batch} of {batches}", batch=batch, batches=batches)
             if batch == 0 and not done and run.status == RunStatus.RUNNING:
-                text = ("Starting: " + text + " · the first batch takes longest while TensorFlow "
-                        "prepares the model")
+                text = (_("Starting: ") + text + _(" · the first batch takes longest while TensorFlow "
+                        "prepares the model"))
             if run.status == RunStatus.RUNNING and (batch or done):
                 text += " · " + time_left_text(run)
             st.progress(min(1.0, batch / batches) if batches else 0.0, text=text)
-        st.caption("The bar fills once per epoch (one pass over all training pictures). Training goes on "
-                   "if you open other pages or close this tab.")
+        st.caption(_("The bar fills once per epoch (one pass over all training pictures). Training goes on "
+                   "if you open other pages or close this tab."))
     elif run.status == RunStatus.FINISHED:
-        st.success(f"Finished: {run.message or ngettext('trained {count} epoch.', 'trained {count} epochs.', done)} "
-                   f"Training took {duration(run.train_seconds)}.", icon=":material/check_circle:")
+        # the engine's usual words (stored in English by the worker) are said again in the session's language
+        plain = not run.message or run.message in (f"Trained {done} epoch.", f"Trained {done} epochs.")
+        message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", done) if plain else _(run.message)
+        st.success(_("Finished: {message} Training took {time}.", message=message, time=duration(run.train_seconds)),
+                   icon=":material/check_circle:")
     elif run.status == RunStatus.STOPPED:
-        st.info(f"Stopped after {done} epoch{'s' if done != 1 else ''} (of {planned}). "
-                + ("You can resume it to train the rest." if run.can_resume else ""), icon=":material/stop_circle:")
+        st.info(ngettext("Stopped after {count} epoch (of {planned}). ", "Stopped after {count} epochs (of "
+                                                                         "{planned}). ",
+                         done, planned=planned)
+                + (_("You can resume it to train the rest.") if run.can_resume else ""), icon=":material/stop_circle:")
     elif run.status in ERROR_STATUSES:
-        st.error(run.message or f"Training {run.status}.", icon=":material/error:")
+        st.error(_(run.message) if run.message else _("Training {status}.", status=_(STATUS_WORDS.get(run.status, run.status))),
+                 icon=":material/error:")
     elif run.status == RunStatus.INTERRUPTED:
-        st.warning(run.message or "Training was cut off.", icon=":material/history:")
+        st.warning(_(run.message) if run.message else _("Training was cut off."), icon=":material/history:")

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 import streamlit as st
 
 from cnn_core.dataset_names import dataset_name
+from cnn_core.i18n import N_, _
 from cnn_core.model.presets import preset_name
-from cnn_core.i18n import _
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
 from components.session_identity import is_own, started_by, visible_runs  # noqa: F401 - pages list runs through it
 
 STATUS_WORDS = {
-    RunStatus.QUEUED: "waiting", RunStatus.RUNNING: "training", RunStatus.PAUSED: "paused",
-    RunStatus.STOPPING: "stopping", RunStatus.STOPPED: "stopped", RunStatus.FINISHED: "finished",
-    RunStatus.DIVERGED: "diverged", RunStatus.FAILED: "failed", RunStatus.INTERRUPTED: "interrupted",
+    RunStatus.QUEUED: N_("waiting"), RunStatus.RUNNING: N_("training"), RunStatus.PAUSED: N_("paused"),
+    RunStatus.STOPPING: N_("stopping"), RunStatus.STOPPED: N_("stopped"), RunStatus.FINISHED: N_("finished"),
+    RunStatus.DIVERGED: N_("diverged"), RunStatus.FAILED: N_("failed"), RunStatus.INTERRUPTED: N_("interrupted"),
 }
 
 
@@ -36,10 +36,10 @@ def duration(seconds: float | None) -> str:
         return "–"
     seconds = max(0, int(round(seconds)))
     if seconds < 60:
-        return f"{seconds} s"
+        return _("{seconds} s", seconds=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        return _("{minutes} min {seconds:02d} s", minutes=seconds // 60, seconds=seconds % 60)
+    return _("{hours} h {minutes:02d} min", hours=seconds // 3600, minutes=seconds % 3600 // 60)
 
 
 def when(timestamp: float | None) -> str:
@@ -53,13 +53,13 @@ def dataset_of(run: RunRecord) -> str:
 
 def run_label(run: RunRecord) -> str:
     """One line: name, status and the score that matters, e.g. ``"my model · finished · test 91.2%"``."""
-    parts = [run.name or run.id, STATUS_WORDS.get(run.status, run.status)]
+    parts = [run.name or run.id, _(STATUS_WORDS.get(run.status, run.status))]
     if who := started_by(run):
         parts.insert(1, who)
     if run.test_accuracy is not None:
-        parts.append(f"test {percent(run.test_accuracy)}")
+        parts.append(_("test {percent}", percent=percent(run.test_accuracy)))
     elif run.best_val_accuracy is not None:
-        parts.append(f"validation {percent(run.best_val_accuracy)}")
+        parts.append(_("validation {percent}", percent=percent(run.best_val_accuracy)))
     parts.append(when(run.created_at))
     return " · ".join(parts)
 
@@ -71,8 +71,8 @@ def run_labels(runs: Sequence[RunRecord]) -> dict[str, str]:
 
 
 def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = None,
-             label: str = "Training run", memory: str | None = None,
-             help: str = "Which trained model to look at. The newest is at the top.") -> RunRecord | None:
+             label: str = N_("Training run"), memory: str | None = None,
+             help: str = N_("Which trained model to look at. The newest is at the top.")) -> RunRecord | None:
     """A selectbox of ``runs`` (newest first); returns the chosen record (None when empty).
 
     The choice is remembered under ``memory`` (pages sharing it show the same run) until the
@@ -88,7 +88,7 @@ def pick_run(runs: Sequence[RunRecord], *, key: str, default_id: str | None = No
     current = remembered if remembered in by_id and default_then == default else default
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = current
-    chosen = st.selectbox(label, ids, key=key, format_func=run_labels(runs).__getitem__, help=help)
+    chosen = st.selectbox(_(label), ids, key=key, format_func=run_labels(runs).__getitem__, help=_(help))
     st.session_state[memory] = (chosen, default)
     return by_id[chosen]
 
@@ -121,16 +121,16 @@ def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
     "started by" column when some run was started by another session."""
     others = any(started_by(run) for run in runs)
     return [{
-        "run": run.name or run.id,
-        **({"started by": _starter_word(run)} if others else {}),
-        "status": STATUS_WORDS.get(run.status, run.status),
-        "data set": dataset_name(dataset_of(run)),
-        "preset": preset_name(run.config.get("preset")),
-        "epochs": f"{run.epochs_done} of {run.epochs_planned}",
-        "best validation accuracy": percent(run.best_val_accuracy),
-        "test accuracy": percent(run.test_accuracy),
-        "training time": duration(run.train_seconds),
-        "started": when(run.started_at or run.created_at),
+        N_("run"): run.name or run.id,
+        **({N_("started by"): _starter_word(run)} if others else {}),
+        N_("status"): _(STATUS_WORDS.get(run.status, run.status)),
+        N_("data set"): dataset_name(dataset_of(run)),
+        N_("preset"): preset_name(run.config.get("preset")),
+        N_("epochs"): _("{done} of {planned}", done=run.epochs_done, planned=run.epochs_planned),
+        N_("best validation accuracy"): percent(run.best_val_accuracy),
+        N_("test accuracy"): percent(run.test_accuracy),
+        N_("training time"): duration(run.train_seconds),
+        N_("started"): when(run.started_at or run.created_at),
     } for run in runs]
 
 
@@ -142,9 +142,9 @@ def _starter_word(run: RunRecord) -> str:
 
 RUNS_TABLE_COLUMNS = {
     "best validation accuracy": st.column_config.TextColumn(
-        help="The best score on the validation pictures (held back from training) in any epoch."),
+        help=N_("The best score on the validation pictures (held back from training) in any epoch.")),
     "test accuracy": st.column_config.TextColumn(
-        help="Share of the test pictures (never seen in training) the final model got right."),
-    "epochs": st.column_config.TextColumn(help="Passes over the training pictures: done of planned."),
-    "training time": st.column_config.TextColumn(help="Time spent training, without pauses."),
+        help=N_("Share of the test pictures (never seen in training) the final model got right.")),
+    "epochs": st.column_config.TextColumn(help=N_("Passes over the training pictures: done of planned.")),
+    "training time": st.column_config.TextColumn(help=N_("Time spent training, without pauses.")),
 }

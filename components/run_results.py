@@ -12,6 +12,7 @@ import streamlit as st
 from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import RunStateError
 from cnn_core.evaluation import Evaluation, evaluate_run
+from cnn_core.i18n import _
 from cnn_core.run_config import split_damaged
 from cnn_core.run_record import RunRecord
 from cnn_core.runs import RunStore
@@ -24,7 +25,7 @@ def finished_runs(store: RunStore) -> list[RunRecord]:
     lists them, with Delete)."""
     from components.session_identity import visible_runs
 
-    usable, _ = split_damaged(visible_runs(store.list_runs()))
+    usable, _damaged = split_damaged(visible_runs(store.list_runs()))
     return [run for run in usable if not run.is_active and store.has_predictions(run.id)]
 
 
@@ -63,14 +64,14 @@ def run_test_images(run: RunRecord, n_expected: int) -> np.ndarray | None:
 
     dataset_id, kwargs = dataset_options(run)
     if not dataset_id:
-        st.warning("This run does not say which data set it used, so its pictures cannot be shown.")
+        st.warning(_("This run does not say which data set it used, so its pictures cannot be shown."))
         return None
-    with st.spinner("Loading the test pictures…"):
+    with st.spinner(_("Loading the test pictures…")):
         dataset = load_dataset(dataset_id, workspace=state.run_store().workspace, **kwargs)
     if len(dataset.x_test) != n_expected:
-        st.warning(f"The data set '{dataset_name(dataset_id)}' has changed since this run was trained "
-                   f"({len(dataset.x_test)} test pictures now, {n_expected} then), so its pictures "
-                   "cannot be matched to the predictions. The numbers above are still right.")
+        st.warning(_("The data set '{dataset}' has changed since this run was trained ({now} test pictures now, "
+                     "{then} then), so its pictures cannot be matched to the predictions. The numbers above are "
+                     "still right.", dataset=dataset_name(dataset_id), now=len(dataset.x_test), then=n_expected))
         return None
     return dataset.x_test
 

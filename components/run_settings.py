@@ -10,12 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.dataset_names import dataset_name
-from cnn_core.i18n import _, ngettext
+from cnn_core.i18n import N_, _, ngettext
 from cnn_core.model.presets import preset_name
 from cnn_core.run_record import RunRecord
 from cnn_core.setting_words import config_sections, describe_augment, setting_text
 
-SETTINGS_TITLE = "Every setting this run trained with"
+SETTINGS_TITLE = N_("Every setting this run trained with")
 
 
 def run_summary(run: RunRecord) -> str:

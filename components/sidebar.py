@@ -7,10 +7,13 @@ import streamlit as st
 from cnn_core.datasets import list_datasets
 from cnn_core.device import describe_device
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import _
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
 from cnn_core.workspace import workspace_path
 from components import state
+from components.language import language_switch
+from components.run_picker import STATUS_WORDS
 from components.session_identity import dataset_uploader, name_field, visible_dataset_ids
 
 STATUS_ICONS = {
@@ -27,7 +30,7 @@ LIVE_VIEW_STALL_SECONDS = 10.0
 def dataset_picker() -> None:
     infos = list_datasets(workspace_path())
     ids = visible_dataset_ids([info.id for info in infos], workspace_path())   # not others' uploads
-    labels = {info.id: " ".join(p for p in (info.name + ("" if info.offline else " (download)"),
+    labels = {info.id: " ".join(p for p in (info.name + ("" if info.offline else _(" (download)")),
                                             dataset_uploader(info.id, workspace_path())) if p)
               for info in infos}
     current = state.dataset_id()
@@ -37,10 +40,10 @@ def dataset_picker() -> None:
     if st.session_state.get("sidebar_dataset") != current:  # a page chose a data set (upload, home)
         st.session_state["sidebar_dataset"] = current
     st.selectbox(
-        "Data set", ids, key="sidebar_dataset",
+        _("Data set"), ids, key="sidebar_dataset",
         format_func=lambda i: labels.get(i, i),
         on_change=lambda: st.session_state.update({state.DATASET_KEY: st.session_state["sidebar_dataset"]}),
-        help="The images every page works on. Sets marked (download) are fetched from the internet once.",
+        help=_("The images every page works on. Sets marked (download) are fetched from the internet once."),
     )
 
 
@@ -77,7 +80,7 @@ def _run_card() -> None:
         st.rerun(scope="app")
     run_id = state.active_run_id()
     if run_id is None:
-        st.caption("No training run yet.")
+        st.caption(_("No training run yet."))
         return
     store = state.run_store()
     run = store.get(run_id)
@@ -85,19 +88,20 @@ def _run_card() -> None:
         store.mark_interrupted()
         run = store.get(run_id)
     icon = STATUS_ICONS.get(run.status, "")
-    st.markdown(f"**Run** `{run.name or run.id}`  \n{icon} {run.status}")
+    st.markdown(_("**Run** `{name}`", name=run.name or run.id) + f"  \n{icon} " + _(STATUS_WORDS.get(run.status, run.status)))
     planned = max(run.epochs_planned or 1, 1)
     done = run.epochs_done or 0
     progress = run.live_progress
     within = progress.batch / progress.batches if progress.batches and run.is_active else 0
     fraction = min(1.0, (done + within) / planned)
-    st.progress(fraction, text=f"epoch {done} of {planned}")
+    st.progress(fraction, text=_("epoch {done} of {planned}", done=done, planned=planned))
 
 
 def render_sidebar() -> None:
     with st.sidebar:
         name_field()
         dataset_picker()
+        language_switch()   # below the picker: above it, it pushed the picker to the bottom edge at 1280x720
         st.divider()
         active_run_card()
-        st.caption(f"Training runs on: {describe_device()}")
+        st.caption(_("Training runs on: {device}", device=describe_device()))

@@ -16,15 +16,15 @@ from typing import Any
 
 import streamlit as st
 
+from cnn_core.i18n import N_, _
 from cnn_core.model.presets import preset_name
 from cnn_core.model.setting_use import is_used
-from cnn_core.i18n import _
 from components import state
 
 PRESET_WIDGET_KEY = "spec_preset"
 BASE_PRESET_KEY = "model_builder_base_preset"  # survives page switches, unlike the widget key
 
-OTHER_GROUP = "Other settings"  # for a setting declared without a group
+OTHER_GROUP = N_("Other settings")  # for a setting declared without a group
 
 
 def widget_key(name: str) -> str:
@@ -57,7 +57,7 @@ def label_of(setting_name: str) -> str | None:
     from cnn_core.settings import declared
 
     decl = declared(ModelSpec).get(setting_name)
-    return decl.label if decl else None
+    return _(decl.label) if decl else None
 
 
 def group_of(setting_name: str) -> str | None:
@@ -127,18 +127,18 @@ def preset_picker() -> str:
     if PRESET_WIDGET_KEY not in st.session_state:
         st.session_state[PRESET_WIDGET_KEY] = base
     chosen = st.selectbox(
-        "Start from a preset", names, key=PRESET_WIDGET_KEY,
+        _("Start from a preset"), names, key=PRESET_WIDGET_KEY,
         format_func=preset_name,
         on_change=lambda: apply_preset(st.session_state[PRESET_WIDGET_KEY]),
-        help="A ready-made architecture to start from; every setting below can then be changed.",
+        help=_("A ready-made architecture to start from; every setting below can then be changed."),
     )
     if chosen != st.session_state.get(BASE_PRESET_KEY):
         # The change callback did not run (a pick that arrived while a rerun was starting can
         # lose it): load the preset now, before the setting widgets below are drawn.
         apply_preset(chosen)
     changed = not _same(PRESETS[chosen].to_dict(), pending_spec())
-    note = " You have changed some of its settings." if changed else ""
-    st.caption(PRESET_DESCRIPTIONS.get(chosen, "") + note)
+    note = _(" You have changed some of its settings.") if changed else ""
+    st.caption(_(PRESET_DESCRIPTIONS.get(chosen, "")) + note)
     return chosen
 
 
@@ -173,7 +173,7 @@ def draw_setting(decl, value: Any, *, disabled: bool = False) -> Any:
     options = _options(decl, value)
     if key not in st.session_state or (options and st.session_state[key] not in options):
         st.session_state[key] = value
-    common = dict(label=decl.label, key=key, help=decl.help, disabled=disabled)
+    common = dict(label=_(decl.label), key=key, help=_(decl.help) if decl.help else None, disabled=disabled)
     kind = decl.widget_kind()
     if kind == "slider":
         low, high = decl.slider_range()
@@ -224,12 +224,12 @@ def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str,
             for group, settings in settings_by_group().items():
                 rest = [s for s in settings if not s.demo]
                 if rest:
-                    st.markdown(f"**{group}**")
+                    st.markdown(f"**{_(group)}**")
                 for setting in rest:
                     draw(setting)
         return values
     for group, settings in settings_by_group().items():
-        with st.expander(group, expanded=group == "Layers" or any(s.name == error_setting for s in settings)):
+        with st.expander(_(group), expanded=group == "Layers" or any(s.name == error_setting for s in settings)):
             for setting in settings:
                 draw(setting)
     return values

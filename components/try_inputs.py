@@ -13,14 +13,17 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from cnn_core.i18n import N_, _
+from cnn_core.i18n_class_names import class_label
 from cnn_core.image_formats import UPLOAD_TYPES, formats_text
-from cnn_core.i18n import _
 from cnn_core.picture_input import FIT_MODES
 from cnn_core.predict import TrainedModel
 from components.drawing_pad import drawing_pad
 
-SOURCES = {"upload": "Upload pictures", "camera": "Take a photo", "draw": "Draw",
-           "test": "A random test picture"}
+SOURCES = {"upload": N_("Upload pictures"), "camera": N_("Take a photo"), "draw": N_("Draw"),
+           "test": N_("A random test picture")}
+#: How a picture is fitted to the model's frame, in words (marked here, translated where shown).
+FIT_WORDS = {"crop": N_("crop"), "pad": N_("pad")}
 MAX_UPLOADS = 500
 
 
@@ -39,42 +42,42 @@ def sources_for(trained: TrainedModel) -> list[str]:
 
 def _uploads() -> list[GivenPicture]:
     files = st.file_uploader(
-        "Pictures", type=list(UPLOAD_TYPES), accept_multiple_files=True, key="try_upload",
+        _("Pictures"), type=list(UPLOAD_TYPES), accept_multiple_files=True, key="try_upload",
         help=_("One or many pictures ({formats}). Several at once give a table you can sort and download.",
                formats=formats_text())) or []
     if len(files) > MAX_UPLOADS:
-        st.warning(f"{len(files)} pictures: only the first {MAX_UPLOADS} are used.")
+        st.warning(_("{count} pictures: only the first {limit} are used.", count=len(files), limit=MAX_UPLOADS))
     return [GivenPicture(f, f.name) for f in files[:MAX_UPLOADS]]
 
 
 def _camera() -> list[GivenPicture]:
-    st.caption("Your browser asks before it shares the camera. If it refuses (or there is no camera), "
-               "allow it in the address bar's camera icon, or upload a photo instead.")
-    shot = st.camera_input("Photo", key="try_camera",
-                           help="Hold the object in the middle of the frame, on a plain background.")
-    return [GivenPicture(shot, "camera photo")] if shot is not None else []
+    st.caption(_("Your browser asks before it shares the camera. If it refuses (or there is no camera), "
+               "allow it in the address bar's camera icon, or upload a photo instead."))
+    shot = st.camera_input(_("Photo"), key="try_camera",
+                           help=_("Hold the object in the middle of the frame, on a plain background."))
+    return [GivenPicture(shot, _("camera photo"))] if shot is not None else []
 
 
 def _drawing() -> list[GivenPicture]:
     png = drawing_pad()
     if png is None:
-        st.info("Nothing drawn yet: draw a digit (big, in the middle of the square).", icon=":material/draw:")
+        st.info(_("Nothing drawn yet: draw a digit (big, in the middle of the square)."), icon=":material/draw:")
         return []
-    return [GivenPicture(png, "your drawing")]
+    return [GivenPicture(png, _("your drawing"))]
 
 
 def _test_picture(test_images: np.ndarray | None, y_true: np.ndarray | None, names) -> list[GivenPicture]:
     if test_images is None or not len(test_images):
-        st.info("The test pictures of this run's data set are not available.")
+        st.info(_("The test pictures of this run's data set are not available."))
         return []
-    st.button("Another one", key="try_next_test", icon=":material/shuffle:",
+    st.button(_("Another one"), key="try_next_test", icon=":material/shuffle:",
               on_click=lambda: st.session_state.update(try_test_seed=st.session_state.get("try_test_seed", 0) + 1),
-              help="Picks another random picture the model was tested on (never trained on).")
+              help=_("Picks another random picture the model was tested on (never trained on)."))
     rng = np.random.default_rng(st.session_state.get("try_test_seed", 0))
     index = int(rng.integers(len(test_images)))
     true = int(y_true[index]) if y_true is not None and index < len(y_true) else None
-    label = f" (really: {names[true]})" if true is not None else ""
-    return [GivenPicture(test_images[index], f"test picture {index}{label}", true, ready=True)]
+    label = _(" (really: {name})", name=class_label(names[true])) if true is not None else ""
+    return [GivenPicture(test_images[index], _("test picture {number}", number=index) + label, true, ready=True)]
 
 
 def controls_for(source: str, trained: TrainedModel, digit: bool) -> set[str]:
@@ -102,8 +105,8 @@ def picture_inputs(trained: TrainedModel, test_images: np.ndarray | None, y_true
     if st.session_state.get("try_source") not in choices:
         st.session_state["try_source"] = "draw" if trained.digits else "upload"
     left, right = st.columns([2, 1])
-    source = left.radio("Picture from", choices, format_func=SOURCES.get, key="try_source", horizontal=True,
-                        help="Where the new picture comes from. A random test picture needs nothing from you.")
+    source = left.radio(_("Picture from"), choices, format_func=lambda s: _(SOURCES[s]), key="try_source", horizontal=True,
+                        help=_("Where the new picture comes from. A random test picture needs nothing from you."))
     # Only the controls that change something for this source are shown (a test picture is
     # already exactly what the model takes in); a hidden control is back at its default later.
     fit = st.session_state.get("try_fit", "crop")
@@ -118,7 +121,7 @@ def picture_inputs(trained: TrainedModel, test_images: np.ndarray | None, y_true
             shown = controls_for(source, trained, digit)
         if "fit" in shown:
             fit = st.radio(_("Fit to the model's frame"), list(FIT_MODES), key="try_fit", horizontal=True,
-                           format_func=lambda mode: _(mode),
+                           format_func=lambda mode: _(FIT_WORDS.get(mode, mode)),
                            help=_("The model only takes pictures of one size and shape. Crop cuts the picture "
                                   "to fill its frame (edges may be lost); pad keeps the whole picture and fills "
                                   "the gaps."))

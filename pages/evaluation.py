@@ -11,6 +11,8 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.evaluation import top_confused_pairs
+from cnn_core.i18n import _, ngettext
+from cnn_core.i18n_class_names import class_label
 from components import state
 from components.feedback import engine_errors
 from components.image_grid import image_grid
@@ -34,22 +36,22 @@ def forget_click() -> None:
 
 
 run_inside_app()
-st.title("Evaluation")
-st.caption("How well a trained model does on the test pictures: pictures kept aside, never seen while training.")
+st.title(_("Evaluation"))
+st.caption(_("How well a trained model does on the test pictures: pictures kept aside, never seen while training."))
 
 runs = finished_runs(state.run_store())
 if not runs:
-    st.info("No model has finished training yet, so there is nothing to evaluate. Train one first.",
+    st.info(_("No model has finished training yet, so there is nothing to evaluate. Train one first."),
             icon=":material/school:")
-    st.page_link("pages/model_builder.py", label="Build and train a model", icon=":material/account_tree:")
-    st.page_link("pages/training.py", label="See training in progress", icon=":material/monitoring:")
+    st.page_link("pages/model_builder.py", label=_("Build and train a model"), icon=":material/account_tree:")
+    st.page_link("pages/training.py", label=_("See training in progress"), icon=":material/monitoring:")
     st.stop()
 
 run = pick_run(runs, key="eval_run", default_id=default_finished_run(runs, state.active_run_id()),
                memory="results_run",
-               help="Only runs that finished (or were stopped) and tested their model are listed.")
+               help=_("Only runs that finished (or were stopped) and tested their model are listed."))
 ev = None
-with engine_errors("The results of this run cannot be read: "):
+with engine_errors(_("The results of this run cannot be read: ")):
     ev = run_evaluation(run.id)
 if ev is None:
     st.stop()
@@ -62,17 +64,18 @@ if st.session_state.get("eval_for") != run.id or not cell_keys_ok:  # new run: s
 
 n_test, n_wrong = len(ev.y_true), int((ev.y_true != ev.y_pred).sum())
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Test accuracy", f"{ev.accuracy * 100:.1f}%", help="Share of test pictures the model labelled correctly.")
-m2.metric("Test loss", f"{ev.loss:.3f}", help="How unsure or wrong the model was on average (cross-entropy); "
-                                              "lower is better, 0 would be perfect and certain.")
-m3.metric("Test pictures", f"{n_test:,}", help="Pictures the model never saw while training.")
-m4.metric("Mistakes", f"{n_wrong:,}", help="Test pictures it labelled wrongly. See them on the Mistakes page.")
+m1.metric(_("Test accuracy"), f"{ev.accuracy * 100:.1f}%", help=_("Share of test pictures the model labelled "
+                                                                  "correctly."))
+m2.metric(_("Test loss"), f"{ev.loss:.3f}", help=_("How unsure or wrong the model was on average (cross-entropy); "
+                                              "lower is better, 0 would be perfect and certain."))
+m3.metric(_("Test pictures"), f"{n_test:,}", help=_("Pictures the model never saw while training."))
+m4.metric(_("Mistakes"), f"{n_wrong:,}", help=_("Test pictures it labelled wrongly. See them on the Mistakes page."))
 
-st.subheader("Confusion matrix")
-st.caption("Each row is what a picture really is, each column what the model said. The diagonal holds the "
-           "correct answers; everything else is a mix-up. Click a cell to see its pictures on the right.")
-normalized = st.toggle("Show shares of each row instead of counts", key="eval_normalize",
-                       help="Shares make classes with few pictures easier to compare: each row adds up to 100%.")
+st.subheader(_("Confusion matrix"))
+st.caption(_("Each row is what a picture really is, each column what the model said. The diagonal holds the "
+           "correct answers; everything else is a mix-up. Click a cell to see its pictures on the right."))
+normalized = st.toggle(_("Show shares of each row instead of counts"), key="eval_normalize",
+                       help=_("Shares make classes with few pictures easier to compare: each row adds up to 100%."))
 click = clicked_cell(st.session_state.get("eval_confusion"))
 if click is not None and click != st.session_state.get("eval_last_click"):
     st.session_state["eval_last_click"] = click
@@ -84,45 +87,46 @@ chart_column.plotly_chart(
     key="eval_confusion", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
 
 with cell_column:
-    st.markdown("**Pictures in one cell**")
+    st.markdown(_("**Pictures in one cell**"))
     c1, c2 = st.columns(2)
-    c1.selectbox("True class", names, key="eval_true", on_change=forget_click,
-                 help="What the pictures really show (a row of the matrix).")
-    c2.selectbox("Predicted class", names, key="eval_pred", on_change=forget_click,
-                 help="What the model said they show (a column of the matrix).")
+    c1.selectbox(_("True class"), names, key="eval_true", on_change=forget_click, format_func=class_label,
+                 help=_("What the pictures really show (a row of the matrix)."))
+    c2.selectbox(_("Predicted class"), names, key="eval_pred", on_change=forget_click, format_func=class_label,
+                 help=_("What the model said they show (a column of the matrix)."))
     in_cell = np.flatnonzero((ev.y_true == true_index) & (ev.y_pred == pred_index))
-    verb = "correctly recognised as" if true_index == pred_index else "mistaken for"
-    st.caption(f"{len(in_cell)} test picture{'s' if len(in_cell) != 1 else ''} of **{names[true_index]}** "
-               f"{verb} **{names[pred_index]}**"
-               + (f"; showing the first {MAX_CELL_IMAGES}." if len(in_cell) > MAX_CELL_IMAGES else ".")
-               + " Under each: how sure the model was.")
+    verb = _("correctly recognised as") if true_index == pred_index else _("mistaken for")
+    st.caption(ngettext("{count} test picture of **{true}** {verb} **{predicted}**",
+                        "{count} test pictures of **{true}** {verb} **{predicted}**", len(in_cell),
+                        true=class_label(names[true_index]), verb=verb, predicted=class_label(names[pred_index]))
+               + (_("; showing the first {count}.", count=MAX_CELL_IMAGES) if len(in_cell) > MAX_CELL_IMAGES else ".")
+               + _(" Under each: how sure the model was."))
     if len(in_cell):
         images = None
-        with engine_errors("The test pictures cannot be loaded: "):
+        with engine_errors(_("The test pictures cannot be loaded: ")):
             images = run_test_images(run, n_test)
         if images is not None:
             shown = in_cell[:MAX_CELL_IMAGES]
-            image_grid(images[shown], [f"{ev.confidence[i] * 100:.0f}% sure" for i in shown], columns=5,
+            image_grid(images[shown], [_("{percent:.0f}% sure", percent=ev.confidence[i] * 100) for i in shown], columns=5,
                        min_side=64)
 
-st.subheader("Scores per class")
-st.caption("Precision: when the model says this class, how often it is right. Recall: of the pictures of this "
-           "class, how many it finds. F1 balances the two. Support: test pictures of the class.")
+st.subheader(_("Scores per class"))
+st.caption(_("Precision: when the model says this class, how often it is right. Recall: of the pictures of this "
+           "class, how many it finds. F1 balances the two. Support: test pictures of the class."))
 percent = st.column_config.NumberColumn(format="%.1f%%")
 st.dataframe(ev.report.assign(**{k: ev.report[k] * 100 for k in ("precision", "recall", "f1")}), hide_index=True,
              key="eval_report", width="stretch", column_config={
                  "precision": percent, "recall": percent, "f1": st.column_config.NumberColumn("F1", format="%.1f%%"),
-                 "support": st.column_config.NumberColumn("support (pictures)")})
+                 "support": st.column_config.NumberColumn(_("support (pictures)"))})
 st.plotly_chart(per_class_figure(ev.report), key="eval_per_class", config={"displayModeBar": False})
-st.caption("Short bars point at the classes the model finds hard.")
+st.caption(_("Short bars point at the classes the model finds hard."))
 
-st.subheader("Most common mix-ups")
+st.subheader(_("Most common mix-ups"))
 pairs = top_confused_pairs(ev, 8)
 if len(pairs):
-    st.caption("The pairs of classes the model confuses most often. Share: of all test pictures of the true class.")
+    st.caption(_("The pairs of classes the model confuses most often. Share: of all test pictures of the true class."))
     st.dataframe(pairs[["true_name", "predicted_name", "count"]].assign(share=pairs["share"] * 100), hide_index=True,
-                 key="eval_pairs", column_config={"true_name": "true class", "predicted_name": "predicted as",
+                 key="eval_pairs", column_config={"true_name": _("true class"), "predicted_name": _("predicted as"),
                                                   "count": "pictures", "share": percent})
 else:
-    st.success("The model made no mistakes on the test pictures.", icon=":material/celebration:")
-st.page_link("pages/mistakes.py", label="Look at every mistake", icon=":material/report:")
+    st.success(_("The model made no mistakes on the test pictures."), icon=":material/celebration:")
+st.page_link("pages/mistakes.py", label=_("Look at every mistake"), icon=":material/report:")

@@ -18,14 +18,14 @@ from components.launch import FIRST_MODEL_EPOCHS
 from components.navigation import run_inside_app
 
 STEPS = [
-    ("pages/data.py", "1. Look at the data", ":material/photo_library:",
-     "Browse the pictures the computer will learn from, class by class, or upload your own."),
-    ("pages/model_builder.py", "2. Build a model", ":material/account_tree:",
-     "Stack layers with sliders and see how big and how fast the network will be."),
-    ("pages/training.py", "3. Train it", ":material/monitoring:",
-     "Watch the model improve, epoch by epoch, with live curves; stop or pause at any time."),
-    ("pages/evaluation.py", "4. See how good it is", ":material/grid_on:",
-     "Check which classes it gets right, which it confuses, and look at its mistakes."),
+    ("pages/data.py", _("1. Look at the data"), ":material/photo_library:",
+     _("Browse the pictures the computer will learn from, class by class, or upload your own.")),
+    ("pages/model_builder.py", _("2. Build a model"), ":material/account_tree:",
+     _("Stack layers with sliders and see how big and how fast the network will be.")),
+    ("pages/training.py", _("3. Train it"), ":material/monitoring:",
+     _("Watch the model improve, epoch by epoch, with live curves; stop or pause at any time.")),
+    ("pages/evaluation.py", _("4. See how good it is"), ":material/grid_on:",
+     _("Check which classes it gets right, which it confuses, and look at its mistakes.")),
 ]
 
 
@@ -46,35 +46,35 @@ def first_model_caption() -> str:
     return _("Trains {network} for {epochs} passes over {train} pictures of the {dataset} set, which comes "
              "with CNN Lab (no internet needed); {validation} more check it while it trains and {test} test "
              "it at the end. Takes about a minute on a laptop.",
-             network=preset_name(DEFAULT_PRESET), epochs=FIRST_MODEL_EPOCHS, train=f"{sizes.train:,}",
-             dataset=dataset_name(DEFAULT_DATASET_ID), validation=f"{sizes.validation:,}",
-             test=f"{sizes.test:,}")
+             network=preset_name(DEFAULT_PRESET), epochs=FIRST_MODEL_EPOCHS, train=format(sizes.train, ","),
+             dataset=dataset_name(DEFAULT_DATASET_ID), validation=format(sizes.validation, ","),
+             test=format(sizes.test, ","))
 
 
 run_inside_app()
-st.title("CNN Lab")
+st.title(_("CNN Lab"))
 st.markdown(
-    "CNN Lab lets you teach a computer to recognise pictures, without writing code: pick a set of "
+    _("CNN Lab lets you teach a computer to recognise pictures, without writing code: pick a set of "
     "labelled images, build a convolutional neural network with sliders and watch it learn.  \n"
-    "Then find out what it got right, what it confused, and why."
+    "Then find out what it got right, what it confused, and why.")
 )
 
-st.subheader("Try it in one click")
+st.subheader(_("Try it in one click"))
 st.caption(first_model_caption())
-if st.button("Train a first model", key="home_train_first", type="primary", icon=":material/rocket_launch:",
+if st.button(_("Train a first model"), key="home_train_first", type="primary", icon=":material/rocket_launch:",
              on_click=select_dataset, args=(DEFAULT_DATASET_ID,),
-             help="Starts training right away with sensible settings; you can change everything later."):
-    with engine_errors("Could not start training: "):
+             help=_("Starts training right away with sensible settings; you can change everything later.")):
+    with engine_errors(_("Could not start training: ")):
         train_first_model()
 
-st.subheader("The steps")
+st.subheader(_("The steps"))
 for column, (page, label, icon, text) in zip(st.columns(len(STEPS)), STEPS):
     with column, st.container(border=True):
         st.page_link(page, label=label, icon=icon)
         st.caption(text)
 
 st.caption(
-    "Optional extras: **Augmentation** shows how random flips, turns and zooms vary the training "
+    _("Optional extras: **Augmentation** shows how random flips, turns and zooms vary the training "
     "pictures; **Mistakes** shows the pictures the model got wrong. The data set is chosen in the "
-    "sidebar on the left."
+    "sidebar on the left.")
 )

@@ -21,6 +21,7 @@ from cnn_core.i18n import _
 from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
+from components.language import column_labels
 from components.navigation import run_inside_app
 from components.run_charts import curves_figure
 from components.run_controls import control_buttons, status_panel
@@ -33,19 +34,19 @@ READING_ICONS = {"error": ":material/error:", "warning": ":material/lightbulb:",
                  "success": ":material/thumb_up:"}
 
 
-def start_button(label: str = "Start training") -> None:
+def start_button(label: str | None = None) -> None:
     """Queue the setup on screen (the model builder's settings, the augmentation used for training,
     the sidebar's data set), said in one line under the button."""
     from components.launch import current_augment_spec
     from components.spec_form import stored_spec
 
     spec = stored_spec()
-    if st.button(label, key="train_start", type="primary", icon=":material/play_arrow:",
+    if st.button(label or _("Start training"), key="train_start", type="primary", icon=":material/play_arrow:",
                  help=_("Trains the model designed in the Model builder ({epochs} epochs) on the data set chosen "
                         "in the sidebar, with the augmentation chosen for training.", epochs=spec["epochs"])):
         from components.launch import launch_run
 
-        with engine_errors("Could not start training: "):
+        with engine_errors(_("Could not start training: ")):
             launch_run()
             st.rerun()
     with engine_errors():
@@ -78,7 +79,7 @@ def training_view(run_id: str) -> None:
             run_panel(store, run)
         if not run.is_active:
             st.divider()
-            start_button("Train a new model")
+            start_button(_("Train a new model"))
         past_runs(runs, by_id)
 
     draw()
@@ -100,7 +101,7 @@ def run_panel(store, run) -> None:
         st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
                         key="train_curves", config={"displayModeBar": False})
     else:
-        st.caption("The loss and accuracy curves appear here after the first epoch.")
+        st.caption(_("The loss and accuracy curves appear here after the first epoch."))
     if alive:
         control_buttons(run)
         st.caption(run_summary(run))
@@ -108,27 +109,27 @@ def run_panel(store, run) -> None:
     settings_expander(run)
     if reading is None:
         return
-    st.caption("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
-               "learns from. Good training: both losses go down and both accuracies go up, close together. "
-               "The dotted line marks the best epoch.")
+    st.caption(_("Solid lines: the training pictures; dashed lines: the validation pictures the model never "
+                 "learns from. Good training: both losses go down and both accuracies go up, close together. "
+                 "The dotted line marks the best epoch."))
     if run.status not in ERROR_STATUSES:
         READING_STYLES[reading.level](f"**{reading.headline}** {' '.join(reading.details)}",
                                       icon=READING_ICONS[reading.level])
     if run.status in RESULT_STATUSES and run.test_accuracy is not None:
-        st.page_link("pages/evaluation.py", label="See what it gets right and wrong", icon=":material/grid_on:")
+        st.page_link("pages/evaluation.py", label=_("See what it gets right and wrong"), icon=":material/grid_on:")
 
 
 def metrics(run, last: dict) -> None:
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Epochs done", f"{run.epochs_done} of {run.epochs_planned}",
-              help="An epoch is one pass over all the training pictures.")
-    m2.metric("Training accuracy", _pct(last.get("accuracy")),
-              help="Share of the training pictures the model got right in the last epoch.")
-    m3.metric("Validation accuracy", _pct(last.get("val_accuracy")),
-              help="Share of held-back pictures (never trained on) it got right: the honest score.")
-    m4.metric("Test accuracy" if run.test_accuracy is not None else "Best validation accuracy",
+    m1.metric(_("Epochs done"), _("{done} of {planned}", done=run.epochs_done, planned=run.epochs_planned),
+              help=_("An epoch is one pass over all the training pictures."))
+    m2.metric(_("Training accuracy"), _pct(last.get("accuracy")),
+              help=_("Share of the training pictures the model got right in the last epoch."))
+    m3.metric(_("Validation accuracy"), _pct(last.get("val_accuracy")),
+              help=_("Share of held-back pictures (never trained on) it got right: the honest score."))
+    m4.metric(_("Test accuracy") if run.test_accuracy is not None else _("Best validation accuracy"),
               _pct(run.test_accuracy if run.test_accuracy is not None else run.best_val_accuracy),
-              help="Test: pictures kept aside until training ended. Best validation: the top score in any epoch.")
+              help=_("Test: pictures kept aside until training ended. Best validation: the top score in any epoch."))
 
 
 def _pct(value) -> str:
@@ -139,8 +140,8 @@ def past_runs(runs, by_id: dict) -> None:
     """The picker and table of all runs (drawn inside :func:`training_view`'s fragment)."""
     if not runs:
         return
-    st.subheader("All runs")
-    st.caption("Every model trained in this workspace, newest first. Open one to see its curves again.")
+    st.subheader(_("All runs"))
+    st.caption(_("Every model trained in this workspace, newest first. Open one to see its curves again."))
     active = state.active_run_id()
     if st.session_state.get("train_open") != active and active in by_id:
         st.session_state["train_open"] = active
@@ -148,12 +149,13 @@ def past_runs(runs, by_id: dict) -> None:
               for run in runs}  # made here: format_func may be called outside the script run
     # Labels that never change (name and start): the browser keeps showing a selectbox's old label
     # while its value stays the same, so a status in it ("stopping") went stale under the panel.
-    st.selectbox("Open a run", list(by_id), key="train_open", on_change=_open_chosen,
+    st.selectbox(_("Open a run"), list(by_id), key="train_open", on_change=_open_chosen,
                  format_func=labels.__getitem__,
-                 help="Shows that run's curves and results above (its status and scores are in the table "
-                      "below). Training runs go on in the background.")
+                 help=_("Shows that run's curves and results above (its status and scores are in the table "
+                        "below). Training runs go on in the background."))
     st.session_state["train_table_ids"] = list(by_id)
-    st.dataframe(runs_table(runs), hide_index=True, column_config=RUNS_TABLE_COLUMNS, key="train_runs_table",
+    st.dataframe(table := runs_table(runs), hide_index=True, key="train_runs_table",
+                 column_config=column_labels(table[0] if table else (), RUNS_TABLE_COLUMNS),
                  on_select=_open_selected_row, selection_mode="single-row", width="stretch")
 
 
@@ -169,16 +171,16 @@ def _open_selected_row() -> None:
 
 
 run_inside_app()
-st.title("Training")
-st.caption("The model looks at the training pictures again and again, adjusting itself to make fewer "
-           "mistakes. Here you follow it, epoch by epoch.")
+st.title(_("Training"))
+st.caption(_("The model looks at the training pictures again and again, adjusting itself to make fewer "
+           "mistakes. Here you follow it, epoch by epoch."))
 
 run_id = state.active_run_id()
 if run_id is None:
-    st.info("No model has been trained yet. Start one with the model builder's settings, or design your "
-            "own model first.", icon=":material/school:")
+    st.info(_("No model has been trained yet. Start one with the model builder's settings, or design your "
+            "own model first."), icon=":material/school:")
     start_button()
-    st.page_link("pages/model_builder.py", label="Design a model in the Model builder", icon=":material/account_tree:")
+    st.page_link("pages/model_builder.py", label=_("Design a model in the Model builder"), icon=":material/account_tree:")
     st.stop()
 
 with engine_errors():

@@ -61,7 +61,7 @@ def test_sweep_end_to_end_then_compare(workspace, capsys):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "Sweep of 2 run(s) on shapes, varying learning_rate." in out
+    assert "Sweep of 2 runs on shapes, varying learning_rate." in out
     assert re.search(r"\[1/2\] learning_rate=0\.003: finished, test accuracy \d+\.\d%", out), out
     assert re.search(r"\[2/2\] learning_rate=0\.01: finished", out), out
     assert "learning_rate" in out.split("Sweep sweep-")[1] and "Best: learning_rate=" in out

@@ -133,7 +133,7 @@ def test_add_loose_pictures_to_a_new_class(workspace):
     at.button(key="data_add_button").click().run()
     assert not at.exception, at.exception
     assert metrics(at)["Classes"] == "3"
-    assert any("Added 4 picture(s) to the class 'birds'" in m.value for m in at.main.success)
+    assert any("Added 4 pictures to the class 'birds'" in m.value for m in at.main.success)
     assert len(list((workspace / "datasets" / "pets" / "birds").glob("*.png"))) == 4
 
 

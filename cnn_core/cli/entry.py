@@ -10,6 +10,7 @@ from cnn_core.cli.explore import add_explore_commands
 from cnn_core.cli.run_commands import add_run_commands
 from cnn_core import run_admin
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import _
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,14 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_admin.open_store(args.workspace)
     except CnnLabError as error:      # a bad --workspace: one plain line
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}", error=error), file=sys.stderr)
         return 1
     try:
         return int(args.func(args) or 0)
     except CnnLabError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}", error=error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        print(_("Interrupted."), file=sys.stderr)
         return 130
 

@@ -24,6 +24,7 @@ from cnn_core.cli.parsing import (
 )
 from cnn_core.cli.tables import describe_values, format_cell, format_frame
 from cnn_core.errors import CnnLabError, SpecError
+from cnn_core.i18n import _, ngettext
 from cnn_core.run_status import RunStatus
 
 
@@ -37,8 +38,8 @@ def build_sweep(args):
     from cnn_core.sweep_spec import SweepSpec
 
     if args.preset not in PRESETS:
-        raise SpecError("preset", f"Unknown preset '{args.preset}'. Choose one of: "
-                                  f"{', '.join(sorted(PRESETS))}.")
+        raise SpecError("preset", "Unknown preset '{preset}'. Choose one of: {presets}.",
+                                  preset=args.preset, presets=', '.join(sorted(PRESETS)))
     model, preprocess = apply_settings((PRESETS[args.preset], PreprocessSpec()), args.set or [])
     if args.epochs is not None:
         model = dataclasses.replace(model, epochs=args.epochs)
@@ -73,15 +74,18 @@ def cmd_sweep(args) -> int:
     sweep, augment, preprocess = build_sweep(args)
     total = len(expand_sweep(sweep))  # SpecError here, before any run exists
     store = RunStore(getattr(args, "workspace", None))
-    print(f"Sweep of {total} run(s) on {args.dataset}, varying {', '.join(sweep.settings)}.", flush=True)
+    print(ngettext("Sweep of {count} run on {dataset}, varying {settings}.",
+                   "Sweep of {count} runs on {dataset}, varying {settings}.", total,
+                   dataset=args.dataset, settings=", ".join(sweep.settings)), flush=True)
 
     def on_start(index: int, count: int, values: dict) -> None:
         print(f"[{index + 1}/{count}] {describe_values(values)} …", flush=True)
 
     def on_run(index: int, count: int, values: dict, record) -> None:
-        result = f"test accuracy {format_cell(record.test_accuracy, percent=True)}"
+        result = _("test accuracy {accuracy}", accuracy=format_cell(record.test_accuracy, percent=True))
         seconds = f"{record.train_seconds:.1f}s" if record.train_seconds is not None else "-"
-        line = f"[{index + 1}/{count}] {describe_values(values)}: {record.status}, {result}, {seconds} (run {record.id})"
+        line = (f"[{index + 1}/{count}] {describe_values(values)}: {_(record.status)}, {result}, {seconds} "
+                + _("(run {run})", run=record.id))
         if record.status != RunStatus.FINISHED:
             line += f"\n    {record.message}"
         print(line, flush=True)
@@ -91,14 +95,14 @@ def cmd_sweep(args) -> int:
                          on_start=on_start, preprocess=preprocess, dataset_options=options)
     results = sweep_results(store, sweep_id)
     print()
-    print(f"Sweep {sweep_id}:")
+    print(_("Sweep {sweep}:", sweep=sweep_id))
     print(format_frame(results.drop(columns=["name"])))
     finished = results["status"].eq(RunStatus.FINISHED)
     if finished.any() and results.loc[finished, "test_accuracy"].notna().any():
         best = results.loc[results.loc[finished, "test_accuracy"].idxmax()]
         values = {s: best[s] for s in sweep.settings}
-        print(f"Best: {describe_values(values)} with test accuracy {format_cell(best['test_accuracy'], percent=True)} "
-              f"(run {best['run_id']}).")
+        print(_("Best: {values} with test accuracy {accuracy} (run {run}).", values=describe_values(values),
+                accuracy=format_cell(best["test_accuracy"], percent=True), run=best["run_id"]))
     return 0 if finished.all() else 1
 
 
@@ -118,7 +122,7 @@ def cmd_compare(args) -> int:
     print(format_frame(table[columns]))
     if len(records) >= 2:
         print()
-        print("What changed:")
+        print(_("What changed:"))
         first = records[0]
         for other in records[1:]:
             print(f"  {first.id} -> {other.id}: {what_changed(store, first.id, other.id).summary()}")

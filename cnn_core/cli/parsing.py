@@ -21,8 +21,9 @@ def parse_assignment(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     key = key.strip().replace("-", "_")
     if not sep or not key:
-        raise SpecError(key or text, f"'{text}' is not a setting. Write it as name=value, "
-                                     "for example learning_rate=0.01.")
+        raise SpecError(key or text, "'{text}' is not a setting. Write it as name=value, for example "
+                                     "learning_rate=0.01.",
+                                     text=text)
     return key, value.strip()
 
 
@@ -40,7 +41,8 @@ def apply_settings(spec_or_specs: Any, assignments: Sequence[str], what: str = "
                 break
         else:
             known = sorted({f.name for spec in specs for f in dataclasses.fields(spec)})
-            raise SpecError(key, f"Unknown {what} '{key}'. You can set: {', '.join(known)}.")
+            raise SpecError(key, "Unknown {what} '{key}'. You can set: {known}.",
+                                 what=what, key=key, known=', '.join(known))
     new = [dataclasses.replace(spec, **change) if change else spec
            for spec, change in zip(specs, changes)]
     return tuple(new) if isinstance(spec_or_specs, (tuple, list)) else new[0]
@@ -57,8 +59,10 @@ def parse_image_size(text: str | None) -> tuple[int, int] | None:
     if len(numbers) == 1:
         numbers = numbers * 2
     if len(numbers) != 2 or min(numbers) < 1:
-        raise SpecError("image_size", f"Image size '{text}' is not valid. Write HEIGHTxWIDTH, "
-                                      "for example 32x32, or one number for square images.")
+        raise SpecError("image_size", "Image size '{text}' is not valid. Write HEIGHTxWIDTH, for example 32x32, or "
+                                      "one number "
+                                      "for square images.",
+                                      text=text)
     return numbers[0], numbers[1]
 
 
@@ -67,8 +71,9 @@ def parse_grid_option(text: str) -> tuple[str, list[str]]:
     setting, raw = parse_assignment(text)
     values = [v.strip() for v in raw.split(",") if v.strip()]
     if not values:
-        raise SpecError(setting, f"--grid {text}: give the values to try after '=', separated by "
-                                 "commas, for example learning_rate=0.001,0.01.")
+        raise SpecError(setting, "--grid {text}: give the values to try after '=', separated by commas, for example "
+                                 "learning_rate=0.001,0.01.",
+                                 text=text)
     return setting, values
 
 
@@ -84,14 +89,17 @@ def parse_range_option(text: str):
         if len(parts) == 3 and parts[2].lower() in SCALE_WORDS:
             scale = parts.pop().lower()
         if len(parts) != 2 or not all(parts):
-            raise SpecError(setting, f"--range {text}: write LOW:HIGH, for example "
-                                     "dense_dropout=0:0.5 (or add :log for a log scale).")
+            raise SpecError(setting, "--range {text}: write LOW:HIGH, for example dense_dropout=0:0.5 (or add :log "
+                                     "for a log "
+                                     "scale).",
+                                     text=text)
         low, high = (coerce_setting_value(setting, p) for p in parts)
         return setting, SettingRange(low=low, high=high, scale=scale)
     choices = [v.strip() for v in raw.split(",") if v.strip()]
     if not choices:
-        raise SpecError(setting, f"--range {text}: give LOW:HIGH or choices separated by commas, "
-                                 "for example optimizer=adam,sgd.")
+        raise SpecError(setting, "--range {text}: give LOW:HIGH or choices separated by commas, for example "
+                                 "optimizer=adam,sgd.",
+                                 text=text)
     return setting, SettingRange(choices=tuple(coerce_setting_value(setting, c) for c in choices))
 
 

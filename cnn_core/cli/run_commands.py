@@ -11,6 +11,7 @@ import time
 
 from cnn_core.cli.parsing import add_training_options, apply_settings, dataset_and_options
 from cnn_core.cli.tables import format_epoch_line, format_number, format_table
+from cnn_core.i18n import _
 from cnn_core import run_admin
 from cnn_core.errors import SpecError
 from cnn_core.predict_command import add_predict_arguments
@@ -48,8 +49,8 @@ def _build_request(args):
     from cnn_core.training import TrainingRequest
 
     if args.preset not in PRESETS:
-        raise SpecError("preset", f"Unknown preset '{args.preset}'. Choose one of: "
-                                  f"{', '.join(sorted(PRESETS))}.")
+        raise SpecError("preset", "Unknown preset '{preset}'. Choose one of: {presets}.",
+                                  preset=args.preset, presets=', '.join(sorted(PRESETS)))
     model = PRESETS[args.preset]
     model, preprocess = apply_settings((model, PreprocessSpec()), args.set or [])
     if args.epochs is not None:
@@ -80,7 +81,7 @@ class _CtrlC:
     def _handle(self, signum, frame):
         if self.control.stop_requested:
             raise KeyboardInterrupt
-        print("\nStopping after the current batch… (Ctrl-C again to quit at once)",
+        print("\n" + _("Stopping after the current batch… (Ctrl-C again to quit at once)"),
               file=sys.stderr, flush=True)
         self.control.request_stop()
 
@@ -151,7 +152,7 @@ def cmd_runs(args) -> int:
         rows.append([r.id, r.name, r.status, f"{r.epochs_done}/{r.epochs_planned}",
                      format_number(r.best_val_accuracy), format_number(r.test_accuracy), created])
     if not rows:
-        print("No runs yet. Train one with: python -m cnn_core train --dataset shapes --preset fast")
+        print(_("No runs yet. Train one with: python -m cnn_core train --dataset shapes --preset fast"))
         return 0
     print(format_table(rows, ["id", "name", "status", "epochs", "best val acc", "test acc", "created"]))
     return 0
@@ -188,8 +189,9 @@ def cmd_stop(args) -> int:
                               expected=(RunStatus.RUNNING, RunStatus.PAUSED)):
         from cnn_core.errors import RunStateError
 
-        raise RunStateError(f"Run '{record.name}' is {record.status}; there is nothing to stop.")
-    print(f"Asked run {args.run_id} to stop.")
+        raise RunStateError("Run '{name}' is {status}; there is nothing to stop.",
+                            name=record.name, status=record.status)
+    print(_("Asked run {run} to stop.", run=args.run_id))
     return 0
 
 

@@ -100,7 +100,8 @@ def needs_onehot(spec: ModelSpec, encoding: str) -> bool:
     """
     if encoding not in LABEL_ENCODINGS:
         raise SpecError("label_encoding",
-                        f"Unknown label encoding {encoding!r}. Choose {choice_list(LABEL_ENCODINGS)}.")
+                        "Unknown label encoding {encoding!r}. Choose {label_encodings}.",
+                        encoding=encoding, label_encodings=choice_list(LABEL_ENCODINGS))
     return encoding == "onehot" or spec.label_smoothing > 0
 
 

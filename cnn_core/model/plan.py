@@ -87,15 +87,17 @@ def _validate_shape(input_shape, n_classes) -> tuple[int, int, int]:
         h, w, c = (int(v) for v in input_shape)
     except (TypeError, ValueError):
         raise CnnLabError(
-            f"Images must have a height, width and channel count, e.g. (28, 28, 1); got "
-            f"{input_shape!r}."
+            "Images must have a height, width and channel count, e.g. (28, 28, 1); got {input_shape!r}.",
+            input_shape=input_shape
         ) from None
     if min(h, w, c) < 1:
-        raise CnnLabError(f"Images of shape {tuple(input_shape)} have no pixels.")
+        raise CnnLabError("Images of shape {input_shape} have no pixels.",
+                          input_shape=tuple(input_shape))
     if int(n_classes) < 2:
         raise CnnLabError(
-            f"A classifier needs at least 2 classes; this data set has {n_classes}. "
-            "Pick a data set with two or more classes."
+            "A classifier needs at least 2 classes; this data set has {n_classes}. Pick a data set "
+            "with two or more classes.",
+            n_classes=n_classes
         )
     return h, w, c
 
@@ -181,23 +183,23 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
                 if b == 1 and i == 1:
                     raise SpecError(
                         "kernel_size",
-                        f"The {k}x{k} kernel is larger than the {h0}x{w0} images, so with 'valid' "
-                        "padding there is no position to put it. Use a smaller kernel size, or "
-                        "set padding to 'same'.",
+                        "The {k}x{k} kernel is larger than the {h0}x{w0} images, so with 'valid' padding there is "
+                        "no position to put it. Use a smaller kernel size, or set padding to 'same'.",
+                        k=k, h0=h0, w0=w0
                     )
                 raise SpecError(
                     "padding",
-                    f"With 'valid' padding each {k}x{k} convolution trims {k - 1} pixels from the "
-                    f"feature map, and in block {b} it is only {h}x{w} pixels, smaller than the "
-                    f"kernel ({' -> '.join(history)}). Set padding to 'same', use a smaller "
-                    "kernel size, or use fewer conv blocks.",
+                    "With 'valid' padding each {k}x{k} convolution trims {k2} pixels from the feature map, and "
+                    "in block {b} it is only {h}x{w} pixels, smaller than the kernel ({history}). Set padding "
+                    "to 'same', use a smaller kernel size, or use fewer conv blocks.",
+                    k=k, k2=k - 1, b=b, h=h, w=w, history=' -> '.join(history)
                 )
             if stride > 1 and (stride > h or stride > w):
                 raise SpecError(
                     "stride",
-                    f"A stride of {stride} is larger than the {h}x{w} feature map in block {b}, "
-                    f"so the filter could only be placed once ({' -> '.join(history)}). Use a "
-                    "smaller stride or fewer conv blocks.",
+                    "A stride of {stride} is larger than the {h}x{w} feature map in block {b}, so the filter "
+                    "could only be placed once ({history}). Use a smaller stride or fewer conv blocks.",
+                    stride=stride, h=h, w=w, b=b, history=' -> '.join(history)
                 )
             ho, wo = _conv_out(h, k, stride, spec.padding), _conv_out(w, k, stride, spec.padding)
             params = k * k * c * cout + (0 if spec.batch_norm else cout)
@@ -244,16 +246,17 @@ def _plan(spec: ModelSpec, input_shape, n_classes: int) -> list[LayerRow]:
                 and spec.head == "flatten":
             raise SpecError(
                 "head",
-                f"The model would have {total / 1e6:,.0f} million weights, mostly between the "
-                f"flattened feature map ({flatten_units:,} values) and the first dense layer. "
-                "Set the head to 'global_average', add pooling or conv blocks, or use fewer "
-                "dense units.",
+                "The model would have {total:,.0f} million weights, mostly between the flattened feature "
+                "map ({flatten_units:,} values) and the first dense layer. Set the head to "
+                "'global_average', add pooling or conv blocks, or use fewer dense units.",
+                total=total / 1000000.0, flatten_units=flatten_units
             )
         setting = "dense_units" if spec.conv_blocks == 0 else "filters"
         raise SpecError(
             setting,
-            f"The model would have {total / 1e6:,.0f} million weights; the limit is "
-            f"{MAX_PARAMS / 1e6:.0f} million. Use fewer {setting.replace('_', ' ')}.",
+            "The model would have {total:,.0f} million weights; the limit is {max_params:.0f} million. "
+            "Use fewer {setting_}.",
+            total=total / 1000000.0, max_params=MAX_PARAMS / 1000000.0, setting_=setting.replace('_', ' ')
         )
     return rows
 

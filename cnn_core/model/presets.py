@@ -62,14 +62,14 @@ PRESET_AUGMENTS: dict[str, dict] = {
 }
 
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "cifar10_tutorial": "The classic beginner CIFAR-10 network: 32 then 64 filters with max "
-                        "pooling, dense layers of 128 and 64 with dropout, trained with Adam.",
-    "fashion_mnist_tutorial": "The Fashion-MNIST tutorial network: two convolutions (32 and 64 "
-                              "filters), a dense layer of 128 and dropout of 0.4.",
-    "lenet": "LeNet-5, the 1998 digit reader: 6 and 16 filters of 5x5 with average pooling, "
-             "then dense layers of 120 and 84; small and quick, good for digits.",
-    "mlp": "No convolutions at all: the pixels go straight into two dense layers of 256, "
-           "a baseline that shows what convolutions add.",
+    "cifar10_tutorial": N_("The classic beginner CIFAR-10 network: 32 then 64 filters with max "
+                        "pooling, dense layers of 128 and 64 with dropout, trained with Adam."),
+    "fashion_mnist_tutorial": N_("The Fashion-MNIST tutorial network: two convolutions (32 and 64 "
+                              "filters), a dense layer of 128 and dropout of 0.4."),
+    "lenet": N_("LeNet-5, the 1998 digit reader: 6 and 16 filters of 5x5 with average pooling, "
+             "then dense layers of 120 and 84; small and quick, good for digits."),
+    "mlp": N_("No convolutions at all: the pixels go straight into two dense layers of 256, "
+           "a baseline that shows what convolutions add."),
     "fast": N_("An airbench-style compact network (patch-whitening first layer, batch norm, "
                "global max pooling) with a triangle learning rate, label smoothing and "
                "test-time mirroring: about 90% on CIFAR-10 in 10 minutes on 2 CPU cores."),

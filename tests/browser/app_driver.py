@@ -82,6 +82,9 @@ def choose(page, selectbox, option: str) -> None:
     """Pick ``option`` in a Streamlit selectbox (its ``stSelectbox`` element) and wait until it shows."""
     from playwright.sync_api import expect
 
+    # Scrolled into view first: a click that has to scroll the sidebar (taller with the language
+    # switch, at 1280x720) focuses the box but its list does not open.
+    selectbox.scroll_into_view_if_needed()
     selectbox.click()
     page.get_by_role("option", name=option, exact=True).click()
     expect(selectbox.locator("input")).to_have_value(option)

@@ -59,7 +59,7 @@ def expect_setup(page, clock, where: str) -> None:
     expect(mirror_toggle(page).locator("input")).to_be_checked()
     expect(main(page).get_by_text(re.compile(r"^The next training run uses these settings: mirror"))).to_be_visible()
     open_page(page, "Training", "training")
-    expect(main(page).get_by_text(re.compile(r"^Next run: data set shapes"))).to_contain_text(
+    expect(main(page).get_by_text(re.compile(r"^Next run: data set Shapes"))).to_contain_text(
         "augmentation: mirror left ↔ right")
     clock(f"setup still set ({where})")
 
@@ -104,7 +104,7 @@ def test_the_whole_setup_survives_a_reload_and_is_one_link(page, browser, app_se
         assert run.config["augment"]["flip"] == "horizontal"
         settings = expander(main(other), "Every setting this run trained with")
         settings.locator("summary").click()
-        for line in ("Dense layers: 1", "Mirror: left ↔ right", "Data set: shapes", "Validation share: 10%"):
+        for line in ("Dense layers: 1", "Mirror: left ↔ right", "Data set: Shapes", "Validation share: 10%"):
             expect(settings.get_by_text(line, exact=True)).to_be_visible()
         wait_for_query(other, run=run.id)   # the followed run is part of the link too
         screenshot(other, "setup-shared-link-run-settings")
