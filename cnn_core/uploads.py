@@ -11,10 +11,8 @@ clashes and look-alike names), with the limits below, and opens each picture onl
 renames it into place only when everything went well, so a failed import leaves nothing behind
 and never touches an existing data set (a name already taken gets a ``-2``, ``-3``... suffix).
 
-Uploads made in the app belong to the browser session that made them (a hidden ``.owner.json``
-in the data set's folder, written before the folder appears under its name): other sessions do
-not see them in their lists until the owner shares them (:func:`share_user_dataset`). Data sets
-with no owner file (a server folder, older uploads, the command line) are everyone's.
+Uploads made in the app belong to the session that made them (:mod:`cnn_core.upload_owners`);
+what an import did is kept beside the data set (:mod:`cnn_core.upload_report`).
 
 Example:
 
@@ -25,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
@@ -33,7 +30,6 @@ import unicodedata
 import uuid
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
@@ -45,11 +41,22 @@ from cnn_core.datasets import (
     scan_image_folder,
     user_datasets_dir,
 )
-from cnn_core.errors import DatasetError, NotYoursError, UnsafeArchiveError
+from cnn_core.errors import DatasetError, UnsafeArchiveError
 from cnn_core.i18n import _
 from cnn_core.image_folders import FolderLayoutError, is_visible_name
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, ENDING_OF_FORMAT, open_user_image
 from cnn_core.run_record import Starter
+from cnn_core.upload_report import REPORT_FILE, ImportReport, read_import_report, write_report  # noqa: F401
+from cnn_core.upload_owners import (  # noqa: F401 - the owner functions stay importable from here
+    OWNER_FILE,
+    DatasetOwner,
+    check_owner,
+    dataset_owner,
+    dataset_uploader,
+    dataset_visible,
+    share_user_dataset,
+    write_owner,
+)
 from cnn_core.safe_archive import (
     MAX_COMPRESSION_RATIO,
     ArchiveLimits,
@@ -67,10 +74,7 @@ MAX_TOTAL_BYTES = 1024 ** 3
 MAX_MEMBER_BYTES = MAX_FILE_BYTES
 MAX_MEMBERS = 100_000
 MAX_NAME_LENGTH = 64
-REPORT_FILE = ".import_report.json"
 #: Who uploaded a data set and whether it is shared (absent: the data set is everyone's).
-OWNER_FILE = ".owner.json"
-USER_PREFIX = "user:"
 #: Hidden folder an import unpacks into before it is renamed into place (``<prefix><pid>-<id>``;
 #: one left by a dead process is removed by :mod:`cnn_core.leftovers`).
 STAGING_PREFIX = ".importing-"
@@ -78,24 +82,6 @@ WHAT = "The ZIP"
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                      *(f"LPT{i}" for i in range(1, 10))}
-
-
-@dataclass
-class ImportReport:
-    """What an import did: where the data set is, what was added and what was skipped."""
-
-    path: Path
-    name: str
-    n_images: int
-    class_counts: dict[str, int] = field(default_factory=dict)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    layout: str = "one folder per class"
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["path"] = str(self.path)
-        d["skipped"] = [list(s) for s in self.skipped]
-        return d
 
 
 def safe_dataset_name(name: str, default: str = "dataset") -> str:
@@ -199,107 +185,6 @@ def _check_image_file(path: Path) -> str | None:
     return None
 
 
-def _write_report(root: Path, report: ImportReport) -> None:
-    try:
-        (root / REPORT_FILE).write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
-    except OSError:
-        pass
-
-
-def read_import_report(path: Path | str) -> ImportReport | None:
-    """The report saved by the import that created the data set at ``path`` (None if absent)."""
-    try:
-        d = json.loads((Path(path) / REPORT_FILE).read_text(encoding="utf-8"))
-        return ImportReport(path=Path(path), name=d["name"], n_images=int(d["n_images"]),
-                            class_counts=dict(d.get("class_counts", {})),
-                            skipped=[tuple(s) for s in d.get("skipped", [])],
-                            layout=d.get("layout", ""))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-# --------------------------------------------------------------------------- owners
-
-@dataclass(frozen=True)
-class DatasetOwner:
-    """The session that uploaded a data set, the name it gave, and whether it shares it."""
-
-    session_id: str
-    name: str = ""
-    shared: bool = False
-
-
-def _write_owner(root: Path, owner: DatasetOwner) -> None:
-    tmp = root / f"{OWNER_FILE}.{uuid.uuid4().hex}.part"
-    tmp.write_text(json.dumps(asdict(owner)), encoding="utf-8")
-    os.replace(tmp, root / OWNER_FILE)
-
-
-def dataset_owner(path: Path | str) -> DatasetOwner | None:
-    """Who owns the user data set at ``path`` (None: nobody, it is everyone's)."""
-    try:
-        d = json.loads((Path(path) / OWNER_FILE).read_text(encoding="utf-8"))
-        return DatasetOwner(str(d["session_id"]), str(d.get("name") or ""), bool(d.get("shared")))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _user_path(dataset_id: str, workspace) -> Path | None:
-    if not str(dataset_id).startswith(USER_PREFIX):
-        return None
-    name = str(dataset_id)[len(USER_PREFIX):]
-    if not name or name != Path(name).name or name in (".", ".."):
-        return None
-    return user_datasets_dir(workspace) / name
-
-
-def dataset_visible(dataset_id: str, viewer: Starter | None, workspace: Path | str | None = None) -> bool:
-    """Whether ``viewer`` (a browser session; None: the command line) lists ``dataset_id``: its
-    own uploads, shared ones, and every data set that is not an upload of another session."""
-    path = _user_path(dataset_id, workspace)
-    if viewer is None or path is None:
-        return True
-    owner = dataset_owner(path)
-    return owner is None or owner.shared or owner.session_id == viewer.session_id
-
-
-def dataset_uploader(dataset_id: str, viewer: Starter | None,
-                     workspace: Path | str | None = None) -> str:
-    """``"by Ann"`` for another session's shared upload, ``""`` otherwise."""
-    path = _user_path(dataset_id, workspace)
-    owner = dataset_owner(path) if path is not None else None
-    if owner is None or (viewer is not None and owner.session_id == viewer.session_id):
-        return ""
-    return _("by {name}", name=owner.name) if owner.name else _("by someone else")
-
-
-def _check_owner(path: Path, starter: Starter | None, what: str) -> DatasetOwner | None:
-    owner = dataset_owner(path)
-    if starter is not None and owner is not None and owner.session_id != starter.session_id:
-        raise NotYoursError("The data set '{name}' was uploaded by {who}; only they can "
-                            "{what} it. Upload your own pictures as a new data set.",
-                            name=path.name, who=owner.name or _("someone else"), what=what)
-    return owner
-
-
-def share_user_dataset(name: str, shared: bool, starter: Starter | None,
-                       workspace: Path | str | None = None) -> None:
-    """Show the upload ``name`` to every session (or only to its owner again).
-
-    Raises:
-        DatasetError: no such data set. NotYoursError: ``starter`` did not upload it.
-    """
-    path = _user_path(USER_PREFIX + str(name), workspace)
-    if path is None or not path.is_dir():
-        raise DatasetError("There is no data set of yours called '{name}'.", name=name)
-    owner = _check_owner(path, starter, _("share"))
-    if owner is None:
-        if starter is None:
-            return   # everyone's already
-        owner = DatasetOwner(starter.session_id, starter.name)
-    _write_owner(path, DatasetOwner(owner.session_id, owner.name, bool(shared)))
-
-
 # --------------------------------------------------------------------------- ZIP import
 
 def _limits() -> ArchiveLimits:
@@ -397,13 +282,13 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
         for path, reason in layout.skipped:
             skipped.append((os.path.relpath(path, tmp), reason))
         if starter is not None:   # owned before it appears under its name
-            _write_owner(layout.root, DatasetOwner(starter.session_id, starter.name))
+            write_owner(layout.root, DatasetOwner(starter.session_id, starter.name))
         dest = _rename_into_place(layout.root, base, safe)
         report = ImportReport(path=dest, name=dest.name, n_images=layout.n_files,
                               class_counts=counts, skipped=sorted(skipped),
                               layout="train/test folders" if layout.has_test_folder
                               else "one folder per class")
-        _write_report(dest, report)
+        write_report(dest, report)
         clear_dataset_cache()
         return report
     finally:
@@ -482,13 +367,13 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
     if starter is not None and not root.exists():   # a new set: owned before it is listed
         staging = base / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         staging.mkdir()
-        _write_owner(staging, DatasetOwner(starter.session_id, starter.name))
+        write_owner(staging, DatasetOwner(starter.session_id, starter.name))
         try:
             os.rename(staging, root)
         except OSError:   # someone created it meanwhile: add to theirs (checked below)
             shutil.rmtree(staging, ignore_errors=True)
     root.mkdir(exist_ok=True)
-    _check_owner(root, starter, _("add pictures to"))
+    check_owner(root, starter, _("add pictures to"))
     has_test = any(p.is_dir() and p.name.lower() in ("test", "testing", "val", "validation", "valid")
                    for p in root.iterdir()) and (root / "train").is_dir()
     class_dir = (root / "train" / cls) if has_test else (root / cls)
@@ -550,7 +435,7 @@ def delete_user_dataset(name: str, workspace: Path | str | None = None,
     if not path.is_dir():
         raise DatasetError("There is no data set of yours called '{name}'.",
                            name=name)
-    _check_owner(path, starter, _("delete"))
+    check_owner(path, starter, _("delete"))
     trash = base / f".deleting-{uuid.uuid4().hex}"
     os.rename(path, trash)   # disappears at once; the slow delete happens out of sight
     shutil.rmtree(trash, ignore_errors=True)
