@@ -37,7 +37,6 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from bench_support import chromium_path, free_port, load  # noqa: E402 - bench/ is on the path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -65,21 +65,7 @@ PAGES = [
 ]
 
 
-def load() -> str:
-    return "/".join(f"{v:.2f}" for v in os.getloadavg())
 
-
-def chromium_path() -> str:
-    path = os.environ.get("CNN_LAB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        sys.exit("Needs Chromium: `apt-get install chromium`, or set CNN_LAB_CHROMIUM to a Chromium binary.")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
+from bench_support import chromium_path, free_port, load  # noqa: E402 - bench/ is on the path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -67,21 +67,7 @@ CHART_POINTS = """n => {
 }"""
 
 
-def load() -> str:
-    return "/".join(f"{v:.2f}" for v in os.getloadavg())
 
-
-def chromium_path() -> str:
-    path = os.environ.get("CNN_LAB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        sys.exit("Needs Chromium: `apt-get install chromium`, or set CNN_LAB_CHROMIUM to a Chromium binary.")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(workspace: Path, log_path: Path) -> tuple[subprocess.Popen, str, float]:
