@@ -6,7 +6,6 @@ import streamlit as st
 
 from cnn_core.datasets import list_datasets
 from cnn_core.device import describe_device
-from cnn_core.errors import CnnLabError
 from cnn_core.i18n import _
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
@@ -47,33 +46,13 @@ def dataset_picker() -> None:
     )
 
 
-#: How often the run card polls while the followed run is queued, training or paused (seconds).
-RUN_CARD_POLL_SECONDS = 2.0
-
-
-def run_card_poll_seconds(run) -> float | None:
-    """Poll only while the followed run can still change by itself: with thirty people on one
-    server, thirty cards polling finished runs every 2 s were pure load. A run that starts later
-    comes with a page run (the click that queued it), which draws a polling card again."""
-    return RUN_CARD_POLL_SECONDS if run is not None and run.is_active else None
-
-
+@st.fragment(run_every=2)
 def active_run_card() -> None:
-    """The followed run's status and progress, polled every 2 s while it is live."""
-    run = None
-    run_id = state.active_run_id()
-    if run_id is not None:
-        try:
-            run = state.run_store().get(run_id)
-        except CnnLabError:
-            run = None
-    st.fragment(run_every=run_card_poll_seconds(run))(_run_card)()
+    """The followed run's status and progress, polled every 2 s.
 
-
-def _run_card() -> None:
-    """The card itself. Its polling also notices a run whose owner process is gone (e.g. a
-    command-line training killed with kill -9) and marks it interrupted, and reruns the whole page
-    when the Training page's live view stopped drawing a live run or saw its run start or end.
+    The polling also notices a run whose owner process is gone (e.g. a command-line training
+    killed with kill -9) and marks it interrupted, and reruns the whole page when the Training
+    page's live view stopped drawing a live run or saw its run start or end.
     """
     if state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked():
         state.forget_live_view()
