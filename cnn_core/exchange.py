@@ -49,6 +49,7 @@ from cnn_core import model_file_check, safe_archive
 from cnn_core.class_names import run_class_names
 from cnn_core.confusion_picture import confusion_counts, render_confusion_png
 from cnn_core.errors import CnnLabError, RunStateError, UnsafeArchiveError
+from cnn_core.leftovers import IMPORTING_MESSAGE
 from cnn_core.model_file_check import check_model_config  # noqa: F401 - part of this module's API
 from cnn_core.run_archive_content import (
     check_dataset_json,
@@ -99,7 +100,6 @@ class ArchiveLimits(safe_archive.ArchiveLimits):
 DEFAULT_LIMITS = ArchiveLimits()
 #: The message of a run while it is being imported; a run left with it by a dead process is a
 #: cut-off import, removed at the next start (:mod:`cnn_core.leftovers`).
-IMPORTING_MESSAGE = "Being imported from an archive…"
 #: Prefix of the staging folder an import writes in the workspace.
 STAGING_PREFIX = ".import-"
 

@@ -31,6 +31,9 @@ from cnn_core.run_status import RunStatus
 
 #: A leftover whose name carries no process id is removed once it is this old.
 UNOWNED_GRACE_SECONDS = 3600
+#: The message of a run while an archive import writes it (cnn_core.exchange); a run left with it
+#: by an import that was cut off is removed when a store opens.
+IMPORTING_MESSAGE = "Being imported from an archive…"
 
 _TMP_FILE = re.compile(r"^\.tmp-(\d+)-\d+-|^\..+\.(\d+)\.\d+\.tmp$")
 _OWNED_FOLDER = re.compile(r"^\.(?:importing|import)-(\d+)-")
@@ -98,7 +101,6 @@ def stale_leftovers(workspace: Path | str, now: float | None = None) -> list[Pat
 def remove_stale_leftovers(store) -> list[str]:
     """Remove leftovers of dead processes from ``store``'s workspace, and runs whose import was
     cut off. Returns what was removed (paths relative to the workspace, and run ids)."""
-    from cnn_core.exchange import IMPORTING_MESSAGE
     from cnn_core.process_owner import owner_alive
 
     removed = [str(p.relative_to(store.workspace)) for p in stale_leftovers(store.workspace)

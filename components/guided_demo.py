@@ -111,9 +111,9 @@ def go_to(step: DemoStep) -> None:
 
 def demo_bar(url_path: str) -> None:
     """The bar on top of the page in presentation mode: the step, its sentences, "Next step"."""
-    from components.presentation import is_on
+    from components.state import presenting
 
-    if not is_on():
+    if not presenting():
         return
     index = step_index(url_path)
     with st.container(border=True, key=BAR_KEY):

@@ -15,7 +15,7 @@ import streamlit as st
 
 from cnn_core.i18n import _
 
-PRESENT_KEY = "presentation_mode"       # the truth, in session state (survives page switches)
+from components.state import PRESENT_KEY, presenting  # noqa: E402 - the truth lives with the other session keys
 TOGGLE_KEY = "presentation_toggle"      # the sidebar switch
 URL_READ_KEY = "presentation_url_read"  # ?present= was read in this session
 QUERY_PARAM = "present"
@@ -50,11 +50,7 @@ html:root {{ font-size: 20px !important; }}
 
 def is_on() -> bool:
     """Whether this browser session is in presentation mode (False outside a Streamlit run)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    if get_script_run_ctx(suppress_warning=True) is None:  # no session (a chart built in a unit test)
-        return False
-    return bool(st.session_state.get(PRESENT_KEY, False))
+    return presenting()
 
 
 def set_on(on: bool) -> None:

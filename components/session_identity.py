@@ -117,19 +117,18 @@ def is_own(run: RunRecord) -> bool:
     return classroom.is_own(run, starter())
 
 
-def _share_changed(run_id: str, key: str) -> None:
-    from components import state
-
+def _share_changed(store, run_id: str, key: str) -> None:
     try:
-        run = state.run_store().get(run_id)
+        run = store.get(run_id)
         classroom.check_may_steer(run, starter(), _("share"))
-        state.run_store().set_shared(run_id, bool(st.session_state.get(key)))
+        store.set_shared(run_id, bool(st.session_state.get(key)))
     except CnnLabError as error:
         st.session_state[SHARE_ERROR_KEY] = str(error)
 
 
-def share_run_toggle(run: RunRecord) -> None:
-    """For one's own run: a switch that shows it to the whole class (with one's name)."""
+def share_run_toggle(run: RunRecord, store) -> None:
+    """For one's own run: a switch that shows it to the whole class (with one's name); ``store``
+    is the run store the run lives in."""
     if not is_own(run):
         who = started_by(run)
         if who:
@@ -137,7 +136,7 @@ def share_run_toggle(run: RunRecord) -> None:
         return
     key = f"share_run_{run.id}"
     st.session_state[key] = run.shared
-    st.toggle(_("Share with the class"), key=key, on_change=_share_changed, args=(run.id, key),
+    st.toggle(_("Share with the class"), key=key, on_change=_share_changed, args=(store, run.id, key),
               help=_("Others on this server see the run in their lists, marked with your name. "
                      "Only you can stop or change it."))
     error = st.session_state.pop(SHARE_ERROR_KEY, None)

@@ -22,6 +22,8 @@ MODEL_SPEC_KEY = "model_spec"
 PRESET_KEY = "preset"
 AUGMENT_SPEC_KEY = "augment_spec"
 ACTIVE_RUN_KEY = "active_run_id"
+#: Presentation mode on or off (components/presentation.py draws the switch; the guided demo reads it).
+PRESENT_KEY = "presentation_mode"
 
 #: Set by the Training page's live view each time it draws (see :func:`live_view_stalled`).
 LIVE_VIEW_HEARTBEAT_KEY = "live_view_heartbeat"
@@ -61,6 +63,15 @@ def job_queue():
 def dataset_id() -> str:
     """The data set chosen in the sidebar."""
     return st.session_state.setdefault(DATASET_KEY, DEFAULT_DATASET_ID)
+
+
+def presenting() -> bool:
+    """Whether this browser session is in presentation mode (False outside a Streamlit run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:  # no session (a chart built in a unit test)
+        return False
+    return bool(st.session_state.get(PRESENT_KEY, False))
 
 
 def set_active_run(run_id: str | None) -> None:

@@ -92,7 +92,7 @@ def run_panel(store, run) -> None:
     if not alive:
         st.caption(run_summary(run))
         control_buttons(run)
-        share_run_toggle(run)
+        share_run_toggle(run, store)
     epochs = store.epochs(run.id)
     status_panel(run)
     reading = None
