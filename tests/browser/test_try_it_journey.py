@@ -109,6 +109,11 @@ def test_try_a_drawing_an_upload_and_the_camera(page, browser, app_server, run_s
 
     camera_browser = launch_camera_browser(browser)
     context = camera_browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+    # The same person in a second window: runs are private to the one who started them (a class
+    # shares one server), and the seat cookie says who that is.
+    seat = [c for c in page.context.cookies() if c["name"].startswith("cnn_lab_")]
+    assert seat, "the app should have given this browser a seat cookie"
+    context.add_cookies(seat)
     try:
         camera_page = context.new_page()
         camera_page.goto(app_server.url + "/try_it")
