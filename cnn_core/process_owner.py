@@ -3,7 +3,9 @@
 A pid alone is not an identity: pids are reused. An owner string is ``"<pid>:<start time>"``,
 the start time as psutil reports it (seconds since the epoch, 2 decimals); a run whose owner is
 gone, or whose pid now belongs to a process started at another time, is orphaned. Zombies count
-as gone. Owner strings written by older versions (``"<pid>:<clock ticks>"`` from ``/proc``) are
+as gone. Start times are compared to within 2 seconds: psutil adds the machine's boot time, which
+some kernels and sandboxes report a second off from one reading to the next, and a pid is not
+handed to a new process within seconds of the old one's start. Owner strings written by older versions (``"<pid>:<clock ticks>"`` from ``/proc``) are
 checked by pid only.
 
 Example:
@@ -16,6 +18,9 @@ from __future__ import annotations
 import os
 
 import psutil
+
+
+START_TIME_TOLERANCE = 2.0   # seconds; see the module text
 
 
 def _start_token(process: psutil.Process) -> str:
@@ -45,7 +50,7 @@ def owner_alive(owner: str | None) -> bool:
     if not token or "." not in token:   # no start time, or an old /proc tick count
         return True
     try:
-        return abs(float(token) - float(live)) < 0.05
+        return abs(float(token) - float(live)) < START_TIME_TOLERANCE
     except ValueError:
         return True
 

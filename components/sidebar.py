@@ -54,7 +54,8 @@ def active_run_card() -> None:
     killed with kill -9) and marks it interrupted, and reruns the whole page when the Training
     page's live view stopped drawing a live run or saw its run start or end.
     """
-    if state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked():
+    if ((state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked())
+            and not state.another_run_requested()):   # a click elsewhere comes first
         state.forget_live_view()
         st.rerun(scope="app")
     run_id = state.active_run_id()

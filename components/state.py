@@ -128,6 +128,22 @@ def ask_page_redraw() -> None:
     st.session_state[PAGE_REDRAW_KEY] = True
 
 
+def another_run_requested() -> bool:
+    """Whether the browser already asked for another script run that has not started yet (e.g.
+    a click on another page in the navigation).
+
+    A rerun asked for now would be folded into that request with *this* page's address and the
+    click would be lost (Streamlit keeps the newer request's page), so timers that rerun the
+    app (the sidebar's polling) wait for their next tick instead. Reads Streamlit's script
+    request state; if a Streamlit version hides it, this answers False (the old behaviour).
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    requests = getattr(get_script_run_ctx(), "script_requests", None)
+    waiting = getattr(getattr(requests, "_state", None), "name", None)
+    return waiting == "RERUN"
+
+
 def page_redraw_asked() -> bool:
     """Whether a full page run was asked for (see :func:`ask_page_redraw`)."""
     return bool(st.session_state.get(PAGE_REDRAW_KEY))
