@@ -16,6 +16,7 @@ from cnn_core.settings import declared, format_text, parse_text
 NEW_MODEL_SETTINGS = {
     "pool_position": "after_first_conv", "whitening_stem": True, "head": "global_max",
     "bn_scale": False, "lr_schedule": "triangle", "test_time_augmentation": "flip_shift",
+    "precision": "bfloat16",
 }
 SMALL = dict(conv_blocks=2, filters=4, convs_per_block=2, batch_norm=True, dense_layers=0,
              epochs=2, batch_size=4)
@@ -291,6 +292,27 @@ def test_a_saved_fast_model_passes_the_allow_list_and_loads_in_safe_mode(tmp_pat
                                np.asarray(model.get_layer("whitening").kernel))
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_a_bfloat16_model_computes_in_16_bits_keeps_32_bit_weights_and_loads_as_it_was(tmp_path):
+    from cnn_core.model import build_model, compile_model, load_model
+
+    images = _rgb(n=12)
+    spec = PRESETS["fast"].replace(conv_blocks=2, filters=4, epochs=1, precision="bfloat16")
+    model = build_model(spec, (8, 8, 3), 3, train_images=images)
+    conv = model.get_layer("block1_conv1")
+    assert conv.compute_dtype == "bfloat16" and conv.kernel.dtype == "float32"
+    assert model.get_layer("output").compute_dtype == "float32"
+    probs = model.predict(images, verbose=0)
+    assert probs.dtype == np.float32 and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    compile_model(model, spec, steps_per_epoch=3, label_encoding="onehot")
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = load_model(path)
+    assert loaded.get_layer("block1_conv1").compute_dtype == "bfloat16"
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), probs, atol=1e-6)
+    plain = build_model(spec.replace(precision="float32"), (8, 8, 3), 3, train_images=images)
+    assert plain.get_layer("block1_conv1").compute_dtype == "float32"
 
 
 # --- through the engine: one tiny run with every new setting ---------------------------------

@@ -17,10 +17,15 @@ from cnn_core.model.spec import ModelSpec, block_filters, dense_units_at
 #: have few steps per epoch, and 0.99 left validation accuracy at chance for several epochs.
 BN_MOMENTUM = 0.9
 
+#: Keras dtype policy of each ``precision`` setting (weights stay float32 in both).
+DTYPE_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
+
 def _pool(spec: ModelSpec, x, b: int):
+    dtype = DTYPE_POLICIES[spec.precision]
     if spec.pooling == "max":
-        return keras.layers.MaxPooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
-    return keras.layers.AveragePooling2D(POOL_SIZE, name=f"block{b}_pool")(x)
+        return keras.layers.MaxPooling2D(POOL_SIZE, name=f"block{b}_pool", dtype=dtype)(x)
+    return keras.layers.AveragePooling2D(POOL_SIZE, name=f"block{b}_pool", dtype=dtype)(x)
 
 
 def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
@@ -37,7 +42,9 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
     ``Conv2D`` (then ``whitening_act``); its kernel is computed from ``train_images`` (raw
     training pictures, see :mod:`cnn_core.model.whitening`) when given. With ``pool_position=
     "after_first_conv"`` each block pools right after its first convolution, before its batch
-    norm. ``bn_scale=False`` leaves out batch norm's learned scale.
+    norm. ``bn_scale=False`` leaves out batch norm's learned scale. ``precision="bfloat16"``
+    gives every layer between the scaling and the output Keras' ``mixed_bfloat16`` policy
+    (bfloat16 arithmetic, float32 weights); the output layer computes its softmax in float32.
 
     Seeds are not set here: the caller calls ``keras.utils.set_random_seed(spec.seed)`` first.
 
@@ -46,6 +53,7 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
     """
     check_spec(spec, input_shape, n_classes)
     layers = keras.layers
+    dtype = DTYPE_POLICIES[spec.precision]
     h, w, c = (int(v) for v in input_shape)
     inputs = keras.Input(shape=(h, w, c), name="image")
     if scaling is not None:
@@ -54,8 +62,8 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
         x = layers.Rescaling(1.0 / 255.0, name="scaling")(inputs)
     if spec.conv_blocks > 0 and spec.whitening_stem:
         x = layers.Conv2D(whitening_filters(c), WHITENING_PATCH, padding="valid", use_bias=False,
-                          trainable=False, name="whitening")(x)
-        x = layers.Activation(spec.activation, name="whitening_act")(x)
+                          trainable=False, name="whitening", dtype=dtype)(x)
+        x = layers.Activation(spec.activation, name="whitening_act", dtype=dtype)(x)
     for b in range(1, spec.conv_blocks + 1):
         filters = block_filters(spec, b - 1)
         for i in range(1, spec.convs_per_block + 1):
@@ -63,30 +71,30 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
                 filters, spec.kernel_size, strides=spec.stride if i == 1 else 1,
                 padding=spec.padding, use_bias=not spec.batch_norm,
                 activation=None if spec.batch_norm else spec.activation,
-                name=f"block{b}_conv{i}",
+                name=f"block{b}_conv{i}", dtype=dtype,
             )(x)
             if pools_after(spec, i):
                 x = _pool(spec, x, b)
             if spec.batch_norm:
                 x = layers.BatchNormalization(momentum=BN_MOMENTUM, scale=bool(spec.bn_scale),
-                                              name=f"block{b}_bn{i}")(x)
-                x = layers.Activation(spec.activation, name=f"block{b}_act{i}")(x)
+                                              name=f"block{b}_bn{i}", dtype=dtype)(x)
+                x = layers.Activation(spec.activation, name=f"block{b}_act{i}", dtype=dtype)(x)
         if pools_at_block_end(spec):
             x = _pool(spec, x, b)
         if spec.conv_dropout > 0:
-            x = layers.Dropout(spec.conv_dropout, name=f"block{b}_dropout")(x)
+            x = layers.Dropout(spec.conv_dropout, name=f"block{b}_dropout", dtype=dtype)(x)
     if spec.conv_blocks > 0 and spec.head == "global_average":
-        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+        x = layers.GlobalAveragePooling2D(name="global_pool", dtype=dtype)(x)
     elif spec.conv_blocks > 0 and spec.head == "global_max":
-        x = layers.GlobalMaxPooling2D(name="global_pool")(x)
+        x = layers.GlobalMaxPooling2D(name="global_pool", dtype=dtype)(x)
     else:
-        x = layers.Flatten(name="flatten")(x)
+        x = layers.Flatten(name="flatten", dtype=dtype)(x)
     for j in range(1, spec.dense_layers + 1):
         x = layers.Dense(dense_units_at(spec, j - 1), activation=spec.activation,
-                         name=f"dense{j}")(x)
+                         name=f"dense{j}", dtype=dtype)(x)
         if spec.dense_dropout > 0:
-            x = layers.Dropout(spec.dense_dropout, name=f"dense{j}_dropout")(x)
-    outputs = layers.Dense(int(n_classes), activation="softmax", name="output")(x)
+            x = layers.Dropout(spec.dense_dropout, name=f"dense{j}_dropout", dtype=dtype)(x)
+    outputs = layers.Dense(int(n_classes), activation="softmax", name="output", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="cnn_lab_model")
     if spec.conv_blocks > 0 and spec.whitening_stem and train_images is not None:
         from cnn_core.model.whitening import fit_whitening_layer

@@ -20,6 +20,7 @@ POOLINGS = ("max", "average", "none")
 HEADS = ("flatten", "global_average", "global_max")
 POOL_POSITIONS = ("after_last_conv", "after_first_conv")
 TEST_TIME_AUGMENTATIONS = ("off", "flip", "flip_shift")
+PRECISIONS = ("float32", "bfloat16")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "one_cycle", "cosine", "triangle")
 
@@ -210,6 +211,13 @@ class ModelSpec:
         help=N_("How many images the model looks at before each nudge of the weights."),
         hint=N_("Typical values are 32 to 256."), ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
         sweep=(32, 64, 128), sweep_range=(16, 128), sweep_rank=6)
+    precision: str = setting(
+        "float32", kind="choice", choices=PRECISIONS, group=OPTIMISATION,
+        words={"float32": N_("32-bit"), "bfloat16": N_("16-bit (bfloat16)")},
+        label=N_("Number precision"),
+        help=N_("Computes with 16-bit numbers while keeping the weights in 32 bits: about 1.2 to 2 "
+                "times faster on processors with bfloat16 units (recent Intel Xeon), slower elsewhere."),
+        sweep=("float32", "bfloat16"), sweep_rank=26)
     epochs: int = setting(
         10, demo=True, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
         label=N_("Epochs"), help=N_("How many times training goes through all training images."),
