@@ -187,7 +187,8 @@ class StreamlitSocket:
             await self._socket.send(payload)
             render.error = await asyncio.wait_for(self._ended, timeout)
             render.finished = not render.error
-        except asyncio.TimeoutError:
+        except asyncio.TimeoutError:   # (its late script_finished may end the next run early;
+            # that run comes after a failure already counted)
             render.error = f"no script_finished within {timeout:.0f} s"
         except websockets.ConnectionClosed:
             render.error = "connection closed"
