@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy  # noqa: F401 - imported by this thread before the TensorFlow warm-up thread starts
 import streamlit as st
 
-from cnn_core import engine_warmup
+from cnn_core import engine_warmup, training_priority
 from cnn_core.i18n import _
 from components import presentation, spec_query, state
 from components.language import apply_language
@@ -19,6 +19,7 @@ apply_language()  # before anything is drawn: every word below is in the session
 # font server by the browser, so offline (a classroom) the tab would have none.
 st.set_page_config(page_title=_("CNN Lab"), page_icon=Path(__file__).parent / "assets" / "favicon.png", layout="wide")
 keep_keras_session()  # Streamlit would clear it after every rerun, under the training thread's feet
+training_priority.install()  # TensorFlow's thread pools start niced, whoever imports it first
 
 STARTING_TENSORFLOW = _("Starting TensorFlow… (only once; the first run takes ~10 s)")
 

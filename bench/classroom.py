@@ -1,20 +1,31 @@
-"""A class on one server: 30 browser sessions at once, 10 of them training. Does the app hold?
+"""A class on one server: 30 sessions at once, 10 of them training. Does the app hold?
 
 Starts ``streamlit run app.py`` on a free loopback port with a temporary workspace, then opens
-``--sessions`` (default 30) real headless Chromium sessions through Playwright (Debian's
-``chromium``, or the binary named by ``CNN_LAB_CHROMIUM``; ``--per-browser`` contexts share one
-browser process to save memory). Every session browses the pages in a random order (a click on
-a sidebar link, a pause of 1-4 s "reading", the next click) for ``--minutes`` (default 5).
-``--trainers`` of them (default 10) first queue a small training through a settings link (LeNet
-on the bundled MNIST sample, ``--epochs`` 1) and the Start button, then browse like the others.
-Everything stays on 127.0.0.1; the run is bounded (browsing time, plus at most ``--drain``
-minutes for the queued trainings to end), and the server and browsers are stopped at the end.
+``--sessions`` (default 30) sessions of two kinds:
+
+* ``--browsers`` (default 3) real headless Chromium sessions through Playwright (Debian's
+  ``chromium``, or the binary named by ``CNN_LAB_CHROMIUM``; ``--per-browser`` contexts share
+  one browser process), clicking sidebar links;
+* the rest (default 27) light sessions speaking Streamlit's own protocol over its websocket
+  (``bench/streamlit_socket.py``: ``BackMsg``/``ForwardMsg`` protobufs, pages opened by their
+  ``page_script_hash``, fragments rerun on their ``run_every``, buttons pressed by widget id).
+  30 Chromiums on the server's 2 cores would measure mostly themselves; a websocket session
+  costs the server what a browser costs it, and the client next to nothing.
+
+Every session browses the pages in a random order (open a page, a pause of 1-4 s "reading",
+the next page) for ``--minutes`` (default 5). ``--trainers`` of them (default 10, drawn from both
+kinds) first queue a small training through a settings link (LeNet on the bundled MNIST sample,
+``--epochs`` 1) and the Start button, then browse like the others. Everything stays on
+127.0.0.1; the run is bounded (browsing time, plus at most ``--drain`` minutes for the queued
+trainings to end), and the server and browsers are stopped at the end.
 
 Printed:
 
-* **render time** p50 / p95: from a click on a sidebar link until the page's title is drawn and
-  Streamlit reports the script finished, across all sessions, with trainings running;
-* **failed renders**: a page that did not render within 60 s, or showed an exception;
+* **render time** p50 / p95, for the browser sessions, the websocket sessions and all together:
+  in a browser from a click on a sidebar link until the page's title is drawn and Streamlit
+  reports the script finished; over the websocket from the rerun request until
+  ``script_finished``; with trainings running;
+* **failed renders** (by kind): a page that did not render within 60 s, or showed an exception;
 * **runs lost**: a Start click that left no run in the store, or a run that failed or was
   interrupted (a run still waiting when the drain time ends is reported as waiting, not lost);
 * **peak server RSS** (the Streamlit process and its children, sampled every 0.5 s), also after
@@ -23,7 +34,7 @@ Printed:
 
 Run (from the repository root)::
 
-    python bench/classroom.py [--minutes 5] [--sessions 30] [--trainers 10]
+    python bench/classroom.py [--minutes 5] [--sessions 30] [--trainers 10] [--browsers 3]
 
 The last line is the headline, e.g. ``p95 render 2.4 s, 0 failed, 0 lost``. Target on a 2-core
 machine: p95 under 3 s with trainings running, 0 failed, 0 lost. The load average is printed
@@ -45,7 +56,10 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+import re
+
 from bench_support import chromium_path, free_port, load  # noqa: E402 - bench/ is on the path
+from streamlit_socket import Render, StreamlitSocket  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -55,6 +69,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
 RENDER_TIMEOUT_MS = 60_000
+KINDS = ("browser", "websocket")
+SEAT = re.compile(r"cnn_lab_seat=([0-9a-f]{16,64})")
 VIEWPORT = {"width": 1280, "height": 800}
 #: (sidebar link, url path, page title)
 PAGES = [
@@ -63,9 +79,6 @@ PAGES = [
     ("Evaluation", "evaluation", "Evaluation"), ("Mistakes", "mistakes", "Mistakes"), ("Try it", "try_it", "Try it"),
     ("Compare", "compare", "Compare runs"),
 ]
-
-
-
 
 
 class Server:
@@ -125,10 +138,17 @@ class Server:
 
 class Results:
     def __init__(self):
-        self.renders: list[float] = []
-        self.failures: list[str] = []
+        self.renders: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        self.failures: dict[str, list[str]] = {kind: [] for kind in KINDS}
         self.clicks: dict[str, int] = {}    # session seat -> Start clicks that were answered
         self.start_errors: list[str] = []
+        self.fragment_failures = 0          # websocket sessions' fragment reruns that failed
+
+    def all_renders(self) -> list[float]:
+        return [seconds for kind in KINDS for seconds in self.renders[kind]]
+
+    def all_failures(self) -> list[str]:
+        return [failure for kind in KINDS for failure in self.failures[kind]]
 
 
 async def rendered(page, title: str) -> None:
@@ -148,11 +168,11 @@ async def visit(page, results: Results, name: str, label: str, title: str) -> No
         seconds = time.perf_counter() - started
         if await page.get_by_test_id("stException").count():
             text = (await page.get_by_test_id("stException").first.inner_text())[:200]
-            results.failures.append(f"{name} {label}: exception {text!r}")
+            results.failures["browser"].append(f"{name} {label}: exception {text!r}")
             return
-        results.renders.append(seconds)
+        results.renders["browser"].append(seconds)
     except Exception as error:  # noqa: BLE001 - a render that does not come is what we count
-        results.failures.append(f"{name} {label}: {type(error).__name__} {str(error).splitlines()[0][:160]}")
+        results.failures["browser"].append(f"{name} {label}: {type(error).__name__} {str(error).splitlines()[0][:160]}")
 
 
 async def seat_of(context) -> str | None:
@@ -188,9 +208,9 @@ async def session(browser, url: str, results: Results, name: str, trains: bool, 
         try:
             await page.goto(url)
             await rendered(page, "CNN Lab")
-            results.renders.append(time.perf_counter() - started)
+            results.renders["browser"].append(time.perf_counter() - started)
         except Exception as error:  # noqa: BLE001
-            results.failures.append(f"{name} first load: {type(error).__name__}")
+            results.failures["browser"].append(f"{name} first load: {type(error).__name__}")
         connected.append(name)
         if trains:
             await queue_training(page, context, url, results, name, epochs)
@@ -202,52 +222,142 @@ async def session(browser, url: str, results: Results, name: str, trains: bool, 
         await context.close()
 
 
+def seat_in(render: Render) -> str | None:
+    """The session's seat (its id in the run store), from the cookie script the app draws."""
+    for body in render.html:
+        found = SEAT.search(body)
+        if found:
+            return found.group(1)
+    return None
+
+
+class SocketSession:
+    """One websocket session's part in the class: the same steps as :func:`session`."""
+
+    def __init__(self, url: str, results: Results, name: str, rng: random.Random):
+        self.url, self.results, self.name, self.rng = url, results, name, rng
+        self.seat: str | None = None
+
+    def count(self, label: str, render: Render) -> bool:
+        self.seat = seat_in(render) or self.seat
+        if render.failed:
+            self.results.failures["websocket"].append(f"{self.name} {label}: {render.failed}")
+            return False
+        self.results.renders["websocket"].append(render.seconds)
+        return True
+
+    def titled(self, label: str, render: Render, title: str) -> bool:
+        if not render.failed and title not in render.headings:
+            render.error = f"no title {title!r} (headings: {render.headings[:3]})"
+        return self.count(label, render)
+
+    async def queue_training(self, socket: StreamlitSocket, epochs: int) -> None:
+        """The settings link's page (opened first, as by the link), then Start on Training."""
+        page = await socket.open_page_named("training")
+        if not self.titled("Training", page, "Training"):
+            self.results.start_errors.append(f"{self.name}: the Training page did not render")
+            return
+        start = page.button("Start training")
+        if start is None:
+            self.results.start_errors.append(f"{self.name}: no Start training button {list(page.buttons)}")
+            return
+        clicked = await socket.click(start)
+        if clicked.failed:
+            self.results.start_errors.append(f"{self.name}: Start: {clicked.failed}")
+            return
+        seen = clicked   # the run is queued or training once the page offers to stop it
+        deadline = time.monotonic() + RENDER_TIMEOUT_MS / 1000
+        while "Stop" not in seen.buttons and time.monotonic() < deadline:
+            self.results.fragment_failures += await socket.read(1.0, seen)
+        if "Stop" not in seen.buttons:
+            self.results.start_errors.append(f"{self.name}: no Stop button after Start")
+            return
+        self.seat = seat_in(seen) or self.seat
+        self.results.clicks[self.seat] = self.results.clicks.get(self.seat, 0) + 1
+
+    async def run(self, trains: bool, epochs: int, until: float, connected: list) -> None:
+        try:
+            async with StreamlitSocket(self.url, timeout=RENDER_TIMEOUT_MS / 1000) as socket:
+                if trains:   # a settings link opens the Model builder as the first page
+                    query = f"dataset=mnist_sample&preset=lenet&epochs={epochs}"
+                    self.titled("Model builder", await socket.open_page("model_builder", query),
+                                "Model builder")
+                else:
+                    self.titled("first load", await socket.open_page(""), "CNN Lab")
+                connected.append(self.name)
+                if trains:
+                    await self.queue_training(socket, epochs)
+                while time.monotonic() < until:
+                    label, path, title = self.rng.choice(PAGES)
+                    self.titled(label, await socket.open_page_named(path), title)
+                    self.results.fragment_failures += await socket.read(self.rng.uniform(1.0, 4.0))
+        except Exception as error:  # noqa: BLE001 - a session that breaks is a failed render
+            self.results.failures["websocket"].append(f"{self.name}: {type(error).__name__} {error}"[:200])
+            if self.name not in connected:
+                connected.append(self.name)
+
+
+async def teacher_warm_up(url: str) -> None:
+    """The teacher opens the app first (TensorFlow loads once, in the background), then the
+    Training page (it waits for that import and starts the job queue): the class arrives at a
+    warm server."""
+    async with StreamlitSocket(url, timeout=300) as socket:
+        for page in ("", "training"):
+            render = await (socket.open_page(page) if not page else socket.open_page_named(page))
+            if render.failed:
+                sys.exit(f"the teacher's warm-up failed on {page or 'home'}: {render.failed}")
+
+
 async def run_sessions(args, server: Server, results: Results, memory: dict) -> None:
+    if min(args.browsers, args.sessions) <= 0:   # websocket sessions only: no Playwright needed
+        await run_class(args, server, results, memory, None)
+        return
     from playwright.async_api import async_playwright
 
-    rng = random.Random(args.seed)
     async with async_playwright() as playwright:
-        browsers = []
-        for _ in range(-(-args.sessions // args.per_browser)):
-            browsers.append(await playwright.chromium.launch(executable_path=chromium_path(), headless=True,
-                                                             args=CHROMIUM_ARGS))
-        connected: list[str] = []
-        # The teacher opens the app first (TensorFlow loads once, in the background) and the
-        # Training page (the job queue): the class arrives at a warm server.
-        started = time.perf_counter()
-        teacher = await browsers[0].new_context(viewport=VIEWPORT)
-        page = await teacher.new_page()
-        page.set_default_timeout(300_000)
-        await page.goto(server.url)
-        await page.get_by_test_id("stMain").get_by_role("heading", name="CNN Lab", exact=True).wait_for()
-        await page.wait_for_selector(IDLE)
-        # the next run waits for the background TensorFlow import ("Starting TensorFlow…")
-        await page.get_by_test_id("stSidebarNav").get_by_role("link", name="Training", exact=True).click()
-        await page.get_by_test_id("stMain").get_by_role("heading", name="Training", exact=True).wait_for()
-        await page.wait_for_selector(IDLE)
-        await teacher.close()
-        memory["warm server, no session"] = server.rss()
-        print(f"teacher's warm-up (app, TensorFlow, job queue): {time.perf_counter() - started:.0f} s")
-        until = time.monotonic() + 60 * args.minutes
-        trainers = set(rng.sample(range(args.sessions), min(args.trainers, args.sessions)))
-        tasks = []
-        for i in range(args.sessions):
-            name = f"s{i:02d}"
-            tasks.append(asyncio.create_task(session(
-                browsers[i // args.per_browser], server.url, results, name, i in trainers, args.epochs,
-                until, random.Random(rng.random()), connected)))
-            if i == 0:
-                while not connected:
-                    await asyncio.sleep(0.2)
-                memory["one session"] = server.rss()
-            else:
-                await asyncio.sleep(0.3)   # people arrive over a few seconds, not in one instant
-        while len(connected) < args.sessions and time.monotonic() < until:
-            await asyncio.sleep(0.5)
-        memory[f"{args.sessions} sessions"] = server.rss()
-        await asyncio.gather(*tasks)
-        for browser in browsers:
-            await browser.close()
+        await run_class(args, server, results, memory, playwright)
+
+
+async def run_class(args, server: Server, results: Results, memory: dict, playwright) -> None:
+    rng = random.Random(args.seed)
+    browsers_wanted = min(args.browsers, args.sessions) if playwright is not None else 0
+    browsers = []
+    for _ in range(-(-browsers_wanted // args.per_browser)):
+        browsers.append(await playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                                         args=CHROMIUM_ARGS))
+    connected: list[str] = []
+    started = time.perf_counter()
+    await teacher_warm_up(server.url)
+    memory["warm server, no session"] = server.rss()
+    print(f"teacher's warm-up (app, TensorFlow, job queue): {time.perf_counter() - started:.0f} s")
+    until = time.monotonic() + 60 * args.minutes
+    trainers = set(rng.sample(range(args.sessions), min(args.trainers, args.sessions)))
+    # the browser sessions spread over the arrivals, so both kinds meet the same server load
+    browser_seats = {k * args.sessions // browsers_wanted for k in range(browsers_wanted)}
+    tasks = []
+    for i in range(args.sessions):
+        name = f"s{i:02d}"
+        session_rng = random.Random(rng.random())
+        if i in browser_seats:
+            browser = browsers[len([j for j in browser_seats if j < i]) // args.per_browser]
+            work = session(browser, server.url, results, f"{name}-browser", i in trainers,
+                           args.epochs, until, session_rng, connected)
+        else:
+            work = SocketSession(server.url, results, name, session_rng).run(
+                i in trainers, args.epochs, until, connected)
+        tasks.append(asyncio.create_task(work))
+        if i == 0:
+            while not connected:
+                await asyncio.sleep(0.2)
+            memory["one session"] = server.rss()
+        else:
+            await asyncio.sleep(0.3)   # people arrive over a few seconds, not in one instant
+    while len(connected) < args.sessions and time.monotonic() < until:
+        await asyncio.sleep(0.5)
+    memory[f"{args.sessions} sessions"] = server.rss()
+    await asyncio.gather(*tasks)
+    for browser in browsers:
+        await browser.close()
 
 
 def wait_runs_ended(store, minutes: float) -> None:
@@ -266,7 +376,9 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0, help="how long the sessions browse (default 5)")
-    parser.add_argument("--sessions", type=int, default=30, help="browser sessions at once (default 30)")
+    parser.add_argument("--sessions", type=int, default=30, help="sessions at once, both kinds (default 30)")
+    parser.add_argument("--browsers", type=int, default=3,
+                        help="of those, real Chromium sessions; the rest speak the websocket (default 3)")
     parser.add_argument("--trainers", type=int, default=10, help="sessions that queue a training (default 10)")
     parser.add_argument("--epochs", type=int, default=1, choices=(1, 2), help="epochs of each training (1 or 2)")
     parser.add_argument("--per-browser", type=int, default=10, help="browser contexts per Chromium process")
@@ -302,26 +414,34 @@ def main() -> None:
         finished = sum(1 for r in runs if r.status == RunStatus.FINISHED)
     finally:
         server.stop()
-    print(f"browsed {browsed / 60:.1f} min with {args.sessions} sessions ({args.per_browser} per Chromium), "
+    browsers = min(args.browsers, args.sessions)
+    print(f"browsed {browsed / 60:.1f} min with {args.sessions} sessions ({browsers} Chromium, "
+          f"{args.per_browser} per Chromium process; {args.sessions - browsers} websocket), "
           f"{args.trainers} queuing a LeNet run of {args.epochs} epoch(s) on the MNIST sample")
+    print(f"training threads' nice value: {os.environ.get('CNN_LAB_TRAINING_NICE') or 'default (10)'} "
+          f"(CNN_LAB_TRAINING_NICE; 0 = training at the pages' priority)")
     for what, rss in memory.items():
         print(f"server RSS, {what}: {rss / 2**20:.0f} MiB")
     print(f"peak server RSS: {server.peak_rss / 2**20:.0f} MiB")
-    if results.renders:
-        print(f"renders: {len(results.renders)}, p50 {statistics.median(results.renders):.2f} s, "
-              f"p95 {percentile(results.renders, 0.95):.2f} s, max {max(results.renders):.2f} s")
-    print(f"failed renders: {len(results.failures)}")
-    for failure in results.failures[:10]:
+    for kind, renders in [*results.renders.items(), ("all", results.all_renders())]:
+        if renders:
+            print(f"renders ({kind}): {len(renders)}, p50 {statistics.median(renders):.2f} s, "
+                  f"p95 {percentile(renders, 0.95):.2f} s, max {max(renders):.2f} s")
+    failures = results.all_failures()
+    print(f"failed renders: {len(failures)} ({', '.join(f'{k} {len(v)}' for k, v in results.failures.items())}); "
+          f"fragment reruns that failed (websocket): {results.fragment_failures}")
+    for failure in failures[:10]:
         print(f"  {failure}")
-    print(f"trainings: {sum(results.clicks.values())} queued from the browser, {len(runs)} in the store, "
+    print(f"trainings: {sum(results.clicks.values())} queued from the sessions, {len(runs)} in the store, "
           f"{finished} finished, {still} still waiting or training after the drain, {lost} lost")
     for error in results.start_errors[:10]:
         print(f"  could not queue: {error}")
     if waits:
         print(f"longest queue wait: {max(waits):.0f} s")
     print(f"load average after: {load()}")
-    p95 = percentile(results.renders, 0.95) if results.renders else float("nan")
-    print(f"p95 render {p95:.1f} s, {len(results.failures)} failed, {lost} lost")
+    renders = results.all_renders()
+    p95 = percentile(renders, 0.95) if renders else float("nan")
+    print(f"p95 render {p95:.1f} s, {len(failures)} failed, {lost} lost")
     shutil.rmtree(root, ignore_errors=True)
 
 

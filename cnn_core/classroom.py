@@ -13,12 +13,16 @@ shared and the runs nobody started from a browser (the command line, imports, ol
 pause, stop or resume only its own (and those nobody owns). These rules live here, in the
 engine, so the queue enforces them whatever the page shows.
 
+Trainings run in the server process, next to the pages: ``training_nice`` (default 10) is the
+nice value of the training threads, so the pages stay quick while runs train; it is applied by
+:mod:`cnn_core.training_priority`.
+
 This module imports nothing heavy.
 
 Example:
     >>> settings = teacher_settings(environ={"CNN_LAB_MAX_STUDENT_EPOCHS": "5"}, argv=[])
-    >>> settings.max_student_epochs, settings.max_queued_per_session
-    (5, 1)
+    >>> settings.max_student_epochs, settings.max_queued_per_session, settings.training_nice
+    (5, 1, 10)
     >>> teacher_settings(environ={}, argv=["--max-parallel-trainings", "2"]).max_parallel_trainings
     2
 """
@@ -54,6 +58,10 @@ class ClassroomSettings:
         1, kind="int", low=0, high=1_000, label=N_("Waiting runs per person"),
         help=N_("How many runs one browser session may have waiting in line at once (0: no limit). "
                 "A run that trains already does not count."))
+    training_nice: int = setting(
+        10, kind="int", low=0, high=19, label=N_("Training's CPU priority (nice)"),
+        help=N_("Training threads run at this nice value (0-19; higher yields more), so pages stay "
+                "quick for everyone while runs train (0: normal priority). Linux only."))
 
     def validate(self) -> None:
         check_fields(self)

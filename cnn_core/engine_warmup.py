@@ -13,6 +13,12 @@ queue's accessor, the training launcher); ``wait`` returns at once when no warm-
 TensorFlow's CUDA / oneDNN start-up lines are kept out of the console by
 :mod:`cnn_core.tensorflow_quiet`, installed when :mod:`cnn_core` is imported (before this runs).
 
+Right after the import, the warm-up makes TensorFlow start its thread pools from a helper thread
+at the teacher's training nice value (:func:`cnn_core.training_priority.start_tensorflow_pools`),
+so every pool thread inherits it and the pages stay quick while runs train. When a page runs
+TensorFlow first (before the warm-up, or with the warm-up off), the import hook installed by
+``app.py`` (:func:`cnn_core.training_priority.install`) has done the same at that first import.
+
 Set ``CNN_LAB_PRELOAD_TENSORFLOW=0`` to switch the warm-up off (then the first training click
 imports TensorFlow, as before). This module imports nothing heavy.
 
@@ -29,6 +35,8 @@ import importlib
 import os
 import sys
 import threading
+
+from cnn_core import training_priority
 
 ENGINE_MODULE = "cnn_core.job_queue"
 ENV_SWITCH = "CNN_LAB_PRELOAD_TENSORFLOW"
@@ -66,6 +74,9 @@ def _import_engine() -> None:
     global _error
     try:
         importlib.import_module(ENGINE_MODULE)
+        # TensorFlow's thread pools start now, at the training nice value (no-op if the import
+        # hook of training_priority.install did it already, or a page ran TensorFlow first)
+        training_priority.start_tensorflow_pools()
     except BaseException as error:  # noqa: BLE001 - the importer that waits sees it again
         _error = error
     finally:

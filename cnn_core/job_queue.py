@@ -4,7 +4,8 @@ A page never calls ``model.fit``: it submits a :class:`~cnn_core.training.Traini
 the job queue of its workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker
 thread trains the queued runs one after another (FIFO) through
 :func:`cnn_core.training.run_training` (``max_parallel_trainings`` threads when the teacher allows
-more, see :mod:`cnn_core.classroom`).
+more, see :mod:`cnn_core.classroom`). Worker threads run at the teacher's ``training_nice``
+(:mod:`cnn_core.training_priority`), so the pages stay quick while they train.
 
 A run submitted with a :class:`~cnn_core.run_record.Starter` (a browser session) obeys the
 teacher's limits (most epochs, runs waiting per session) and can be stopped, paused or resumed
@@ -50,6 +51,7 @@ from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module
     run_training,
 )
 from cnn_core.training_callbacks import JobControl
+from cnn_core.training_priority import lower_this_thread
 from cnn_core.workspace import workspace_path
 
 #: Modules the worker would otherwise import first (lazily, inside datasets/preprocessing):
@@ -150,6 +152,7 @@ class JobQueue:
 
     # ---------------------------------------------------------------- the worker
     def _work(self) -> None:
+        lower_this_thread()   # the pages first: this thread and those it starts yield the CPU
         while True:
             with self._cond:
                 while not self._pending:
