@@ -1,7 +1,7 @@
 """Keep the message catalogs in step with the code: ``python -m cnn_core.i18n_catalog``.
 
-Babel's Python extractor finds every string marked with ``_``, ``gettext``, ``ngettext``, ``N_``
-and the message given to a :mod:`cnn_core.errors` class (``DatasetError("...")``,
+Babel's Python extractor finds every string marked with ``_``, ``gettext``, ``ngettext``, ``N_``,
+``stored_message`` and ``stored_plural`` (:mod:`cnn_core.stored_messages`) and the message given to a :mod:`cnn_core.errors` class (``DatasetError("...")``,
 ``SpecError(setting, "...")``) in ``app.py``, ``pages/``, ``components/`` and ``cnn_core/``.
 Without options the command adds new ids to every ``cnn_core/locale/<lang>/LC_MESSAGES/
 messages.po`` (empty, to translate), keeps existing translations and drops ids no longer used.
@@ -53,7 +53,8 @@ def error_class_names(root: Path = ROOT) -> list[str]:
 
 def keywords() -> dict[str, tuple[int, ...] | None]:
     """Babel keyword specs: function name -> which arguments are messages (None: the first)."""
-    found: dict[str, tuple[int, ...] | None] = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    found: dict[str, tuple[int, ...] | None] = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None,
+                                                 "stored_message": None, "stored_plural": (1, 2)}
     for name in error_class_names():
         found[name] = ERROR_MESSAGE_ARGUMENT.get(name)
     return found

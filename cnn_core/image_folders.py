@@ -25,6 +25,7 @@ from cnn_core.dataset_types import (
 from cnn_core.errors import DatasetError
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT
 from cnn_core.i18n import ngettext
+from cnn_core.stored_messages import message_text, stored_message
 from cnn_core.class_names import check_class_names
 from cnn_core.image_decoding import decode_images, image_header
 
@@ -37,6 +38,7 @@ _SIZE_SAMPLE = 64
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", "__macosx", "icon\r"})
 _TRAIN_NAMES = ("train", "training")
 _TEST_NAMES = ("test", "testing", "val", "validation", "valid")
+
 
 
 @dataclass(frozen=True)
@@ -157,19 +159,19 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
 
     if has_test:
         for f in files:
-            skipped.append((f.path, "not inside the train or test folder"))
+            skipped.append((f.path, stored_message("not inside the train or test folder").to_stored()))
         for d in dirs:
             if d.name not in (train_dir.name, test_dir.name):
-                skipped.append((d.path, "folder ignored: only the train and test folders are read"))
+                skipped.append((d.path, stored_message("folder ignored: only the train and test folders are read").to_stored()))
         tr_dirs, tr_loose = _list_dir(Path(train_dir.path))
         te_dirs, te_loose = _list_dir(Path(test_dir.path))
         for f in tr_loose + te_loose:
-            skipped.append((f.path, "not inside a class folder"))
+            skipped.append((f.path, stored_message("not inside a class folder").to_stored()))
         train_by_class = class_files(tr_dirs)
         test_by_class = class_files(te_dirs)
     else:
         for f in files:
-            skipped.append((f.path, "not inside a class folder"))
+            skipped.append((f.path, stored_message("not inside a class folder").to_stored()))
         train_by_class = class_files(dirs)
         test_by_class = {}
 
@@ -177,7 +179,7 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
     for c, fs in train_by_class.items():
         if not fs:
             skipped.append((str(Path(train_dir.path if has_test else root) / c),
-                            "empty class folder, ignored"))
+                            stored_message("empty class folder, ignored").to_stored()))
     index = {c: i for i, c in enumerate(class_names)}
     train_files = [(p, index[c]) for c in class_names for p in train_by_class[c]]
     test_files = []
@@ -185,7 +187,7 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
         if c in index:
             test_files.extend((p, index[c]) for p in fs)
         else:
-            skipped.extend((p, f"class '{c}' has no training images") for p in fs)
+            skipped.extend((p, stored_message("class '{name}' has no training images", name=c).to_stored()) for p in fs)
 
     where = f"{root}"
     looked = (f"looked inside {len(unwrapped)} wrapping folder{'s' * (len(unwrapped) != 1)} "
@@ -262,7 +264,7 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
     if len(keep_classes) < len(layout.class_names):
         for i, cnt in enumerate(train_counts):
             if cnt == 0:
-                skipped.append((layout.class_names[i], "class ignored: none of its images could be read"))
+                skipped.append((layout.class_names[i], stored_message("class ignored: none of its images could be read").to_stored()))
         remap = np.full(len(layout.class_names), -1, np.int64)
         remap[keep_classes] = np.arange(len(keep_classes))
         labels = remap[labels]
@@ -272,7 +274,7 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
     if len(class_names) < 2:
         detail = " (" + ngettext("{count} file could not be used, e.g. {file}: {reason}",
                                  "{count} files could not be used, e.g. {file}: {reason}", len(skipped),
-                                 file=skipped[0][0], reason=skipped[0][1]) + ")" if skipped else ""
+                                 file=skipped[0][0], reason=message_text(skipped[0][1])) + ")" if skipped else ""
         raise DatasetError(
             "Fewer than two classes with readable images in {root}{detail}. A classifier needs at "
             "least two classes of images ({formats}).",
