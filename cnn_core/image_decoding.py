@@ -173,7 +173,7 @@ def _decode_image(path: str, size_hw: tuple[int, int], gray: bool) -> np.ndarray
             raise _Skip(stored_message("damaged or incomplete image (the file is cut short)")) from None
         raise _Skip(stored_message("damaged image ({error})", error=text[:120])) from None
     except Exception as e:  # SyntaxError, ValueError, struct.error... from broken headers
-        raise _Skip(stored_message("damaged image ({error})", error=f"{type(e).__name__}: {str(e)[:120]}")) from None
+        raise _Skip(stored_message("damaged image ({error})", error=type(e).__name__ + ": " + str(e)[:120])) from None
 
 
 def _decode_into(out: np.ndarray, paths: list[str], start: int, size_hw, gray: bool

@@ -223,7 +223,7 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
         _fail(store, run_id,
               stored_message("Training failed unexpectedly ({error}). The details are in {path}. Try other "
                              "settings, or report the problem with that file.",
-                             error=f"{type(error).__name__}: {error}", path=str(log_path)), user_error=False)
+                             error=type(error).__name__ + ": " + str(error), path=str(log_path)), user_error=False)
     finally:
         gc.collect()   # free this run's model and tf.data pipelines now, not at the next run
     return store.get(run_id)

@@ -317,7 +317,7 @@ def divergence_message(kind: str, epoch: int | None, learning_rate: float) -> Me
     return what + stored_message(
         "This usually means the learning rate ({rate}) is too high: try 10x lower ({lower}). If that does not help, "
         "turn off batch normalization or check the data and its scaling.",
-        rate=f"{learning_rate:g}", lower=f"{learning_rate / 10:g}")
+        rate=format(learning_rate, "g"), lower=format(learning_rate / 10, "g"))
 
 
 # =========================================================================== early stopping

@@ -145,9 +145,9 @@ def ensemble_line(store, run_ids: Sequence[str]) -> str:
     singles = [store.get(r).test_accuracy for r in usable]
     singles = [s for s in singles if s is not None]
     line = ngettext("Ensemble of {count} run: test accuracy {accuracy}", "Ensemble of {count} runs: test accuracy "
-                    "{accuracy}", len(usable), accuracy=f"{ensemble.accuracy:.1%}")
+                    "{accuracy}", len(usable), accuracy=format(ensemble.accuracy, ".1%"))
     if singles:
-        line += _(" (best single run {accuracy})", accuracy=f"{max(singles):.1%}")
+        line += _(" (best single run {accuracy})", accuracy=format(max(singles), ".1%"))
     left_out = len(run_ids) - len(usable)
     if left_out:
         line += ngettext("; {count} run without predictions left out", "; {count} runs without predictions left out",

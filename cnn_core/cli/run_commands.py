@@ -167,8 +167,8 @@ def cmd_evaluate(args) -> int:
     record = store.get(args.run_id)
     ev = evaluate_run(store, args.run_id)
     print(_("run {run} ({name}, {status})", run=record.id, name=record.name, status=_(record.status)))
-    print(_("accuracy {accuracy}", accuracy=f"{ev.accuracy:.4f}"))
-    print(_("loss {loss}", loss=f"{ev.loss:.4f}"))
+    print(_("accuracy {accuracy}", accuracy=format(ev.accuracy, ".4f")))
+    print(_("loss {loss}", loss=format(ev.loss, ".4f")))
     report = ev.report
     try:
         text = report.to_string(index=False, float_format=lambda v: f"{v:.3f}")
