@@ -217,3 +217,22 @@ def test_a_stored_run_message_reads_in_the_readers_language(workspace):
     store.set_status(run_id, "interrupted", "Training was cut off after 3 epoch(s). Old words {kept}.")
     older = open_page("pages/training.py", lang="ko", session={"active_run_id": run_id})
     assert older.warning[0].value == "Training was cut off after 3 epoch(s). Old words {kept}."
+
+
+def test_the_reasons_files_were_skipped_read_in_korean(workspace):
+    from test_page_data import class_zip, upload_zip
+
+    from cnn_core.i18n import set_language
+
+    at = open_page("pages/data.py", lang="ko")
+    set_language("ko")   # AppTest shows the page's widgets' values (format_func) again in this thread
+    try:
+        upload_zip(at, class_zip({"pets/cats/broken.png": b"not a picture", "pets/readme.txt": b"hi"}), "pets")
+    finally:
+        set_language("en")
+    assert not at.exception, [e.value for e in at.exception]
+    reasons = {row["file"]: row["reason"] for frame in at.main.dataframe for row in frame.value.to_dict("records")
+               if "reason" in row}
+    assert reasons["pets/readme.txt"].startswith("이미지 파일이 아님")
+    assert reasons["pets/cats/broken.png"].startswith("이미지가 아님")
+    assert not any(ENGLISH_RUN.search(ALLOWED.sub(" ", r)) for r in reasons.values()), reasons

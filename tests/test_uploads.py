@@ -14,8 +14,8 @@ from PIL import Image
 from cnn_core import datasets, uploads
 from cnn_core.datasets import load_dataset
 from cnn_core.errors import DatasetError, UnsafeArchiveError
-from cnn_core.uploads import (
 from cnn_core.stored_messages import message_text
+from cnn_core.uploads import (
     delete_user_dataset,
     import_image_files,
     import_image_zip,
