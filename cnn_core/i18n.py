@@ -7,8 +7,9 @@ messages.po``, read with Babel; ``python -m cnn_core.i18n_catalog`` brings the c
 date with the code.
 
 The language is per script run (a context variable): the app sets it at the top of every run
-from the sidebar switch, ``?lang=`` or the browser's language; the CLI from ``CNN_LAB_LANG`` or
-``LANG``. Placeholders are ``str.format`` fields, filled after translation::
+from the sidebar switch, ``?lang=`` or the browser's language; the CLI from ``--lang``,
+``CNN_LAB_LANG`` or ``LANG`` (:mod:`cnn_core.cli.cli_language`). Messages stored now and read
+later (run status lines) are kept as ids: :mod:`cnn_core.stored_messages`. Placeholders are ``str.format`` fields, filled after translation::
 
     _("Trained {count} epochs", count=3)
 """
