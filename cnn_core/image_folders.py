@@ -25,7 +25,7 @@ from cnn_core.dataset_types import (
 from cnn_core.errors import DatasetError
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT
 from cnn_core.i18n import ngettext
-from cnn_core.stored_messages import message_text, stored_message
+from cnn_core.stored_messages import Message, message_text, stored_message, stored_plural
 from cnn_core.class_names import check_class_names
 from cnn_core.image_decoding import decode_images, image_header
 
@@ -69,7 +69,7 @@ class FolderLayoutError(DatasetError):
     """A folder that is not sorted into classes. ``found`` says what was found, in plain words
     and without server paths (an upload shows it instead of the scan's own message)."""
 
-    def __init__(self, message: str, found: str, /, **params):
+    def __init__(self, message: str, found: "Message | str", /, **params):
         super().__init__(message, **params)
         self.found = found
 
@@ -190,22 +190,29 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
             skipped.extend((p, stored_message("class '{name}' has no training images", name=c).to_stored()) for p in fs)
 
     where = f"{root}"
-    looked = (f"looked inside {len(unwrapped)} wrapping folder{'s' * (len(unwrapped) != 1)} "
-              f"({'/'.join(unwrapped)}) and " if unwrapped else "")
+    # what was found, in the reader's language whenever the error is shown (an upload quotes it)
+    looked = (stored_plural("looked inside {count} wrapping folder ({names}) and",
+                            "looked inside {count} wrapping folders ({names}) and", len(unwrapped),
+                            names="/".join(unwrapped)) if unwrapped else None)
+
+    def what_was_found(found: Message) -> Message:
+        return looked + found if looked is not None else found
+
     if not class_names:
         loose = len(files)
         if loose or any(_files_under(d.path) for d in dirs):
-            found = (f"{looked}found {loose} file{'s' * (loose != 1)} but no class folder with "
-                     "images")
+            found = what_was_found(stored_plural("found {count} file but no class folder with images",
+                                                 "found {count} files but no class folder with images", loose))
             raise FolderLayoutError(
                 "No class folders with images in {where} ({found}). Put the images in one sub-folder per "
                 "class, e.g. cats/1.jpg, cats/2.jpg, dogs/1.jpg (optionally inside train/ and test/).", found,
                 where=where, found=found)
         raise FolderLayoutError("The folder {where} is empty: there are no images to load.",
-                                f"{looked}found no images",
+                                what_was_found(stored_message("found no images")),
                                 where=where)
     if len(class_names) < 2:
-        found = f"{looked}found only one class folder with images ('{class_names[0]}')"
+        found = what_was_found(stored_message("found only one class folder with images ('{name}')",
+                                              name=class_names[0]))
         raise FolderLayoutError(
             "Only one class folder with images ('{class_names}') in {where}. A classifier needs at "
             "least two classes: add a second sub-folder with images of another kind.", found,

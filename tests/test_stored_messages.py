@@ -127,3 +127,20 @@ def test_skipped_file_reasons_read_in_the_readers_language(tmp_path):
     set_language("ko")                       # the same cached data set, read by a Korean session
     assert message_text(reasons["notes.txt"]) == "클래스 폴더 안에 있지 않음"
     assert message_text(reasons["broken.png"]).startswith("이미지가 아님")
+
+
+def test_what_a_folder_scan_found_reads_in_the_language_the_error_is_shown_in(tmp_path):
+    from cnn_core.image_folders import FolderLayoutError, scan_image_folder
+
+    (tmp_path / "wrap" / "cats").mkdir(parents=True)
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "wrap" / "cats" / "0.png")
+    with pytest.raises(FolderLayoutError) as raised:
+        scan_image_folder(tmp_path)
+    set_language("en")
+    assert str(raised.value.found) == "looked inside 1 wrapping folder (wrap) and found only one class folder with " \
+                                      "images ('cats')"
+    set_language("ko")
+    assert str(raised.value.found) == "감싸는 폴더 1개(wrap) 안을 살펴보고 이미지가 든 클래스 폴더를 하나만 찾음('cats')"
+    assert "하나뿐" in str(raised.value)
