@@ -132,12 +132,13 @@ def test_skipped_file_reasons_read_in_the_readers_language(tmp_path):
 def test_what_a_folder_scan_found_reads_in_the_language_the_error_is_shown_in(tmp_path):
     from cnn_core.image_folders import FolderLayoutError, scan_image_folder
 
-    (tmp_path / "wrap" / "cats").mkdir(parents=True)
+    root = tmp_path / "upload"
+    (root / "wrap" / "cats").mkdir(parents=True)
     from PIL import Image
 
-    Image.new("RGB", (8, 8)).save(tmp_path / "wrap" / "cats" / "0.png")
+    Image.new("RGB", (8, 8)).save(root / "wrap" / "cats" / "0.png")
     with pytest.raises(FolderLayoutError) as raised:
-        scan_image_folder(tmp_path)
+        scan_image_folder(root)
     set_language("en")
     assert str(raised.value.found) == "looked inside 1 wrapping folder (wrap) and found only one class folder with " \
                                       "images ('cats')"
