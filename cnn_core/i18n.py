@@ -9,7 +9,9 @@ date with the code.
 The language is per script run (a context variable): the app sets it at the top of every run
 from the sidebar switch, ``?lang=`` or the browser's language; the CLI from ``--lang``,
 ``CNN_LAB_LANG`` or ``LANG`` (:mod:`cnn_core.cli.cli_language`). Messages stored now and read
-later (run status lines) are kept as ids: :mod:`cnn_core.stored_messages`. Placeholders are ``str.format`` fields, filled after translation::
+later (run status lines) are kept as ids: :mod:`cnn_core.stored_messages`. An English word with
+two meanings gets a context: :func:`NC_` / :func:`pgettext`. Placeholders are ``str.format``
+fields, filled after translation::
 
     _("Trained {count} epochs", count=3)
 """
@@ -157,5 +159,6 @@ def NC_(context: str, message: str, /) -> str:
 
 _ = gettext
 
-__all__ = ["CONTEXT_SEPARATOR", "DEFAULT_LANGUAGE", "LANGUAGES", "NC_", "N_", "_", "pgettext", "current_language", "environment_language", "gettext",
-           "ngettext", "normalise_language", "reload_catalogs", "set_language", "set_language_source"]
+__all__ = ["CONTEXT_SEPARATOR", "DEFAULT_LANGUAGE", "LANGUAGES", "NC_", "N_", "_", "current_language",
+           "environment_language", "gettext", "ngettext", "normalise_language", "pgettext", "reload_catalogs",
+           "set_language", "set_language_source"]

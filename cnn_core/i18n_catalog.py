@@ -1,8 +1,9 @@
 """Keep the message catalogs in step with the code: ``python -m cnn_core.i18n_catalog``.
 
 Babel's Python extractor finds every string marked with ``_``, ``gettext``, ``ngettext``, ``N_``,
-``stored_message`` and ``stored_plural`` (:mod:`cnn_core.stored_messages`) and the message given to a :mod:`cnn_core.errors` class (``DatasetError("...")``,
-``SpecError(setting, "...")``) in ``app.py``, ``pages/``, ``components/`` and ``cnn_core/``.
+``stored_message`` and ``stored_plural`` (:mod:`cnn_core.stored_messages`), ``pgettext`` and
+``NC_`` (kept with their context) and the message given to a :mod:`cnn_core.errors` class
+(``DatasetError("...")``, ``SpecError(setting, "...")``) in ``app.py``, ``pages/``, ``components/`` and ``cnn_core/``.
 Without options the command adds new ids to every ``cnn_core/locale/<lang>/LC_MESSAGES/
 messages.po`` (empty, to translate), keeps existing translations and drops ids no longer used.
 ``--check`` changes nothing and exits with status 1, listing what is wrong, when a string in the

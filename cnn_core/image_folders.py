@@ -162,7 +162,8 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
             skipped.append((f.path, stored_message("not inside the train or test folder").to_stored()))
         for d in dirs:
             if d.name not in (train_dir.name, test_dir.name):
-                skipped.append((d.path, stored_message("folder ignored: only the train and test folders are read").to_stored()))
+                skipped.append((d.path, stored_message(
+                    "folder ignored: only the train and test folders are read").to_stored()))
         tr_dirs, tr_loose = _list_dir(Path(train_dir.path))
         te_dirs, te_loose = _list_dir(Path(test_dir.path))
         for f in tr_loose + te_loose:
@@ -271,7 +272,8 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
     if len(keep_classes) < len(layout.class_names):
         for i, cnt in enumerate(train_counts):
             if cnt == 0:
-                skipped.append((layout.class_names[i], stored_message("class ignored: none of its images could be read").to_stored()))
+                skipped.append((layout.class_names[i], stored_message(
+                    "class ignored: none of its images could be read").to_stored()))
         remap = np.full(len(layout.class_names), -1, np.int64)
         remap[keep_classes] = np.arange(len(keep_classes))
         labels = remap[labels]

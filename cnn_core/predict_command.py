@@ -86,7 +86,8 @@ def add_predict_arguments(parser) -> None:
     from cnn_core.picture_input import FIT_MODES
 
     parser.add_argument("run_id")
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help=_("picture files ({formats})", formats=formats_text()))
+    parser.add_argument("images", nargs="+", metavar="IMAGE",
+                        help=_("picture files ({formats})", formats=formats_text()))
     parser.add_argument("--top", type=int, default=3, help=_("how many classes to list per picture (default 3)"))
     parser.add_argument("--fit", choices=FIT_MODES, default="crop",
                         help=_("crop: cut to the model's shape; pad: keep the whole picture (default crop)"))
