@@ -366,7 +366,7 @@ def read_run(store, run, epochs: list[dict] | None = None) -> CurveReading:
     info = store.dataset_info(run.id) or {}
     n_classes = len(info.get("class_names") or (run.config or {}).get("class_names") or []) or None
     return read_curves(store.epochs(run.id) if epochs is None else epochs, status=run.status,
-                       epochs_planned=run.epochs_planned, message=run.message, n_classes=n_classes,
+                       epochs_planned=run.epochs_planned, message=run.shown_message, n_classes=n_classes,
                        config=run.config)
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from cnn_core.dataset_types import Dataset, ProgressFn, finish_dataset, report_progress
 from cnn_core.errors import DatasetError, DatasetUnavailableError
-from cnn_core.i18n import N_
+from cnn_core.i18n import NC_, N_
 
 
 @dataclass(frozen=True)
@@ -67,15 +67,45 @@ FASHION_CLASSES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress")
                    N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
 CIFAR10_CLASSES = (N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"), N_("frog"), N_("horse"),
                    N_("ship"), N_("truck"))
-CIFAR100_CLASSES = tuple("""
-apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly
-camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup
-dinosaur dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower
-leopard lion lizard lobster man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid
-otter palm_tree pear pickup_truck pine_tree plain plate poppy porcupine possum rabbit raccoon ray road
-rocket rose sea seal shark shrew skunk skyscraper snail snake spider squirrel streetcar sunflower
-sweet_pepper table tank telephone television tiger tractor train trout tulip turtle wardrobe whale
-willow_tree wolf woman worm""".split())
+#: Catalog context of the CIFAR-100 class names ("train" is a vehicle there, not the training split):
+#: shown with ``pgettext(CIFAR100_CONTEXT, name)`` (cnn_core.i18n_class_names).
+CIFAR100_CONTEXT = "CIFAR-100 class"
+CIFAR100_CLASSES = (
+    NC_("CIFAR-100 class", "apple"), NC_("CIFAR-100 class", "aquarium_fish"), NC_("CIFAR-100 class", "baby"),
+    NC_("CIFAR-100 class", "bear"), NC_("CIFAR-100 class", "beaver"), NC_("CIFAR-100 class", "bed"),
+    NC_("CIFAR-100 class", "bee"), NC_("CIFAR-100 class", "beetle"), NC_("CIFAR-100 class", "bicycle"),
+    NC_("CIFAR-100 class", "bottle"), NC_("CIFAR-100 class", "bowl"), NC_("CIFAR-100 class", "boy"),
+    NC_("CIFAR-100 class", "bridge"), NC_("CIFAR-100 class", "bus"), NC_("CIFAR-100 class", "butterfly"),
+    NC_("CIFAR-100 class", "camel"), NC_("CIFAR-100 class", "can"), NC_("CIFAR-100 class", "castle"),
+    NC_("CIFAR-100 class", "caterpillar"), NC_("CIFAR-100 class", "cattle"), NC_("CIFAR-100 class", "chair"),
+    NC_("CIFAR-100 class", "chimpanzee"), NC_("CIFAR-100 class", "clock"), NC_("CIFAR-100 class", "cloud"),
+    NC_("CIFAR-100 class", "cockroach"), NC_("CIFAR-100 class", "couch"), NC_("CIFAR-100 class", "crab"),
+    NC_("CIFAR-100 class", "crocodile"), NC_("CIFAR-100 class", "cup"), NC_("CIFAR-100 class", "dinosaur"),
+    NC_("CIFAR-100 class", "dolphin"), NC_("CIFAR-100 class", "elephant"), NC_("CIFAR-100 class", "flatfish"),
+    NC_("CIFAR-100 class", "forest"), NC_("CIFAR-100 class", "fox"), NC_("CIFAR-100 class", "girl"),
+    NC_("CIFAR-100 class", "hamster"), NC_("CIFAR-100 class", "house"), NC_("CIFAR-100 class", "kangaroo"),
+    NC_("CIFAR-100 class", "keyboard"), NC_("CIFAR-100 class", "lamp"), NC_("CIFAR-100 class", "lawn_mower"),
+    NC_("CIFAR-100 class", "leopard"), NC_("CIFAR-100 class", "lion"), NC_("CIFAR-100 class", "lizard"),
+    NC_("CIFAR-100 class", "lobster"), NC_("CIFAR-100 class", "man"), NC_("CIFAR-100 class", "maple_tree"),
+    NC_("CIFAR-100 class", "motorcycle"), NC_("CIFAR-100 class", "mountain"), NC_("CIFAR-100 class", "mouse"),
+    NC_("CIFAR-100 class", "mushroom"), NC_("CIFAR-100 class", "oak_tree"), NC_("CIFAR-100 class", "orange"),
+    NC_("CIFAR-100 class", "orchid"), NC_("CIFAR-100 class", "otter"), NC_("CIFAR-100 class", "palm_tree"),
+    NC_("CIFAR-100 class", "pear"), NC_("CIFAR-100 class", "pickup_truck"), NC_("CIFAR-100 class", "pine_tree"),
+    NC_("CIFAR-100 class", "plain"), NC_("CIFAR-100 class", "plate"), NC_("CIFAR-100 class", "poppy"),
+    NC_("CIFAR-100 class", "porcupine"), NC_("CIFAR-100 class", "possum"), NC_("CIFAR-100 class", "rabbit"),
+    NC_("CIFAR-100 class", "raccoon"), NC_("CIFAR-100 class", "ray"), NC_("CIFAR-100 class", "road"),
+    NC_("CIFAR-100 class", "rocket"), NC_("CIFAR-100 class", "rose"), NC_("CIFAR-100 class", "sea"),
+    NC_("CIFAR-100 class", "seal"), NC_("CIFAR-100 class", "shark"), NC_("CIFAR-100 class", "shrew"),
+    NC_("CIFAR-100 class", "skunk"), NC_("CIFAR-100 class", "skyscraper"), NC_("CIFAR-100 class", "snail"),
+    NC_("CIFAR-100 class", "snake"), NC_("CIFAR-100 class", "spider"), NC_("CIFAR-100 class", "squirrel"),
+    NC_("CIFAR-100 class", "streetcar"), NC_("CIFAR-100 class", "sunflower"),
+    NC_("CIFAR-100 class", "sweet_pepper"), NC_("CIFAR-100 class", "table"), NC_("CIFAR-100 class", "tank"),
+    NC_("CIFAR-100 class", "telephone"), NC_("CIFAR-100 class", "television"), NC_("CIFAR-100 class", "tiger"),
+    NC_("CIFAR-100 class", "tractor"), NC_("CIFAR-100 class", "train"), NC_("CIFAR-100 class", "trout"),
+    NC_("CIFAR-100 class", "tulip"), NC_("CIFAR-100 class", "turtle"), NC_("CIFAR-100 class", "wardrobe"),
+    NC_("CIFAR-100 class", "whale"), NC_("CIFAR-100 class", "willow_tree"), NC_("CIFAR-100 class", "wolf"),
+    NC_("CIFAR-100 class", "woman"), NC_("CIFAR-100 class", "worm"),
+)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ from cnn_core.run_archive_content import (
 from cnn_core.run_config import check_run_config
 from cnn_core.run_status import ACTIVE_STATUSES, RunStatus
 from cnn_core.runs import RunStore
+from cnn_core.stored_messages import english_text, stored_message
 from cnn_core.workspace import atomic_write_bytes
 
 FORMAT_NAME = "cnn-lab-run"
@@ -144,7 +145,7 @@ def export_run(store: RunStore, run_id: str, path: str | os.PathLike | None = No
     files: dict[str, bytes] = {}
     files["config.json"] = _json_bytes(_clean_json(record.config))
     files["run.json"] = _json_bytes(_clean_json({
-        "id": record.id, "name": record.name, "status": record.status, "message": record.message,
+        "id": record.id, "name": record.name, "status": record.status, "message": english_text(record.message),
         "created_at": record.created_at, "started_at": record.started_at,
         "finished_at": record.finished_at, "epochs_done": record.epochs_done,
         "epochs_planned": record.epochs_planned, "best_val_accuracy": record.best_val_accuracy,
@@ -371,8 +372,10 @@ def import_run(store: RunStore, zip_bytes, name: str | None = None,
         store.set_result(run_id, test_accuracy=original.get("test_accuracy"),
                          test_loss=original.get("test_loss"), train_seconds=original.get("train_seconds"))
         was = original.get("status")
-        note = f" It was {was} there." if was and was != RunStatus.FINISHED else ""
-        store.set_status(run_id, RunStatus.FINISHED, f"Imported from an archive (run {imported['from_run_id']}).{note}")
+        message = stored_message("Imported from an archive (run {run}).", run=str(imported["from_run_id"]))
+        if was and was != RunStatus.FINISHED:
+            message += stored_message("It was {status} there.", status=stored_message(str(was)))
+        store.set_status(run_id, RunStatus.FINISHED, message)
     except BaseException:
         if run_id is not None:
             try:

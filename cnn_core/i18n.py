@@ -7,8 +7,11 @@ messages.po``, read with Babel; ``python -m cnn_core.i18n_catalog`` brings the c
 date with the code.
 
 The language is per script run (a context variable): the app sets it at the top of every run
-from the sidebar switch, ``?lang=`` or the browser's language; the CLI from ``CNN_LAB_LANG`` or
-``LANG``. Placeholders are ``str.format`` fields, filled after translation::
+from the sidebar switch, ``?lang=`` or the browser's language; the CLI from ``--lang``,
+``CNN_LAB_LANG`` or ``LANG`` (:mod:`cnn_core.cli.cli_language`). Messages stored now and read
+later (run status lines) are kept as ids: :mod:`cnn_core.stored_messages`. An English word with
+two meanings gets a context: :func:`NC_` / :func:`pgettext`. Placeholders are ``str.format``
+fields, filled after translation::
 
     _("Trained {count} epochs", count=3)
 """
@@ -26,6 +29,8 @@ LANGUAGES: dict[str, str] = {"en": "English", "ko": "한국어"}
 DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
+#: Between a message's context and its id in catalog keys (GNU gettext's convention).
+CONTEXT_SEPARATOR = "\x04"
 
 _language: contextvars.ContextVar[str] = contextvars.ContextVar("cnn_lab_language", default="")
 #: Where the app keeps the session's language (set by the UI layer; the engine knows no Streamlit).
@@ -91,11 +96,12 @@ def _catalog(code: str) -> dict[str, Any]:
     for message in catalog:
         if not message.id or message.fuzzy or not message.string:
             continue
+        prefix = f"{message.context}{CONTEXT_SEPARATOR}" if message.context else ""
         if isinstance(message.id, (tuple, list)):
             if all(message.string):
-                table[message.id[0]] = tuple(message.string)
+                table[prefix + message.id[0]] = tuple(message.string)
         else:
-            table[message.id] = message.string
+            table[prefix + message.id] = message.string
     return table
 
 
@@ -132,12 +138,27 @@ def ngettext(singular: str, plural: str, count: int, /, **params: Any) -> str:
     return _fill(text, params)
 
 
+def pgettext(context: str, message: str, /, **params: Any) -> str:
+    """``message`` in the current language as meant in ``context`` (the same English word with
+    two meanings, e.g. the class "train" of CIFAR-100 and the training split "train")."""
+    translated = _catalog(current_language()).get(f"{context}{CONTEXT_SEPARATOR}{message}")
+    if not isinstance(translated, str):
+        translated = message
+    return _fill(translated, params)
+
+
 def N_(message: str, /) -> str:
     """Mark ``message`` for the catalog without translating it yet (translate where shown)."""
     return message
 
 
+def NC_(context: str, message: str, /) -> str:
+    """Like :func:`N_` for a message translated with :func:`pgettext` (``context``) where shown."""
+    return message
+
+
 _ = gettext
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_", "_", "current_language", "environment_language", "gettext",
-           "ngettext", "normalise_language", "reload_catalogs", "set_language", "set_language_source"]
+__all__ = ["CONTEXT_SEPARATOR", "DEFAULT_LANGUAGE", "LANGUAGES", "NC_", "N_", "_", "current_language",
+           "environment_language", "gettext", "ngettext", "normalise_language", "pgettext", "reload_catalogs",
+           "set_language", "set_language_source"]

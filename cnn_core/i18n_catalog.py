@@ -1,8 +1,9 @@
 """Keep the message catalogs in step with the code: ``python -m cnn_core.i18n_catalog``.
 
-Babel's Python extractor finds every string marked with ``_``, ``gettext``, ``ngettext``, ``N_``
-and the message given to a :mod:`cnn_core.errors` class (``DatasetError("...")``,
-``SpecError(setting, "...")``) in ``app.py``, ``pages/``, ``components/`` and ``cnn_core/``.
+Babel's Python extractor finds every string marked with ``_``, ``gettext``, ``ngettext``, ``N_``,
+``stored_message`` and ``stored_plural`` (:mod:`cnn_core.stored_messages`), ``pgettext`` and
+``NC_`` (kept with their context) and the message given to a :mod:`cnn_core.errors` class
+(``DatasetError("...")``, ``SpecError(setting, "...")``) in ``app.py``, ``pages/``, ``components/`` and ``cnn_core/``.
 Without options the command adds new ids to every ``cnn_core/locale/<lang>/LC_MESSAGES/
 messages.po`` (empty, to translate), keeps existing translations and drops ids no longer used.
 ``--check`` changes nothing and exits with status 1, listing what is wrong, when a string in the
@@ -22,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnn_core.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE_DIR
+from cnn_core.i18n import CONTEXT_SEPARATOR, DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where user-visible strings live (tests, benchmarks and scripts are not translated).
@@ -53,7 +54,9 @@ def error_class_names(root: Path = ROOT) -> list[str]:
 
 def keywords() -> dict[str, tuple[int, ...] | None]:
     """Babel keyword specs: function name -> which arguments are messages (None: the first)."""
-    found: dict[str, tuple[int, ...] | None] = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    found: dict[str, tuple | None] = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None,
+                                      "stored_message": None, "stored_plural": (1, 2),
+                                      "pgettext": ((1, "c"), 2), "NC_": ((1, "c"), 2)}
     for name in error_class_names():
         found[name] = ERROR_MESSAGE_ARGUMENT.get(name)
     return found
@@ -84,10 +87,13 @@ def extract_messages(root: Path = ROOT) -> Extracted:
     for path in source_files(root):
         relative = path.relative_to(root).as_posix()
         with path.open("rb") as handle:
-            for line, message, _comments, _context in extract("python", handle, keywords=specs,
-                                                                 options={"encoding": "utf-8"}):
+            for line, message, _comments, context in extract("python", handle, keywords=specs,
+                                                                options={"encoding": "utf-8"}):
                 if not message or (isinstance(message, tuple) and not all(message)):
                     continue
+                if context:   # kept as "context\x04id" (gettext's key), split again when written
+                    message = (f"{context}{CONTEXT_SEPARATOR}{message[0]}", *message[1:]) if isinstance(
+                        message, tuple) else f"{context}{CONTEXT_SEPARATOR}{message}"
                 result.messages.setdefault(message, []).append((relative, line))
     return result
 
@@ -111,23 +117,38 @@ def _key(message_id) -> str:
     return message_id[0] if isinstance(message_id, (tuple, list)) else message_id
 
 
+def _entry_key(entry) -> str:
+    """A catalog entry's key: its id, after its context and CONTEXT_SEPARATOR when it has one."""
+    return f"{entry.context}{CONTEXT_SEPARATOR}{_key(entry.id)}" if entry.context else _key(entry.id)
+
+
+def _split_context(message_id):
+    """``(context or None, id as Babel stores it)`` of an extracted key."""
+    first = _key(message_id)
+    if CONTEXT_SEPARATOR not in first:
+        return None, message_id
+    context, bare = first.split(CONTEXT_SEPARATOR, 1)
+    return context, (bare, *message_id[1:]) if isinstance(message_id, tuple) else bare
+
+
 def update_catalog(language: str, extracted: Extracted) -> tuple[int, int]:
     """Add new ids to ``language``'s catalog and drop unused ones; returns (added, removed)."""
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
 
     old = _read(language)
-    known = {_key(m.id) for m in old if m.id}
+    known = {_entry_key(m) for m in old if m.id}
     fresh = Catalog(locale=language, project=HEADER, version="1", copyright_holder="CNN Lab", fuzzy=False,
                     msgid_bugs_address="", last_translator="CNN Lab", language_team=LANGUAGES[language],
                     creation_date=old.creation_date, revision_date=old.revision_date)
     fresh.header_comment = (f"# {LANGUAGES[language]} messages of CNN Lab. Update with: python -m cnn_core.i18n_catalog\n"
                             "# (it adds new ids and drops unused ones; translate the empty msgstr entries).")
     for message_id, places in sorted(extracted.messages.items(), key=lambda item: _key(item[0])):
-        existing = old.get(_key(message_id))
-        string_ = existing.string if existing is not None and existing.id == message_id else (
-            ("", "") if isinstance(message_id, tuple) else "")
-        fresh.add(message_id, string_, locations=places,
+        context, bare_id = _split_context(message_id)
+        existing = old.get(_key(bare_id), context=context)
+        string_ = existing.string if existing is not None and existing.id == bare_id else (
+            ("", "") if isinstance(bare_id, tuple) else "")
+        fresh.add(bare_id, string_, locations=places, context=context,
                   flags=("fuzzy",) if existing is not None and existing.fuzzy else ())
     added = len({_key(m) for m in extracted.messages} - known)
     removed = len(known - {_key(m) for m in extracted.messages})
@@ -148,7 +169,7 @@ def _fields(text: str) -> set[str]:
 def check_catalog(language: str, extracted: Extracted) -> list[str]:
     """What is wrong with ``language``'s catalog, one line each (empty: all good)."""
     catalog = _read(language)
-    entries = {_key(m.id): m for m in catalog if m.id}
+    entries = {_entry_key(m): m for m in catalog if m.id}
     problems: list[str] = []
     for message_id, places in sorted(extracted.messages.items(), key=lambda item: _key(item[0])):
         where = "{}:{}".format(*places[0])

@@ -18,6 +18,8 @@ import numpy as np
 
 from cnn_core.dataset_types import ProgressFn, report_progress
 from cnn_core.errors import DatasetError
+from cnn_core.i18n import _
+from cnn_core.stored_messages import Message, stored_message
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, IMAGE_EXTENSIONS, open_user_image  # noqa: F401
 
 #: Files larger than this are skipped, not read.
@@ -31,7 +33,11 @@ DECODE_THREADS = 8
 
 
 class _Skip(Exception):
-    """A file that cannot be used; the message is the reason shown to the user."""
+    """A file that cannot be used; the message is the reason shown to the user, kept as a stored
+    message (:func:`cnn_core.stored_messages.message_text` shows it in the reader's language)."""
+
+    def __init__(self, reason: Message):
+        super().__init__(reason.to_stored())
 
 
 _SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
@@ -115,24 +121,24 @@ def _decode_image(path: str, size_hw: tuple[int, int], gray: bool) -> np.ndarray
     try:
         st = os.stat(path)
     except OSError as e:
-        raise _Skip(f"cannot read the file ({e.strerror or e})") from None
+        raise _Skip(stored_message("cannot read the file ({error})", error=str(e.strerror or e))) from None
     if not stat.S_ISREG(st.st_mode):
-        raise _Skip("not a regular file")
+        raise _Skip(stored_message("not a regular file"))
     if st.st_size == 0:
-        raise _Skip("empty file")
+        raise _Skip(stored_message("empty file"))
     if st.st_size > MAX_FILE_BYTES:
-        raise _Skip(f"file too large ({st.st_size / 1e6:.0f} MB; the limit is "
-                    f"{MAX_FILE_BYTES / 1e6:.0f} MB)")
+        raise _Skip(stored_message("file too large ({size:.0f} MB; the limit is {limit:.0f} MB)",
+                                   size=st.st_size / 1e6, limit=MAX_FILE_BYTES / 1e6))
     h, w = size_hw
     try:
         with open_user_image(path) as im:
             iw, ih = im.size
             pixels = iw * ih
             if pixels > MAX_IMAGE_PIXELS:
-                raise _Skip(f"image too large ({iw}x{ih} pixels; the limit is "
-                            f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels)")
+                raise _Skip(stored_message("image too large ({width}x{height} pixels; the limit is {limit} million "
+                                           "pixels)", width=iw, height=ih, limit=MAX_IMAGE_PIXELS // 1_000_000))
             if pixels == 0:
-                raise _Skip("image has no pixels")
+                raise _Skip(stored_message("image has no pixels"))
             if im.format == "JPEG":
                 im.draft("L" if gray else "RGB", (w, h))
             big = pixels > 4_000_000
@@ -155,18 +161,19 @@ def _decode_image(path: str, size_hw: tuple[int, int], gray: bool) -> np.ndarray
     except _Skip:
         raise
     except UnidentifiedImageError:
-        raise _Skip(f"not an image (only {ALLOWED_FORMATS_TEXT} pictures are read)") from None
+        raise _Skip(stored_message("not an image (only {formats} pictures are read)",
+                                   formats=ALLOWED_FORMATS_TEXT)) from None
     except Image.DecompressionBombError:
-        raise _Skip("image too large (refused as a possible decompression bomb)") from None
+        raise _Skip(stored_message("image too large (refused as a possible decompression bomb)")) from None
     except MemoryError:
-        raise _Skip("image too large to decode in memory") from None
+        raise _Skip(stored_message("image too large to decode in memory")) from None
     except OSError as e:
         text = str(e)
         if "truncated" in text.lower():
-            raise _Skip("damaged or incomplete image (the file is cut short)") from None
-        raise _Skip(f"damaged image ({text[:120]})") from None
+            raise _Skip(stored_message("damaged or incomplete image (the file is cut short)")) from None
+        raise _Skip(stored_message("damaged image ({error})", error=text[:120])) from None
     except Exception as e:  # SyntaxError, ValueError, struct.error... from broken headers
-        raise _Skip(f"damaged image ({type(e).__name__}: {str(e)[:120]})") from None
+        raise _Skip(stored_message("damaged image ({error})", error=type(e).__name__ + ": " + str(e)[:120])) from None
 
 
 def _decode_into(out: np.ndarray, paths: list[str], start: int, size_hw, gray: bool
@@ -209,7 +216,7 @@ def decode_images(paths: list[str], size_hw: tuple[int, int], gray: bool,
     def on_done(count: int) -> None:
         done[0] += count
         report_progress(progress, lo + (hi - lo) * done[0] / max(n, 1),
-                f"Reading images: {done[0]:,} of {n:,}")
+                _("Reading images: {done:,} of {total:,}", done=done[0], total=n))
 
     failures: list[tuple[int, str]] = []
     chunk = 128

@@ -25,6 +25,7 @@ from cnn_core.dataset_types import (
 from cnn_core.errors import DatasetError
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT
 from cnn_core.i18n import ngettext
+from cnn_core.stored_messages import Message, message_text, stored_message, stored_plural
 from cnn_core.class_names import check_class_names
 from cnn_core.image_decoding import decode_images, image_header
 
@@ -37,6 +38,7 @@ _SIZE_SAMPLE = 64
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", "__macosx", "icon\r"})
 _TRAIN_NAMES = ("train", "training")
 _TEST_NAMES = ("test", "testing", "val", "validation", "valid")
+
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class FolderLayoutError(DatasetError):
     """A folder that is not sorted into classes. ``found`` says what was found, in plain words
     and without server paths (an upload shows it instead of the scan's own message)."""
 
-    def __init__(self, message: str, found: str, /, **params):
+    def __init__(self, message: str, found: "Message | str", /, **params):
         super().__init__(message, **params)
         self.found = found
 
@@ -157,19 +159,20 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
 
     if has_test:
         for f in files:
-            skipped.append((f.path, "not inside the train or test folder"))
+            skipped.append((f.path, stored_message("not inside the train or test folder").to_stored()))
         for d in dirs:
             if d.name not in (train_dir.name, test_dir.name):
-                skipped.append((d.path, "folder ignored: only the train and test folders are read"))
+                skipped.append((d.path, stored_message(
+                    "folder ignored: only the train and test folders are read").to_stored()))
         tr_dirs, tr_loose = _list_dir(Path(train_dir.path))
         te_dirs, te_loose = _list_dir(Path(test_dir.path))
         for f in tr_loose + te_loose:
-            skipped.append((f.path, "not inside a class folder"))
+            skipped.append((f.path, stored_message("not inside a class folder").to_stored()))
         train_by_class = class_files(tr_dirs)
         test_by_class = class_files(te_dirs)
     else:
         for f in files:
-            skipped.append((f.path, "not inside a class folder"))
+            skipped.append((f.path, stored_message("not inside a class folder").to_stored()))
         train_by_class = class_files(dirs)
         test_by_class = {}
 
@@ -177,7 +180,7 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
     for c, fs in train_by_class.items():
         if not fs:
             skipped.append((str(Path(train_dir.path if has_test else root) / c),
-                            "empty class folder, ignored"))
+                            stored_message("empty class folder, ignored").to_stored()))
     index = {c: i for i, c in enumerate(class_names)}
     train_files = [(p, index[c]) for c in class_names for p in train_by_class[c]]
     test_files = []
@@ -185,25 +188,32 @@ def scan_image_folder(path: Path | str) -> FolderLayout:
         if c in index:
             test_files.extend((p, index[c]) for p in fs)
         else:
-            skipped.extend((p, f"class '{c}' has no training images") for p in fs)
+            skipped.extend((p, stored_message("class '{name}' has no training images", name=c).to_stored()) for p in fs)
 
     where = f"{root}"
-    looked = (f"looked inside {len(unwrapped)} wrapping folder{'s' * (len(unwrapped) != 1)} "
-              f"({'/'.join(unwrapped)}) and " if unwrapped else "")
+    # what was found, in the reader's language whenever the error is shown (an upload quotes it)
+    looked = (stored_plural("looked inside {count} wrapping folder ({names}) and",
+                            "looked inside {count} wrapping folders ({names}) and", len(unwrapped),
+                            names="/".join(unwrapped)) if unwrapped else None)
+
+    def what_was_found(found: Message) -> Message:
+        return looked + found if looked is not None else found
+
     if not class_names:
         loose = len(files)
         if loose or any(_files_under(d.path) for d in dirs):
-            found = (f"{looked}found {loose} file{'s' * (loose != 1)} but no class folder with "
-                     "images")
+            found = what_was_found(stored_plural("found {count} file but no class folder with images",
+                                                 "found {count} files but no class folder with images", loose))
             raise FolderLayoutError(
                 "No class folders with images in {where} ({found}). Put the images in one sub-folder per "
                 "class, e.g. cats/1.jpg, cats/2.jpg, dogs/1.jpg (optionally inside train/ and test/).", found,
                 where=where, found=found)
         raise FolderLayoutError("The folder {where} is empty: there are no images to load.",
-                                f"{looked}found no images",
+                                what_was_found(stored_message("found no images")),
                                 where=where)
     if len(class_names) < 2:
-        found = f"{looked}found only one class folder with images ('{class_names[0]}')"
+        found = what_was_found(stored_message("found only one class folder with images ('{name}')",
+                                              name=class_names[0]))
         raise FolderLayoutError(
             "Only one class folder with images ('{class_names}') in {where}. A classifier needs at "
             "least two classes: add a second sub-folder with images of another kind.", found,
@@ -262,7 +272,8 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
     if len(keep_classes) < len(layout.class_names):
         for i, cnt in enumerate(train_counts):
             if cnt == 0:
-                skipped.append((layout.class_names[i], "class ignored: none of its images could be read"))
+                skipped.append((layout.class_names[i], stored_message(
+                    "class ignored: none of its images could be read").to_stored()))
         remap = np.full(len(layout.class_names), -1, np.int64)
         remap[keep_classes] = np.arange(len(keep_classes))
         labels = remap[labels]
@@ -272,7 +283,7 @@ def load_folder(path: Path, ds_id: str, name: str, image_size, color_mode, test_
     if len(class_names) < 2:
         detail = " (" + ngettext("{count} file could not be used, e.g. {file}: {reason}",
                                  "{count} files could not be used, e.g. {file}: {reason}", len(skipped),
-                                 file=skipped[0][0], reason=skipped[0][1]) + ")" if skipped else ""
+                                 file=skipped[0][0], reason=message_text(skipped[0][1])) + ")" if skipped else ""
         raise DatasetError(
             "Fewer than two classes with readable images in {root}{detail}. A classifier needs at "
             "least two classes of images ({formats}).",

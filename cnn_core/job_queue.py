@@ -45,6 +45,7 @@ from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
 from cnn_core.run_record import RunRecord, Starter
 from cnn_core.runs import RunStore
+from cnn_core.stored_messages import stored_message
 from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module level
     TrainingRequest,
     prepare_resume,
@@ -166,7 +167,8 @@ class JobQueue:
                 try:
                     record = self.store.get(run_id)
                     if record.status in ACTIVE_STATUSES:
-                        self.store.set_status(run_id, RunStatus.FAILED, f"Training could not run: {error}")
+                        self.store.set_status(run_id, RunStatus.FAILED, stored_message(
+                            "Training could not run: {error}", error=str(error)))
                 except Exception:  # noqa: BLE001
                     pass
             finally:

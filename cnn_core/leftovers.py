@@ -27,13 +27,14 @@ import shutil
 import time
 from pathlib import Path
 
+from cnn_core.i18n import N_
 from cnn_core.run_status import RunStatus
 
 #: A leftover whose name carries no process id is removed once it is this old.
 UNOWNED_GRACE_SECONDS = 3600
 #: The message of a run while an archive import writes it (cnn_core.exchange); a run left with it
 #: by an import that was cut off is removed when a store opens.
-IMPORTING_MESSAGE = "Being imported from an archive…"
+IMPORTING_MESSAGE = N_("Being imported from an archive…")
 
 _TMP_FILE = re.compile(r"^\.tmp-(\d+)-\d+-|^\..+\.(\d+)\.\d+\.tmp$")
 _OWNED_FOLDER = re.compile(r"^\.(?:importing|import)-(\d+)-")

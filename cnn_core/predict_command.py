@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 
 from cnn_core.errors import CnnLabError
+from cnn_core.i18n import _
 
 
 def predict_files(store, run_id: str, paths: Sequence[str], *, top: int = 3, fit: str = "crop",
@@ -55,13 +56,13 @@ def format_results(results: Sequence[dict]) -> str:
     lines = []
     for result in results:
         if "error" in result:
-            lines.append(f"{result['image']}: cannot be used: {result['error']}")
+            lines.append(_("{image}: cannot be used: {error}", image=result["image"], error=result["error"]))
             continue
         lines.append(f"{result['image']}: {result['sentence']}")
         width = max(len(r["name"]) for r in result["ranked"])
         for place, row in enumerate(result["ranked"], start=1):
             lines.append(f"  {place}. {row['name']:<{width}}  {row['probability'] * 100:5.1f}%")
-        lines.extend(f"  note: {text}" for text in result["notes"] + result["warnings"])
+        lines.extend("  " + _("note: {text}", text=text) for text in result["notes"] + result["warnings"])
     return "\n".join(lines)
 
 
@@ -85,13 +86,14 @@ def add_predict_arguments(parser) -> None:
     from cnn_core.picture_input import FIT_MODES
 
     parser.add_argument("run_id")
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help=f"picture files ({formats_text()})")
-    parser.add_argument("--top", type=int, default=3, help="how many classes to list per picture (default 3)")
+    parser.add_argument("images", nargs="+", metavar="IMAGE",
+                        help=_("picture files ({formats})", formats=formats_text()))
+    parser.add_argument("--top", type=int, default=3, help=_("how many classes to list per picture (default 3)"))
     parser.add_argument("--fit", choices=FIT_MODES, default="crop",
-                        help="crop: cut to the model's shape; pad: keep the whole picture (default crop)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+                        help=_("crop: cut to the model's shape; pad: keep the whole picture (default crop)"))
+    parser.add_argument("--json", action="store_true", help=_("print JSON instead of text"))
     parser.add_argument("--as-is", action="store_true",
-                        help="digit models: do not make pictures look like MNIST digits first")
+                        help=_("digit models: do not make pictures look like MNIST digits first"))
     parser.set_defaults(func=cmd_predict)
 
 

@@ -14,6 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from cnn_core.errors import RunStateError, WorkspaceError
+from cnn_core.i18n import _
 from cnn_core.runs import RunStore
 from cnn_core.workspace import workspace_path
 
@@ -50,7 +51,7 @@ def delete_run(store: RunStore, run_id: str) -> str:
     """Delete a run (refused while it trains); works on damaged runs too. Returns a note."""
     record = store.get(run_id)
     store.delete(run_id)
-    return f"Deleted run {record.id} ({record.name})."
+    return _("Deleted run {run} ({name}).", run=record.id, name=record.name)
 
 
 def rename_run(store: RunStore, run_id: str, name: str, starter=None) -> str:
@@ -58,7 +59,7 @@ def rename_run(store: RunStore, run_id: str, name: str, starter=None) -> str:
     browser session asking (it may rename only its own runs)."""
     new_name = clean_run_name(name)
     store.rename(run_id, new_name, starter=starter)
-    return f"Run {run_id} is now called '{new_name}'."
+    return _("Run {run} is now called '{name}'.", run=run_id, name=new_name)
 
 
 __all__ = ["MAX_RUN_NAME", "clean_run_name", "delete_run", "open_store", "rename_run"]

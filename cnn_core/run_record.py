@@ -28,15 +28,17 @@ from cnn_core.run_status import (
     RunProgress,
     RunStatus,
 )
+from cnn_core.stored_messages import Message, message_text, stored_message
 
 #: The metrics of one epoch, as columns of the ``epochs`` table (others go to its ``extra``).
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 
-def resume_hint(checkpoint_epoch: int) -> str:
-    """The plain sentence telling where a resumed run continues."""
+def resume_hint(checkpoint_epoch: int) -> Message:
+    """The plain sentence telling where a resumed run continues (stored, shown translated)."""
     if checkpoint_epoch:
-        return f"It can be resumed: training continues after epoch {checkpoint_epoch}, its last save."
-    return "It can be resumed (it will start from the beginning)."
+        return stored_message("It can be resumed: training continues after epoch {epoch}, its last save.",
+                              epoch=int(checkpoint_epoch))
+    return stored_message("It can be resumed (it will start from the beginning).")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ class RunRecord:
     def starter(self) -> "Starter | None":
         """Who started the run in the app (None for command-line, imported and older runs)."""
         return Starter(self.session_id, self.started_by) if self.session_id else None
+
+    @property
+    def shown_message(self) -> str:
+        """:attr:`message` in the reader's language (stored as message ids; older plain text as it is)."""
+        return message_text(self.message)
 
     @property
     def live_progress(self) -> RunProgress:

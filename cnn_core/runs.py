@@ -56,6 +56,7 @@ from cnn_core.run_record import (
     status_of,
 )
 from cnn_core.run_status import ACTIVE_STATUSES, RUN_STATUSES, RunStatus
+from cnn_core.stored_messages import Message, stored_plural, stored_text
 from cnn_core.workspace import atomic_write_json, workspace_path
 
 _checked_workspaces: set[Path] = set()
@@ -193,10 +194,12 @@ class RunStore(RunFiles):
         return self.get(run_id).config
 
     # ---------------------------------------------------------------- status and progress
-    def set_status(self, run_id: str, status: RunStatus | str, message: str = "",
+    def set_status(self, run_id: str, status: RunStatus | str, message: Message | str = "",
                    expected: tuple[str, ...] | list[str] | None = None) -> bool:
         """Set the status (and message). With ``expected``, only if the current status is one of
         them; returns whether the row changed. Starting sets ``started_at``, ending ``finished_at``.
+        A :class:`~cnn_core.stored_messages.Message` is stored as message ids and parameters, so
+        every reader sees it in their own language (``RunRecord.shown_message``).
 
         Raises:
             ValueError: ``status`` is not a :class:`RunStatus`.
@@ -207,7 +210,7 @@ class RunStore(RunFiles):
             raise ValueError(f"unknown status {status!r}; use one of {RUN_STATUSES}") from None
         now = time.time()
         sets = ["status = ?", "message = ?"]
-        args: list[Any] = [status.value, message]
+        args: list[Any] = [status.value, stored_text(message)]
         if status is RunStatus.RUNNING:
             sets.append("started_at = COALESCE(started_at, ?)")
             args.append(now)
@@ -381,8 +384,10 @@ class RunStore(RunFiles):
                 message = N_("The program closed before this run started. "
                              "It can be resumed (it will start from the beginning).")
             else:
-                message = (f"Training was cut off after {row['epochs_done']} epoch(s) because the "
-                           f"program running it closed. " + resume_hint(row["checkpoint_epoch"]))
+                message = stored_plural("Training was cut off after {count} epoch because the program "
+                                        "running it closed.",
+                                        "Training was cut off after {count} epochs because the program "
+                                        "running it closed.", row["epochs_done"]) + resume_hint(row["checkpoint_epoch"])
             if self.set_status(row["id"], RunStatus.INTERRUPTED, message, expected=(row["status"],)):
                 marked.append(row["id"])
         return marked

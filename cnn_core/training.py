@@ -56,6 +56,7 @@ from cnn_core.run_status import (  # noqa: E402
 )
 from cnn_core.run_record import RunRecord, resume_hint  # noqa: E402
 from cnn_core.runs import RunStore  # noqa: E402
+from cnn_core.stored_messages import Message, error_message, stored_message, stored_plural  # noqa: E402
 from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
 from cnn_core.training_callbacks import (  # noqa: E402
     DivergenceGuard,
@@ -119,9 +120,9 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
                      "Run '{name}' already trained all {count} epochs. To train longer, start a new "
                      "run with more epochs.", record.epochs_planned, name=record.name)
         )
-    message = (f"Waiting to resume: continues with epoch {done + 1} of {record.epochs_planned} "
-               f"from the save after epoch {done}." if done
-               else "Waiting to start again from the beginning (no epoch was saved).")
+    message = (stored_message("Waiting to resume: continues with epoch {epoch} of {planned} from the save "
+                              "after epoch {done}.", epoch=done + 1, planned=record.epochs_planned, done=done)
+               if done else stored_message("Waiting to start again from the beginning (no epoch was saved)."))
     if not store.set_status(run_id, RunStatus.QUEUED, message, expected=RESUMABLE_STATUSES):
         raise RunStateError("Run '{name}' changed state meanwhile; try again.",
                             name=record.name)
@@ -129,11 +130,11 @@ def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
     return store.get(run_id)
 
 
-def _spec_message(error: SpecError) -> str:
-    message = str(error)
+def _spec_message(error: SpecError) -> Message:
+    message = error_message(error)
     setting = getattr(error, "setting", None)
-    if setting and setting not in message:
-        message = f"{message} (setting: {setting})"
+    if setting and setting not in error.english:
+        message += stored_message("(setting: {setting})", setting=setting)
     return message
 
 
@@ -204,12 +205,13 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
     except SpecError as error:
         _fail(store, run_id, _spec_message(error), user_error=True)
     except CnnLabError as error:
-        _fail(store, run_id, str(error), user_error=True)
+        _fail(store, run_id, error_message(error), user_error=True)
     except (KeyboardInterrupt, SystemExit):
         record = store.get(run_id)
         store.set_status(
             run_id, RunStatus.INTERRUPTED,
-            f"Training was cut off after {record.epochs_done} epoch(s). "
+            stored_plural("Training was cut off after {count} epoch.", "Training was cut off after {count} epochs.",
+                          record.epochs_done)
             + resume_hint(record.checkpoint_epoch if store.checkpoint_path(run_id).exists() else 0))
         raise
     except Exception as error:  # noqa: BLE001 - recorded for the user, never kills the worker
@@ -219,9 +221,9 @@ def run_training(request_or_run_id: TrainingRequest | str, store: RunStore | Non
         except OSError:
             pass
         _fail(store, run_id,
-              f"Training failed unexpectedly ({type(error).__name__}: {error}). "
-              f"The details are in {log_path}. Try other settings, or report the problem "
-              "with that file.", user_error=False)
+              stored_message("Training failed unexpectedly ({error}). The details are in {path}. Try other "
+                             "settings, or report the problem with that file.",
+                             error=type(error).__name__ + ": " + str(error), path=str(log_path)), user_error=False)
     finally:
         gc.collect()   # free this run's model and tf.data pipelines now, not at the next run
     return store.get(run_id)
@@ -231,7 +233,7 @@ class _StoppedBeforeTraining(Exception):
     """A stop request arrived while the data set was loading."""
 
 
-def _fail(store: RunStore, run_id: str, message: str, *, user_error: bool) -> None:
+def _fail(store: RunStore, run_id: str, message: Message, *, user_error: bool) -> None:
     store.set_progress(run_id, phase=Phase.FAILED, user_error=user_error)
     store.set_status(run_id, RunStatus.FAILED, message)
 
@@ -268,7 +270,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     initial_epoch = min(resume_epoch(store, record), int(spec.epochs))
     if record.epochs_done > initial_epoch:   # epochs after the checkpoint are trained again
         store.delete_epochs_after(run_id, initial_epoch)
-    say(f"Loading data set {request.dataset_id}…")
+    say(_("Loading data set {dataset}…", dataset=request.dataset_id))
     dataset = load_request_dataset(request, store, progress=loading_progress)
     input_shape = tuple(int(v) for v in dataset.image_shape)
     n_classes = int(dataset.n_classes)
@@ -295,10 +297,11 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     if initial_epoch > 0:
         store.set_progress(run_id, phase=Phase.LOADING_CHECKPOINT)
         model = models_module.load_model(checkpoint)
-        resumed = (f"Resuming after epoch {initial_epoch} of {spec.epochs}: training continues "
-                   f"with epoch {initial_epoch + 1} from the save after epoch {initial_epoch}.")
+        resumed = stored_message("Resuming after epoch {done} of {planned}: training continues with epoch "
+                                 "{epoch} from the save after epoch {done}.",
+                                 done=initial_epoch, planned=spec.epochs, epoch=initial_epoch + 1)
         store.set_status(run_id, RunStatus.RUNNING, resumed, expected=(RunStatus.RUNNING,))
-        say(resumed)
+        say(str(resumed))
     else:
         store.set_progress(run_id, phase=Phase.BUILDING_MODEL)
         model = models_module.build_model(spec, input_shape, n_classes, data.scaling,
@@ -379,7 +382,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
 
     # Test set: probabilities, accuracy and loss; then the final model.
     store.set_progress(run_id, phase=Phase.EVALUATING, seconds_left=0.0)
-    say("Predicting the test set…")
+    say(_("Predicting the test set…"))
     x_test = dataset.x_test
     if len(x_test):
         probs = test_time_augmentation.predict_probabilities(
@@ -395,24 +398,24 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
 
     if control.stop_requested:
         status = RunStatus.STOPPED
-        message = ngettext("Stopped by you after {count} of {planned} epochs. It can be resumed to "
-                           "train the remaining epochs.",
-                           "Stopped by you after {count} of {planned} epochs. It can be resumed to "
-                           "train the remaining epochs.", epochs_done, planned=spec.epochs)
+        message = stored_plural("Stopped by you after {count} of {planned} epochs. It can be resumed to "
+                                "train the remaining epochs.",
+                                "Stopped by you after {count} of {planned} epochs. It can be resumed to "
+                                "train the remaining epochs.", epochs_done, planned=spec.epochs)
     else:
         status = RunStatus.FINISHED
-        message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", epochs_done)
+        message = stored_plural("Trained {count} epoch.", "Trained {count} epochs.", epochs_done)
         if spec.test_time_augmentation != "off":
-            message += " " + test_time_augmentation.explain(spec.test_time_augmentation)
+            message += stored_message(test_time_augmentation.EXPLANATIONS[spec.test_time_augmentation])
         if early is not None and early.stopped_epoch > 0:
-            monitored = "validation loss" if val_ds is not None else "loss"
-            message = (ngettext("Stopped early after {count} of {planned} epochs:",
-                                "Stopped early after {count} of {planned} epochs:", epochs_done,
-                                planned=spec.epochs) + " "
-                       + ngettext("the {monitored} had not improved for {count} epoch.",
-                                  "the {monitored} had not improved for {count} epochs.",
-                                  spec.early_stopping_patience, monitored=monitored) + " "
-                       + _("Kept the weights of epoch {epoch}.", epoch=early.best_epoch + 1))
+            monitored = (stored_message("validation loss") if val_ds is not None else stored_message("loss"))
+            message = (stored_plural("Stopped early after {count} of {planned} epochs:",
+                                     "Stopped early after {count} of {planned} epochs:", epochs_done,
+                                     planned=spec.epochs)
+                       + stored_plural("the {monitored} had not improved for {count} epoch.",
+                                       "the {monitored} had not improved for {count} epochs.",
+                                       spec.early_stopping_patience, monitored=monitored)
+                       + stored_message("Kept the weights of epoch {epoch}.", epoch=early.best_epoch + 1))
     store.set_progress(run_id, phase=Phase(status.value), seconds_left=0.0)
     store.set_status(run_id, status, message)
     del model

@@ -46,6 +46,7 @@ import keras  # noqa: E402
 
 from cnn_core.run_status import RunStatus  # noqa: E402
 from cnn_core.workspace import temporary_sibling  # noqa: E402
+from cnn_core.stored_messages import Message, stored_message  # noqa: E402
 
 EpochHook = Callable[[int, int, dict], None]   # (epoch 1-based, epochs planned, metrics)
 
@@ -305,13 +306,18 @@ class DivergenceGuard(keras.callbacks.Callback):
                 self._diverge(int(epoch) + 1, "exploding")
 
 
-def divergence_message(kind: str, epoch: int | None, learning_rate: float) -> str:
-    """The advice given when a run diverged (NaN or exploding loss): what happened, what to try."""
-    what = ("The loss became NaN or infinite" if kind == "nan" else
-            "The loss exploded (it grew far above where it started and did not come down)")
-    return (f"{what} in epoch {epoch}, so training stopped. This usually means the learning rate "
-            f"({learning_rate:g}) is too high: try 10x lower ({learning_rate / 10:g}). If that "
-            "does not help, turn off batch normalization or check the data and its scaling.")
+def divergence_message(kind: str, epoch: int | None, learning_rate: float) -> Message:
+    """The advice given when a run diverged (NaN or exploding loss): what happened, what to try
+    (stored with the run, shown in the reader's language)."""
+    if kind == "nan":
+        what = stored_message("The loss became NaN or infinite in epoch {epoch}, so training stopped.", epoch=epoch)
+    else:
+        what = stored_message("The loss exploded in epoch {epoch} (it grew far above where it started and did not "
+                              "come down), so training stopped.", epoch=epoch)
+    return what + stored_message(
+        "This usually means the learning rate ({rate}) is too high: try 10x lower ({lower}). If that does not help, "
+        "turn off batch normalization or check the data and its scaling.",
+        rate=format(learning_rate, "g"), lower=format(learning_rate / 10, "g"))
 
 
 # =========================================================================== early stopping

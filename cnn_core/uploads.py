@@ -46,6 +46,7 @@ from cnn_core.i18n import _
 from cnn_core.image_folders import FolderLayoutError, is_visible_name
 from cnn_core.image_formats import ALLOWED_FORMATS_TEXT, ENDING_OF_FORMAT, open_user_image
 from cnn_core.run_record import Starter
+from cnn_core.stored_messages import stored_message
 from cnn_core.upload_report import REPORT_FILE, ImportReport, read_import_report, write_report  # noqa: F401
 from cnn_core.upload_owners import (  # noqa: F401 - the owner functions stay importable from here
     OWNER_FILE,
@@ -137,7 +138,7 @@ def _open_source(source) -> tuple[BinaryIO, bool]:
     """A seekable binary file for ``source`` and whether we must close it."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) > MAX_ZIP_BYTES:
-            raise UnsafeArchiveError(_too_big_zip(len(source)))
+            raise _too_big_zip((len(source)))
         return io.BytesIO(bytes(source)), True
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -146,7 +147,7 @@ def _open_source(source) -> tuple[BinaryIO, bool]:
                                path=path)
         size = path.stat().st_size
         if size > MAX_ZIP_BYTES:
-            raise UnsafeArchiveError(_too_big_zip(size))
+            raise _too_big_zip((size))
         return open(path, "rb"), True
     if hasattr(source, "read"):
         seekable = getattr(source, "seekable", lambda: False)()
@@ -155,33 +156,35 @@ def _open_source(source) -> tuple[BinaryIO, bool]:
             size = source.tell()
             source.seek(0)
             if size > MAX_ZIP_BYTES:
-                raise UnsafeArchiveError(_too_big_zip(size))
+                raise _too_big_zip((size))
             return source, False
         data = source.read(MAX_ZIP_BYTES + 1)
         if len(data) > MAX_ZIP_BYTES:
-            raise UnsafeArchiveError(_too_big_zip(len(data)))
+            raise _too_big_zip((len(data)))
         return io.BytesIO(data), True
     raise TypeError("source must be bytes, a path or a binary file object")
 
 
-def _too_big_zip(size: int) -> str:
-    return (f"The ZIP file is too large ({size / 1024 ** 3:.1f} GB; the limit is "
-            f"{MAX_ZIP_BYTES / 1024 ** 3:.0f} GB). Upload fewer or smaller images.")
+def _too_big_zip(size: int) -> UnsafeArchiveError:
+    return UnsafeArchiveError("The ZIP file is too large ({size:.1f} GB; the limit is {limit:.0f} GB). Upload "
+                              "fewer or smaller images.", size=size / 1024 ** 3, limit=MAX_ZIP_BYTES / 1024 ** 3)
 
 
 def _check_image_file(path: Path) -> str | None:
-    """None if ``path`` opens as an image within the limits, else the reason it does not."""
+    """None if ``path`` opens as an image within the limits, else the reason it does not (a stored
+    message: :func:`cnn_core.stored_messages.message_text` shows it in the reader's language)."""
     from PIL import Image
 
     try:
         with open_user_image(path) as im:
             w, h = im.size
             if w * h > MAX_IMAGE_PIXELS:
-                return f"image too large ({w}x{h} pixels)"
+                return stored_message("image too large ({width}x{height} pixels)", width=w, height=h).to_stored()
     except Image.DecompressionBombError:
-        return "image too large (refused as a possible decompression bomb)"
+        return stored_message("image too large (refused as a possible decompression bomb)").to_stored()
     except Exception:
-        return f"not an image (its content is not a {ALLOWED_FORMATS_TEXT} picture)"
+        return stored_message("not an image (its content is not a {formats} picture)",
+                              formats=ALLOWED_FORMATS_TEXT).to_stored()
     return None
 
 
@@ -201,8 +204,8 @@ def _plan_members(zf: zipfile.ZipFile, limits: ArchiveLimits
         if not all(is_visible_name(p) for p in member.parts):
             continue  # __MACOSX/, .DS_Store, Thumbs.db... silently ignored
         if Path(member.name).suffix.lower() not in IMAGE_EXTENSIONS:
-            skipped.append((member.info.filename, f"not an image file (only {ALLOWED_FORMATS_TEXT} "
-                                                  "pictures are imported)"))
+            skipped.append((member.info.filename, stored_message(
+                "not an image file (only {formats} pictures are imported)", formats=ALLOWED_FORMATS_TEXT).to_stored()))
             continue
         extract.append(member)
     return extract, skipped
@@ -249,12 +252,13 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
                     extract_member(zf, member, target, limits.member_bytes, budget, WHAT)
                 except (zipfile.BadZipFile, zlib.error, EOFError) as e:
                     target.unlink(missing_ok=True)
-                    skipped.append((info.filename, f"damaged inside the ZIP ({e})"))
+                    skipped.append((info.filename, stored_message("damaged inside the ZIP ({error})",
+                                                                  error=str(e)).to_stored()))
                     continue
                 except NotImplementedError:
                     target.unlink(missing_ok=True)
-                    skipped.append((info.filename, "packed with a compression method that "
-                                                   "cannot be read"))
+                    skipped.append((info.filename, stored_message(
+                        "packed with a compression method that cannot be read").to_stored()))
                     continue
                 except (FileExistsError, NotADirectoryError, IsADirectoryError):
                     raise UnsafeArchiveError(  # check_members refuses clashes; never a server path
@@ -325,23 +329,26 @@ def _image_suffix(data: bytes) -> str | None:
 
 
 def _validate_image_bytes(data: bytes) -> str | None:
-    """None if ``data`` is a complete, readable image within the limits, else the reason."""
+    """None if ``data`` is a complete, readable image within the limits, else the reason (a stored
+    message)."""
     from PIL import Image
 
     if not data:
-        return "empty file"
+        return stored_message("empty file").to_stored()
     if len(data) > MAX_MEMBER_BYTES:
-        return f"file too large ({len(data) / 1e6:.0f} MB; the limit is {MAX_MEMBER_BYTES / 1e6:.0f} MB)"
+        return stored_message("file too large ({size:.0f} MB; the limit is {limit:.0f} MB)",
+                              size=len(data) / 1e6, limit=MAX_MEMBER_BYTES / 1e6).to_stored()
     try:
         with open_user_image(io.BytesIO(data)) as im:
             w, h = im.size
             if w * h > MAX_IMAGE_PIXELS:
-                return f"image too large ({w}x{h} pixels)"
+                return stored_message("image too large ({width}x{height} pixels)", width=w, height=h).to_stored()
             im.load()
     except Image.DecompressionBombError:
-        return "image too large (refused as a possible decompression bomb)"
+        return stored_message("image too large (refused as a possible decompression bomb)").to_stored()
     except Exception:
-        return f"not an image, or a damaged one (only {ALLOWED_FORMATS_TEXT} pictures are read)"
+        return stored_message("not an image, or a damaged one (only {formats} pictures are read)",
+                              formats=ALLOWED_FORMATS_TEXT).to_stored()
     return None
 
 

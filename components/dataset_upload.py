@@ -17,6 +17,7 @@ import streamlit as st
 from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_, _, ngettext
 from cnn_core.image_formats import UPLOAD_TYPES, formats_text
+from cnn_core.stored_messages import message_text
 from cnn_core.workspace import workspace_path
 from components import state
 from components.language import column_labels
@@ -45,7 +46,7 @@ def show_result(form: str) -> None:
     {"error": st.error, "success": st.success, "warning": st.warning}[result["kind"]](result["message"])
     if result["details"]:
         with st.expander(ngettext("{count} file was skipped", "{count} files were skipped", len(result["details"]))):
-            st.dataframe([{"file": f, "reason": r} for f, r in result["details"]], hide_index=True,
+            st.dataframe([{"file": f, "reason": message_text(r)} for f, r in result["details"]], hide_index=True,
                          column_config=column_labels([N_("file"), N_("reason")]))
 
 

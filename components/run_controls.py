@@ -131,9 +131,9 @@ def status_panel(run: RunRecord) -> None:
         st.caption(_("The bar fills once per epoch (one pass over all training pictures). Training goes on "
                    "if you open other pages or close this tab."))
     elif run.status == RunStatus.FINISHED:
-        # the engine's usual words (stored in English by the worker) are said again in the session's language
+        # runs of older versions stored their usual words in English: said again in the session's language
         plain = not run.message or run.message in (f"Trained {done} epoch.", f"Trained {done} epochs.")
-        message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", done) if plain else _(run.message)
+        message = ngettext("Trained {count} epoch.", "Trained {count} epochs.", done) if plain else run.shown_message
         st.success(_("Finished: {message} Training took {time}.", message=message, time=duration(run.train_seconds)),
                    icon=":material/check_circle:")
     elif run.status == RunStatus.STOPPED:
@@ -142,7 +142,7 @@ def status_panel(run: RunRecord) -> None:
                          done, planned=planned)
                 + (_("You can resume it to train the rest.") if run.can_resume else ""), icon=":material/stop_circle:")
     elif run.status in ERROR_STATUSES:
-        st.error(_(run.message) if run.message else _("Training {status}.", status=_(STATUS_WORDS.get(run.status, run.status))),
+        st.error(run.shown_message if run.message else _("Training {status}.", status=_(STATUS_WORDS.get(run.status, run.status))),
                  icon=":material/error:")
     elif run.status == RunStatus.INTERRUPTED:
-        st.warning(_(run.message) if run.message else _("Training was cut off."), icon=":material/history:")
+        st.warning(run.shown_message if run.message else _("Training was cut off."), icon=":material/history:")

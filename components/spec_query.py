@@ -17,8 +17,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from cnn_core.i18n import _
+from cnn_core.i18n import DEFAULT_LANGUAGE, _, current_language
 from components import spec_form, state
+from components.language import URL_PARAM as LANGUAGE_PARAM
 
 READ_KEY = "spec_url_read"          # the link was read in this session
 WARNINGS_KEY = "spec_url_warnings"  # (warnings, the model spec they are about, the page they are shown on)
@@ -157,10 +158,15 @@ def write_url() -> None:
 
 
 def share_link() -> str:
-    """The link to the setup on screen (the page's own address plus the setup parameters)."""
+    """The link to the setup on screen (the page's own address plus the setup parameters, and
+    ``lang=`` when the page is not in English, so whoever opens it reads the same language)."""
     params = current_query()
     if params is None:
         params = st.session_state.get(PARAMS_KEY) or {}
+    params = dict(params)
+    language = current_language()
+    if language != DEFAULT_LANGUAGE:
+        params[LANGUAGE_PARAM] = language
     query = urlencode(params)
     try:
         url = st.context.url or ""

@@ -13,6 +13,7 @@ from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_, _, ngettext
 from cnn_core.i18n_class_names import class_label
 from cnn_core.image_stats import pixel_histogram, sample_indices
+from cnn_core.stored_messages import message_text
 from cnn_core.workspace import workspace_path
 from components import state
 from components.dataset_charts import class_counts_figure, pixel_histogram_figure
@@ -110,7 +111,7 @@ if dataset is not None:
         with st.expander(ngettext("{count} file could not be used and was skipped",
                                   "{count} files could not be used and were skipped", len(skipped))):
             st.caption(_("These files are not in the data set. Usually they are not pictures, or are damaged."))
-            st.dataframe([{"file": path, "reason": reason} for path, reason in skipped],
+            st.dataframe([{"file": path, "reason": message_text(reason)} for path, reason in skipped],
                          hide_index=True, key="data_skipped", column_config=column_labels([N_("file"), N_("reason")]))
 
 st.divider()

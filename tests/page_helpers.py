@@ -37,9 +37,18 @@ def new_app(timeout: float = 120) -> AppTest:
     return at
 
 
-def open_page(page: str | None, dataset_id: str = "shapes", timeout: float = 120) -> AppTest:
-    """Run the app once (home, with the sidebar) on ``dataset_id``, then switch to ``page``."""
+def open_page(page: str | None, dataset_id: str = "shapes", timeout: float = 120, *, lang: str | None = None,
+              query: dict[str, str] | None = None, session: dict | None = None) -> AppTest:
+    """Run the app once (home, with the sidebar) on ``dataset_id``, then switch to ``page``.
+
+    ``lang`` opens it as a ``?lang=`` link would (e.g. ``"ko"``); ``query`` adds other URL
+    parameters (``{"present": "1"}``), ``session`` session-state entries set before the first run.
+    """
     at = new_app(timeout)
+    for name, value in {**(query or {}), **({"lang": lang} if lang else {})}.items():
+        at.query_params[name] = value
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
     at.session_state["dataset_id"] = dataset_id
     at.run()
     if page:

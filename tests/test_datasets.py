@@ -28,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from cnn_core import dataset_downloads, datasets, image_decoding
 from cnn_core.datasets import Dataset, load_dataset, list_datasets
 from cnn_core.errors import DatasetError, DatasetUnavailableError, SpecError
+from cnn_core.stored_messages import message_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -399,7 +400,7 @@ def test_folder_with_corrupt_and_text_files_loads_the_rest(tmp_path):
     (root / "README.md").write_text("loose file")
     ds = load_dataset(str(root), test_fraction=0.5, seed=0)
     assert ds.n_train + ds.n_test == 12 and ds.class_names == ["cats", "dogs"]
-    skipped = {Path(p).name: reason for p, reason in ds.skipped}
+    skipped = {Path(p).name: message_text(reason) for p, reason in ds.skipped}
     assert set(skipped) == {"notes.txt", "broken.png", "garbage.jpg", "README.md"}
     assert "not an image" in skipped["notes.txt"]
     assert "damaged" in skipped["broken.png"] or "incomplete" in skipped["broken.png"]
@@ -428,7 +429,7 @@ def test_train_test_layout_in_a_wrapping_folder(tmp_path):
     ds = load_dataset(str(tmp_path / "upload"))
     assert (ds.n_train, ds.n_test) == (10, 4)
     assert ds.class_counts("test") == {"cats": 2, "dogs": 2}
-    assert any("birds" in p and "no training images" in r for p, r in ds.skipped)
+    assert any("birds" in p and "no training images" in message_text(r) for p, r in ds.skipped)
     assert "train/ and test/" in ds.source
 
 
@@ -518,7 +519,7 @@ def test_hostile_images_are_skipped_not_fatal(tmp_path, monkeypatch):
     (root / "cats" / "big_file.png").write_bytes(b"\x89PNG" + bytes(20_000))
     ds = load_dataset(str(root), image_size=(12, 10), test_fraction=0.34)
     assert ds.n_train + ds.n_test == 6
-    reasons = {Path(p).name: r for p, r in ds.skipped}
+    reasons = {Path(p).name: message_text(r) for p, r in ds.skipped}
     assert "too large" in reasons["huge.png"]
     assert "too large" in reasons["bomb.png"]
     assert "too large" in reasons["big_file.png"] and "empty" in reasons["empty.png"]

@@ -333,7 +333,7 @@ def test_a_run_with_the_fast_settings_stores_test_time_augmented_predictions(wor
                                           augment=AugmentSpec(flip="alternating", crop=1)),
                           store)
     assert record.status == "finished", record.message
-    assert "mirror" in record.message                     # the setting explained in one line
+    assert "mirror" in record.shown_message                     # the setting explained in one line
     assert store.get(record.id).config["model"]["test_time_augmentation"] == "flip"
     probs, _ = store.load_predictions(record.id)
     x_test = load_dataset("shapes", workspace=workspace).x_test.astype("float32")

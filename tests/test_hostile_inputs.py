@@ -21,6 +21,7 @@ from cnn_core.errors import CnnLabError, DatasetError, UnsafeArchiveError
 from cnn_core.exchange import import_run
 from cnn_core.runs import RunStore
 from cnn_core.uploads import import_image_zip_report
+from cnn_core.stored_messages import message_text
 
 pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning",
                                         "ignore:Skipping variable loading:UserWarning")
@@ -66,7 +67,7 @@ def test_hostile_data_set_zip(case, workspace, tmp_path):
     else:
         report = import_image_zip_report(case.data, "upload", workspace)
         if case.outcome == "skipped":
-            assert case.words in dict(report.skipped)[case.member]
+            assert case.words in message_text(dict(report.skipped)[case.member])
         assert sorted(os.listdir(workspace / "datasets")) == ["upload"]
         ds = datasets.load_dataset("user:upload", workspace=workspace)
         assert ds.class_names == ["cats", "dogs"]

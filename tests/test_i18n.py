@@ -140,6 +140,23 @@ def test_builtin_class_names_show_in_korean_and_user_classes_as_they_are():
     assert class_label("cat") == "cat"
 
 
+def test_cifar100_class_names_show_in_korean_apart_from_the_same_english_words(extracted):
+    import re
+
+    from cnn_core.dataset_downloads import CIFAR100_CLASSES, CIFAR100_CONTEXT
+    from cnn_core.i18n import CONTEXT_SEPARATOR, pgettext
+    from cnn_core.i18n_class_names import class_label
+
+    assert all(f"{CIFAR100_CONTEXT}{CONTEXT_SEPARATOR}{name}" in extracted.messages for name in CIFAR100_CLASSES)
+    set_language("ko")
+    assert [class_label(n) for n in ("apple", "train", "maple_tree", "my_dog")] == ["사과", "기차", "단풍나무", "my_dog"]
+    assert all(re.search("[가-힣]", class_label(name)) for name in CIFAR100_CLASSES)
+    assert _("train") == "학습"                      # the training split keeps its own word
+    assert pgettext("no such context", "train") == "train"
+    set_language("en")
+    assert class_label("train") == "train" and class_label("aquarium_fish") == "aquarium_fish"
+
+
 def _glyph(font, text: str) -> np.ndarray:
     from PIL import Image, ImageDraw
 

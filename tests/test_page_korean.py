@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from page_helpers import new_app
+from page_helpers import new_app, open_page
 from run_fixtures import make_finished_run
 
 PAGES = ("pages/home.py", "pages/data.py", "pages/augmentation.py", "pages/model_builder.py",
@@ -56,20 +56,9 @@ def english_sentences(at) -> list[str]:
     return sorted(set(found))
 
 
-def open_in_korean(page: str | None, dataset_id: str = "shapes"):
-    at = new_app()
-    at.query_params["lang"] = "ko"
-    at.session_state["dataset_id"] = dataset_id
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_reads_in_korean_without_runs(page):
-    at = open_in_korean(page)
+    at = open_page(page, lang="ko")
     assert english_sentences(at) == []
     assert any(re.search("[가-힣]", t) for t in visible_texts(at))
 
@@ -78,12 +67,12 @@ def test_every_page_reads_in_korean_without_runs(page):
                                   "pages/try_it.py", "pages/compare.py"))
 def test_result_pages_read_in_korean_with_a_finished_run(page, workspace):
     make_finished_run(workspace)
-    at = open_in_korean(page)
+    at = open_page(page, lang="ko")
     assert english_sentences(at) == []
 
 
 def test_the_link_language_is_used_and_written_back():
-    at = open_in_korean(None)
+    at = open_page(None, lang="ko")
     assert at.session_state["language"] == "ko"
     assert at.query_params["lang"] == "ko"
     assert at.sidebar.radio(key="language_switch").value == "ko"
@@ -91,7 +80,7 @@ def test_the_link_language_is_used_and_written_back():
 
 
 def test_switching_to_english_in_the_sidebar_changes_page_and_address():
-    at = open_in_korean(None)
+    at = open_page(None, lang="ko")
     at.sidebar.radio(key="language_switch").set_value("en").run()
     assert at.session_state["language"] == "en"
     assert "lang" not in at.query_params                   # English is what this browser gets anyway
@@ -116,7 +105,7 @@ def test_without_a_link_or_browser_language_the_app_is_english():
 def test_the_language_holds_on_page_only_reruns():
     """After the first run AppTest runs only the page script (no app.py): the session's language
     still applies, through set_language_source."""
-    at = open_in_korean("pages/mistakes.py")
+    at = open_page("pages/mistakes.py", lang="ko")
     at.run()
     assert at.title[0].value == "틀린 예측"
 
@@ -124,14 +113,7 @@ def test_the_language_holds_on_page_only_reruns():
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_reads_in_korean_in_presentation_mode(page):
     """Presentation mode adds the guided demo bar and "More settings": all of it in Korean too."""
-    at = new_app()
-    at.query_params["lang"] = "ko"
-    at.query_params["present"] = "1"
-    at.session_state["dataset_id"] = "shapes"
-    at.run()
-    if page != "pages/home.py":
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page(None if page == "pages/home.py" else page, lang="ko", query={"present": "1"})
     assert english_sentences(at) == []
     assert at.session_state["presentation_mode"] is True
 
@@ -162,13 +144,10 @@ def test_the_guided_demo_bar_reads_in_korean(url_path):
 
 
 def test_the_preset_picker_shows_the_presets_korean_names():
-    at = open_in_korean("pages/model_builder.py")
+    at = open_page("pages/model_builder.py", lang="ko")
     shown = list(at.selectbox(key="spec_preset").options)   # the options as the picker shows them
     assert "MLP (합성곱 없음)" in shown and "MLP (no convolutions)" not in shown
-    english = new_app()
-    english.session_state["dataset_id"] = "shapes"
-    english.run()
-    english.switch_page("pages/model_builder.py").run()
+    english = open_page("pages/model_builder.py")
     assert "MLP (no convolutions)" in english.selectbox(key="spec_preset").options
 
 
@@ -208,3 +187,52 @@ def test_classroom_words_read_in_korean():
     finally:
         set_language("en")
     assert range_text((21.0, 38.0)) == "about 20–40 s"
+
+
+def test_the_share_link_carries_the_pages_language():
+    korean = open_page("pages/model_builder.py", lang="ko")
+    assert "lang=ko" in korean.code[-1].value and "preset=" in korean.code[-1].value
+    english = open_page("pages/model_builder.py")
+    assert "lang=" not in english.code[-1].value and "preset=" in english.code[-1].value
+
+
+def test_a_stored_run_message_reads_in_the_readers_language(workspace):
+    """The worker stores message ids and counts; each reader sees them in their own language.
+    A record written by an older version (plain English) still shows as it was written."""
+    from cnn_core.run_record import resume_hint
+    from cnn_core.runs import RunStore
+    from cnn_core.stored_messages import stored_plural
+
+    store = RunStore(workspace)
+    run_id = make_finished_run(workspace, status="interrupted", predictions=False)
+    store.set_status(run_id, "interrupted", stored_plural("Training was cut off after {count} epoch.",
+                                                          "Training was cut off after {count} epochs.", 3)
+                     + resume_hint(2))
+    korean = open_page("pages/training.py", lang="ko", session={"active_run_id": run_id})
+    assert korean.warning[0].value == ("3 에포크 뒤에 학습이 끊겼습니다. 이어서 학습할 수 있습니다: 마지막으로 저장한 "
+                                       "2번째 에포크 다음부터 계속합니다.")
+    english = open_page("pages/training.py", session={"active_run_id": run_id})
+    assert english.warning[0].value == ("Training was cut off after 3 epochs. It can be resumed: training continues "
+                                        "after epoch 2, its last save.")
+    store.set_status(run_id, "interrupted", "Training was cut off after 3 epoch(s). Old words {kept}.")
+    older = open_page("pages/training.py", lang="ko", session={"active_run_id": run_id})
+    assert older.warning[0].value == "Training was cut off after 3 epoch(s). Old words {kept}."
+
+
+def test_the_reasons_files_were_skipped_read_in_korean(workspace):
+    from test_page_data import class_zip, upload_zip
+
+    from cnn_core.i18n import set_language
+
+    at = open_page("pages/data.py", lang="ko")
+    set_language("ko")   # AppTest shows the page's widgets' values (format_func) again in this thread
+    try:
+        upload_zip(at, class_zip({"pets/cats/broken.png": b"not a picture", "pets/readme.txt": b"hi"}), "pets")
+    finally:
+        set_language("en")
+    assert not at.exception, [e.value for e in at.exception]
+    reasons = {row["file"]: row["reason"] for frame in at.main.dataframe for row in frame.value.to_dict("records")
+               if "reason" in row}
+    assert reasons["pets/readme.txt"].startswith("이미지 파일이 아님")
+    assert reasons["pets/cats/broken.png"].startswith("이미지가 아님")
+    assert not any(ENGLISH_RUN.search(ALLOWED.sub(" ", r)) for r in reasons.values()), reasons

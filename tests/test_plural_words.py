@@ -34,4 +34,4 @@ def test_a_run_of_one_epoch_says_trained_1_epoch(workspace):
     spec = ModelSpec(conv_blocks=1, filters=4, dense_layers=0, batch_size=256, epochs=1, seed=1)
     record = run_training(TrainingRequest("digits", spec), RunStore(workspace))
     assert record.status == "finished", record.message
-    assert record.message == "Trained 1 epoch."
+    assert record.shown_message == "Trained 1 epoch."

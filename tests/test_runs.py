@@ -213,7 +213,7 @@ def test_mark_interrupted_only_for_dead_owners(workspace):
     assert sorted(marked) == sorted(ids[f"dead_{s}"] for s in ("queued", "running", "paused", "stopping"))
     record = store.get(ids["dead_running"])
     assert record.status == "interrupted"
-    assert "resumed" in record.message and "1 epoch" in record.message
+    assert "resumed" in record.shown_message and "1 epoch" in record.shown_message
     assert record.can_resume
     assert store.get(ids["dead_finished"]).status == "finished"
     assert store.get(live).status == "running"          # this process is alive

@@ -119,7 +119,7 @@ def test_impossible_spec_fails_naming_the_setting_without_training(workspace):
     spec = TINY.replace(conv_blocks=8, pooling="max", padding="valid", kernel_size=5)
     record = run_training(request(spec), store)
     assert record.status == "failed"
-    assert "conv_blocks" in record.message or "pooling" in record.message or "kernel" in record.message
+    assert "conv_blocks" in record.shown_message or "pooling" in record.shown_message or "kernel" in record.shown_message
     assert store.epochs(record.id) == []
     run_dir = store.run_dir(record.id)
     assert not (run_dir / "checkpoint.keras").exists() and not (run_dir / "logs").exists()
@@ -134,7 +134,7 @@ def test_nan_loss_ends_as_diverged(workspace):
                      seed=0)
     record = run_training(request(spec, preprocess=PreprocessSpec(scaling="none")), store)
     assert record.status == "diverged", (record.status, record.message)
-    assert "learning rate" in record.message and "10x lower" in record.message
+    assert "learning rate" in record.shown_message and "10x lower" in record.shown_message
     assert record.epochs_done < 3
     assert not store.model_path(record.id).exists()
 
@@ -148,7 +148,7 @@ def test_unexpected_error_fails_with_log_and_worker_survives(workspace, monkeypa
     monkeypatch.setattr(training.models_module, "build_model", broken_build)
     run_id = queue.submit(request())
     record = queue.wait(run_id, timeout=60)
-    assert record.status == "failed" and "boom in build" in record.message
+    assert record.status == "failed" and "boom in build" in record.shown_message
     assert "boom in build" in (queue.store.run_dir(run_id) / "error.log").read_text()
     monkeypatch.undo()
     second = queue.submit(request(TINY.replace(epochs=1)))
@@ -168,7 +168,7 @@ def test_stop_ends_a_job_within_one_batch(workspace):
     assert control.batches_done - at_stop <= 1
     assert time.monotonic() - asked < 10
     assert record.epochs_done == 0 and queue.store.epochs(run_id) == []   # the cut epoch is not kept
-    assert "resumed" in record.message
+    assert "resumed" in record.shown_message
     assert queue.store.model_path(run_id).exists() and queue.store.has_predictions(run_id)
     assert queue.position(run_id) == -1
 
@@ -236,7 +236,7 @@ def test_stopped_run_resumes_from_its_checkpoint_keeping_its_epochs(workspace, m
 
     record = run_training(request(TINY.replace(epochs=3)), store, control, on_epoch=stop_after_second)
     assert record.status == "stopped" and record.epochs_done == 2 and record.checkpoint_epoch == 2
-    assert record.can_resume and "resumed" in record.message
+    assert record.can_resume and "resumed" in record.shown_message
     steps = math.ceil(store.dataset_info(record.id)["n_train"] / TINY.batch_size)
     checkpoint = load_model(store.checkpoint_path(record.id))
     assert int(checkpoint.optimizer.iterations.numpy()) == 2 * steps      # exactly epoch 2's end
@@ -282,7 +282,7 @@ def test_killed_training_process_is_interrupted_and_resumable(workspace):
     kept = store.epochs(run_id)[: record.checkpoint_epoch]
     assert store.mark_interrupted() == [run_id]
     record = store.get(run_id)
-    assert record.status == "interrupted" and "resumed" in record.message and record.can_resume
+    assert record.status == "interrupted" and "resumed" in record.shown_message and record.can_resume
 
     queue = get_job_queue(workspace)
     queue.resume_interrupted(run_id)
@@ -332,8 +332,8 @@ def test_exploding_loss_ends_as_diverged_with_the_nan_advice(workspace):
     spec = PRESETS["lenet"].replace(optimizer="adam", learning_rate=1.0, epochs=3, batch_size=32)
     record = run_training(request(spec), store)
     assert record.status == "diverged", (record.status, record.message, store.epochs(record.id))
-    assert "exploded" in record.message
-    assert "learning rate" in record.message and "10x lower" in record.message
+    assert "exploded" in record.shown_message
+    assert "learning rate" in record.shown_message and "10x lower" in record.shown_message
     assert record.epochs_done < 3 and not store.model_path(record.id).exists()
 
 
@@ -370,7 +370,7 @@ def test_resume_messages_say_which_epoch_training_continues_with(workspace):
     record = run_training(request(TINY.replace(epochs=3)), store, control, on_epoch=stop_after_first)
     assert record.status == "stopped" and record.checkpoint_epoch == 1
     queued = training.prepare_resume(store, record.id)
-    assert "continues with epoch 2 of 3" in queued.message
+    assert "continues with epoch 2 of 3" in queued.shown_message
     messages = []
     run_training(record.id, store, on_status=messages.append)
     assert any("continues with epoch 2 from the save after epoch 1" in line for line in messages), messages

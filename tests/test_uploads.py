@@ -14,6 +14,7 @@ from PIL import Image
 from cnn_core import datasets, uploads
 from cnn_core.datasets import load_dataset
 from cnn_core.errors import DatasetError, UnsafeArchiveError
+from cnn_core.stored_messages import message_text
 from cnn_core.uploads import (
     delete_user_dataset,
     import_image_files,
@@ -72,7 +73,7 @@ def test_zip_with_class_folders_imports_and_loads(workspace):
     report = import_image_zip_report(_zip(files), "My Pets!", workspace)
     assert report.path == workspace / "datasets" / "My_Pets"
     assert report.class_counts == {"cats": 3, "dogs": 3} and report.n_images == 6
-    skipped = dict(report.skipped)
+    skipped = {name: message_text(reason) for name, reason in report.skipped}
     assert set(skipped) == {"readme.txt", "cats/notes.txt", "dogs/fake.png"}
     assert "not an image" in skipped["dogs/fake.png"]
     assert not (report.path / "dogs" / "fake.png").exists()
@@ -82,7 +83,7 @@ def test_zip_with_class_folders_imports_and_loads(workspace):
     assert ds.class_names == ["cats", "dogs"] and ds.n_train + ds.n_test == 6 and not ds.skipped
     saved = read_import_report(report.path)
     assert saved is not None and saved.class_counts == report.class_counts
-    assert ("readme.txt", skipped["readme.txt"]) in saved.skipped
+    assert ("readme.txt", skipped["readme.txt"]) in [(n, message_text(r)) for n, r in saved.skipped]
 
 
 def test_nested_train_test_zip_keeps_its_split(workspace):
@@ -205,7 +206,7 @@ def test_damaged_members_are_skipped_and_truncated_zip_refused(workspace):
     data = bytearray(_zip(_pets()))
     data[40:200] = bytes(160)                  # wipe part of the first members' data
     report = import_image_zip_report(bytes(data), "damaged", workspace)
-    reasons = dict(report.skipped)
+    reasons = {name: message_text(reason) for name, reason in report.skipped}
     assert "damaged inside the ZIP" in reasons["cats/0.png"]
     assert report.n_images == 6 - len(reasons)
     with pytest.raises(UnsafeArchiveError) as err:

@@ -13,7 +13,8 @@ Commands::
     python -m cnn_core delete RUN_ID
     python -m cnn_core rename RUN_ID "new name"
 
-Every command takes ``--workspace DIR`` (default: ``$CNN_LAB_WORKSPACE`` or ``./workspace``).
+Every command takes ``--workspace DIR`` (default: ``$CNN_LAB_WORKSPACE`` or ``./workspace``) and
+``--lang en|ko`` (default: ``$CNN_LAB_LANG``, else ``$LANG``, else English; help texts included).
 Mistakes a user can make (an unknown setting, a missing data set...) print a plain message on
 stderr and exit with status 2. ``train``/``resume`` exit 0 when the run finished, 1 when it
 diverged or failed, 130 when stopped with Ctrl-C (the first Ctrl-C stops after the current batch
@@ -24,6 +25,7 @@ Modules (imports point one way: ``entry`` -> ``run_commands``/``explore`` -> ``p
 
 ==================  ===============================================================================
 ``entry``           the parser and :func:`main`
+``cli_language``    the language (``--lang``, ``CNN_LAB_LANG``, ``LANG``) and argparse's own words in it
 ``run_commands``    ``datasets``, ``train``, ``resume``, ``runs``, ``evaluate``, ``stop``
 ``explore``         ``sweep`` and ``compare``
 ``parsing``         ``key=value`` settings (read by :func:`cnn_core.settings.parse_text`), image

@@ -87,7 +87,7 @@ def cmd_sweep(args) -> int:
         line = (f"[{index + 1}/{count}] {describe_values(values)}: {_(record.status)}, {result}, {seconds} "
                 + _("(run {run})", run=record.id))
         if record.status != RunStatus.FINISHED:
-            line += f"\n    {record.message}"
+            line += f"\n    {record.shown_message}"
         print(line, flush=True)
 
     dataset, options = dataset_and_options(args)
@@ -137,17 +137,22 @@ def ensemble_line(store, run_ids: Sequence[str]) -> str:
 
     usable = [run_id for run_id in run_ids if store.has_predictions(run_id)]
     if len(usable) < 2:
-        return "Ensemble: needs at least two runs with test-set predictions (finished runs)."
+        return _("Ensemble: needs at least two runs with test-set predictions (finished runs).")
     try:
         ensemble = evaluate_ensemble(store, usable)
     except CnnLabError as error:
-        return f"Ensemble: not possible ({error})"
+        return _("Ensemble: not possible ({error})", error=error)
     singles = [store.get(r).test_accuracy for r in usable]
     singles = [s for s in singles if s is not None]
-    best = f" (best single run {max(singles):.1%})" if singles else ""
+    line = ngettext("Ensemble of {count} run: test accuracy {accuracy}", "Ensemble of {count} runs: test accuracy "
+                    "{accuracy}", len(usable), accuracy=format(ensemble.accuracy, ".1%"))
+    if singles:
+        line += _(" (best single run {accuracy})", accuracy=format(max(singles), ".1%"))
     left_out = len(run_ids) - len(usable)
-    note = f"; {left_out} run(s) without predictions left out" if left_out else ""
-    return f"Ensemble of {len(usable)} runs: test accuracy {ensemble.accuracy:.1%}{best}{note}."
+    if left_out:
+        line += ngettext("; {count} run without predictions left out", "; {count} runs without predictions left out",
+                         left_out)
+    return line + "."
 
 
 # --------------------------------------------------------------------------- parser
@@ -159,25 +164,25 @@ def add_explore_commands(subparsers, common: argparse.ArgumentParser) -> None:
     ``--workspace`` option after the command (without overriding one given before it).
     """
     p = subparsers.add_parser(
-        "sweep", parents=[common], help="train several runs that differ in one or two settings",
-        description="Train one run per combination (--grid) or per random draw (--random N with "
-                    "--range), in order, and print the results table.",
+        "sweep", parents=[common], help=_("train several runs that differ in one or two settings"),
+        description=_("Train one run per combination (--grid) or per random draw (--random N with "
+                      "--range), in order, and print the results table."),
     )
     add_training_options(p, every_run=True)
     p.add_argument("--grid", action="append", metavar="SETTING=V1,V2,...",
-                   help="values to try for a setting (at most two settings; every combination runs)")
-    p.add_argument("--random", type=int, default=None, metavar="N", help="draw N random runs")
+                   help=_("values to try for a setting (at most two settings; every combination runs)"))
+    p.add_argument("--random", type=int, default=None, metavar="N", help=_("draw N random runs"))
     p.add_argument("--range", action="append", metavar="SETTING=LOW:HIGH",
-                   help="where --random draws a setting: LOW:HIGH[:log] or choices A,B,C (repeatable)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
-    p.add_argument("--name", default=None, help="a name for the sweep")
+                   help=_("where --random draws a setting: LOW:HIGH[:log] or choices A,B,C (repeatable)"))
+    p.add_argument("--seed", type=int, default=0, help=_("seed of the random draws (default 0)"))
+    p.add_argument("--name", default=None, help=_("a name for the sweep"))
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser(
-        "compare", parents=[common], help="compare runs: settings, what changed, ensemble accuracy",
-        description="Print the runs side by side, what changed from the first run to each other "
-                    "one, and the test accuracy of all of them together (an ensemble).",
+        "compare", parents=[common], help=_("compare runs: settings, what changed, ensemble accuracy"),
+        description=_("Print the runs side by side, what changed from the first run to each other "
+                      "one, and the test accuracy of all of them together (an ensemble)."),
     )
-    p.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="two or more run ids")
+    p.add_argument("run_ids", nargs="+", metavar="RUN_ID", help=_("two or more run ids"))
     p.set_defaults(func=cmd_compare)
 

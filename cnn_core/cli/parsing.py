@@ -11,6 +11,7 @@ import os
 from typing import Any, Sequence
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import _
 from cnn_core.settings import parse_text
 
 SCALE_WORDS = ("log", "linear")
@@ -118,14 +119,16 @@ def dataset_and_options(args) -> tuple[str, dict]:
 
 def add_training_options(p: argparse.ArgumentParser, every_run: bool = False) -> None:
     """The options ``train`` and ``sweep`` share: data set, preset, settings, epochs, image size."""
-    of = " of every run" if every_run else ""
-    p.add_argument("--dataset", default="mnist_sample", help="data set id or a folder path")
+    p.add_argument("--dataset", default="mnist_sample", help=_("data set id or a folder path"))
     p.add_argument("--preset", default="lenet",
-                   help="model preset every run starts from" if every_run else "model preset to start from")
+                   help=_("model preset every run starts from") if every_run else _("model preset to start from"))
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help=f"change a model or preprocessing setting{of} (repeatable)")
+                   help=_("change a model or preprocessing setting of every run (repeatable)") if every_run
+                   else _("change a model or preprocessing setting (repeatable)"))
     p.add_argument("--augment", action="append", metavar="KEY=VALUE",
-                   help=f"augmentation setting{of}, e.g. flip=horizontal (repeatable)")
-    p.add_argument("--epochs", type=int, default=None, help=f"epochs{of}" if every_run else "number of epochs")
-    p.add_argument("--image-size", default=None, help="resize images, e.g. 32x32")
-    p.add_argument("--color-mode", default=None, help="grayscale or rgb")
+                   help=_("augmentation setting of every run, e.g. flip=horizontal (repeatable)") if every_run
+                   else _("augmentation setting, e.g. flip=horizontal (repeatable)"))
+    p.add_argument("--epochs", type=int, default=None,
+                   help=_("epochs of every run") if every_run else _("number of epochs"))
+    p.add_argument("--image-size", default=None, help=_("resize images, e.g. 32x32"))
+    p.add_argument("--color-mode", default=None, help=_("grayscale or rgb"))

@@ -11,7 +11,7 @@ import time
 
 from cnn_core.cli.parsing import add_training_options, apply_settings, dataset_and_options
 from cnn_core.cli.tables import format_epoch_line, format_number, format_table
-from cnn_core.i18n import _
+from cnn_core.i18n import N_, _
 from cnn_core import run_admin
 from cnn_core.errors import SpecError
 from cnn_core.predict_command import add_predict_arguments
@@ -36,9 +36,9 @@ def cmd_datasets(args) -> int:
     rows = []
     for info in infos:
         shape = "x".join(str(v) for v in info.image_shape) if info.image_shape else "-"
-        rows.append([info.id, info.name, "yes" if info.offline else "no",
+        rows.append([info.id, info.name, _("yes") if info.offline else _("no"),
                      info.n_classes if info.n_classes is not None else "-", shape, info.kind])
-    print(format_table(rows, ["id", "name", "offline", "classes", "shape", "kind"]))
+    print(format_table(rows, [_("id"), _("name"), _("offline"), _("classes"), _("shape"), _("kind")]))
     return 0
 
 
@@ -102,11 +102,11 @@ def _report_run(record) -> int:
         acc = "-" if record.test_accuracy is None else f"{record.test_accuracy:.4f}"
         loss = "-" if record.test_loss is None else f"{record.test_loss:.4f}"
         secs = "-" if record.train_seconds is None else f"{record.train_seconds:.1f}s"
-        print(f"{record.status}: {record.message} test accuracy {acc}, test loss {loss}, "
-              f"training time {secs}")
+        print(_("{status}: {message} test accuracy {accuracy}, test loss {loss}, training time {time}",
+                status=_(record.status), message=record.shown_message, accuracy=acc, loss=loss, time=secs))
     else:
-        print(f"{record.status}: {record.message}", file=sys.stderr)
-    print(f"run id: {record.id}")
+        print(_("{status}: {message}", status=_(record.status), message=record.shown_message), file=sys.stderr)
+    print(_("run id: {run}", run=record.id))
     if record.status == RunStatus.FINISHED:
         return 0
     if record.status == RunStatus.STOPPED:
@@ -149,12 +149,13 @@ def cmd_runs(args) -> int:
     rows = []
     for r in store.list_runs(status=args.status):
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
-        rows.append([r.id, r.name, r.status, f"{r.epochs_done}/{r.epochs_planned}",
+        rows.append([r.id, r.name, _(r.status), f"{r.epochs_done}/{r.epochs_planned}",
                      format_number(r.best_val_accuracy), format_number(r.test_accuracy), created])
     if not rows:
         print(_("No runs yet. Train one with: python -m cnn_core train --dataset shapes --preset fast"))
         return 0
-    print(format_table(rows, ["id", "name", "status", "epochs", "best val acc", "test acc", "created"]))
+    print(format_table(rows, [_("id"), _("name"), _("status"), _("epochs"), _("best val acc"), _("test acc"),
+                              _("created")]))
     return 0
 
 
@@ -165,9 +166,9 @@ def cmd_evaluate(args) -> int:
     store = RunStore(args.workspace)
     record = store.get(args.run_id)
     ev = evaluate_run(store, args.run_id)
-    print(f"run {record.id} ({record.name}, {record.status})")
-    print(f"accuracy {ev.accuracy:.4f}")
-    print(f"loss {ev.loss:.4f}")
+    print(_("run {run} ({name}, {status})", run=record.id, name=record.name, status=_(record.status)))
+    print(_("accuracy {accuracy}", accuracy=format(ev.accuracy, ".4f")))
+    print(_("loss {loss}", loss=format(ev.loss, ".4f")))
     report = ev.report
     try:
         text = report.to_string(index=False, float_format=lambda v: f"{v:.3f}")
@@ -183,9 +184,9 @@ def cmd_stop(args) -> int:
     store = RunStore(args.workspace)
     record = store.get(args.run_id)
     if record.status == RunStatus.QUEUED:
-        store.set_status(args.run_id, RunStatus.STOPPED, "Stopped before it started.",
+        store.set_status(args.run_id, RunStatus.STOPPED, N_("Stopped before it started."),
                          expected=(RunStatus.QUEUED,))
-    elif not store.set_status(args.run_id, RunStatus.STOPPING, "Stopping after the current batch…",
+    elif not store.set_status(args.run_id, RunStatus.STOPPING, N_("Stopping after the current batch…"),
                               expected=(RunStatus.RUNNING, RunStatus.PAUSED)):
         from cnn_core.errors import RunStateError
 
@@ -198,38 +199,38 @@ def cmd_stop(args) -> int:
 def add_run_commands(sub, common: argparse.ArgumentParser) -> None:
     """Add the run commands to the subparsers of ``python -m cnn_core`` (``common`` gives each
     a ``--workspace`` option)."""
-    p = sub.add_parser("datasets", parents=[common], help="list data sets")
+    p = sub.add_parser("datasets", parents=[common], help=_("list data sets"))
     p.set_defaults(func=cmd_datasets)
 
-    p = sub.add_parser("train", parents=[common], help="train a model and store the run")
+    p = sub.add_parser("train", parents=[common], help=_("train a model and store the run"))
     add_training_options(p)
-    p.add_argument("--name", default=None, help="a name for the run")
+    p.add_argument("--name", default=None, help=_("a name for the run"))
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("runs", parents=[common], help="list runs")
-    p.add_argument("--status", default=None, choices=RUN_STATUSES, help="only runs with this status")
+    p = sub.add_parser("runs", parents=[common], help=_("list runs"))
+    p.add_argument("--status", default=None, choices=RUN_STATUSES, help=_("only runs with this status"))
     p.set_defaults(func=cmd_runs)
 
-    p = sub.add_parser("evaluate", parents=[common], help="test accuracy and per-class report")
+    p = sub.add_parser("evaluate", parents=[common], help=_("test accuracy and per-class report"))
     p.add_argument("run_id")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("resume", parents=[common], help="continue an interrupted or stopped run")
+    p = sub.add_parser("resume", parents=[common], help=_("continue an interrupted or stopped run"))
     p.add_argument("run_id")
     p.set_defaults(func=cmd_resume)
 
-    p = sub.add_parser("stop", parents=[common], help="ask a run training elsewhere to stop")
+    p = sub.add_parser("stop", parents=[common], help=_("ask a run training elsewhere to stop"))
     p.add_argument("run_id")
     p.set_defaults(func=cmd_stop)
 
     add_predict_arguments(sub.add_parser("predict", parents=[common],
-                                         help="ask a finished run's model what your pictures show"))
+                                         help=_("ask a finished run's model what your pictures show")))
 
-    p = sub.add_parser("delete", parents=[common], help="delete a run (also a damaged one)")
+    p = sub.add_parser("delete", parents=[common], help=_("delete a run (also a damaged one)"))
     p.add_argument("run_id")
     p.set_defaults(func=lambda a: print(run_admin.delete_run(run_admin.open_store(a.workspace), a.run_id)))
 
-    p = sub.add_parser("rename", parents=[common], help="give a run a new name")
+    p = sub.add_parser("rename", parents=[common], help=_("give a run a new name"))
     p.add_argument("run_id")
     p.add_argument("name")
     p.set_defaults(func=lambda a: print(run_admin.rename_run(run_admin.open_store(a.workspace),
