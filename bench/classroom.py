@@ -12,8 +12,8 @@ Starts ``streamlit run app.py`` on a free loopback port with a temporary workspa
   30 Chromiums on the server's 2 cores would measure mostly themselves; a websocket session
   costs the server what a browser costs it, and the client next to nothing.
 
-Every session browses the pages in a random order (open a page, a pause of 1-4 s "reading",
-the next page) for ``--minutes`` (default 5). ``--trainers`` of them (default 10, drawn from both
+Every session browses the pages in a random order (open a page, a pause of 1-4 s "reading" -- a
+stress pace; ``--reading 10 30`` is closer to a class reading each page -- the next page) for ``--minutes`` (default 5). ``--trainers`` of them (default 10, drawn from both
 kinds) first queue a small training through a settings link (LeNet on the bundled MNIST sample,
 ``--epochs`` 1) and the Start button, then browse like the others. Everything stays on
 127.0.0.1; the run is bounded (browsing time, plus at most ``--drain`` minutes for the queued
@@ -68,6 +68,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--renderer-process-limit=4"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+#: Seconds a session stays on a page before the next click (``--reading``).
+READING_SECONDS = (1.0, 4.0)
 RENDER_TIMEOUT_MS = 60_000
 KINDS = ("browser", "websocket")
 SEAT = re.compile(r"cnn_lab_seat=([0-9a-f]{16,64})")
@@ -217,7 +219,7 @@ async def session(browser, url: str, results: Results, name: str, trains: bool, 
         while time.monotonic() < until:
             label, _path, title = rng.choice(PAGES)
             await visit(page, results, name, label, title)
-            await asyncio.sleep(rng.uniform(1.0, 4.0))
+            await asyncio.sleep(rng.uniform(*READING_SECONDS))
     finally:
         await context.close()
 
@@ -290,7 +292,7 @@ class SocketSession:
                 while time.monotonic() < until:
                     label, path, title = self.rng.choice(PAGES)
                     self.titled(label, await socket.open_page_named(path), title)
-                    self.results.fragment_failures += await socket.read(self.rng.uniform(1.0, 4.0))
+                    self.results.fragment_failures += await socket.read(self.rng.uniform(*READING_SECONDS))
         except Exception as error:  # noqa: BLE001 - a session that breaks is a failed render
             self.results.failures["websocket"].append(f"{self.name}: {type(error).__name__} {error}"[:200])
             if self.name not in connected:
@@ -385,7 +387,11 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=4.0,
                         help="at most this many minutes for queued trainings to end after browsing")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--reading", type=float, nargs=2, default=READING_SECONDS, metavar=("LOW", "HIGH"),
+                        help="seconds a session stays on a page, drawn between LOW and HIGH (default 1 4)")
     args = parser.parse_args()
+    global READING_SECONDS
+    READING_SECONDS = tuple(sorted(args.reading))
 
     from cnn_core.run_status import RunStatus
     from cnn_core.runs import RunStore
@@ -417,7 +423,8 @@ def main() -> None:
     browsers = min(args.browsers, args.sessions)
     print(f"browsed {browsed / 60:.1f} min with {args.sessions} sessions ({browsers} Chromium, "
           f"{args.per_browser} per Chromium process; {args.sessions - browsers} websocket), "
-          f"{args.trainers} queuing a LeNet run of {args.epochs} epoch(s) on the MNIST sample")
+          f"{args.trainers} queuing a LeNet run of {args.epochs} epoch(s) on the MNIST sample; "
+          f"{READING_SECONDS[0]:g}-{READING_SECONDS[1]:g} s on each page")
     print(f"training threads' nice value: {os.environ.get('CNN_LAB_TRAINING_NICE') or 'default (10)'} "
           f"(CNN_LAB_TRAINING_NICE; 0 = training at the pages' priority)")
     for what, rss in memory.items():

@@ -312,7 +312,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     flip_epoch = epoch_variable() if request.augment.flip == "alternating" else None
     train_ds = make_dataset(data.x_train, data.y_train_encoded, batch_size, shuffle=True,
                             seed=int(spec.seed), augment=augment, flip_epoch=flip_epoch,
-                            flip_seed=int(request.augment.seed))
+                            flip_seed=int(request.augment.seed), endless_from_epoch=initial_epoch)
     val_ds = (make_dataset(data.x_val, data.y_val_encoded, batch_size)
               if len(data.x_val) else None)
 
@@ -351,6 +351,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     try:
         if initial_epoch < spec.epochs:
             model.fit(train_ds, validation_data=val_ds, epochs=int(spec.epochs), shuffle=False,
+                      steps_per_epoch=steps_per_epoch,
                       initial_epoch=initial_epoch, callbacks=callbacks, verbose=0)
     except BaseException:
         tensorboard.close()

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
                  seed: int = 0, augment: Callable | None = None,
-                 flip_epoch: tf.Variable | None = None, flip_seed: int = 0) -> tf.data.Dataset:
+                 flip_epoch: tf.Variable | None = None, flip_seed: int = 0,
+                 endless_from_epoch: int | None = None) -> tf.data.Dataset:
     """The tf.data pipeline used for training (and by the overhead benchmark's baseline).
 
     Images stay uint8 until batched; a training pipeline shuffles indices (seeded, reshuffled
@@ -47,6 +48,13 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffl
     ``flip_epoch`` (a training pipeline only): the epoch number variable of the alternating flip
     (:func:`cnn_core.augment_layers.alternating_flip`, seeded with ``flip_seed``), applied as
     batches are gathered, where each picture's index is known.
+
+    ``endless_from_epoch`` (a training pipeline only): the pipeline goes on pass after pass, each
+    reshuffled, for ``fit(..., steps_per_epoch=ceil(n / batch_size))``, so Keras keeps one
+    iterator for the whole fit. A fresh iterator each epoch stalled CIFAR-10 training here for
+    10-15 s (the cores idle) in about half the epochs (bench/fast_preset.py: epochs of 26 or 41 s).
+    The alternating flip then counts its epoch from the batches (this number + the pass), so
+    ``flip_epoch`` only has to be given, not kept up to date.
     """
     n = int(len(x))
     if shuffle:
@@ -54,17 +62,24 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffl
         y_t = tf.constant(y) if y is not None else None
         ds = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
         ds = ds.batch(batch_size)
+        batches = -(-n // batch_size)
+        if endless_from_epoch is not None:
+            ds = ds.repeat().enumerate()    # (batch number, picture indices)
+        else:
+            ds = ds.map(lambda i: (tf.constant(-1, tf.int64), i))
 
-        def gather(i):
+        def gather(k, i):
             images = tf.gather(x_t, i)
             if flip_epoch is not None:
-                images = alternating_flip(images, i, flip_epoch, flip_seed)
+                epoch = (k // batches + endless_from_epoch if endless_from_epoch is not None
+                         else flip_epoch)
+                images = alternating_flip(images, i, epoch, flip_seed)
             return images
 
         if y_t is None:
             ds = ds.map(gather)
         else:
-            ds = ds.map(lambda i: (gather(i), tf.gather(y_t, i)))
+            ds = ds.map(lambda k, i: (gather(k, i), tf.gather(y_t, i)))
     else:
         ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
 

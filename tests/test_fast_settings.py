@@ -221,6 +221,35 @@ def test_training_pipeline_alternates_the_flip_with_the_epoch_variable():
         assert np.array_equal(first[k][:, ::-1], second[k])
 
 
+def test_an_endless_training_pipeline_reshuffles_each_pass_and_counts_the_flip_epoch_itself():
+    """Training keeps one iterator for the whole fit (a fresh one each epoch stalled training);
+    each pass is still every picture once, and the flip alternates with the pass, starting from
+    the epoch a resumed run continues with."""
+    from cnn_core.augment_layers import epoch_variable
+    from cnn_core.training_data import make_dataset
+
+    images = _rgb(n=10)
+    labels = np.arange(10)
+    ds = make_dataset(images, labels, 4, shuffle=True, seed=0, flip_epoch=epoch_variable(),
+                      flip_seed=0, endless_from_epoch=3)
+    batches = list(ds.take(9).as_numpy_iterator())            # 3 passes of 3 batches (4, 4, 2)
+    assert [len(y) for _, y in batches] == [4, 4, 2] * 3
+    passes = [{int(label): img for x, y in batches[p * 3:p * 3 + 3] for img, label in zip(x, y)}
+              for p in range(3)]
+    assert all(sorted(one) == list(range(10)) for one in passes)   # every picture once a pass
+    orders = [[int(label) for _, y in batches[p * 3:p * 3 + 3] for label in y] for p in range(3)]
+    assert len({tuple(o) for o in orders}) > 1                      # reshuffled
+    for k in range(10):
+        assert np.array_equal(passes[0][k][:, ::-1], passes[1][k])  # mirrored every other pass
+        assert np.array_equal(passes[0][k], passes[2][k])
+    third = epoch_variable()
+    third.assign(3)
+    finite = make_dataset(images, labels, 10, shuffle=True, seed=0, flip_epoch=third, flip_seed=0)
+    x, y = next(iter(finite))
+    for img, label in zip(x, y):                                    # pass 0 is epoch 3
+        assert np.array_equal(np.asarray(img), passes[0][int(label)])
+
+
 # --- triangle schedule -----------------------------------------------------------------------
 
 
