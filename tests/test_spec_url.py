@@ -7,19 +7,12 @@ import urllib.parse
 
 import pytest
 
-from cnn_core import augment as augment_module
-from cnn_core import model as models
 from cnn_core.augment import AugmentSpec
 from cnn_core.errors import SpecError
 from cnn_core.model import PRESETS, ModelSpec
+from cnn_core.settings import declared
 from cnn_core.spec_url import spec_from_query, spec_to_query
 
-STRING_CHOICES = {
-    "padding": models.PADDINGS, "activation": models.ACTIVATIONS, "pooling": models.POOLINGS,
-    "head": models.HEADS, "optimizer": models.OPTIMIZERS, "lr_schedule": models.LR_SCHEDULES,
-    "flip": augment_module.FLIPS, "pool_position": models.POOL_POSITIONS,
-    "test_time_augmentation": models.TEST_TIME_AUGMENTATIONS,
-}
 
 
 def _valid(spec) -> bool:
@@ -40,8 +33,9 @@ def other_value(spec, name: str):
     elif isinstance(current, float):
         candidates = [current * 0.5, 0.1, 0.25, current + 0.5, 1e-4]
     else:
-        assert name in STRING_CHOICES, f"add the choices of the text setting {name!r} to this test"
-        candidates = [c for c in STRING_CHOICES[name] if c != current]
+        choices = declared(type(spec))[name].choices    # a text setting: its declared choices
+        assert choices, f"the text setting {name!r} declares no choices"
+        candidates = [c for c in choices if c != current]
     for value in candidates:
         changed = dataclasses.replace(spec, **{name: value})
         if value != current and _valid(changed):
