@@ -376,6 +376,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
+    global READING_SECONDS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0, help="how long the sessions browse (default 5)")
     parser.add_argument("--sessions", type=int, default=30, help="sessions at once, both kinds (default 30)")
@@ -390,7 +391,6 @@ def main() -> None:
     parser.add_argument("--reading", type=float, nargs=2, default=READING_SECONDS, metavar=("LOW", "HIGH"),
                         help="seconds a session stays on a page, drawn between LOW and HIGH (default 1 4)")
     args = parser.parse_args()
-    global READING_SECONDS
     READING_SECONDS = tuple(sorted(args.reading))
 
     from cnn_core.run_status import RunStatus
