@@ -103,7 +103,14 @@ def test_one_persons_upload_and_run_reach_another_only_when_shared(browser, app_
         assert "anns model" not in runs_listed(ben)
         screenshot(ben, "classroom-ben-before-sharing")
 
-        # Ann reloads: still her upload and her run, and her name in the sidebar.
+        # Ann reloads: still her upload and her run, and her name in the sidebar. (The name reaches
+        # the browser's cookie through a script the sidebar draws; give a loaded machine its time.)
+        for _attempt in range(60):
+            if any(c["name"] == "cnn_lab_name" and c["value"] == "Ann" for c in ann_context.cookies()):
+                break
+            ann.wait_for_timeout(500)
+        assert any(c["name"] == "cnn_lab_name" and c["value"] == "Ann" for c in ann_context.cookies()), \
+            "the sidebar never wrote Ann's name into the browser's cookie"
         ann.reload()
         wait_for_app(ann, 120_000)
         expect(widget(sidebar(ann), "stTextInput", "Your name").locator("input")).to_have_value("Ann")
