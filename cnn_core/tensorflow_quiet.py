@@ -19,12 +19,11 @@ the user has not set ``TF_CPP_MIN_LOG_LEVEL`` themselves (their value is theirs 
 from __future__ import annotations
 
 import contextlib
-import importlib.abc
-import importlib.util
 import os
 import sys
 import tempfile
-import threading
+
+from cnn_core.first_import import watch_first_import
 
 LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 QUIET_LEVEL = "3"   # 2 still lets "failed call to cuInit" (an ERROR line) through
@@ -42,7 +41,6 @@ NOISE = (
     "Unable to register cuBLAS factory",
     "TF-TRT Warning: Could not find TensorRT",
 )
-_lock = threading.Lock()
 
 
 def is_noise(line: str) -> bool:
@@ -76,36 +74,9 @@ def filtered_stderr():
                 os.write(fd, "".join(kept).encode("utf-8", "replace"))
 
 
-class _QuietLoader:
-    """Runs TensorFlow's own loader inside :func:`filtered_stderr`; everything else is its."""
-
-    def __init__(self, loader) -> None:
-        self._loader = loader
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        with filtered_stderr():
-            self._loader.exec_module(module)
-
-
-class _QuietFinder(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` the usual way, once, and hands it to :class:`_QuietLoader`."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
-            return None
-        with _lock:
-            if self in sys.meta_path:
-                sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _QuietLoader(spec.loader)
-        return spec
+def _quietly(run) -> None:
+    with filtered_stderr():
+        run()
 
 
 def install() -> bool:
@@ -113,9 +84,7 @@ def install() -> bool:
     if os.environ.get(LEVEL_VARIABLE) is not None:
         return False
     os.environ[LEVEL_VARIABLE] = QUIET_LEVEL
-    with _lock:
-        if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietFinder) for f in sys.meta_path):
-            sys.meta_path.insert(0, _QuietFinder())
+    watch_first_import("tensorflow", _quietly)
     return True
 
 

@@ -33,13 +33,12 @@ Example:
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
 import os
 import sys
 import threading
 
 from cnn_core.errors import SpecError
+from cnn_core.first_import import watch_first_import
 
 #: How long the first TensorFlow import waits for the helper thread that creates the pools.
 POOLS_TIMEOUT_S = 60.0
@@ -142,36 +141,9 @@ def start_tensorflow_pools(nice: int | None = None) -> bool:
         return _pools_started
 
 
-class _PoolsLoader:
-    """Runs TensorFlow's own loader, then :func:`start_tensorflow_pools`."""
-
-    def __init__(self, loader) -> None:
-        self._loader = loader
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._loader.exec_module(module)
-        start_tensorflow_pools()
-
-
-class _PoolsFinder(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` the usual way, once, and hands it to :class:`_PoolsLoader`."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
-            return None
-        with _pools_lock:
-            if self in sys.meta_path:
-                sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _PoolsLoader(spec.loader)
-        return spec
+def _then_start_pools(run) -> None:
+    run()
+    start_tensorflow_pools()
 
 
 def install() -> bool:
@@ -182,10 +154,7 @@ def install() -> bool:
         return False
     if "tensorflow" in sys.modules:
         return start_tensorflow_pools()
-    with _pools_lock:
-        if not any(isinstance(finder, _PoolsFinder) for finder in sys.meta_path):
-            sys.meta_path.insert(0, _PoolsFinder())
-    return True
+    return watch_first_import("tensorflow", _then_start_pools) or start_tensorflow_pools()
 
 
 __all__ = ["install", "lower_this_thread", "start_tensorflow_pools", "supported", "thread_nice",
