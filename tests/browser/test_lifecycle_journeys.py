@@ -34,14 +34,18 @@ def open_run(page, name: str) -> None:
     for multiselects in app_driver.multiselect_add)."""
     picker = widget(main(page), "stSelectbox", "Open a run")
     option = page.get_by_role("option", name=re.compile(re.escape(name)))
+    wait_for_app(page)
     for attempt in range(4):
         picker.click()
         try:
             option.first.wait_for(state="visible", timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 - the list did not open; try again (the last try raises below)
+            option.first.click(timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - the list did not open, or the page redrew under it (a run
+            # that just ended redraws the page once): try again (the last try raises below)
             page.keyboard.press("Escape")
             wait_for_app(page)
+    picker.click()
     option.first.click()
 
 
