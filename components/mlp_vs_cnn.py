@@ -14,6 +14,7 @@ from cnn_core.accuracy_noise import n_test_of, noise_words
 from cnn_core.dataset_names import dataset_name as _dataset_name
 from cnn_core.i18n import _, ngettext
 from cnn_core.model.presets import preset_name
+from cnn_core.poll_intervals import LIVE_SECONDS
 from components import compare_charts, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
@@ -90,7 +91,7 @@ def mlp_vs_cnn_view(store) -> None:
     queue_form()
     alive = any(r.is_active for pair in comparison.mlp_vs_cnn_pairs(store)[:3] for r in pair)
 
-    @st.fragment(run_every=2.0 if alive else None)
+    @st.fragment(run_every=LIVE_SECONDS if alive else None)
     def pairs() -> None:  # polls while a pair trains, so the results fill in as they come
         newest = comparison.mlp_vs_cnn_pairs(store)[:3]
         if alive and not any(r.is_active for pair in newest for r in pair):

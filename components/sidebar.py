@@ -6,7 +6,9 @@ import streamlit as st
 
 from cnn_core.datasets import list_datasets
 from cnn_core.device import describe_device
+from cnn_core.errors import CnnLabError
 from cnn_core.i18n import _
+from cnn_core.poll_intervals import is_live, run_card_seconds
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
 from cnn_core.workspace import workspace_path
@@ -46,27 +48,61 @@ def dataset_picker() -> None:
     )
 
 
-@st.fragment(run_every=2)
-def active_run_card() -> None:
-    """The followed run's status and progress, polled every 2 s.
+def followed_run():
+    """The run this session follows, as the store has it now (None: no run, or it was deleted).
 
-    The polling also notices a run whose owner process is gone (e.g. a command-line training
-    killed with kill -9) and marks it interrupted, and reruns the whole page when the Training
-    page's live view stopped drawing a live run or saw its run start or end.
+    A live run whose owner process is gone (e.g. a command-line training killed with kill -9) is
+    marked interrupted first, so it is shown, and polled, as the ended run it is.
     """
-    if ((state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked())
+    run_id = state.active_run_id()
+    if run_id is None:
+        return None
+    store = state.run_store()
+    try:
+        run = store.get(run_id)
+        if run.is_active and not owner_alive(run.owner):
+            store.mark_interrupted()
+            run = store.get(run_id)
+    except CnnLabError:   # deleted meanwhile
+        return None
+    return run
+
+
+def _snapshot(run) -> tuple[str, bool] | None:
+    return None if run is None else (run.id, is_live(run))
+
+
+def active_run_card() -> None:
+    """The followed run's status and progress, polled every 2 s while the run is live and every
+    30 s otherwise (:func:`cnn_core.poll_intervals.run_card_seconds`).
+
+    The interval is fixed when the page run defines the fragment, from the run's state then. The
+    polling also notices a run whose owner process is gone and marks it interrupted
+    (:func:`followed_run`), and reruns the whole page when the Training page's
+    live view stopped drawing a live run or saw its run start or end, or when the followed run
+    started or ended since this page run (e.g. resumed from the command line): the new page run
+    defines the card again with the interval that fits.
+    """
+    run = followed_run()
+    seen = _snapshot(run)
+
+    @st.fragment(run_every=run_card_seconds(run))
+    def card() -> None:
+        _run_card(seen)
+
+    card()
+
+
+def _run_card(seen: tuple[str, bool] | None) -> None:
+    """The card itself; ``seen`` is the followed run and whether it was live at the page run."""
+    run = followed_run()
+    if ((state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked() or _snapshot(run) != seen)
             and not state.another_run_requested()):   # a click elsewhere comes first
         state.forget_live_view()
         st.rerun(scope="app")
-    run_id = state.active_run_id()
-    if run_id is None:
+    if run is None:
         st.caption(_("No training run yet."))
         return
-    store = state.run_store()
-    run = store.get(run_id)
-    if run.is_active and not owner_alive(run.owner):
-        store.mark_interrupted()
-        run = store.get(run_id)
     icon = STATUS_ICONS.get(run.status, "")
     st.markdown(_("**Run** `{name}`", name=run.name or run.id) + f"  \n{icon} " + _(STATUS_WORDS.get(run.status, run.status)))
     planned = max(run.epochs_planned or 1, 1)

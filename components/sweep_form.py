@@ -18,6 +18,7 @@ from cnn_core import sweep_spec, sweeps
 from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import CnnLabError, SpecError
 from cnn_core.i18n import N_, _, ngettext
+from cnn_core.poll_intervals import LIVE_SECONDS
 from components import state
 from components.feedback import engine_errors
 from components.language import column_labels
@@ -247,7 +248,7 @@ def sweep_overview(store) -> None:
     record = by_id[chosen]
     alive = not sweeps.sweep_status(store, record.id).is_done
 
-    @st.fragment(run_every=2.0 if alive else None)
+    @st.fragment(run_every=LIVE_SECONDS if alive else None)
     def live() -> None:
         status = sweeps.sweep_status(store, record.id)
         if alive and status.is_done:  # it just ended: redraw once, without polling

@@ -1,15 +1,18 @@
 """Training: start, pause, resume and stop runs; live curves; a plain reading of them; past runs.
 
-Everything under the title is one fragment that re-reads the run store every second while the
-run is alive, so the live panel and the "All runs" table are drawn from the same reading and
-always agree. It never touches Keras: the worker thread writes to the store, this page only
-reads it, so the curves are whole again after a page switch or a browser reload.
+Everything under the title is one fragment that re-reads the run store every 2 s while the run is
+alive (:mod:`cnn_core.poll_intervals`), so the live panel and the "All runs" table are drawn from
+the same reading and always agree. It never touches Keras: the worker thread writes to the store,
+this page only reads it, so the curves are whole again after a page switch or a browser reload.
+A poll reuses the curve figure and the table while what they show is unchanged.
 
-When the run starts or ends, the fragment draws the new state itself (no ``st.rerun`` from the
-polling fragment: a rerun of the app fired from a timer while the page was being redrawn once
-left the browser with "Bad delta path index" and an empty page). It asks the sidebar's polling for
-one full redraw (:func:`components.state.ask_page_redraw`), which also stops the polling; if the
-live view ever stops drawing, the sidebar's stall check reruns the page (item 12 of issue 10).
+When the run ends, the fragment draws the new state itself (no ``st.rerun`` from the polling
+fragment's timer: a rerun of the app fired from a timer while the page was being redrawn once left
+the browser with "Bad delta path index" and an empty page). It asks the sidebar's polling for one
+full redraw (:func:`components.state.ask_page_redraw`), which also stops the polling; if the live
+view ever stops drawing, the sidebar's stall check reruns the page (item 12 of issue 10). An ended
+run's view does not poll: it runs again only for a click in it, and reruns the page itself when
+that click resumed the run.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import streamlit as st
 
 from cnn_core.curve_reading import read_run
 from cnn_core.i18n import _
+from cnn_core.poll_intervals import live_view_seconds
 from cnn_core.run_status import ERROR_STATUSES, RESULT_STATUSES
 from components import state
 from components.feedback import engine_errors
 from components.language import column_labels
 from components.navigation import run_inside_app
-from components.run_charts import curves_figure
+from components.run_charts import shared_curves_figure
 from components.run_controls import control_buttons, status_panel
 from components.run_picker import RUNS_TABLE_COLUMNS, runs_table, started_by, visible_runs, when
 from components.run_settings import next_run_summary, run_summary, settings_expander
@@ -56,15 +60,16 @@ def start_button(label: str | None = None) -> None:
 
 def training_view(run_id: str) -> None:
     """The followed run (status, curves, controls, reading, settings) and all runs; polls every
-    second while the run is alive.
+    2 s while the run is alive.
 
     While the run is live the curves come first (right under the progress bar), so they are on
     screen without scrolling on a 1280x720 projector.
     """
     store = state.run_store()
-    alive = store.get(run_id).is_active
+    seconds = live_view_seconds(store.get(run_id))
+    alive = seconds is not None
 
-    @st.fragment(run_every=1.0 if alive else None)
+    @st.fragment(run_every=seconds)
     def draw() -> None:
         if state.active_run_id() != run_id:   # another run was opened here (a click, not the timer)
             st.rerun(scope="app")
@@ -72,7 +77,9 @@ def training_view(run_id: str) -> None:
                                                 # session's runs first, then those shared with it
         by_id = {run.id: run for run in runs}
         run = by_id.get(run_id) or store.get(run_id)
-        if run.is_active != alive:            # it just started or ended: drawn below as it is now
+        if run.is_active and not alive:       # resumed by a click here (no timer runs this view):
+            st.rerun(scope="app")             # the page run makes the view, and the card, poll
+        if run.is_active != alive:            # it just ended: drawn below as it is now
             state.ask_page_redraw()
         state.live_view_beat(run_id)
         with engine_errors():
@@ -98,7 +105,7 @@ def run_panel(store, run) -> None:
     reading = None
     if epochs:
         reading = read_run(store, run, epochs)
-        st.plotly_chart(curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
+        st.plotly_chart(shared_curves_figure(epochs, reading.best_epoch if len(epochs) > 1 else None),
                         key="train_curves", config={"displayModeBar": False})
     else:
         st.caption(_("The loss and accuracy curves appear here after the first epoch."))
