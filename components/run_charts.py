@@ -14,9 +14,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.confusion_picture import MAX_DRAWN_CLASSES, most_confused_classes
-from cnn_core.i18n import _, ngettext
+from cnn_core.content_cache import ContentCache, epochs_key
+from cnn_core.i18n import _, current_language, ngettext
 from cnn_core.i18n_class_names import class_label
-from components.chart_look import coloured_cell_text, finish
+from components.chart_look import coloured_cell_text, current_look, finish
 
 # Every colour reaches WCAG AA on the page's white (3:1 for lines and bars, 4.5:1 for the status
 # colours, which also mark text): tests/test_contrast.py.
@@ -65,6 +66,19 @@ def curves_figure(epochs: Sequence[dict], best_epoch: int | None = None) -> go.F
     fig.update_layout(height=340, margin=_MARGIN, hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))
     return finish(fig)
+
+
+#: Curve figures already built, by what they show (the Training page's live view draws its run's
+#: curves every poll; they change once an epoch).
+_CURVES = ContentCache(max_entries=64)
+
+
+def shared_curves_figure(epochs: Sequence[dict], best_epoch: int | None = None) -> go.Figure:
+    """:func:`curves_figure`, built once for each content (the epochs' numbers, the best epoch,
+    the language and the chart look) and shared by every poll and session that shows it: the
+    figure must not be changed (``st.plotly_chart`` only reads it)."""
+    key = (epochs_key(epochs), best_epoch, current_language(), current_look())
+    return _CURVES.get_or_make(key, lambda: curves_figure(epochs, best_epoch))
 
 
 def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], *, normalized: bool = False,
@@ -190,4 +204,5 @@ def probability_figure(probs: Sequence[float], class_names: Sequence[str], *, tr
     return finish(fig)
 
 
-__all__ = ["clicked_cell", "confusion_figure", "curves_figure", "per_class_figure", "probability_figure"]
+__all__ = ["clicked_cell", "confusion_figure", "curves_figure", "per_class_figure", "probability_figure",
+           "shared_curves_figure"]

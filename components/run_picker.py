@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from cnn_core.content_cache import ContentCache
 from cnn_core.dataset_names import dataset_name
-from cnn_core.i18n import N_, _
+from cnn_core.i18n import N_, _, current_language
 from cnn_core.model.presets import preset_name
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
-from components.session_identity import is_own, started_by, visible_runs  # noqa: F401 - pages list runs through it
+from components.session_identity import is_own, session_id, started_by, visible_runs  # noqa: F401 - pages list runs through it
 
 STATUS_WORDS = {
     RunStatus.QUEUED: N_("waiting"), RunStatus.RUNNING: N_("training"), RunStatus.PAUSED: N_("paused"),
@@ -116,9 +117,31 @@ def comparable_runs(runs: Sequence[RunRecord]) -> list[str]:
     return [(finished or list(runs))[0].id] if runs else []
 
 
+#: Tables already made, by what they show (the Training page's live view redraws its table every
+#: poll, while its rows change about once an epoch).
+_TABLES = ContentCache(max_entries=64)
+
+
 def runs_table(runs: Sequence[RunRecord]) -> list[dict]:
     """Rows for the table of past runs, as readable text ("–" where there is no value yet); a
-    "started by" column when some run was started by another session."""
+    "started by" column when some run was started by another session.
+
+    Made once for each content (the runs' shown fields, the language, who looks) and kept
+    (:class:`~cnn_core.content_cache.ContentCache`): do not change the rows.
+    """
+    key = (tuple(_row_key(run) for run in runs), current_language(), session_id())
+    return _TABLES.get_or_make(key, lambda: _runs_table(runs))
+
+
+def _row_key(run: RunRecord) -> tuple:
+    """Everything of ``run`` its row shows (see :func:`_runs_table`)."""
+    config = run.config if isinstance(run.config, dict) else {}
+    return (run.id, run.name, run.status, run.session_id, run.started_by, dataset_of(run), str(config.get("preset")),
+            run.epochs_done, run.epochs_planned, run.best_val_accuracy, run.test_accuracy, run.train_seconds,
+            run.started_at, run.created_at)
+
+
+def _runs_table(runs: Sequence[RunRecord]) -> list[dict]:
     others = any(started_by(run) for run in runs)
     return [{
         N_("run"): run.name or run.id,
