@@ -188,12 +188,25 @@ def check_may_steer(run: RunRecord, viewer: Starter | None, action: str) -> None
                         who=who, action=action)
 
 
+def launch_key(run_id: str | None, sweep_id: str | None, config: Mapping | None) -> str | None:
+    """What one click queued a run with: its sweep, its MLP-vs-CNN pair (``comparison_id``), else
+    the run alone (``run_id``; None for a run not created yet).
+
+    The runs of one launch count as one request against ``max_queued_per_session``: a sweep or a
+    pair is refused while its session has as many requests waiting as allowed, and queued whole
+    otherwise (refusing the second run of a pair would make pairs impossible with the default 1).
+    """
+    config = config if isinstance(config, Mapping) else {}
+    return sweep_id or config.get("comparison_id") or run_id
+
+
 def check_request(epochs: int, waiting_runs: int, settings: ClassroomSettings) -> None:
     """Refuse a run a session asks for beyond the teacher's limits.
 
     Args:
         epochs: the epochs the run asks for.
-        waiting_runs: how many runs of this session wait in line now.
+        waiting_runs: how many requests of this session wait in line now (the runs of one sweep
+            or MLP-vs-CNN pair count as one, see :func:`launch_key`).
 
     Raises:
         SpecError: more epochs than ``max_student_epochs`` (setting ``epochs``).
@@ -216,5 +229,5 @@ def check_request(epochs: int, waiting_runs: int, settings: ClassroomSettings) -
 
 
 __all__ = ["ClassroomSettings", "ENV_PREFIX", "can_see", "check_may_steer", "check_request",
-           "command_line_flag", "environment_variable", "is_own", "settings_parser",
+           "command_line_flag", "environment_variable", "is_own", "launch_key", "settings_parser",
            "started_by_text", "teacher_settings", "use_command_line", "visible_runs"]

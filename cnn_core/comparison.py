@@ -19,7 +19,8 @@ from typing import Any
 
 from cnn_core.accuracy_noise import n_test_of, noise_words
 from cnn_core.errors import SpecError
-from cnn_core.run_record import RunRecord, new_run_id
+from cnn_core.classroom import visible_runs
+from cnn_core.run_record import RunRecord, Starter, new_run_id
 from cnn_core.runs import RunStore
 from cnn_core.setting_words import (  # noqa: F401 - setting_label, short_setting_name: importers' names
     labelled_change, plain_value, setting_declaration, setting_label, short_setting_name,
@@ -332,7 +333,7 @@ def _mlp_vs_cnn_run_name(preset: str, epochs: int) -> str:
 
 
 def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS_CNN_EPOCHS,
-               cnn_preset: str = "lenet", augment=None) -> tuple[str, str]:
+               cnn_preset: str = "lenet", augment=None, starter: Starter | None = None) -> tuple[str, str]:
     """Queue the ``mlp`` preset and a CNN preset on one data set with an equal budget: the same
     epochs, optimizer, learning rate and batch size (the CNN's). The networks differ: the CNN's
     convolutions, and each preset's dense layers (:func:`network_differences`).
@@ -341,11 +342,17 @@ def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS
     ``config["comparison_id"]`` and ``config["comparison_budget"]`` (the shared budget in words)
     through ``TrainingRequest.extra_config``, so a page finds the pair with :func:`mlp_vs_cnn_pairs`.
 
+    ``starter``: the browser session queueing the pair: both runs are that session's, and the
+    teacher's limits apply as to one run (the pair is one request waiting, see
+    :func:`cnn_core.classroom.launch_key`). None for the command line and scripts.
+
     Returns:
         ``(mlp_run_id, cnn_run_id)``.
 
     Raises:
-        SpecError: ``cnn_preset`` is not a CNN preset, or ``epochs`` is below 1.
+        SpecError: ``cnn_preset`` is not a CNN preset, ``epochs`` is below 1, or more epochs than
+            the teacher allows.
+        QueueLimitError: ``starter`` already has as many runs waiting as allowed; nothing is queued.
     """
     from cnn_core.model import PRESETS
     from cnn_core.training import TrainingRequest
@@ -367,15 +374,23 @@ def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS
                                   name=_mlp_vs_cnn_run_name(preset, epochs), **kwargs)
         request.validate()
         requests.append(request)
-    mlp_id, cnn_id = (queue.submit(request) for request in requests)
+    submit_as = {} if starter is None else {"starter": starter}
+    mlp_id = queue.submit(requests[0], **submit_as)   # refused whole: nothing of the pair queued
+    try:
+        cnn_id = queue.submit(requests[1], **submit_as)
+    except BaseException:
+        queue.stop(mlp_id, **submit_as)                # never half a pair in the line
+        raise
     return mlp_id, cnn_id
 
 
-def mlp_vs_cnn_pairs(store: RunStore) -> list[tuple[RunRecord, RunRecord]]:
+def mlp_vs_cnn_pairs(store: RunStore, viewer: Starter | None = None) -> list[tuple[RunRecord, RunRecord]]:
     """``(mlp_run, cnn_run)`` pairs queued by :func:`mlp_vs_cnn`, newest first (pairs with a
-    deleted run are left out)."""
+    deleted run are left out); with a ``viewer`` (a browser session) only pairs it may see."""
     groups: dict[str, dict[str, RunRecord]] = {}
-    for run in store.list_runs():  # newest first, so groups come out newest first too
+    runs = store.list_runs() if viewer is None else sorted(
+        visible_runs(store.list_runs(), viewer), key=lambda r: (r.created_at, r.id), reverse=True)
+    for run in runs:  # newest first, so groups come out newest first too
         config = run.config or {}
         if config.get("comparison") != MLP_VS_CNN:
             continue

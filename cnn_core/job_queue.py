@@ -37,8 +37,8 @@ from pathlib import Path
 
 import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here, not in a worker)
 
-from cnn_core.classroom import check_may_steer, check_request, teacher_settings
-from cnn_core.errors import RunStateError
+from cnn_core.classroom import check_may_steer, check_request, launch_key, teacher_settings
+from cnn_core.errors import RunNotFoundError, RunStateError
 from cnn_core.i18n import N_, _
 from cnn_core.queue_place import QueuePlace, queue_place
 from cnn_core.process_owner import owner_alive
@@ -100,7 +100,8 @@ class JobQueue:
 
         Args:
             starter: the browser session asking (recorded with the run; the teacher's limits
-                apply). None for the command line, sweeps and scripts: no limits.
+                apply: the runs of one sweep or MLP-vs-CNN pair, submitted one by one, count as
+                one request). None for the command line and scripts: no limits.
 
         Raises:
             SpecError: a setting is invalid on its own (checks needing the data set, such as
@@ -111,7 +112,8 @@ class JobQueue:
         request.validate()
         with self._cond:   # count and create at once: two quick clicks cannot both get in
             if starter is not None:
-                check_request(request.model.epochs, len(self.waiting_run_ids(starter)),
+                launch = launch_key(None, request.sweep_id, request.extra_config)
+                check_request(request.model.epochs, self.waiting_requests(starter, besides=launch),
                               teacher_settings())
             run_id = self.store.create_run(request.to_config(), name=request.name,
                                            sweep_id=request.sweep_id, starter=starter)
@@ -127,12 +129,13 @@ class JobQueue:
             QueueLimitError: ``starter`` already has as many runs waiting as allowed.
         """
         with self._cond:
-            check_may_steer(self.store.get(run_id), starter, _("resume"))
+            record = self.store.get(run_id)
+            check_may_steer(record, starter, _("resume"))
             if run_id in self._active or run_id in self._pending:
                 raise RunStateError("This run is already queued or training.")
             if starter is not None:
-                settings = teacher_settings()
-                check_request(0, len(self.waiting_run_ids(starter)), settings)
+                launch = launch_key(run_id, record.sweep_id, record.config)
+                check_request(0, self.waiting_requests(starter, besides=launch), teacher_settings())
             prepare_resume(self.store, run_id)
             self._enqueue(run_id)
         return run_id
@@ -205,6 +208,23 @@ class JobQueue:
             pending = list(self._pending)
         return [run_id for run_id in pending
                 if self.store.exists(run_id) and starter.owns(self.store.get(run_id))]
+
+    def waiting_requests(self, starter: Starter, besides: str | None = None) -> int:
+        """How many requests ``starter`` has waiting in line: its waiting runs, the runs of one
+        sweep or MLP-vs-CNN pair counted once (:func:`~cnn_core.classroom.launch_key`), leaving
+        out the launch ``besides`` (the one a run being submitted belongs to)."""
+        with self._cond:
+            pending = list(self._pending)
+        launches = set()
+        for run_id in pending:
+            try:
+                run = self.store.get(run_id)
+            except RunNotFoundError:   # deleted meanwhile
+                continue
+            if starter.owns(run):
+                launches.add(launch_key(run.id, run.sweep_id, run.config))
+        launches.discard(besides)
+        return len(launches)
 
     def place(self, run_id: str) -> QueuePlace:
         """Where the run stands in line and about when it starts ("3rd in line, about 2 min"),

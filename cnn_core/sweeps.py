@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cnn_core.classroom import check_request, teacher_settings, visible_runs
 from cnn_core.errors import CnnLabError, SpecError
-from cnn_core.run_record import new_run_id
+from cnn_core.run_record import Starter, new_run_id
 from cnn_core.run_status import FINAL_STATUSES, RUN_STATUSES, STEERABLE_STATUSES, RunStatus
 from cnn_core.runs import RunStore
 from cnn_core.sweep_spec import SweepSpec, describe_values, expand_sweep, sweep_combinations
@@ -107,8 +108,13 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepRecord:
                                  sweep_id=sweep_id, error=error) from None
 
 
-def list_sweeps(store: RunStore) -> list[SweepRecord]:
-    """All sweeps of the workspace, newest first (unreadable records are skipped)."""
+def list_sweeps(store: RunStore, viewer: Starter | None = None) -> list[SweepRecord]:
+    """All sweeps of the workspace, newest first (unreadable records are skipped); with a
+    ``viewer`` (a browser session), only those with a run it may see (or no run at all)."""
+    if viewer is not None:
+        seen = {run.id for run in visible_runs(store.list_runs(), viewer)}
+        return [record for record in list_sweeps(store)
+                if not record.run_ids or any(run_id in seen for run_id in record.run_ids)]
     records = []
     folder = sweeps_dir(store)
     if folder.is_dir():
@@ -208,7 +214,8 @@ def _prepare(store: RunStore, dataset_id: str, sweep: SweepSpec, augment, name: 
 
 
 def launch_sweep(queue, store: RunStore, dataset_id: str, sweep: SweepSpec, augment=None,
-                 name: str | None = None, preprocess=None, dataset_options: dict | None = None) -> str:
+                 name: str | None = None, preprocess=None, dataset_options: dict | None = None,
+                 starter: Starter | None = None) -> str:
     """Check every run of the sweep, then queue them all; returns the sweep's id.
 
     Args:
@@ -221,18 +228,26 @@ def launch_sweep(queue, store: RunStore, dataset_id: str, sweep: SweepSpec, augm
         preprocess: the PreprocessSpec of every run (default: the training default).
         dataset_options: options of every run's data set (``image_size``, ``color_mode``...),
             as in :class:`cnn_core.training.TrainingRequest`.
+        starter: the browser session queueing it: its runs are that session's, and the teacher's
+            limits apply as to one run (every run's epochs; the sweep is one request waiting).
+            None for the command line and scripts.
 
     Raises:
-        SpecError: a run's settings cannot work, or the sweep is too large; nothing is queued.
+        SpecError: a run's settings cannot work, the sweep is too large, or a run asks for more
+            epochs than the teacher allows; nothing is queued.
+        QueueLimitError: ``starter`` already has as many runs waiting as allowed; nothing is queued.
     """
     augment, specs, combos, record = _prepare(store, dataset_id, sweep, augment, name, preprocess, dataset_options)
+    if starter is not None:   # every run's epochs before any is queued (the queue checks each again)
+        check_request(max(spec.epochs for spec in specs), 0, teacher_settings())
+    submit_as = {} if starter is None else {"starter": starter}
     save_sweep_record(store, record)  # first, so a page polling the queue finds the sweep
     try:
         for spec, values in zip(specs, combos):
             request = _training_request(dataset_id, spec, augment, sweep.preset,
                                         run_name(record.name, values), record.id, preprocess,
                                         record.dataset_options)
-            run_id = queue.submit(request)
+            run_id = queue.submit(request, **submit_as)
             record.run_ids.append(run_id)
             record.values.append(values)
             store.update_config(run_id, sweep=run_config_tag(record.id, values))
@@ -332,8 +347,11 @@ def sweep_status(store: RunStore, sweep_id: str) -> SweepStatus:
     return SweepStatus(sweep_id=sweep_id, counts=counts, total=len(runs), done=done)
 
 
-def stop_sweep(queue, store: RunStore, sweep_id: str) -> list[str]:
-    """Stop the sweep's running run and take its waiting runs off the queue; returns their ids."""
+def stop_sweep(queue, store: RunStore, sweep_id: str, starter: Starter | None = None) -> list[str]:
+    """Stop the sweep's running run and take its waiting runs off the queue; returns their ids.
+    With a ``starter`` (a browser session) only the runs it may stop (see
+    :func:`cnn_core.classroom.check_may_steer`)."""
+    stop_as = {} if starter is None else {"starter": starter}
     stopped = []
     runs = sweep_runs(store, sweep_id)
     # waiting runs first, so the queue does not start the next one while the current one stops
@@ -341,7 +359,7 @@ def stop_sweep(queue, store: RunStore, sweep_id: str) -> list[str]:
     for run in order:
         if run.status in STEERABLE_STATUSES:
             try:
-                queue.stop(run.id)
+                queue.stop(run.id, **stop_as)
             except CnnLabError:
                 continue
             stopped.append(run.id)

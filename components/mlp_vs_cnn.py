@@ -19,6 +19,7 @@ from components import compare_charts, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
 from components.run_picker import STATUS_WORDS, dataset_of, duration, percent
+from components.session_identity import starter
 
 EPOCH_CHOICES = (1, 2, 3, 5, 10)
 
@@ -45,7 +46,8 @@ def queue_form() -> None:
                  help=_("Queues two runs on “{dataset}”: the {mlp} and the {cnn}.", dataset=_dataset_name(dataset),
                         mlp=preset_name("mlp"), cnn=preset_name("lenet"))):
         with engine_errors(_("The comparison was not queued: ")):
-            mlp_id, _cnn_id = comparison.mlp_vs_cnn(state.job_queue(), dataset, int(epochs))
+            mlp_id, _cnn_id = comparison.mlp_vs_cnn(state.job_queue(), dataset, int(epochs),
+                                                    starter=starter())   # the teacher's limits apply
             state.set_active_run(mlp_id)
             st.success(_("Queued both runs. Follow them on the Training page; they appear below as they train."))
 
@@ -89,11 +91,11 @@ def mlp_vs_cnn_view(store) -> None:
     st.caption(_("An MLP looks at the picture as one long list of pixels; a CNN looks for small patterns "
                "anywhere in it. Train one of each with the same budget and compare."))
     queue_form()
-    alive = any(r.is_active for pair in comparison.mlp_vs_cnn_pairs(store)[:3] for r in pair)
+    alive = any(r.is_active for pair in comparison.mlp_vs_cnn_pairs(store, viewer=starter())[:3] for r in pair)
 
     @st.fragment(run_every=LIVE_SECONDS if alive else None)
     def pairs() -> None:  # polls while a pair trains, so the results fill in as they come
-        newest = comparison.mlp_vs_cnn_pairs(store)[:3]
+        newest = comparison.mlp_vs_cnn_pairs(store, viewer=starter())[:3]
         if alive and not any(r.is_active for pair in newest for r in pair):
             st.rerun()
         if not newest:

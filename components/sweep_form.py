@@ -175,11 +175,12 @@ def render_sweep_form(base_spec, dataset_id: str, *, key: str = "sweep") -> str 
                  disabled=sweep is None or error is not None,
                  help=_("Adds every run to the training queue; they train one after the other in the background.")):
         from components.launch import current_augment_spec
+        from components.session_identity import starter
 
         with engine_errors(_("The sweep was not queued: ")):
             store = state.run_store()
-            launched = sweeps.launch_sweep(state.job_queue(), store, dataset_id, sweep,
-                                           augment=current_augment_spec(), name=name or None)
+            launched = sweeps.launch_sweep(state.job_queue(), store, dataset_id, sweep,   # the teacher's limits apply
+                                           augment=current_augment_spec(), name=name or None, starter=starter())
             record = sweeps.load_sweep(store, launched)
             if record.run_ids:
                 state.set_active_run(record.run_ids[0])
@@ -231,8 +232,9 @@ def _counts_text(counts: Mapping[str, int]) -> str:
 def sweep_overview(store) -> None:
     """Pick a sweep; its progress, a Stop button, its results table and chart (live while it runs)."""
     from components import compare_charts
+    from components.session_identity import starter
 
-    records = sweeps.list_sweeps(store)
+    records = sweeps.list_sweeps(store, viewer=starter())   # never another's private sweep
     if not records:
         st.info(_("No sweeps yet. In the Model builder, open “Sweep: try several values” to train several "
                 "versions of a model at once."), icon=":material/tune:")
@@ -261,7 +263,7 @@ def sweep_overview(store) -> None:
                                             help=_("Stops the run training now and takes the waiting runs off "
                                                  "the queue. Finished runs are kept.")):
             with engine_errors(_("The sweep could not be stopped: ")):
-                stopped = sweeps.stop_sweep(state.job_queue(), store, record.id)
+                stopped = sweeps.stop_sweep(state.job_queue(), store, record.id, starter=starter())
                 st.session_state["sweep_stopped_note"] = ngettext(
                     "Stopped {count} run of “{name}”.", "Stopped {count} runs of “{name}”.", len(stopped),
                     name=record.name)

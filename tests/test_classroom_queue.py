@@ -212,6 +212,70 @@ def test_teacher_limits_come_from_environment_and_command_line(workspace, held, 
         queue.submit(request(epochs=3), starter=ANN)
 
 
+def sweep_of(values, setting="learning_rate"):
+    from cnn_core.sweep_spec import SweepSpec
+
+    return SweepSpec(base=PRESETS["fast"].replace(epochs=1), grid={setting: values})
+
+
+def test_a_sweep_or_an_mlp_vs_cnn_pair_is_one_waiting_request_under_the_same_limit(workspace, held):
+    """A pair queued whole counts as one run waiting; while it waits the same person can queue
+    nothing else (a single run, a sweep, another pair); others still can."""
+    from cnn_core.comparison import mlp_vs_cnn, mlp_vs_cnn_pairs
+    from cnn_core.sweeps import launch_sweep, list_sweeps, load_sweep
+
+    queue = JobQueue(workspace, workers=1)
+    store = queue.store
+    queue.submit(request(), starter=BEN)                       # Ben's run holds the trainer
+    wait_until(lambda: len(held.started) == 1)
+    mlp, cnn = mlp_vs_cnn(queue, "shapes", epochs=1, starter=ANN)
+    assert queue.queued_run_ids() == [mlp, cnn]
+    assert store.get(mlp).starter == store.get(cnn).starter == ANN   # Ann's runs: hers to stop
+    assert queue.waiting_requests(ANN) == 1
+    made = len(store.list_runs())
+    with pytest.raises(QueueLimitError, match="already have a run waiting"):
+        queue.submit(request(), starter=ANN)
+    with pytest.raises(QueueLimitError, match="already have a run waiting"):
+        mlp_vs_cnn(queue, "shapes", epochs=1, starter=ANN)
+    with pytest.raises(QueueLimitError, match="already have a run waiting"):
+        launch_sweep(queue, store, "shapes", sweep_of([0.001, 0.01]), starter=ANN)
+    assert len(store.list_runs()) == made and list_sweeps(store) == []   # nothing left behind
+    launch_sweep(queue, store, "shapes", sweep_of([0.001, 0.01]), starter=BEN)   # another person gets in
+    with pytest.raises(QueueLimitError):
+        launch_sweep(queue, store, "shapes", sweep_of([0.003]), starter=BEN)     # but only once
+    queue.stop(mlp, starter=ANN)
+    queue.stop(cnn, starter=ANN)                               # once Ann's pair left the line...
+    sweep_id = launch_sweep(queue, store, "shapes", sweep_of([0.001, 0.003, 0.01]), starter=ANN)
+    assert [store.get(run_id).starter for run_id in load_sweep(store, sweep_id).run_ids] == [ANN] * 3
+    assert queue.waiting_requests(ANN) == 1
+    # the command line has no limit; a session sees only its own and shared pairs and sweeps
+    mlp_vs_cnn(queue, "shapes", epochs=1)
+    assert [pair[0].starter for pair in mlp_vs_cnn_pairs(store, viewer=BEN)] == [None]
+    assert [(m.id, c.id) for m, c in mlp_vs_cnn_pairs(store, viewer=ANN)][1:] == [(mlp, cnn)]
+    assert sweep_id not in [record.id for record in list_sweeps(store, viewer=BEN)]
+    assert sweep_id in [record.id for record in list_sweeps(store, viewer=ANN)]
+
+
+def test_a_sweep_or_a_pair_asking_for_more_epochs_than_allowed_queues_nothing(workspace, held, monkeypatch):
+    from cnn_core.comparison import mlp_vs_cnn
+    from cnn_core.sweeps import launch_sweep, list_sweeps, stop_sweep
+
+    monkeypatch.setenv("CNN_LAB_MAX_STUDENT_EPOCHS", "2")
+    queue = JobQueue(workspace, workers=1)
+    store = queue.store
+    with pytest.raises(SpecError, match="at most 2 epochs") as refused:
+        launch_sweep(queue, store, "shapes", sweep_of([1, 3], setting="epochs"), starter=ANN)
+    assert refused.value.setting == "epochs"
+    with pytest.raises(SpecError, match="at most 2 epochs"):
+        mlp_vs_cnn(queue, "shapes", epochs=3, starter=ANN)
+    assert store.list_runs() == [] and list_sweeps(store) == []
+    sweep_id = launch_sweep(queue, store, "shapes", sweep_of([1, 3], setting="epochs"))   # the teacher's own
+    assert stop_sweep(queue, store, sweep_id, starter=ANN) != []      # nobody's runs: anyone may stop them
+    mine = launch_sweep(queue, store, "shapes", sweep_of([1, 2], setting="epochs"), starter=ANN)
+    assert stop_sweep(queue, store, mine, starter=BEN) == []          # not Ben's to stop
+    assert len(stop_sweep(queue, store, mine, starter=ANN)) == 2
+
+
 @pytest.mark.parametrize("value", ["many", "0", "2.5", "-1"])
 def test_a_bad_teacher_setting_is_refused_naming_the_variable(monkeypatch, value):
     monkeypatch.setenv("CNN_LAB_MAX_PARALLEL_TRAININGS", value)

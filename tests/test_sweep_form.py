@@ -133,3 +133,44 @@ def test_grid_sweep_queues_every_combination_then_stops(workspace):
     at.run()
     assert "4 of 4 runs done" in str(at.get("progress")[0].proto.text)
     assert not [b for b in at.main.button if b.key == "sweep_stop"]
+
+
+def test_a_second_sweep_is_refused_in_plain_words_while_the_first_waits(workspace, monkeypatch):
+    """The teacher's per-person limit (one request waiting by default) holds for sweeps: the
+    first sweep is one request, the second is refused and queues nothing."""
+    import threading
+
+    from cnn_core import job_queue
+    from cnn_core.runs import RunStore
+    from cnn_core.sweeps import list_sweeps
+
+    release = threading.Event()
+
+    def held_training(run_id, store, control):   # holds each run "training" until released
+        store.set_status(run_id, "running")
+        while not (release.is_set() or control.stop_requested):
+            release.wait(0.01)
+        store.set_status(run_id, "stopped")
+
+    monkeypatch.setattr(job_queue, "run_training", held_training)
+    at = new_form()
+    at.multiselect(key="sweep_settings_grid").set_value(["learning_rate"]).run()
+    at.text_input(key="sweep_grid_learning_rate").set_value("0.001, 0.01, 0.1").run()
+    at.button(key="sweep_queue").click().run()
+    store = RunStore(workspace)
+    try:
+        (first,) = list_sweeps(store)
+        assert len(first.run_ids) == 3 and "Queued" in texts(at, ("success",))
+        at.button(key="sweep_queue").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        refused = texts(at, ("error",))
+        assert "The sweep was not queued: You already have a run waiting in line" in refused
+        assert len(list_sweeps(store)) == 1 and len(store.list_runs()) == 3
+    finally:
+        queue = job_queue.get_job_queue(workspace)
+        for run in store.list_runs():
+            if run.is_active:
+                queue.stop(run.id)
+        release.set()
+        for run in store.list_runs():
+            queue.wait(run.id, timeout=60)
