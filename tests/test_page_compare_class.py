@@ -92,3 +92,58 @@ def test_sweep_heatmap_marks_cells_within_noise_of_the_best(workspace):
     cells = [[re.sub(r"<[^>]+>", "", cell) for cell in row] for row in figure["data"][0]["text"]]
     assert cells[0][0] == "87.5%" and cells[0][1].endswith("≈") and not cells[1][0].endswith("≈")
     assert "no real difference from the best" in figure["layout"]["title"]["text"]
+
+
+def _pair_form() -> None:
+    import streamlit as st
+
+    from components import state
+    from components.mlp_vs_cnn import mlp_vs_cnn_view
+
+    st.session_state.setdefault(state.DATASET_KEY, "shapes")
+    mlp_vs_cnn_view(state.run_store())
+
+
+def test_a_second_mlp_vs_cnn_pair_is_refused_in_plain_words_while_the_first_waits(workspace, monkeypatch):
+    """The pair is one request under the teacher's per-person limit (one waiting by default); the
+    pair is that person's, and another session does not see it."""
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    from cnn_core import job_queue
+    from cnn_core.runs import RunStore
+
+    release = threading.Event()
+
+    def held_training(run_id, store, control):   # holds each run "training" until released
+        store.set_status(run_id, "running")
+        while not (release.is_set() or control.stop_requested):
+            release.wait(0.01)
+        store.set_status(run_id, "stopped")
+
+    monkeypatch.setattr(job_queue, "run_training", held_training)
+    at = AppTest.from_function(_pair_form, default_timeout=120)
+    at.run()
+    at.select_slider(key="compare_mlp_epochs").set_value(1)
+    at.button(key="compare_mlp_cnn").click().run()
+    store = RunStore(workspace)
+    try:
+        assert "Queued both runs" in texts(at, ("success",))
+        mine = at.session_state["classroom_session_id"]
+        assert [run.session_id for run in store.list_runs()] == [mine, mine]
+        at.button(key="compare_mlp_cnn").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert "The comparison was not queued: You already have a run waiting in line" in texts(at, ("error",))
+        assert len(store.list_runs()) == 2
+        other = AppTest.from_function(_pair_form, default_timeout=120)
+        other.run()                                   # another person: no pair of theirs to show
+        assert "appear here side by side once queued" in texts(other, ("caption",))
+    finally:
+        queue = job_queue.get_job_queue(workspace)
+        for run in store.list_runs():
+            if run.is_active:
+                queue.stop(run.id)
+        release.set()
+        for run in store.list_runs():
+            queue.wait(run.id, timeout=60)
