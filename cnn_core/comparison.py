@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnn_core.accuracy_noise import n_test_of, noise_words
-from cnn_core.errors import SpecError
 from cnn_core.classroom import visible_runs
+from cnn_core.errors import SpecError
 from cnn_core.run_record import RunRecord, Starter, new_run_id
 from cnn_core.runs import RunStore
 from cnn_core.setting_words import (  # noqa: F401 - setting_label, short_setting_name: importers' names
