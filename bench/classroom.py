@@ -141,6 +141,7 @@ class Server:
 class Results:
     def __init__(self):
         self.renders: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        self.pages: dict[str, list[float]] = {}      # page label -> render seconds, both kinds
         self.failures: dict[str, list[str]] = {kind: [] for kind in KINDS}
         self.clicks: dict[str, int] = {}    # session seat -> Start clicks that were answered
         self.start_errors: list[str] = []
@@ -173,6 +174,7 @@ async def visit(page, results: Results, name: str, label: str, title: str) -> No
             results.failures["browser"].append(f"{name} {label}: exception {text!r}")
             return
         results.renders["browser"].append(seconds)
+        results.pages.setdefault(label, []).append(seconds)
     except Exception as error:  # noqa: BLE001 - a render that does not come is what we count
         results.failures["browser"].append(f"{name} {label}: {type(error).__name__} {str(error).splitlines()[0][:160]}")
 
@@ -246,6 +248,7 @@ class SocketSession:
             self.results.failures["websocket"].append(f"{self.name} {label}: {render.failed}")
             return False
         self.results.renders["websocket"].append(render.seconds)
+        self.results.pages.setdefault(label, []).append(render.seconds)
         return True
 
     def titled(self, label: str, render: Render, title: str) -> bool:
@@ -434,6 +437,9 @@ def main() -> None:
         if renders:
             print(f"renders ({kind}): {len(renders)}, p50 {statistics.median(renders):.2f} s, "
                   f"p95 {percentile(renders, 0.95):.2f} s, max {max(renders):.2f} s")
+    print("by page (p50 / p95 s): " + ", ".join(
+        f"{label} {statistics.median(v):.1f} / {percentile(v, 0.95):.1f}"
+        for label, v in sorted(results.pages.items(), key=lambda item: -statistics.median(item[1]))))
     failures = results.all_failures()
     print(f"failed renders: {len(failures)} ({', '.join(f'{k} {len(v)}' for k, v in results.failures.items())}); "
           f"fragment reruns that failed (websocket): {results.fragment_failures}")

@@ -13,9 +13,11 @@ shared and the runs nobody started from a browser (the command line, imports, ol
 pause, stop or resume only its own (and those nobody owns). These rules live here, in the
 engine, so the queue enforces them whatever the page shows.
 
-Trainings run in the server process, next to the pages: ``training_nice`` (default 10) is the
-nice value of the training threads, so the pages stay quick while runs train; it is applied by
-:mod:`cnn_core.training_priority`.
+Each run trains in a process of its own (``training_process`` 1, the default;
+:mod:`cnn_core.training_process`), so the pages never wait for it; with 0 it trains in a thread
+of the server process. ``training_nice`` (default 10) is the nice value of that process (or of
+the training threads), so the pages stay quick while runs train; it is applied by
+:mod:`cnn_core.training_priority` and :mod:`cnn_core.training_process`.
 
 This module imports nothing heavy.
 
@@ -62,6 +64,11 @@ class ClassroomSettings:
         10, kind="int", low=0, high=19, label=N_("Training's CPU priority (nice)"),
         help=N_("Training threads run at this nice value (0-19; higher yields more), so pages stay "
                 "quick for everyone while runs train (0: normal priority). Linux only."))
+    training_process: int = setting(
+        1, kind="int", low=0, high=1, label=N_("Train in a process of its own"),
+        help=N_("1: each run trains in a separate process, so pages never wait for it (best for a "
+                "class); 0: runs train inside the app's own process (each starts a few seconds "
+                "sooner)."))
 
     def validate(self) -> None:
         check_fields(self)

@@ -52,7 +52,8 @@ from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module
     run_training,
 )
 from cnn_core.training_callbacks import JobControl
-from cnn_core.training_priority import lower_this_thread
+from cnn_core.training_priority import lower_this_thread, training_nice
+from cnn_core.training_process import settle, start_child
 from cnn_core.workspace import workspace_path
 
 #: Modules the worker would otherwise import first (lazily, inside datasets/preprocessing):
@@ -165,7 +166,10 @@ class JobQueue:
                 control = JobControl()
                 self._active[run_id] = control
             try:
-                run_training(run_id, self.store, control)
+                if teacher_settings().training_process:
+                    self._train_in_child(run_id)
+                else:
+                    run_training(run_id, self.store, control)
             except BaseException as error:  # noqa: BLE001 - the worker must survive anything
                 try:
                     record = self.store.get(run_id)
@@ -178,6 +182,12 @@ class JobQueue:
                 with self._cond:
                     self._active.pop(run_id, None)
                     self._cond.notify_all()
+
+    def _train_in_child(self, run_id: str) -> None:
+        """Train ``run_id`` in a process of its own (:mod:`cnn_core.training_process`) and wait
+        for it. Pause, resume and stop reach it through the store."""
+        child = start_child(self.store, run_id, training_nice())
+        settle(self.store, run_id, child.wait())
 
     # ---------------------------------------------------------------- queries
     def position(self, run_id: str) -> int:

@@ -21,6 +21,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # started by app.py could race a page's own import: off here; tested on its own and in the
 # browser tests (a real server), which switch it on.
 os.environ.setdefault("CNN_LAB_PRELOAD_TENSORFLOW", "0")
+# The job queue trains in this process here (a child process costs a TensorFlow import, ~4 s, per
+# run); the child-process path is tested in tests/test_training_process.py and by the browser
+# tests (a real server, the product's default).
+os.environ.setdefault("CNN_LAB_TRAINING_PROCESS", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

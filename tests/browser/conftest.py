@@ -53,7 +53,7 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.workspace = workspace
         env = dict(os.environ, CNN_LAB_WORKSPACE=str(workspace), PYTHONUNBUFFERED="1",
-                   CNN_LAB_PRELOAD_TENSORFLOW="1")
+                   CNN_LAB_PRELOAD_TENSORFLOW="1", CNN_LAB_TRAINING_PROCESS="1")
         self._log = open(log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py",
