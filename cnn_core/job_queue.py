@@ -2,10 +2,12 @@
 
 A page never calls ``model.fit``: it submits a :class:`~cnn_core.training.TrainingRequest` to
 the job queue of its workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker
-thread trains the queued runs one after another (FIFO) through
-:func:`cnn_core.training.run_training` (``max_parallel_trainings`` threads when the teacher allows
-more, see :mod:`cnn_core.classroom`). Worker threads run at the teacher's ``training_nice``
-(:mod:`cnn_core.training_priority`), so the pages stay quick while they train.
+thread takes the queued runs one after another (FIFO; ``max_parallel_trainings`` threads when the
+teacher allows more, see :mod:`cnn_core.classroom`) and trains each in a process of its own
+(:mod:`cnn_core.training_process`, the teacher's ``training_process`` 1, the default), or with
+``training_process`` 0 itself through :func:`cnn_core.training.run_training`. Either runs at the
+teacher's ``training_nice`` (:mod:`cnn_core.training_priority`), so the pages stay quick while
+runs train.
 
 A run submitted with a :class:`~cnn_core.run_record.Starter` (a browser session) obeys the
 teacher's limits (most epochs, runs waiting per session) and can be stopped, paused or resumed

@@ -1,7 +1,8 @@
 """Training yields the CPU to the pages: its threads run at a higher nice value.
 
-Trainings run inside the Streamlit server (the job queue's worker threads), next to the threads
-that run every visitor's page. Without help, TensorFlow's thread pools take every core and each
+With the teacher's ``training_process`` 0, trainings run inside the Streamlit server (the job
+queue's worker threads), next to the threads that run every visitor's page (by default each run
+trains in a process of its own, :mod:`cnn_core.training_process`, niced as a whole). Without help, TensorFlow's thread pools take every core and each
 page waits behind the training (measured with 30 sessions on 2 cores: p95 render 40 s). On
 Linux the nice value belongs to a thread, and a new thread inherits its creator's. So:
 
@@ -64,6 +65,19 @@ def training_nice() -> int:
         return 0
 
 
+def pools_nice() -> int:
+    """The nice value for this process's TensorFlow pools: the training's when runs train in
+    this process (the teacher's ``training_process`` 0), else 0: with runs in processes of their
+    own, the server's TensorFlow work is the pages' (a model summary, a prediction on Try it)."""
+    from cnn_core.classroom import teacher_settings
+
+    try:
+        in_process = not teacher_settings().training_process
+    except SpecError:
+        in_process = False
+    return training_nice() if in_process else 0
+
+
 def thread_nice(native_id: int | None = None) -> int:
     """The nice value of a thread of this process (default: the calling thread)."""
     tid = threading.get_native_id() if native_id is None else native_id
@@ -110,7 +124,7 @@ def _create_pools(nice: int) -> None:
 
 def start_tensorflow_pools(nice: int | None = None) -> bool:
     """Make TensorFlow create its thread pools now, from a helper thread at ``nice`` (default:
-    :func:`training_nice`), so that every pool thread inherits that nice value.
+    :func:`pools_nice`), so that every pool thread inherits that nice value.
 
     Call once TensorFlow is imported. Does nothing when the setting is 0, on systems without
     per-thread priorities, or when TensorFlow's eager context exists already (its pools were
@@ -120,7 +134,7 @@ def start_tensorflow_pools(nice: int | None = None) -> bool:
         True when this call created the pools.
     """
     global _pools_started
-    wanted = training_nice() if nice is None else int(nice)
+    wanted = pools_nice() if nice is None else int(nice)
     if wanted <= 0 or not supported() or "tensorflow" not in sys.modules:
         return False
     with _pools_lock:
@@ -149,13 +163,14 @@ def _then_start_pools(run) -> None:
 def install() -> bool:
     """Create TensorFlow's pools at the training nice value right after its first import,
     whichever thread imports it (idempotent). True when TensorFlow's import is now watched or
-    its pools were created by this call; False when off, unsupported or too late."""
-    if training_nice() <= 0 or not supported():
+    its pools were created by this call; False when off, unsupported or too late (or when runs
+    train in processes of their own: :func:`pools_nice`)."""
+    if pools_nice() <= 0 or not supported():
         return False
     if "tensorflow" in sys.modules:
         return start_tensorflow_pools()
     return watch_first_import("tensorflow", _then_start_pools) or start_tensorflow_pools()
 
 
-__all__ = ["install", "lower_this_thread", "start_tensorflow_pools", "supported", "thread_nice",
+__all__ = ["install", "lower_this_thread", "pools_nice", "start_tensorflow_pools", "supported", "thread_nice",
            "training_nice"]

@@ -191,7 +191,8 @@ def test_two_quick_clicks_queue_only_one_run(workspace, held):
 
 
 def test_teacher_limits_come_from_environment_and_command_line(workspace, held, monkeypatch):
-    assert teacher_settings() == ClassroomSettings()
+    assert teacher_settings(environ={}, argv=[]) == ClassroomSettings()
+    assert teacher_settings() == ClassroomSettings(training_process=0)   # the tests' (conftest.py)
     monkeypatch.setenv("CNN_LAB_MAX_STUDENT_EPOCHS", "3")
     monkeypatch.setenv("CNN_LAB_MAX_QUEUED_PER_SESSION", "2")
     monkeypatch.setenv("CNN_LAB_MAX_PARALLEL_TRAININGS", "2")

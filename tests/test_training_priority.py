@@ -59,9 +59,11 @@ report()
 """
 
 
-def run_fresh(script: str, nice: str, tmp_path: Path) -> dict:
+def run_fresh(script: str, nice: str, tmp_path: Path, process: str = "0") -> dict:
+    """``script`` in a new Python; ``process``: the teacher's ``training_process`` (the tests
+    above train in the server process, ``0``, where its TensorFlow pools are the training's)."""
     env = dict(os.environ, CNN_LAB_TRAINING_NICE=nice, CNN_LAB_WORKSPACE=str(tmp_path / "workspace"),
-               CNN_LAB_PRELOAD_TENSORFLOW="1")
+               CNN_LAB_PRELOAD_TENSORFLOW="1", CNN_LAB_TRAINING_PROCESS=process)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -93,6 +95,16 @@ def test_with_the_setting_at_zero_no_thread_is_reniced(tmp_path):
     result = run_fresh(AFTER_WARM_UP, "0", tmp_path)
     assert pool_threads(result)
     assert {t["nice"] for t in result["threads"]} == {main_nice(result)}
+
+
+@linux_only
+def test_with_runs_in_processes_of_their_own_the_servers_pools_keep_the_pages_priority(tmp_path):
+    """The runs' processes are niced as a whole (tests/test_training_process.py); the server's
+    TensorFlow work then belongs to the pages (a model summary, a prediction on Try it)."""
+    result = run_fresh(AFTER_WARM_UP, "7", tmp_path, process="1")
+    pools = pool_threads(result)
+    assert any(t["name"] == "tf_Compute" for t in pools), result["threads"]
+    assert {t["nice"] for t in pools} == {main_nice(result)}
 
 
 @linux_only
