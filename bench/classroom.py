@@ -142,10 +142,16 @@ class Results:
     def __init__(self):
         self.renders: dict[str, list[float]] = {kind: [] for kind in KINDS}
         self.pages: dict[str, list[float]] = {}      # page label -> render seconds, both kinds
+        self.ended: list[tuple[float, float]] = []   # (wall clock at the end, seconds) of each render
         self.failures: dict[str, list[str]] = {kind: [] for kind in KINDS}
         self.clicks: dict[str, int] = {}    # session seat -> Start clicks that were answered
         self.start_errors: list[str] = []
         self.fragment_failures = 0          # websocket sessions' fragment reruns that failed
+
+    def add(self, kind: str, label: str, seconds: float) -> None:
+        self.renders[kind].append(seconds)
+        self.pages.setdefault(label, []).append(seconds)
+        self.ended.append((time.time(), seconds))
 
     def all_renders(self) -> list[float]:
         return [seconds for kind in KINDS for seconds in self.renders[kind]]
@@ -173,8 +179,7 @@ async def visit(page, results: Results, name: str, label: str, title: str) -> No
             text = (await page.get_by_test_id("stException").first.inner_text())[:200]
             results.failures["browser"].append(f"{name} {label}: exception {text!r}")
             return
-        results.renders["browser"].append(seconds)
-        results.pages.setdefault(label, []).append(seconds)
+        results.add("browser", label, seconds)
     except Exception as error:  # noqa: BLE001 - a render that does not come is what we count
         results.failures["browser"].append(f"{name} {label}: {type(error).__name__} {str(error).splitlines()[0][:160]}")
 
@@ -212,7 +217,7 @@ async def session(browser, url: str, results: Results, name: str, trains: bool, 
         try:
             await page.goto(url)
             await rendered(page, "CNN Lab")
-            results.renders["browser"].append(time.perf_counter() - started)
+            results.add("browser", "first load", time.perf_counter() - started)
         except Exception as error:  # noqa: BLE001
             results.failures["browser"].append(f"{name} first load: {type(error).__name__}")
         connected.append(name)
@@ -247,8 +252,7 @@ class SocketSession:
         if render.failed:
             self.results.failures["websocket"].append(f"{self.name} {label}: {render.failed}")
             return False
-        self.results.renders["websocket"].append(render.seconds)
-        self.results.pages.setdefault(label, []).append(render.seconds)
+        self.results.add("websocket", label, render.seconds)
         return True
 
     def titled(self, label: str, render: Render, title: str) -> bool:
@@ -421,6 +425,7 @@ def main() -> None:
         lost += sum(1 for r in runs if r.status in (RunStatus.FAILED, RunStatus.INTERRUPTED))
         still = sum(1 for r in runs if r.is_active)
         finished = sum(1 for r in runs if r.status == RunStatus.FINISHED)
+        training = [(r.started_at, r.finished_at or now) for r in runs if r.started_at]
     finally:
         server.stop()
     browsers = min(args.browsers, args.sessions)
@@ -440,6 +445,11 @@ def main() -> None:
     print("by page (p50 / p95 s): " + ", ".join(
         f"{label} {statistics.median(v):.1f} / {percentile(v, 0.95):.1f}"
         for label, v in sorted(results.pages.items(), key=lambda item: -statistics.median(item[1]))))
+    during = [seconds for at, seconds in results.ended
+              if any(start <= at - seconds and at <= end for start, end in training)]
+    if during:
+        print(f"renders while a run trained (started and ended within its training): {len(during)}, "
+              f"p50 {statistics.median(during):.2f} s, p95 {percentile(during, 0.95):.2f} s")
     failures = results.all_failures()
     print(f"failed renders: {len(failures)} ({', '.join(f'{k} {len(v)}' for k, v in results.failures.items())}); "
           f"fragment reruns that failed (websocket): {results.fragment_failures}")
