@@ -7,6 +7,8 @@ are chosen so every number a page shows can be computed here.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +76,45 @@ def image_count(at) -> int:
 
 def image_captions(at) -> list[str]:
     return [caption for element in at.main.image for caption in element.captions]
+
+
+def wait_until(condition, timeout: float = 60.0, interval: float = 0.01):
+    """``condition()``'s first true value, asked every ``interval`` s; fails after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+
+
+def hold_trainings(monkeypatch) -> threading.Event:
+    """The job queue's runs stay "training" (no Keras) until the returned event is set or the
+    run is stopped; then they end as stopped."""
+    from cnn_core import job_queue
+
+    release = threading.Event()
+
+    def held_training(run_id, store, control):
+        store.set_status(run_id, "running")
+        while not (release.is_set() or control.stop_requested):
+            release.wait(0.01)
+        store.set_status(run_id, "stopped")
+
+    monkeypatch.setattr(job_queue, "run_training", held_training)
+    return release
+
+
+def end_held_trainings(workspace, release: threading.Event) -> None:
+    """Stop every live run of ``workspace`` held by :func:`hold_trainings` and wait for each."""
+    from cnn_core.job_queue import get_job_queue
+    from cnn_core.runs import RunStore
+
+    store, queue = RunStore(workspace), get_job_queue(workspace)
+    for run in store.list_runs():
+        if run.is_active:
+            queue.stop(run.id)
+    release.set()
+    for run in store.list_runs():
+        queue.wait(run.id, timeout=60)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from run_fixtures import end_held_trainings, hold_trainings
 from test_page_compare import chart, metric, make_run, open_compare, texts
 
 
@@ -107,22 +108,12 @@ def _pair_form() -> None:
 def test_a_second_mlp_vs_cnn_pair_is_refused_in_plain_words_while_the_first_waits(workspace, monkeypatch):
     """The pair is one request under the teacher's per-person limit (one waiting by default); the
     pair is that person's, and another session does not see it."""
-    import threading
 
     from streamlit.testing.v1 import AppTest
 
-    from cnn_core import job_queue
     from cnn_core.runs import RunStore
 
-    release = threading.Event()
-
-    def held_training(run_id, store, control):   # holds each run "training" until released
-        store.set_status(run_id, "running")
-        while not (release.is_set() or control.stop_requested):
-            release.wait(0.01)
-        store.set_status(run_id, "stopped")
-
-    monkeypatch.setattr(job_queue, "run_training", held_training)
+    release = hold_trainings(monkeypatch)   # each run stays "training" until released
     at = AppTest.from_function(_pair_form, default_timeout=120)
     at.run()
     at.select_slider(key="compare_mlp_epochs").set_value(1)
@@ -140,10 +131,4 @@ def test_a_second_mlp_vs_cnn_pair_is_refused_in_plain_words_while_the_first_wait
         other.run()                                   # another person: no pair of theirs to show
         assert "appear here side by side once queued" in texts(other, ("caption",))
     finally:
-        queue = job_queue.get_job_queue(workspace)
-        for run in store.list_runs():
-            if run.is_active:
-                queue.stop(run.id)
-        release.set()
-        for run in store.list_runs():
-            queue.wait(run.id, timeout=60)
+        end_held_trainings(workspace, release)

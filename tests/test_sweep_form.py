@@ -11,6 +11,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from run_fixtures import end_held_trainings, hold_trainings
+
 pytest.importorskip("tensorflow")
 
 
@@ -138,21 +140,11 @@ def test_grid_sweep_queues_every_combination_then_stops(workspace):
 def test_a_second_sweep_is_refused_in_plain_words_while_the_first_waits(workspace, monkeypatch):
     """The teacher's per-person limit (one request waiting by default) holds for sweeps: the
     first sweep is one request, the second is refused and queues nothing."""
-    import threading
 
-    from cnn_core import job_queue
     from cnn_core.runs import RunStore
     from cnn_core.sweeps import list_sweeps
 
-    release = threading.Event()
-
-    def held_training(run_id, store, control):   # holds each run "training" until released
-        store.set_status(run_id, "running")
-        while not (release.is_set() or control.stop_requested):
-            release.wait(0.01)
-        store.set_status(run_id, "stopped")
-
-    monkeypatch.setattr(job_queue, "run_training", held_training)
+    release = hold_trainings(monkeypatch)   # each run stays "training" until released
     at = new_form()
     at.multiselect(key="sweep_settings_grid").set_value(["learning_rate"]).run()
     at.text_input(key="sweep_grid_learning_rate").set_value("0.001, 0.01, 0.1").run()
@@ -167,10 +159,4 @@ def test_a_second_sweep_is_refused_in_plain_words_while_the_first_waits(workspac
         assert "The sweep was not queued: You already have a run waiting in line" in refused
         assert len(list_sweeps(store)) == 1 and len(store.list_runs()) == 3
     finally:
-        queue = job_queue.get_job_queue(workspace)
-        for run in store.list_runs():
-            if run.is_active:
-                queue.stop(run.id)
-        release.set()
-        for run in store.list_runs():
-            queue.wait(run.id, timeout=60)
+        end_held_trainings(workspace, release)

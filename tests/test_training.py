@@ -22,6 +22,7 @@ from cnn_core.preprocessing import PreprocessSpec
 from cnn_core.runs import RunStore
 from cnn_core.job_queue import get_job_queue
 from cnn_core.training import JobControl, TrainingRequest, run_training
+from run_fixtures import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = "shapes"
@@ -31,14 +32,7 @@ TINY = ModelSpec(conv_blocks=1, filters=4, kernel_size=3, pooling="max", dense_l
 SLOW = TINY.replace(batch_size=4, epochs=3)
 
 
-def wait_for(condition, timeout: float = 60.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+wait_for = wait_until
 
 
 def request(spec: ModelSpec = TINY, **kwargs) -> TrainingRequest:

@@ -19,21 +19,15 @@ from cnn_core.process_owner import owner_alive
 from cnn_core.runs import RunStore
 from cnn_core.training import TrainingRequest
 from cnn_core.training_process import LOG_NAME, settle
-from run_fixtures import make_finished_run
+from run_fixtures import make_finished_run, wait_until
 
 #: Many small batches, so a pause or stop lands in the middle of an epoch.
 SLOW = ModelSpec(conv_blocks=1, filters=4, kernel_size=3, pooling="max", dense_layers=0,
                  optimizer="adam", learning_rate=0.01, batch_size=4, epochs=3, seed=1)
 
 
-def wait_for(condition, timeout: float = 120.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+def wait_for(condition, timeout: float = 120.0):
+    return wait_until(condition, timeout, interval=0.05)
 
 
 @pytest.fixture
