@@ -9,6 +9,7 @@ Layout of one run (``<workspace>/runs/<run_id>/``)::
     predictions.npz    test-set probabilities (float32), true labels, class names
     logs/              TensorBoard event files
     error.log          traceback of an unexpected failure, if any
+    process.log        output of the process that trained it (cnn_core.training_process), if any
 
 Every file is written to a temporary name first and moved into place with ``os.replace``
 (:mod:`cnn_core.workspace`). :class:`RunFiles` is a part of :class:`cnn_core.runs.RunStore`
