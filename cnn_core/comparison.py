@@ -374,12 +374,11 @@ def mlp_vs_cnn(queue, dataset_id: str = MLP_VS_CNN_DATASET, epochs: int = MLP_VS
                                   name=_mlp_vs_cnn_run_name(preset, epochs), **kwargs)
         request.validate()
         requests.append(request)
-    submit_as = {} if starter is None else {"starter": starter}
-    mlp_id = queue.submit(requests[0], **submit_as)   # refused whole: nothing of the pair queued
+    mlp_id = queue.submit(requests[0], starter=starter)   # refused whole: nothing of the pair queued
     try:
-        cnn_id = queue.submit(requests[1], **submit_as)
+        cnn_id = queue.submit(requests[1], starter=starter)
     except BaseException:
-        queue.stop(mlp_id, **submit_as)                # never half a pair in the line
+        queue.stop(mlp_id, starter=starter)                # never half a pair in the line
         raise
     return mlp_id, cnn_id
 

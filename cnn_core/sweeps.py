@@ -240,14 +240,13 @@ def launch_sweep(queue, store: RunStore, dataset_id: str, sweep: SweepSpec, augm
     augment, specs, combos, record = _prepare(store, dataset_id, sweep, augment, name, preprocess, dataset_options)
     if starter is not None:   # every run's epochs before any is queued (the queue checks each again)
         check_request(max(spec.epochs for spec in specs), 0, teacher_settings())
-    submit_as = {} if starter is None else {"starter": starter}
     save_sweep_record(store, record)  # first, so a page polling the queue finds the sweep
     try:
         for spec, values in zip(specs, combos):
             request = _training_request(dataset_id, spec, augment, sweep.preset,
                                         run_name(record.name, values), record.id, preprocess,
                                         record.dataset_options)
-            run_id = queue.submit(request, **submit_as)
+            run_id = queue.submit(request, starter=starter)
             record.run_ids.append(run_id)
             record.values.append(values)
             store.update_config(run_id, sweep=run_config_tag(record.id, values))
@@ -351,7 +350,6 @@ def stop_sweep(queue, store: RunStore, sweep_id: str, starter: Starter | None = 
     """Stop the sweep's running run and take its waiting runs off the queue; returns their ids.
     With a ``starter`` (a browser session) only the runs it may stop (see
     :func:`cnn_core.classroom.check_may_steer`)."""
-    stop_as = {} if starter is None else {"starter": starter}
     stopped = []
     runs = sweep_runs(store, sweep_id)
     # waiting runs first, so the queue does not start the next one while the current one stops
@@ -359,7 +357,7 @@ def stop_sweep(queue, store: RunStore, sweep_id: str, starter: Starter | None = 
     for run in order:
         if run.status in STEERABLE_STATUSES:
             try:
-                queue.stop(run.id, **stop_as)
+                queue.stop(run.id, starter=starter)
             except CnnLabError:
                 continue
             stopped.append(run.id)

@@ -118,7 +118,7 @@ class FakeQueue:
         self.store = store
         self.requests = []
 
-    def submit(self, request):
+    def submit(self, request, starter=None):
         request.validate()
         self.requests.append(request)
         return self.store.create_run(request.to_config(), name=request.name, sweep_id=request.sweep_id)

@@ -173,14 +173,14 @@ class FakeQueue:
         self.submitted: list = []
         self.fail_after = fail_after
 
-    def submit(self, request) -> str:
+    def submit(self, request, starter=None) -> str:
         if self.fail_after is not None and len(self.submitted) >= self.fail_after:
             raise RuntimeError("queue broke")
         request.validate()
         self.submitted.append(request)
         return self.store.create_run(request.to_config(), name=request.name, sweep_id=request.sweep_id)
 
-    def stop(self, run_id: str) -> None:
+    def stop(self, run_id: str, starter=None) -> None:
         self.store.set_status(run_id, "stopped", "Stopped before it started.")
 
 
