@@ -12,7 +12,8 @@ renames it into place only when everything went well, so a failed import leaves 
 and never touches an existing data set (a name already taken gets a ``-2``, ``-3``... suffix).
 
 Uploads made in the app belong to the session that made them (:mod:`cnn_core.upload_owners`);
-what an import did is kept beside the data set (:mod:`cnn_core.upload_report`).
+what an import did is kept beside the data set (:mod:`cnn_core.upload_report`); folder names,
+claiming a free one and deleting a data set are :mod:`cnn_core.user_dataset_folders`.
 
 Example:
 
@@ -26,7 +27,6 @@ import io
 import os
 import re
 import shutil
-import unicodedata
 import uuid
 import zipfile
 import zlib
@@ -39,7 +39,6 @@ from cnn_core.datasets import (
     MAX_IMAGE_PIXELS,
     clear_dataset_cache,
     scan_image_folder,
-    user_datasets_dir,
 )
 from cnn_core.errors import DatasetError, UnsafeArchiveError
 from cnn_core.i18n import _
@@ -58,6 +57,13 @@ from cnn_core.upload_owners import (  # noqa: F401 - the owner functions stay im
     share_user_dataset,
     write_owner,
 )
+from cnn_core.user_dataset_folders import (  # noqa: F401 - importable from here, as before
+    MAX_NAME_LENGTH,
+    delete_user_dataset,
+    rename_into_place,
+    safe_dataset_name,
+    user_datasets_folder,
+)
 from cnn_core.safe_archive import (
     MAX_COMPRESSION_RATIO,
     ArchiveLimits,
@@ -74,65 +80,12 @@ MAX_TOTAL_BYTES = 1024 ** 3
 #: Largest single member once uncompressed.
 MAX_MEMBER_BYTES = MAX_FILE_BYTES
 MAX_MEMBERS = 100_000
-MAX_NAME_LENGTH = 64
-#: Who uploaded a data set and whether it is shared (absent: the data set is everyone's).
 #: Hidden folder an import unpacks into before it is renamed into place (``<prefix><pid>-<id>``;
 #: one left by a dead process is removed by :mod:`cnn_core.leftovers`).
 STAGING_PREFIX = ".importing-"
 WHAT = "The ZIP"
 
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                     *(f"LPT{i}" for i in range(1, 10))}
-
-
-def safe_dataset_name(name: str, default: str = "dataset") -> str:
-    """A folder name safe on every system: letters, digits, ``_``, ``-`` and ``.`` only,
-    no leading dot, at most 64 characters (``"My cats / dogs!"`` -> ``"My_cats_dogs"``)."""
-    text = unicodedata.normalize("NFKC", str(name or ""))
-    text = re.sub(r"[^\w.\-]+", "_", text)
-    text = re.sub(r"_+", "_", text).strip("._- ")
-    text = text[:MAX_NAME_LENGTH].strip("._- ")
-    if not text:
-        text = default
-    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
-        text = "_" + text
-    return text
-
-
 # --------------------------------------------------------------------------- helpers
-
-def _datasets_dir(workspace) -> Path:
-    base = user_datasets_dir(workspace)
-    base.mkdir(parents=True, exist_ok=True)
-    return base
-
-
-def _free_name(base: Path, name: str) -> Path:
-    candidate = base / name
-    k = 2
-    while candidate.exists() or candidate.is_symlink():
-        candidate = base / f"{name}-{k}"
-        k += 1
-    return candidate
-
-
-def _rename_into_place(src: Path, base: Path, name: str) -> Path:
-    """Rename ``src`` to ``base/name`` (or ``name-2``...), never replacing an existing folder."""
-    for _attempt in range(1000):
-        dest = _free_name(base, name)
-        try:
-            os.mkdir(dest)          # claim the name atomically (fails if someone took it)
-        except FileExistsError:
-            continue
-        try:
-            os.rename(src, dest)    # replaces only the empty folder we just created
-        except OSError:
-            os.rmdir(dest)
-            raise
-        return dest
-    raise DatasetError("Could not find a free folder name for '{name}'. Choose another name.",
-                       name=name)
-
 
 def _open_source(source) -> tuple[BinaryIO, bool]:
     """A seekable binary file for ``source`` and whether we must close it."""
@@ -218,7 +171,7 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
 
     ``starter``: the browser session uploading; the data set is then listed only for it until
     shared (None: everyone's, e.g. the command line)."""
-    base = _datasets_dir(workspace)
+    base = user_datasets_folder(workspace)
     safe = safe_dataset_name(name or "my_images")
     limits = _limits()
     fh, close = _open_source(source)
@@ -287,7 +240,7 @@ def import_image_zip_report(source: bytes | Path | str | BinaryIO, name: str,
             skipped.append((os.path.relpath(path, tmp), reason))
         if starter is not None:   # owned before it appears under its name
             write_owner(layout.root, DatasetOwner(starter.session_id, starter.name))
-        dest = _rename_into_place(layout.root, base, safe)
+        dest = rename_into_place(layout.root, base, safe)
         report = ImportReport(path=dest, name=dest.name, n_images=layout.n_files,
                               class_counts=counts, skipped=sorted(skipped),
                               layout="train/test folders" if layout.has_test_folder
@@ -362,7 +315,7 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
     files that are not readable images are skipped and reported. A new data set belongs to
     ``starter`` (see :func:`import_image_zip_report`); another session's upload is refused.
     """
-    base = _datasets_dir(workspace)
+    base = user_datasets_folder(workspace)
     safe = safe_dataset_name(name or "my_images")
     cls = safe_dataset_name(class_name, default="")
     if not cls:
@@ -420,33 +373,6 @@ def import_image_files(files: Iterable[tuple[str, bytes]], class_name: str, name
     return ImportReport(path=root, name=safe, n_images=added, class_counts=counts,
                         skipped=skipped,
                         layout="train/test folders" if has_test else "one folder per class")
-
-
-def delete_user_dataset(name: str, workspace: Path | str | None = None,
-                        starter: Starter | None = None) -> None:
-    """Delete the user data set ``<workspace>/datasets/<name>`` (all its images).
-
-    Raises:
-        DatasetError: there is no such data set.
-        NotYoursError: ``starter`` (a browser session) did not upload it.
-    """
-    base = user_datasets_dir(workspace)
-    if not name or name != Path(name).name or name in (".", "..") or not is_visible_name(name):
-        raise DatasetError("'{name}' is not one of your data sets.",
-                           name=name)
-    path = base / name
-    if path.is_symlink():
-        path.unlink()
-        clear_dataset_cache()
-        return
-    if not path.is_dir():
-        raise DatasetError("There is no data set of yours called '{name}'.",
-                           name=name)
-    check_owner(path, starter, _("delete"))
-    trash = base / f".deleting-{uuid.uuid4().hex}"
-    os.rename(path, trash)   # disappears at once; the slow delete happens out of sight
-    shutil.rmtree(trash, ignore_errors=True)
-    clear_dataset_cache()
 
 
 __all__ = [
