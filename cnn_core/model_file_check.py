@@ -62,6 +62,7 @@ def allowed_custom_objects() -> tuple[set[str], set[str]]:
     """(registered names, modules) of CNN Lab's own Keras-serializable objects."""
     import keras
 
+    import cnn_core.model.fused_batch_norm  # noqa: F401 - registers CNN Lab's batch norm
     import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
     import cnn_core.preprocessing  # noqa: F401 - may register its scaling layer
 
@@ -197,6 +198,7 @@ def load_model_safely(path: Path) -> None:
     """Load a checked model file with ``safe_mode=True``; anything Keras cannot load is refused."""
     import keras
 
+    import cnn_core.model.fused_batch_norm  # noqa: F401 - registers CNN Lab's batch norm
     import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
 
     try:

@@ -6,6 +6,7 @@
 ``plan``               the pure-Python shape walk: :func:`check_spec`, :func:`plan_summary`
 ``estimate``           seconds per epoch from the plan and a one-off timing (:func:`calibrate`)
 ``build``              :func:`build_model`: spec -> uncompiled Keras model
+``fused_batch_norm``   Keras' batch norm through TensorFlow's fused kernel (half the fast step)
 ``optimizers``         schedules (Keras ``CosineDecay``), optimizers, loss, :func:`load_model`
 ``legacy_schedules``   the schedule classes older ``model.keras`` files name, still loadable
                        (``OneCycleSchedule`` is also the ``triangle`` schedule)

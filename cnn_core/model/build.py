@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keras
 
+from cnn_core.model.fused_batch_norm import BatchNormalization
 from cnn_core.model.plan import (
     POOL_SIZE, WHITENING_PATCH, check_spec, pools_after, pools_at_block_end, whitening_filters,
 )
@@ -76,8 +77,8 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
             if pools_after(spec, i):
                 x = _pool(spec, x, b)
             if spec.batch_norm:
-                x = layers.BatchNormalization(momentum=BN_MOMENTUM, scale=bool(spec.bn_scale),
-                                              name=f"block{b}_bn{i}", dtype=dtype)(x)
+                x = BatchNormalization(momentum=BN_MOMENTUM, scale=bool(spec.bn_scale),
+                                       name=f"block{b}_bn{i}", dtype=dtype)(x)
                 x = layers.Activation(spec.activation, name=f"block{b}_act{i}", dtype=dtype)(x)
         if pools_at_block_end(spec):
             x = _pool(spec, x, b)

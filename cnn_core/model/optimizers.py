@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from cnn_core.errors import SpecError
+import cnn_core.model.fused_batch_norm  # noqa: F401 - registers the batch norm load_model meets
 from cnn_core.model.legacy_schedules import CUSTOM_OBJECTS, OneCycleSchedule
 from cnn_core.model.spec import LABEL_ENCODINGS, ModelSpec
 from cnn_core.settings import choice_list
