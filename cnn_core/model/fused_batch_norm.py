@@ -6,7 +6,7 @@ each a pass over the whole activation tensor and its gradient. On this project's
 that was half of the ``fast`` preset's training step (177 ms a step of 256 pictures; 86 ms with
 no batch norm at all). TensorFlow's ``FusedBatchNormV3`` does the same arithmetic in one pass
 (statistics in float32 whatever the input's type), and its gradient in one more: 94 ms a step,
-same accuracy (``python bench/fast_preset.py``).
+the same numbers (``tests/test_fused_batch_norm.py``; ``python bench/batch_norm_speed.py``).
 
 :class:`BatchNormalization` is Keras' layer with only ``call`` replaced: same weights, same
 settings, same saved configuration apart from its registered name
