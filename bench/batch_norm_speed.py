@@ -25,6 +25,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_support import load  # noqa: E402 - python bench/NAME.py puts bench/ on the path
+
 
 def _model(fused: bool, x, batch: int):
     import keras
@@ -73,7 +75,7 @@ def main(argv=None) -> None:
         _time_steps(model, x, y, args.batch, min(3, args.steps))
     seconds: dict[str, list[float]] = {kind: [] for kind in models}
     shares: dict[str, list[float]] = {kind: [] for kind in models}
-    print(f"load before {'/'.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
+    print(f"load before {load()}", flush=True)
     for r in range(args.rounds):
         for kind, model in models.items():
             step, share = _time_steps(model, x, y, args.batch, args.steps)
@@ -84,7 +86,7 @@ def main(argv=None) -> None:
     for kind in models:
         print(f"{kind} batch norm: median {medians[kind] * 1000:.0f} ms a step of {args.batch}, "
               f"core share {statistics.median(shares[kind]):.2f}")
-    print(f"load after {'/'.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print(f"load after {load()}")
     print(f"fused batch norm step ratio {medians['fused'] / medians['keras']:.2f}")
 
 
