@@ -11,13 +11,16 @@ machine from ``/proc/stat`` minus this process's), marked "contended" when other
 0.1: a contended time is not a headline. (The process's own share is no test of that: the
 bfloat16 preset leaves the cores partly idle by itself, 0.72 on an idle machine.)
 Then the same preset with a 2-minute budget (fewer epochs, the figure a teacher quotes in class).
-The last line printed is e.g. ``test accuracy 0.903 in 571 s``.
+The last line printed is e.g. ``test accuracy 0.903 in 571 s``. With several seeds each run is
+printed, then the mean with the standard error the 1,000-picture sample alone puts on one run's
+figure (:func:`cnn_core.accuracy_noise.standard_error`) and the seeds' own spread.
 
 Usage (from the repository root)::
 
     python bench/fast_preset.py                      # the fast preset, ~10 min on 2 idle cores
     python bench/fast_preset.py --baseline-epochs 3  # also a short cifar10_tutorial run first
     python bench/fast_preset.py --seed 1 --short-epochs 0   # another seed, no 2-minute run
+    python bench/fast_preset.py --seed 42,1,2 --short-epochs 0   # three runs and their mean
     python bench/fast_preset.py --epochs 1 --short-epochs 1 --limit 5000   # smoke test
 
 The machine must be otherwise idle for the time to mean anything: training on 2 cores slows
@@ -103,7 +106,7 @@ def _fast_augment():
 
 
 def train(data: str, preset: str, store, *, epochs: int | None,
-          augment_spec, seed: int | None = None) -> tuple[float, float, float, float]:
+          augment_spec, seed: int | None = None) -> tuple[float, float, float, float, int]:
     from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.training import TrainingRequest, run_training
@@ -135,7 +138,10 @@ def train(data: str, preset: str, store, *, epochs: int | None,
     print(f"  {preset} ({spec.epochs} epochs): test accuracy {record.test_accuracy:.3f}, training "
           f"{record.train_seconds:.0f} s, {_shares(core_share, others)}, peak RSS "
           f"{_peak_rss_mb():.0f} MB, load {_load_avg()}", flush=True)
-    return float(record.test_accuracy), float(record.train_seconds), core_share, others
+    from cnn_core.accuracy_noise import n_test_of
+
+    return (float(record.test_accuracy), float(record.train_seconds), core_share, others,
+            n_test_of(store, record.id) or 0)
 
 
 def _shares(core_share: float, others: float) -> str:
@@ -163,8 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=str(DEFAULT_DATA),
                         help="CIFAR-10 folder with train/ and test/ class folders")
     parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="override the preset's random seed (to see how much luck matters)")
+    parser.add_argument("--seed", type=_seeds, default=[None],
+                        help="override the preset's random seed; several, comma-separated "
+                             "(42,1,2), train once each and print the mean")
     parser.add_argument("--short-epochs", type=int, default=SHORT_EPOCHS,
                         help="epochs of the 2-minute-budget run (0 = skip it)")
     parser.add_argument("--limit", type=int, default=None,
@@ -187,19 +194,60 @@ def main(argv: list[str] | None = None) -> None:
             args.data = _limited_copy(args.data, args.limit, Path(tmp) / "limited")
         print(f"load average at start {_load_avg()} on {os.cpu_count()} CPUs", flush=True)
         if args.baseline_epochs > 0:
-            acc, secs, _, _ = train(args.data, "cifar10_tutorial", store,
+            acc, secs, *_ = train(args.data, "cifar10_tutorial", store,
                                  epochs=args.baseline_epochs, augment_spec=AugmentSpec())
             print(f"baseline cifar10_tutorial ({args.baseline_epochs} epochs): "
                   f"test accuracy {acc:.3f} in {secs:.0f} s", flush=True)
         if args.short_epochs > 0:
-            acc, secs, share, others = train(args.data, "fast", store, epochs=args.short_epochs,
-                                             augment_spec=_fast_augment(), seed=args.seed)
+            acc, secs, share, others, _ = train(args.data, "fast", store,
+                                                epochs=args.short_epochs,
+                                                augment_spec=_fast_augment(), seed=args.seed[0])
             print(f"2-minute budget ({args.short_epochs} epochs): test accuracy {acc:.3f} in "
                   f"{secs:.0f} s ({_shares(share, others)})", flush=True)
-        acc, secs, share, others = train(args.data, "fast", store, epochs=args.epochs,
-                                         augment_spec=_fast_augment(), seed=args.seed)
-    print(f"peak RSS {_peak_rss_mb():.0f} MB; {_shares(share, others)}", flush=True)
-    print(f"test accuracy {acc:.3f} in {secs:.0f} s", flush=True)
+        runs = []
+        for seed in args.seed:
+            runs.append(train(args.data, "fast", store, epochs=args.epochs,
+                              augment_spec=_fast_augment(), seed=seed))
+    for seed, (acc, secs, share, others, _) in zip(args.seed, runs) if len(runs) > 1 else ():
+        print(f"seed {seed}: test accuracy {acc:.3f} in {secs:.0f} s ({_shares(share, others)})",
+              flush=True)
+    shares = [r[2] for r in runs]
+    print(f"peak RSS {_peak_rss_mb():.0f} MB; core share {min(shares):.2f}-{max(shares):.2f}, "
+          f"others at most {max(r[3] for r in runs):.2f}", flush=True)
+    print(headline([r[0] for r in runs], [r[1] for r in runs], runs[-1][4]), flush=True)
+
+
+def headline(accuracies: list[float], seconds: list[float], n_test: int) -> str:
+    """The last line: one run's figure, or the mean of several with how far luck moves them.
+
+    >>> headline([0.9], [571], 1000)
+    'test accuracy 0.900 in 571 s'
+    >>> headline([0.88, 0.9], [560, 570], 1000)
+    'test accuracy 0.890 in 565 s (mean of 2 runs; one run ±0.010 from the 1000-picture sample, seeds spread 0.014)'
+    """
+    import statistics
+
+    from cnn_core.accuracy_noise import standard_error
+
+    acc, secs = statistics.fmean(accuracies), statistics.fmean(seconds)
+    line = f"test accuracy {acc:.3f} in {secs:.0f} s"
+    if len(accuracies) < 2:
+        return line
+    sample = f"one run ±{standard_error(acc, n_test):.3f} from the {n_test}-picture sample, " \
+        if n_test else ""
+    return (f"{line} (mean of {len(accuracies)} runs; {sample}"
+            f"seeds spread {statistics.stdev(accuracies):.3f})")
+
+
+def _seeds(text: str) -> list[int]:
+    """``"42,1,2"`` -> ``[42, 1, 2]`` (the ``--seed`` option)."""
+    try:
+        seeds = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds are whole numbers separated by commas, not {text!r}")
+    if not seeds:
+        raise argparse.ArgumentTypeError("give at least one seed")
+    return seeds
 
 
 if __name__ == "__main__":
