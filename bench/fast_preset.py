@@ -38,14 +38,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "cifar10"
 
-def _load_avg() -> str:
-    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+from bench_support import load  # noqa: E402 - python bench/NAME.py puts bench/ on the path
 
 
 #: Epochs of the "2-minute budget" run (an epoch of 50,000 pictures takes ~18 s on 2 idle
@@ -106,7 +106,7 @@ def _fast_augment():
 
 
 def train(data: str, preset: str, store, *, epochs: int | None,
-          augment_spec, seed: int | None = None) -> tuple[float, float, float, float, int]:
+          augment_spec, seed: int | None = None) -> "RunFigures":
     from cnn_core.model import PRESETS
     from cnn_core.preprocessing import PreprocessSpec
     from cnn_core.training import TrainingRequest, run_training
@@ -126,7 +126,7 @@ def train(data: str, preset: str, store, *, epochs: int | None,
     def on_epoch(epoch, total, metrics):
         print(f"  {preset} epoch {epoch}/{total}: loss {metrics.get('loss', float('nan')):.3f} "
               f"accuracy {metrics.get('accuracy', float('nan')):.3f} "
-              f"({metrics.get('seconds', float('nan')):.0f} s, load {_load_avg()})", flush=True)
+              f"({metrics.get('seconds', float('nan')):.0f} s, load {load()})", flush=True)
 
     print(f"{preset}: {spec.to_dict()}", flush=True)
     share = _core_share_callback()
@@ -137,11 +137,21 @@ def train(data: str, preset: str, store, *, epochs: int | None,
     core_share, others = share.share(), share.others()
     print(f"  {preset} ({spec.epochs} epochs): test accuracy {record.test_accuracy:.3f}, training "
           f"{record.train_seconds:.0f} s, {_shares(core_share, others)}, peak RSS "
-          f"{_peak_rss_mb():.0f} MB, load {_load_avg()}", flush=True)
+          f"{_peak_rss_mb():.0f} MB, load {load()}", flush=True)
     from cnn_core.accuracy_noise import n_test_of
 
-    return (float(record.test_accuracy), float(record.train_seconds), core_share, others,
-            n_test_of(store, record.id) or 0)
+    return RunFigures(float(record.test_accuracy), float(record.train_seconds), core_share,
+                      others, n_test_of(store, record.id) or 0)
+
+
+class RunFigures(NamedTuple):
+    """What one training run of the bench measured."""
+
+    accuracy: float
+    seconds: float
+    core_share: float
+    others: float
+    n_test: int
 
 
 def _shares(core_share: float, others: float) -> str:
@@ -192,29 +202,31 @@ def main(argv: list[str] | None = None) -> None:
         store = RunStore(Path(tmp))
         if args.limit:
             args.data = _limited_copy(args.data, args.limit, Path(tmp) / "limited")
-        print(f"load average at start {_load_avg()} on {os.cpu_count()} CPUs", flush=True)
+        print(f"load average at start {load()} on {os.cpu_count()} CPUs", flush=True)
         if args.baseline_epochs > 0:
-            acc, secs, *_ = train(args.data, "cifar10_tutorial", store,
-                                 epochs=args.baseline_epochs, augment_spec=AugmentSpec())
+            base = train(args.data, "cifar10_tutorial", store, epochs=args.baseline_epochs,
+                         augment_spec=AugmentSpec())
             print(f"baseline cifar10_tutorial ({args.baseline_epochs} epochs): "
-                  f"test accuracy {acc:.3f} in {secs:.0f} s", flush=True)
+                  f"test accuracy {base.accuracy:.3f} in {base.seconds:.0f} s", flush=True)
         if args.short_epochs > 0:
-            acc, secs, share, others, _ = train(args.data, "fast", store,
-                                                epochs=args.short_epochs,
-                                                augment_spec=_fast_augment(), seed=args.seed[0])
-            print(f"2-minute budget ({args.short_epochs} epochs): test accuracy {acc:.3f} in "
-                  f"{secs:.0f} s ({_shares(share, others)})", flush=True)
+            short = train(args.data, "fast", store, epochs=args.short_epochs,
+                          augment_spec=_fast_augment(), seed=args.seed[0])
+            print(f"2-minute budget ({args.short_epochs} epochs): test accuracy "
+                  f"{short.accuracy:.3f} in {short.seconds:.0f} s "
+                  f"({_shares(short.core_share, short.others)})", flush=True)
         runs = []
         for seed in args.seed:
             runs.append(train(args.data, "fast", store, epochs=args.epochs,
                               augment_spec=_fast_augment(), seed=seed))
-    for seed, (acc, secs, share, others, _) in zip(args.seed, runs) if len(runs) > 1 else ():
-        print(f"seed {seed}: test accuracy {acc:.3f} in {secs:.0f} s ({_shares(share, others)})",
-              flush=True)
-    shares = [r[2] for r in runs]
+    if len(runs) > 1:
+        for seed, run in zip(args.seed, runs):
+            print(f"seed {seed}: test accuracy {run.accuracy:.3f} in {run.seconds:.0f} s "
+                  f"({_shares(run.core_share, run.others)})", flush=True)
+    shares = [run.core_share for run in runs]
     print(f"peak RSS {_peak_rss_mb():.0f} MB; core share {min(shares):.2f}-{max(shares):.2f}, "
-          f"others at most {max(r[3] for r in runs):.2f}", flush=True)
-    print(headline([r[0] for r in runs], [r[1] for r in runs], runs[-1][4]), flush=True)
+          f"others at most {max(run.others for run in runs):.2f}", flush=True)
+    print(headline([run.accuracy for run in runs], [run.seconds for run in runs],
+                   runs[-1].n_test), flush=True)
 
 
 def headline(accuracies: list[float], seconds: list[float], n_test: int) -> str:
