@@ -16,9 +16,13 @@ Example:
     30.0
     >>> live_view_seconds(None) is None
     True
+    >>> PAUSED_SECONDS > LIVE_SECONDS
+    True
 """
 
 from __future__ import annotations
+
+from cnn_core.run_status import RunStatus
 
 #: While a run is queued, training, paused or stopping: the live views (Training page, sweeps,
 #: MLP vs CNN) and the sidebar's run card. An epoch of a small model takes several seconds, so
@@ -29,6 +33,11 @@ LIVE_SECONDS = 2.0
 #: this session: a run resumed from the command line (``python -m cnn_core resume``) or another
 #: tab, or a run the class shares that starts. Each such poll is cheap (one reading of the store).
 IDLE_CARD_SECONDS = 30.0
+#: A paused run changes only when somebody resumes or stops it: a click in this session reruns
+#: the page (and so chooses the interval again); one in another tab or on the command line shows
+#: within this many seconds. Thirty paused runs (a teacher asks the class to pause) at the live
+#: interval were fifteen polls a second for nothing.
+PAUSED_SECONDS = 10.0
 
 
 def is_live(run) -> bool:
@@ -37,17 +46,24 @@ def is_live(run) -> bool:
     return run is not None and bool(run.is_active)
 
 
+def _live_seconds(run) -> float:
+    """The interval for a live ``run``: :data:`PAUSED_SECONDS` while paused, else
+    :data:`LIVE_SECONDS`."""
+    return PAUSED_SECONDS if run.status == RunStatus.PAUSED else LIVE_SECONDS
+
+
 def live_view_seconds(run) -> float | None:
-    """The Training page's live view: polls while its run is live, not at all once it ended
-    (the buttons that resume it rerun the page)."""
-    return LIVE_SECONDS if is_live(run) else None
+    """The Training page's live view: polls while its run is live (rarely while paused), not at
+    all once it ended (the buttons that resume it rerun the page)."""
+    return _live_seconds(run) if is_live(run) else None
 
 
 def run_card_seconds(run) -> float:
     """The sidebar's run card: every :data:`LIVE_SECONDS` while the followed run is live (it
     also marks a run whose process died as interrupted and turns the live view's redraw requests
-    into page runs), else every :data:`IDLE_CARD_SECONDS` (no run, or it ended)."""
-    return LIVE_SECONDS if is_live(run) else IDLE_CARD_SECONDS
+    into page runs), every :data:`PAUSED_SECONDS` while it is paused, else every
+    :data:`IDLE_CARD_SECONDS` (no run, or it ended)."""
+    return _live_seconds(run) if is_live(run) else IDLE_CARD_SECONDS
 
 
-__all__ = ["IDLE_CARD_SECONDS", "LIVE_SECONDS", "is_live", "live_view_seconds", "run_card_seconds"]
+__all__ = ["IDLE_CARD_SECONDS", "LIVE_SECONDS", "PAUSED_SECONDS", "is_live", "live_view_seconds", "run_card_seconds"]

@@ -25,6 +25,7 @@ STARTING_TEXT = N_("Starting training… the first curve point comes after the f
 
 
 def _act(action: str, run_id: str) -> None:
+    state.note_run_control_click()
     try:
         queue = state.job_queue()
         me = starter()   # the queue itself refuses to steer another session's run

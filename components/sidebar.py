@@ -8,7 +8,7 @@ from cnn_core.datasets import list_datasets
 from cnn_core.device import describe_device
 from cnn_core.errors import CnnLabError
 from cnn_core.i18n import _
-from cnn_core.poll_intervals import is_live, run_card_seconds
+from cnn_core.poll_intervals import LIVE_SECONDS, live_view_seconds, run_card_seconds
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import RunStatus
 from cnn_core.workspace import workspace_path
@@ -24,8 +24,8 @@ STATUS_ICONS = {
     RunStatus.DIVERGED: ":material/warning:", RunStatus.FAILED: ":material/error:",
     RunStatus.INTERRUPTED: ":material/history:",
 }
-#: The Training page reruns itself when its live view has not drawn for this long (seconds).
-LIVE_VIEW_STALL_SECONDS = 10.0
+#: The Training page reruns itself when its live view has not drawn for this many of its polls.
+LIVE_VIEW_STALL_POLLS = 5
 
 
 def dataset_picker() -> None:
@@ -68,20 +68,29 @@ def followed_run():
     return run
 
 
-def _snapshot(run) -> tuple[str, bool] | None:
-    return None if run is None else (run.id, is_live(run))
+def _snapshot(run) -> tuple[str, float] | None:
+    """What the page run chose the polling intervals from: the run and the card's interval (it
+    changes when the run starts, pauses, resumes or ends)."""
+    return None if run is None else (run.id, run_card_seconds(run))
+
+
+def _stall_seconds(run) -> float:
+    """How long the live view may go without drawing ``run`` before the page is rerun: a few of
+    its own polls (10 s while training, longer while paused, when it polls rarely)."""
+    return LIVE_VIEW_STALL_POLLS * (live_view_seconds(run) or LIVE_SECONDS)
 
 
 def active_run_card() -> None:
-    """The followed run's status and progress, polled every 2 s while the run is live and every
-    30 s otherwise (:func:`cnn_core.poll_intervals.run_card_seconds`).
+    """The followed run's status and progress, polled every 2 s while the run trains, every 10 s
+    while it is paused and every 30 s otherwise (:func:`cnn_core.poll_intervals.run_card_seconds`).
 
     The interval is fixed when the page run defines the fragment, from the run's state then. The
     polling also notices a run whose owner process is gone and marks it interrupted
     (:func:`followed_run`), and reruns the whole page when the Training page's
     live view stopped drawing a live run or saw its run start or end, or when the followed run
-    started or ended since this page run (e.g. resumed from the command line): the new page run
-    defines the card again with the interval that fits.
+    started, paused, resumed or ended since this page run (e.g. resumed from the command line or
+    another tab): the new page run defines the card and the live view again with the intervals
+    that fit.
     """
     run = followed_run()
     seen = _snapshot(run)
@@ -93,10 +102,10 @@ def active_run_card() -> None:
     card()
 
 
-def _run_card(seen: tuple[str, bool] | None) -> None:
-    """The card itself; ``seen`` is the followed run and whether it was live at the page run."""
+def _run_card(seen: tuple[str, float] | None) -> None:
+    """The card itself; ``seen`` is the followed run and the card's interval at the page run."""
     run = followed_run()
-    if ((state.live_view_stalled(LIVE_VIEW_STALL_SECONDS) or state.page_redraw_asked() or _snapshot(run) != seen)
+    if ((state.live_view_stalled(_stall_seconds(run)) or state.page_redraw_asked() or _snapshot(run) != seen)
             and not state.another_run_requested()):   # a click elsewhere comes first
         state.forget_live_view()
         st.rerun(scope="app")

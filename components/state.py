@@ -29,6 +29,7 @@ PRESENT_KEY = "presentation_mode"
 LIVE_VIEW_HEARTBEAT_KEY = "live_view_heartbeat"
 #: Set by the Training page's live view when its run started or ended (see :func:`ask_page_redraw`).
 PAGE_REDRAW_KEY = "page_redraw_asked"
+RUN_CONTROL_CLICK_KEY = "run_control_clicked"
 
 
 @st.cache_resource(show_spinner=False)
@@ -116,16 +117,29 @@ def live_view_beat(run_id: str) -> None:
 
 def forget_live_view() -> None:
     """A new page run starts: the live view has not drawn on it yet (app.py, before the page);
-    a redraw asked for is being done."""
+    a redraw asked for is being done, and the intervals fit the run as it is now."""
     st.session_state.pop(LIVE_VIEW_HEARTBEAT_KEY, None)
     st.session_state.pop(PAGE_REDRAW_KEY, None)
+    st.session_state.pop(RUN_CONTROL_CLICK_KEY, None)
 
 
 def ask_page_redraw() -> None:
-    """The Training page's live view saw its run start or end and drew that itself; one full
+    """The Training page's live view saw its run start, end, pause or continue and drew that
+    itself; one full
     page run (done by the sidebar's polling, :func:`page_redraw_asked`) stops its polling.
     A flag, not ``st.rerun`` from the live view's timer: that raced with the page's redraw."""
     st.session_state[PAGE_REDRAW_KEY] = True
+
+
+def note_run_control_click() -> None:
+    """A Pause / Continue / Stop / Resume button was pressed (its callback, before the rerun)."""
+    st.session_state[RUN_CONTROL_CLICK_KEY] = True
+
+
+def run_control_clicked() -> bool:
+    """Whether this script run follows a click on a run's control button (asked once: the answer
+    is forgotten). The live view reruns the page at once after a click, not after its timer."""
+    return bool(st.session_state.pop(RUN_CONTROL_CLICK_KEY, False))
 
 
 def another_run_requested() -> bool:

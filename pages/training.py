@@ -12,7 +12,9 @@ the browser with "Bad delta path index" and an empty page). It asks the sidebar'
 full redraw (:func:`components.state.ask_page_redraw`), which also stops the polling; if the live
 view ever stops drawing, the sidebar's stall check reruns the page (item 12 of issue 10). An ended
 run's view does not poll: it runs again only for a click in it, and reruns the page itself when
-that click resumed the run.
+that click resumed the run. A paused run's view polls every 10 s; a click on Pause or Continue
+reruns the page at once, so the view and the sidebar's card poll at the new rate; a pause or a
+continue seen by the timer (from another tab or the command line) asks for the redraw instead.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def start_button(label: str | None = None) -> None:
 
 def training_view(run_id: str) -> None:
     """The followed run (status, curves, controls, reading, settings) and all runs; polls every
-    2 s while the run is alive.
+    2 s while the run trains, every 10 s while it is paused
+    (:func:`cnn_core.poll_intervals.live_view_seconds`).
 
     While the run is live the curves come first (right under the progress bar), so they are on
     screen without scrolling on a 1280x720 projector.
@@ -77,10 +80,13 @@ def training_view(run_id: str) -> None:
                                                 # session's runs first, then those shared with it
         by_id = {run.id: run for run in runs}
         run = by_id.get(run_id) or store.get(run_id)
-        if run.is_active and not alive:       # resumed by a click here (no timer runs this view):
-            st.rerun(scope="app")             # the page run makes the view, and the card, poll
-        if run.is_active != alive:            # it just ended: drawn below as it is now
-            state.ask_page_redraw()
+        now, clicked = live_view_seconds(run), state.run_control_clicked()
+        if run.is_active and now != seconds and (clicked or not alive):
+            st.rerun(scope="app")             # resumed, paused or continued by a click here: the
+                                              # page run makes the view and the card poll at the
+                                              # rate that fits (not alive: no timer runs this view)
+        if now != seconds:                    # it ended, or paused / continued elsewhere: drawn
+            state.ask_page_redraw()           # below as it is now, the new rate with the redraw
         state.live_view_beat(run_id)
         with engine_errors():
             run_panel(store, run)

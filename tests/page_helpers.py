@@ -70,3 +70,20 @@ def stop_run(workspace: Path, run_id: str) -> None:
     queue = get_job_queue(workspace)
     queue.stop(run_id)
     queue.wait(run_id, timeout=60)
+
+
+def record_polls(monkeypatch) -> list[float]:
+    """A list that collects the ``run_every`` of every polling fragment the page runs define
+    after this call, in order (from Streamlit's ``auto_rerun`` messages)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    sent: list[float] = []
+    real = ScriptRunContext.enqueue
+
+    def enqueue(self, msg):
+        if msg.HasField("auto_rerun"):
+            sent.append(round(msg.auto_rerun.interval, 3))
+        return real(self, msg)
+
+    monkeypatch.setattr(ScriptRunContext, "enqueue", enqueue)
+    return sent

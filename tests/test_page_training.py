@@ -8,6 +8,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from cnn_core.poll_intervals import LIVE_SECONDS, PAUSED_SECONDS
+from page_helpers import record_polls
 from run_fixtures import CURVE, figure, make_finished_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +112,7 @@ def wait_for(store, run_id, statuses, timeout=90.0):
     return store.get(run_id)
 
 
-def test_start_pause_continue_and_stop_a_real_run(workspace):
+def test_start_pause_continue_and_stop_a_real_run(workspace, monkeypatch):
     from cnn_core.model import PRESETS
     from cnn_core.runs import RunStore
 
@@ -125,11 +127,15 @@ def test_start_pause_continue_and_stop_a_real_run(workspace):
     while store.get(run_id).progress.get("phase") != "training":
         time.sleep(0.2)
     at.run()
+    polls = record_polls(monkeypatch)
     at.button(key="train_pause").click().run()
     assert store.get(run_id).status == "paused"
     assert "Paused" in at.info[0].value
+    assert polls and set(polls) == {PAUSED_SECONDS}     # the card and the live view rest while paused
+    polls.clear()
     at.button(key="train_continue").click().run()
     assert store.get(run_id).status == "running"
+    assert polls and set(polls) == {LIVE_SECONDS}
     at.button(key="train_stop").click().run()
     started = time.monotonic()
     record = wait_for(store, run_id, ("stopped",), timeout=30)

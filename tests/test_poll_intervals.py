@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_core.poll_intervals import IDLE_CARD_SECONDS, LIVE_SECONDS, live_view_seconds, run_card_seconds
+from cnn_core.poll_intervals import (IDLE_CARD_SECONDS, LIVE_SECONDS, PAUSED_SECONDS, live_view_seconds,
+                                     run_card_seconds)
 from cnn_core.run_status import RunStatus
 from cnn_core.runs import RunStore
 
@@ -16,7 +17,7 @@ def run(workspace):
     return store, run_id
 
 
-@pytest.mark.parametrize("status", [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING])
+@pytest.mark.parametrize("status", [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.STOPPING])
 def test_a_live_run_is_polled_every_two_seconds_by_the_card_and_the_live_view(run, status):
     store, run_id = run
     if status != RunStatus.QUEUED:
@@ -24,6 +25,17 @@ def test_a_live_run_is_polled_every_two_seconds_by_the_card_and_the_live_view(ru
     store.set_status(run_id, status)
     assert run_card_seconds(store.get(run_id)) == LIVE_SECONDS == 2.0
     assert live_view_seconds(store.get(run_id)) == LIVE_SECONDS
+
+
+def test_a_paused_run_is_polled_rarely_and_at_the_live_rate_again_once_resumed(run):
+    store, run_id = run
+    store.set_status(run_id, RunStatus.RUNNING)
+    store.set_status(run_id, RunStatus.PAUSED)
+    assert run_card_seconds(store.get(run_id)) == live_view_seconds(store.get(run_id)) == PAUSED_SECONDS
+    assert PAUSED_SECONDS >= 5 * LIVE_SECONDS   # thirty paused runs: at most three polls a second
+    assert PAUSED_SECONDS < IDLE_CARD_SECONDS   # a resume in another tab still shows soon
+    store.set_status(run_id, RunStatus.RUNNING)
+    assert run_card_seconds(store.get(run_id)) == live_view_seconds(store.get(run_id)) == LIVE_SECONDS
 
 
 @pytest.mark.parametrize("status", [RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.FAILED, RunStatus.INTERRUPTED,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnn_core.poll_intervals import IDLE_CARD_SECONDS, LIVE_SECONDS
-from page_helpers import new_app, open_page
+from cnn_core.poll_intervals import IDLE_CARD_SECONDS, LIVE_SECONDS, PAUSED_SECONDS
+from page_helpers import new_app, open_page, record_polls
 from run_fixtures import figure, make_finished_run
 
 TRAINING = "pages/training.py"
@@ -20,18 +20,7 @@ TRAINING = "pages/training.py"
 @pytest.fixture
 def polls(monkeypatch) -> list[float]:
     """The ``run_every`` of every polling fragment the page runs define, in order."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
-
-    sent: list[float] = []
-    real = ScriptRunContext.enqueue
-
-    def enqueue(self, msg):
-        if msg.HasField("auto_rerun"):
-            sent.append(round(msg.auto_rerun.interval, 3))
-        return real(self, msg)
-
-    monkeypatch.setattr(ScriptRunContext, "enqueue", enqueue)
-    return sent
+    return record_polls(monkeypatch)
 
 
 def home_polls(polls, **session) -> list[float]:
@@ -45,14 +34,14 @@ def home_polls(polls, **session) -> list[float]:
     return list(polls)
 
 
-def test_the_card_polls_every_2_s_while_its_run_is_live_and_every_30_s_otherwise(workspace, polls):
+def test_the_card_polls_every_2_s_while_its_run_trains_10_s_while_paused_and_30_s_otherwise(workspace, polls):
     from cnn_core.runs import RunStore
 
     assert home_polls(polls) == [IDLE_CARD_SECONDS]                        # no run yet
     live = make_finished_run(workspace, name="live", status="running", predictions=False)
     assert home_polls(polls) == [LIVE_SECONDS]                              # training (this process)
     RunStore(workspace).set_status(live, "paused")
-    assert home_polls(polls, active_run_id=live) == [LIVE_SECONDS]
+    assert home_polls(polls, active_run_id=live) == [PAUSED_SECONDS]       # paused: rarely
     RunStore(workspace).set_status(live, "finished")
     assert home_polls(polls, active_run_id=live) == [IDLE_CARD_SECONDS]    # ended: rarely
 
@@ -109,26 +98,31 @@ def card_page_runs(seen, **session) -> int:
     return at.session_state["page_runs"]
 
 
-def test_the_card_reruns_the_page_when_its_run_started_or_ended_since_the_page_run(workspace):
-    """E.g. resumed from the command line: the new page run defines the card (and the Training
-    page's live view) again with the interval that fits."""
+def test_the_card_reruns_the_page_when_its_run_started_paused_or_ended_since_the_page_run(workspace):
+    """E.g. resumed from the command line or paused in another tab: the new page run defines the
+    card (and the Training page's live view) again with the interval that fits."""
     from cnn_core.runs import RunStore
 
     run_id = make_finished_run(workspace, name="r", status="stopped", predictions=False)
-    assert card_page_runs((run_id, False), active_run_id=run_id) == 1     # unchanged: no rerun
+    assert card_page_runs((run_id, IDLE_CARD_SECONDS), active_run_id=run_id) == 1   # unchanged: no rerun
     store = RunStore(workspace)
     store.set_status(run_id, "queued")                                    # resumed elsewhere
-    assert card_page_runs((run_id, False), active_run_id=run_id) == 2
-    assert card_page_runs((run_id, True), active_run_id=run_id) == 1
+    assert card_page_runs((run_id, IDLE_CARD_SECONDS), active_run_id=run_id) == 2
+    assert card_page_runs((run_id, LIVE_SECONDS), active_run_id=run_id) == 1
     store.set_status(run_id, "running")
+    store.set_status(run_id, "paused")                                    # paused elsewhere
+    assert card_page_runs((run_id, LIVE_SECONDS), active_run_id=run_id) == 2
+    assert card_page_runs((run_id, PAUSED_SECONDS), active_run_id=run_id) == 1
+    store.set_status(run_id, "running")                                   # continued elsewhere
+    assert card_page_runs((run_id, PAUSED_SECONDS), active_run_id=run_id) == 2
     store.set_status(run_id, "finished")                                  # it ended
-    assert card_page_runs((run_id, True), active_run_id=run_id) == 2
-    assert card_page_runs(("another run", False), active_run_id=run_id) == 2   # another run to follow
+    assert card_page_runs((run_id, LIVE_SECONDS), active_run_id=run_id) == 2
+    assert card_page_runs(("another run", IDLE_CARD_SECONDS), active_run_id=run_id) == 2   # another run to follow
 
 
 def test_a_redraw_asked_by_the_live_view_still_reruns_the_page(workspace):
     run_id = make_finished_run(workspace, name="r", predictions=False)
-    assert card_page_runs((run_id, False), active_run_id=run_id, page_redraw_asked=True) == 2
+    assert card_page_runs((run_id, IDLE_CARD_SECONDS), active_run_id=run_id, page_redraw_asked=True) == 2
 
 
 def test_a_poll_reuses_the_curves_and_the_table_until_what_they_show_changes(workspace):

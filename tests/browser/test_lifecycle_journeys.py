@@ -6,6 +6,9 @@
    stopped run and resume it: when it ends, the page and the sidebar show the resumed run.
    On a 1280x720 screen the live curves are in view without scrolling; the "All runs" table
    shows the epochs the live panel shows.
+3. Pause and Continue: the page says the run is paused (and its live view and the sidebar's card
+   then poll every 10 s instead of 2 s); Continue brings the Pause button and new curve points
+   back.
 """
 
 from __future__ import annotations
@@ -111,3 +114,27 @@ def test_resume_follows_the_resumed_run(page, app_server, run_store):
     assert final.status == "finished" and final.epochs_done == 20
     assert curve_epochs(page) == list(range(1, 21))
     screenshot(page, "resume-follows-its-run")
+
+
+def test_pause_then_continue_keeps_the_live_view_going(page, app_server, run_store):
+    clock = Clock()
+    open_app(page, app_server)
+    choose_dataset(page, "Shapes")
+    run = build_and_train(page, run_store, epochs=30)
+    wait_for_curve_points(page, 1, FIRST_EPOCH_TIMEOUT)
+    main(page).get_by_role("button", name="Pause", exact=True).click()
+    wait_for_status_text(page, r"^Paused\. Press Continue", timeout=15_000)
+    expect(main(page).get_by_role("button", name="Continue", exact=True)).to_be_visible()
+    expect(sidebar(page)).to_contain_text("paused")
+    assert run_store.get(run.id).status == "paused"
+    held = run_store.get(run.id).epochs_done
+    clock(f"paused after {held} epoch(s)")
+    screenshot(page, "paused")
+
+    main(page).get_by_role("button", name="Continue", exact=True).click()
+    expect(main(page).get_by_role("button", name="Pause", exact=True)).to_be_visible(timeout=15_000)
+    expect(sidebar(page)).not_to_contain_text("paused")
+    wait_for_curve_points(page, held + 2, 2 * EPOCH_TIMEOUT)   # training and drawing go on
+    clock("two more points after Continue")
+    main(page).get_by_role("button", name="Stop", exact=True).click()
+    wait_for_status_text(page, r"^Stopped after \d+ epochs? \(of 30\)", timeout=60_000)
