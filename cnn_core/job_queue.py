@@ -2,8 +2,9 @@
 
 A page never calls ``model.fit``: it submits a :class:`~cnn_core.training.TrainingRequest` to
 the job queue of its workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker
-thread takes the queued runs one after another (FIFO; ``max_parallel_trainings`` threads when the
-teacher allows more, see :mod:`cnn_core.classroom`) and trains each in a process of its own
+thread takes the queued runs one after another (taking turns between the sessions that queued
+them, first come first served within a turn: :func:`cnn_core.queue_place.fair_line`;
+``max_parallel_trainings`` threads when the teacher allows more, see :mod:`cnn_core.classroom`) and trains each in a process of its own
 (:mod:`cnn_core.training_process`, the teacher's ``training_process`` 1, the default), or with
 ``training_process`` 0 itself through :func:`cnn_core.training.run_training`. Either runs at the
 teacher's ``training_nice`` (:mod:`cnn_core.training_priority`), so the pages stay quick while
@@ -42,7 +43,7 @@ import h5py  # noqa: F401  (Keras imports it lazily when saving; import it here,
 from cnn_core.classroom import check_may_steer, check_request, launch_key, teacher_settings
 from cnn_core.errors import RunNotFoundError, RunStateError
 from cnn_core.i18n import N_, _
-from cnn_core.queue_place import QueuePlace, queue_place
+from cnn_core.queue_place import QueuePlace, fair_line, queue_place
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
 from cnn_core.run_record import RunRecord, Starter
@@ -75,7 +76,9 @@ except ImportError:  # pragma: no cover - module written by another engineer
 
 
 class JobQueue:
-    """Trains submitted runs one at a time (FIFO) in a daemon worker thread.
+    """Trains submitted runs one at a time in a daemon worker thread, in turns between the
+    people who queued them (:func:`cnn_core.queue_place.fair_line`; first come, first served
+    within a turn).
 
     Use :func:`get_job_queue` for the process-wide queue of a workspace. The queue keeps only run
     ids and control flags; everything else is in the run store, so pages can poll the store.
@@ -93,7 +96,8 @@ class JobQueue:
             workers = teacher_settings().max_parallel_trainings
         self.workers = max(1, int(workers))
         self._cond = threading.Condition(threading.RLock())
-        self._pending: collections.deque[str] = collections.deque()
+        self._pending: collections.deque[str] = collections.deque()   # in fair order (fair_line)
+        self._owners: dict[str, str] = {}   # run id -> the session that queued it ("": none)
         self._active: dict[str, JobControl] = {}
         self._threads: list[threading.Thread] = []
 
@@ -145,7 +149,13 @@ class JobQueue:
 
     def _enqueue(self, run_id: str) -> None:
         with self._cond:
+            try:
+                self._owners[run_id] = self.store.get(run_id).session_id or ""
+            except RunNotFoundError:   # deleted meanwhile: it fails when its turn comes
+                self._owners[run_id] = ""
             self._pending.append(run_id)
+            self._pending = collections.deque(fair_line(
+                list(self._pending), lambda i: self._owners.get(i, ""), list(self._active)))
             self._ensure_workers()
             self._cond.notify_all()
 
@@ -183,6 +193,7 @@ class JobQueue:
             finally:
                 with self._cond:
                     self._active.pop(run_id, None)
+                    self._owners.pop(run_id, None)
                     self._cond.notify_all()
 
     def _train_in_child(self, run_id: str) -> None:
@@ -334,6 +345,7 @@ class JobQueue:
         with self._cond:
             if run_id in self._pending:
                 self._pending.remove(run_id)
+                self._owners.pop(run_id, None)
                 self.store.set_status(run_id, RunStatus.STOPPED, N_("Stopped before it started."),
                                       expected=(RunStatus.QUEUED,))
                 self._cond.notify_all()

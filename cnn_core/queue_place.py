@@ -1,4 +1,9 @@
-"""A waiting run's place in the training line and about how long until it starts.
+"""A waiting run's place in the training line, about how long until it starts, and the line's
+fair order.
+
+The line takes turns (:func:`fair_line`): each person's next waiting run comes before anybody's
+run after it, so one person's sweep of twelve runs does not hold the rest of the class back for
+twelve trainings; it trains in turn with everybody else's runs.
 
 "3rd in line, about 2 min": the place counts the runs waiting before it (1st = next to start);
 the wait comes from the engine's own measurements (:mod:`cnn_core.time_left`): the time left the
@@ -13,13 +18,16 @@ Example:
     '3rd in line, about 2 min'
     >>> ordinal(22)
     '22nd'
+    >>> fair_line(["a1", "a2", "a3", "b1"], {"a1": "ann", "a2": "ann", "a3": "ann", "b1": "ben"}.get)
+    ['a1', 'b1', 'a2', 'a3']
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from cnn_core.i18n import _, ngettext
@@ -61,6 +69,28 @@ class QueuePlace:
         if self.seconds_to_start is None:
             return where
         return _("{where}, {wait}", where=where, wait=rough_duration(self.seconds_to_start))
+
+
+def fair_line(waiting: Sequence[str], owner: Callable[[str], str],
+              training: Iterable[str] = ()) -> list[str]:
+    """The waiting runs in the order they should start: taking turns between people.
+
+    A person's turn number for a waiting run is how many of their runs train now or wait before
+    it; runs start by turn number, and within a turn in the order they are in ``waiting`` (the
+    order they came). So somebody whose run trains now waits behind those who have none.
+
+    Args:
+        waiting: run ids in their current order (newest last).
+        owner: who a run belongs to (a browser session's id; one key for all command-line runs).
+        training: ids of the runs training now.
+    """
+    turns = Counter(owner(run_id) for run_id in training)
+    numbered = []
+    for run_id in waiting:
+        who = owner(run_id)
+        numbered.append((turns[who], run_id))
+        turns[who] += 1
+    return [run_id for _turn, run_id in sorted(numbered, key=lambda pair: pair[0])]
 
 
 def _dataset_key(run: RunRecord):
@@ -123,4 +153,4 @@ def queue_place(run: RunRecord, training: Sequence[RunRecord], waiting: Sequence
     return QueuePlace(len(ahead) + 1, free[0])
 
 
-__all__ = ["QueuePlace", "ordinal", "queue_place", "rough_duration", "run_seconds", "seconds_left"]
+__all__ = ["QueuePlace", "fair_line", "ordinal", "queue_place", "rough_duration", "run_seconds", "seconds_left"]

@@ -17,7 +17,7 @@ from cnn_core.classroom import ClassroomSettings, teacher_settings
 from cnn_core.errors import NotYoursError, QueueLimitError, SpecError
 from cnn_core.job_queue import JobQueue
 from cnn_core.model import PRESETS
-from cnn_core.queue_place import QueuePlace, ordinal, queue_place
+from cnn_core.queue_place import QueuePlace, fair_line, ordinal, queue_place
 from cnn_core.run_index_db import SCHEMA_VERSION
 from cnn_core.run_record import Starter
 from cnn_core.run_status import RunStatus
@@ -26,6 +26,7 @@ from cnn_core.training import TrainingRequest
 
 ANN = Starter("a" * 24, "Ann")
 BEN = Starter("b" * 24, "Ben")
+CHO = Starter("c" * 24, "Cho")
 TEACHER_VARS = [classroom.environment_variable(name) for name in
                 ("max_parallel_trainings", "max_student_epochs", "max_queued_per_session")]
 
@@ -292,6 +293,40 @@ def test_several_trainings_at_once_when_the_teacher_allows(workspace, held):
     wait_until(lambda: len(held.started) == 2)
     time.sleep(0.1)
     assert sorted(held.started) == sorted(runs[:2]) and queue.queued_run_ids() == [runs[2]]
+
+
+def test_the_line_takes_turns_between_people_first_come_first_served_within_a_turn():
+    owners = {"a1": "ann", "a2": "ann", "a3": "ann", "b1": "ben", "c1": "cho", "x1": "", "x2": ""}
+    assert fair_line(["a1", "a2", "a3", "b1", "c1"], owners.get) == ["a1", "b1", "c1", "a2", "a3"]
+    assert fair_line(["a1", "b1", "c1"], owners.get) == ["a1", "b1", "c1"]   # one each: arrival order
+    # somebody whose run trains now waits behind those who have none training
+    owners["a0"] = "ann"
+    assert fair_line(["a1", "b1", "c1"], owners.get, training=["a0"]) == ["b1", "c1", "a1"]
+    # command-line runs (no session) are one person's: in the order they came
+    assert fair_line(["x1", "x2", "b1"], owners.get) == ["x1", "b1", "x2"]
+    assert fair_line([], owners.get) == []
+
+
+def test_a_sweep_trains_in_turn_with_the_rest_of_the_class(workspace, held):
+    """Ann's sweep of three does not make Cho, who queued after it, wait for all three."""
+    from cnn_core.sweeps import launch_sweep, load_sweep
+
+    queue = JobQueue(workspace, workers=1)
+    store = queue.store
+    ben = queue.submit(request(), starter=BEN)                 # Ben's run holds the trainer
+    wait_until(lambda: held.started == [ben])
+    sweep_id = launch_sweep(queue, store, "shapes", sweep_of([0.001, 0.003, 0.01]), starter=ANN)
+    a1, a2, a3 = load_sweep(store, sweep_id).run_ids
+    assert queue.queued_run_ids() == [a1, a2, a3]
+    cho = queue.submit(request(), starter=CHO)
+    ben2 = queue.submit(request(), starter=BEN)                # Ben has one training: his turn is later
+    assert queue.queued_run_ids() == [a1, cho, a2, ben2, a3]
+    assert queue.place(cho).text() == "2nd in line"
+    for running, following in ((ben, a1), (a1, cho), (cho, a2)):
+        queue.stop(running)
+        wait_until(lambda: held.started[-1] == following)
+    assert held.started == [ben, a1, cho, a2]
+    assert queue.queued_run_ids() == [ben2, a3]
 
 
 # --------------------------------------------------------------------------- cancel rights
