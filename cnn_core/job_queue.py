@@ -4,11 +4,11 @@ A page never calls ``model.fit``: it submits a :class:`~cnn_core.training.Traini
 the job queue of its workspace (:func:`get_job_queue`) and keeps the run id. One daemon worker
 thread takes the queued runs one after another (taking turns between the sessions that queued
 them, first come first served within a turn: :func:`cnn_core.queue_place.fair_line`;
-``max_parallel_trainings`` threads when the teacher allows more, see :mod:`cnn_core.classroom`) and trains each in a process of its own
-(:mod:`cnn_core.training_process`, the teacher's ``training_process`` 1, the default), or with
-``training_process`` 0 itself through :func:`cnn_core.training.run_training`. Either runs at the
-teacher's ``training_nice`` (:mod:`cnn_core.training_priority`), so the pages stay quick while
-runs train.
+``max_parallel_trainings`` threads when the teacher allows more, see :mod:`cnn_core.classroom`)
+and trains each in a process of its own (:mod:`cnn_core.training_process`, the teacher's
+``training_process`` 1, the default), or with ``training_process`` 0 itself through
+:func:`cnn_core.training.run_training`. Either runs at the teacher's ``training_nice``
+(:mod:`cnn_core.training_priority`), so the pages stay quick while runs train.
 
 A run submitted with a :class:`~cnn_core.run_record.Starter` (a browser session) obeys the
 teacher's limits (most epochs, runs waiting per session) and can be stopped, paused or resumed

@@ -66,4 +66,5 @@ def run_card_seconds(run) -> float:
     return _live_seconds(run) if is_live(run) else IDLE_CARD_SECONDS
 
 
-__all__ = ["IDLE_CARD_SECONDS", "LIVE_SECONDS", "PAUSED_SECONDS", "is_live", "live_view_seconds", "run_card_seconds"]
+__all__ = ["IDLE_CARD_SECONDS", "LIVE_SECONDS", "PAUSED_SECONDS", "is_live", "live_view_seconds",
+           "run_card_seconds"]

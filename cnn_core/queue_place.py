@@ -153,4 +153,5 @@ def queue_place(run: RunRecord, training: Sequence[RunRecord], waiting: Sequence
     return QueuePlace(len(ahead) + 1, free[0])
 
 
-__all__ = ["QueuePlace", "fair_line", "ordinal", "queue_place", "rough_duration", "run_seconds", "seconds_left"]
+__all__ = ["QueuePlace", "fair_line", "ordinal", "queue_place", "rough_duration", "run_seconds",
+           "seconds_left"]

@@ -125,8 +125,8 @@ def forget_live_view() -> None:
 
 def ask_page_redraw() -> None:
     """The Training page's live view saw its run start, end, pause or continue and drew that
-    itself; one full
-    page run (done by the sidebar's polling, :func:`page_redraw_asked`) stops its polling.
+    itself; one full page run (done by the sidebar's polling, :func:`page_redraw_asked`) stops
+    its polling or sets its new rate.
     A flag, not ``st.rerun`` from the live view's timer: that raced with the page's redraw."""
     st.session_state[PAGE_REDRAW_KEY] = True
 
