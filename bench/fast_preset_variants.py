@@ -16,7 +16,7 @@ and the engine's own pieces, with these changes made here, not in ``cnn_core``:
 ``--widths A,B,C``
     the filters of the three blocks, e.g. 64,128,128.
 
-Measured (2026-12-05, idle machine, 45,000 pictures; held-out accuracy with mirror + shift
+Measured (2026-12-05, nothing else running, 45,000 pictures; held-out accuracy with mirror + shift
 views; the preset itself: 90.1-90.4% in ~500-535 s):
 
     --warmup 24:14 --epochs 33                              89.9% in 541 s
