@@ -38,6 +38,19 @@ def _train_arrays(data: str):
     return ds.x_train, ds.y_train
 
 
+def fast_spec(settings: list[str], epochs: int | None = None):
+    """The fast preset with ``NAME=VALUE`` model settings (as typed after ``--set``) and epochs."""
+    from cnn_core.model import PRESETS
+    from cnn_core.model.spec import ModelSpec
+    from cnn_core.settings import parse_text
+
+    spec = PRESETS["fast"]
+    for item in settings:
+        name, value = item.split("=", 1)
+        spec = spec.replace(**{name: parse_text(ModelSpec, name, value)})
+    return spec.replace(epochs=epochs) if epochs else spec
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
@@ -53,17 +66,11 @@ def main(argv=None) -> None:
     from cnn_core import test_time_augmentation as tta
     from cnn_core.augment import AugmentSpec, augment_fn
     from cnn_core.augment_layers import EpochCounter, epoch_variable
-    from cnn_core.model import PRESET_AUGMENTS, PRESETS, build_model, compile_model, plan_summary
-    from cnn_core.model.spec import ModelSpec
+    from cnn_core.model import PRESET_AUGMENTS, build_model, compile_model, plan_summary
     from cnn_core.preprocessing import encode_labels, fit_scaling
     from cnn_core.settings import parse_text
 
-    spec = PRESETS["fast"]
-    for item in args.set:
-        name, value = item.split("=", 1)
-        spec = spec.replace(**{name: parse_text(ModelSpec, name, value)})
-    if args.epochs:
-        spec = spec.replace(epochs=args.epochs)
+    spec = fast_spec(args.set, args.epochs)
     aug = AugmentSpec.from_dict(PRESET_AUGMENTS.get("fast", {}))
     for item in args.augment:
         name, value = item.split("=", 1)

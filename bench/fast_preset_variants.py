@@ -40,7 +40,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fast_preset_tuning import DEFAULT_DATA, _train_arrays  # noqa: E402
+from fast_preset_tuning import DEFAULT_DATA, _train_arrays, fast_spec  # noqa: E402
 
 
 def _warmup(text: str) -> tuple[int, int]:
@@ -110,18 +110,11 @@ def main(argv=None) -> None:
     from cnn_core import test_time_augmentation as tta
     from cnn_core.augment import AugmentSpec, augment_fn
     from cnn_core.augment_layers import EpochCounter, epoch_variable
-    from cnn_core.model import PRESET_AUGMENTS, PRESETS, build_model, compile_model
-    from cnn_core.model.spec import ModelSpec
+    from cnn_core.model import PRESET_AUGMENTS, build_model, compile_model
     from cnn_core.preprocessing import encode_labels, fit_scaling
-    from cnn_core.settings import parse_text
     from cnn_core.training_data import make_dataset
 
-    spec = PRESETS["fast"]
-    for item in args.set:
-        name, value = item.split("=", 1)
-        spec = spec.replace(**{name: parse_text(ModelSpec, name, value)})
-    if args.epochs:
-        spec = spec.replace(epochs=args.epochs)
+    spec = fast_spec(args.set, args.epochs)
     aug = AugmentSpec.from_dict(PRESET_AUGMENTS["fast"])
     x, y = _train_arrays(args.data)
     order = np.random.default_rng(0).permutation(len(x))
