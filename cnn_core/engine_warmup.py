@@ -23,8 +23,9 @@ Set ``CNN_LAB_PRELOAD_TENSORFLOW=0`` to switch the warm-up off (then the first t
 imports TensorFlow, as before). This module imports nothing heavy.
 
 Example:
-    >>> start()          # returns at once; the import runs in a daemon thread
-    >>> wait()           # blocks until it is done (at once if it never started)
+    >>> started = start()   # returns at once; the import runs in a daemon thread
+    >>> wait()              # blocks until it is done (at once if it never started)
+    True
     >>> loaded()
     True
 """
@@ -35,10 +36,15 @@ import importlib
 import os
 import sys
 import threading
+import time
 
 from cnn_core import training_priority
 
 ENGINE_MODULE = "cnn_core.job_queue"
+#: A failed import is tried once more: a first import that raced with another thread's (a
+#: module found half-initialised) succeeds the second time; a missing package fails again.
+IMPORT_ATTEMPTS = 2
+RETRY_SECONDS = 0.5
 ENV_SWITCH = "CNN_LAB_PRELOAD_TENSORFLOW"
 
 _lock = threading.Lock()
@@ -73,7 +79,16 @@ def start() -> bool:
 def _import_engine() -> None:
     global _error
     try:
-        importlib.import_module(ENGINE_MODULE)
+        for attempt in range(1, IMPORT_ATTEMPTS + 1):
+            try:
+                importlib.import_module(ENGINE_MODULE)
+                break
+            except Exception as error:  # noqa: BLE001 - told below; the last one is kept
+                print(f"CNN Lab: loading TensorFlow in the background failed (attempt {attempt} of "
+                      f"{IMPORT_ATTEMPTS}): {error!r}", file=sys.stderr, flush=True)
+                if attempt == IMPORT_ATTEMPTS:
+                    raise
+                time.sleep(RETRY_SECONDS)
         # TensorFlow's thread pools start now, at the training nice value (no-op if the import
         # hook of training_priority.install did it already, or a page ran TensorFlow first)
         training_priority.start_tensorflow_pools()
