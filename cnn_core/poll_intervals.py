@@ -18,6 +18,8 @@ Example:
     True
     >>> PAUSED_SECONDS > LIVE_SECONDS
     True
+    >>> group_seconds([]) is None
+    True
 """
 
 from __future__ import annotations
@@ -66,5 +68,14 @@ def run_card_seconds(run) -> float:
     return _live_seconds(run) if is_live(run) else IDLE_CARD_SECONDS
 
 
-__all__ = ["IDLE_CARD_SECONDS", "LIVE_SECONDS", "PAUSED_SECONDS", "is_live", "live_view_seconds",
-           "run_card_seconds"]
+def group_seconds(runs) -> float | None:
+    """A view that follows several runs (a sweep's, the MLP vs CNN pairs): every
+    :data:`LIVE_SECONDS` while any of them waits or trains, every :data:`PAUSED_SECONDS` while
+    the only live ones are paused, not at all once none is live. The view reruns the page when
+    its poll finds another interval due (a run ended, or was continued elsewhere)."""
+    live = [_live_seconds(run) for run in runs if is_live(run)]
+    return min(live) if live else None
+
+
+__all__ = ["IDLE_CARD_SECONDS", "LIVE_SECONDS", "PAUSED_SECONDS", "group_seconds", "is_live",
+           "live_view_seconds", "run_card_seconds"]

@@ -14,7 +14,7 @@ from cnn_core.accuracy_noise import n_test_of, noise_words
 from cnn_core.dataset_names import dataset_name as _dataset_name
 from cnn_core.i18n import _, ngettext
 from cnn_core.model.presets import preset_name
-from cnn_core.poll_intervals import LIVE_SECONDS
+from cnn_core.poll_intervals import group_seconds
 from components import compare_charts, state
 from components.feedback import engine_errors
 from components.model_summary import human_count
@@ -91,16 +91,22 @@ def mlp_vs_cnn_view(store) -> None:
     st.caption(_("An MLP looks at the picture as one long list of pixels; a CNN looks for small patterns "
                "anywhere in it. Train one of each with the same budget and compare."))
     queue_form()
-    alive = any(r.is_active for pair in comparison.mlp_vs_cnn_pairs(store, viewer=starter())[:3] for r in pair)
+    seconds = group_seconds(r for pair in comparison.mlp_vs_cnn_pairs(store, viewer=starter())[:3] for r in pair)
 
-    @st.fragment(run_every=LIVE_SECONDS if alive else None)
+    @st.fragment(run_every=seconds)
     def pairs() -> None:  # polls while a pair trains, so the results fill in as they come
-        newest = comparison.mlp_vs_cnn_pairs(store, viewer=starter())[:3]
-        if alive and not any(r.is_active for pair in newest for r in pair):
-            st.rerun()
-        if not newest:
-            st.caption(_("Your MLP and CNN appear here side by side once queued."))
-        for mlp, cnn in newest:
-            pair_card(store, mlp, cnn)
+        _pairs(store, seconds)
 
     pairs()
+
+
+def _pairs(store, seconds: float | None) -> None:
+    """The three newest pairs side by side; ``seconds`` is the view's polling interval at the page
+    run (:func:`cnn_core.poll_intervals.group_seconds`)."""
+    newest = comparison.mlp_vs_cnn_pairs(store, viewer=starter())[:3]
+    if seconds is not None and group_seconds(r for pair in newest for r in pair) != seconds:
+        st.rerun()   # they ended, or were paused or continued elsewhere: pick the new rate
+    if not newest:
+        st.caption(_("Your MLP and CNN appear here side by side once queued."))
+    for mlp, cnn in newest:
+        pair_card(store, mlp, cnn)

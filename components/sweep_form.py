@@ -18,7 +18,7 @@ from cnn_core import sweep_spec, sweeps
 from cnn_core.dataset_names import dataset_name
 from cnn_core.errors import CnnLabError, SpecError
 from cnn_core.i18n import N_, _, ngettext
-from cnn_core.poll_intervals import LIVE_SECONDS
+from cnn_core.poll_intervals import group_seconds
 from components import state
 from components.feedback import engine_errors
 from components.language import column_labels
@@ -231,7 +231,6 @@ def _counts_text(counts: Mapping[str, int]) -> str:
 
 def sweep_overview(store) -> None:
     """Pick a sweep; its progress, a Stop button, its results table and chart (live while it runs)."""
-    from components import compare_charts
     from components.session_identity import starter
 
     records = sweeps.list_sweeps(store, viewer=starter())   # never another's private sweep
@@ -248,45 +247,55 @@ def sweep_overview(store) -> None:
                           format_func=lambda i: f"{by_id[i].name} · {when(by_id[i].created_at)}",
                           help=_("Sweeps of this workspace, newest first."))
     record = by_id[chosen]
-    alive = not sweeps.sweep_status(store, record.id).is_done
+    seconds = group_seconds(sweeps.sweep_runs(store, record.id))
 
-    @st.fragment(run_every=LIVE_SECONDS if alive else None)
+    @st.fragment(run_every=seconds)
     def live() -> None:
-        status = sweeps.sweep_status(store, record.id)
-        if alive and status.is_done:  # it just ended: redraw once, without polling
-            st.rerun()
-        st.progress(status.fraction_done, text=ngettext("{done} of {count} run done", "{done} of {count} runs done",
-                                                        status.total, done=status.done))
-        st.caption(_("{counts} · data set **{dataset}** · varies ", counts=_counts_text(status.counts),
-                     dataset=dataset_name(record.dataset_id)) + ", ".join(setting_label(s) for s in record.spec.settings))
-        if not status.is_done and st.button(_("Stop sweep"), key="sweep_stop", icon=":material/stop_circle:",
-                                            help=_("Stops the run training now and takes the waiting runs off "
-                                                 "the queue. Finished runs are kept.")):
-            with engine_errors(_("The sweep could not be stopped: ")):
-                stopped = sweeps.stop_sweep(state.job_queue(), store, record.id, starter=starter())
-                st.session_state["sweep_stopped_note"] = ngettext(
-                    "Stopped {count} run of “{name}”.", "Stopped {count} runs of “{name}”.", len(stopped),
-                    name=record.name)
-                st.rerun()
-        note = st.session_state.pop("sweep_stopped_note", None)
-        if note:
-            st.success(note, icon=":material/stop_circle:")
-        results = sweeps.sweep_results(store, record.id)
-        settings = [s for s in record.spec.settings if s in results]
-        labels = {s: setting_label(s) for s in settings}
-        figure = compare_charts.sweep_figure(results, settings, record.spec.mode, labels,
-                                             n_test=compare_charts.results_n_test(store, results))
-        if figure is not None:
-            st.plotly_chart(figure, key="sweep_chart", config={"displayModeBar": False})
-            st.caption(_("How well each combination did: brighter or higher is better. Runs that have not "
-                       "finished are left out until they have a score."))
-        else:
-            st.caption(_("The chart appears when the first run of the sweep has a score."))
-        st.dataframe(table := _results_table(results, labels), hide_index=True, key="sweep_results",
-                     column_config=column_labels(table.columns, RESULT_COLUMNS))
-        st.caption(_("One row per run of the sweep. Click a column header to sort."))
+        _sweep_live(store, record, seconds)
 
     live()
+
+
+def _sweep_live(store, record, seconds: float | None) -> None:
+    """The sweep's progress, Stop button, chart and table; ``seconds`` is the view's polling
+    interval at the page run (:func:`cnn_core.poll_intervals.group_seconds`)."""
+    from components import compare_charts
+    from components.session_identity import starter
+
+    # it ended, or its runs were paused or continued elsewhere: a page run picks the new rate
+    if seconds is not None and group_seconds(sweeps.sweep_runs(store, record.id)) != seconds:
+        st.rerun()
+    status = sweeps.sweep_status(store, record.id)
+    st.progress(status.fraction_done, text=ngettext("{done} of {count} run done", "{done} of {count} runs done",
+                                                    status.total, done=status.done))
+    st.caption(_("{counts} · data set **{dataset}** · varies ", counts=_counts_text(status.counts),
+                 dataset=dataset_name(record.dataset_id)) + ", ".join(setting_label(s) for s in record.spec.settings))
+    if not status.is_done and st.button(_("Stop sweep"), key="sweep_stop", icon=":material/stop_circle:",
+                                        help=_("Stops the run training now and takes the waiting runs off "
+                                             "the queue. Finished runs are kept.")):
+        with engine_errors(_("The sweep could not be stopped: ")):
+            stopped = sweeps.stop_sweep(state.job_queue(), store, record.id, starter=starter())
+            st.session_state["sweep_stopped_note"] = ngettext(
+                "Stopped {count} run of “{name}”.", "Stopped {count} runs of “{name}”.", len(stopped),
+                name=record.name)
+            st.rerun()
+    note = st.session_state.pop("sweep_stopped_note", None)
+    if note:
+        st.success(note, icon=":material/stop_circle:")
+    results = sweeps.sweep_results(store, record.id)
+    settings = [s for s in record.spec.settings if s in results]
+    labels = {s: setting_label(s) for s in settings}
+    figure = compare_charts.sweep_figure(results, settings, record.spec.mode, labels,
+                                         n_test=compare_charts.results_n_test(store, results))
+    if figure is not None:
+        st.plotly_chart(figure, key="sweep_chart", config={"displayModeBar": False})
+        st.caption(_("How well each combination did: brighter or higher is better. Runs that have not "
+                   "finished are left out until they have a score."))
+    else:
+        st.caption(_("The chart appears when the first run of the sweep has a score."))
+    st.dataframe(table := _results_table(results, labels), hide_index=True, key="sweep_results",
+                 column_config=column_labels(table.columns, RESULT_COLUMNS))
+    st.caption(_("One row per run of the sweep. Click a column header to sort."))
 
 
 __all__ = ["SWEEP_SETTINGS", "parse_values", "render_sweep_form", "sweep_overview"]

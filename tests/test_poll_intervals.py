@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_core.poll_intervals import (IDLE_CARD_SECONDS, LIVE_SECONDS, PAUSED_SECONDS, live_view_seconds,
-                                     run_card_seconds)
+from cnn_core.poll_intervals import (IDLE_CARD_SECONDS, LIVE_SECONDS, PAUSED_SECONDS, group_seconds,
+                                     live_view_seconds, run_card_seconds)
 from cnn_core.run_status import RunStatus
 from cnn_core.runs import RunStore
 
@@ -52,3 +52,21 @@ def test_an_ended_run_is_not_polled_by_the_live_view_and_rarely_by_the_card(run,
 def test_with_no_run_only_the_card_polls_and_rarely():
     assert run_card_seconds(None) == IDLE_CARD_SECONDS
     assert live_view_seconds(None) is None
+
+
+def test_a_group_of_runs_polls_at_the_live_rate_if_one_trains_or_waits_rarely_if_all_live_are_paused(workspace):
+    store = RunStore(workspace)
+    ids = [store.create_run({"dataset": {"id": "shapes"}, "model": {"epochs": 2}}, name=f"r{k}") for k in range(3)]
+    runs = lambda: [store.get(i) for i in ids]   # noqa: E731
+    assert group_seconds(runs()) == LIVE_SECONDS                  # all queued
+    for run_id in ids:
+        store.set_status(run_id, RunStatus.RUNNING)
+    store.set_status(ids[0], RunStatus.FINISHED)
+    store.set_status(ids[1], RunStatus.PAUSED)
+    assert group_seconds(runs()) == LIVE_SECONDS                  # one still trains
+    store.set_status(ids[2], RunStatus.PAUSED)
+    assert group_seconds(runs()) == PAUSED_SECONDS                # the live ones are all paused
+    store.set_status(ids[1], RunStatus.STOPPED)
+    store.set_status(ids[2], RunStatus.STOPPED)
+    assert group_seconds(runs()) is None                          # none live
+    assert group_seconds(iter(runs())) is None                    # any iterable will do
