@@ -15,6 +15,12 @@ and the engine's own pieces, with these changes made here, not in ``cnn_core``:
     the 2x2 whitening layer moves S pixels at a time: 2 skips the 31x31 stage (16x16 maps).
 ``--widths A,B,C``
     the filters of the three blocks, e.g. 64,128,128.
+``--bn-epsilon E``
+    batch norm's epsilon (Keras' default 1e-3; airbench 1e-12).
+``--freeze PREFIX@EPOCH`` (repeatable)
+    from epoch EPOCH on, the layers whose names start with PREFIX stop learning (FreezeOut,
+    Brock et al. 2017): no backward pass through them, so later steps cost less (freezing block 1
+    takes a step from ~87 to ~55 ms); a frozen batch norm uses its moving statistics.
 
 Measured (2026-12-05, nothing else running, 45,000 pictures; held-out accuracy with mirror + shift
 views; the preset itself: 90.1-90.4% in ~500-535 s):
@@ -23,6 +29,8 @@ views; the preset itself: 90.1-90.4% in ~500-535 s):
     --bias-rate 64                                          90.0% in 509 s
     --whitening-stride 2 --set filters=96 --epochs 30       88.1% in 434 s
     --widths 64,128,128 --warmup 24:10                      90.1% in 511 s
+    --freeze block1@14 --epochs 35                          89.5% in 463 s
+    --bn-epsilon 1e-5                                       89.8% in 461 s
 
 Usage::
 
@@ -48,6 +56,13 @@ def _warmup(text: str) -> tuple[int, int]:
     if size < 8 or epochs < 0:
         raise argparse.ArgumentTypeError("--warmup is SIZE:EPOCHS, e.g. 24:14")
     return size, epochs
+
+
+def _freeze(text: str) -> tuple[str, int]:
+    prefix, _, epoch = text.partition("@")
+    if not prefix or not epoch.isdigit():
+        raise argparse.ArgumentTypeError("--freeze is PREFIX@EPOCH, e.g. block1@12")
+    return prefix, int(epoch)
 
 
 def _widths(text: str) -> list[int]:
@@ -87,6 +102,9 @@ def patch_engine(args) -> None:
                 return out + keras.ops.cast(self.beta * (factor - 1.0), out.dtype)
 
         build.BatchNormalization = FastShiftBatchNormalization
+    if args.bn_epsilon is not None:
+        real_bn = build.BatchNormalization
+        build.BatchNormalization = lambda *a, **kw: real_bn(*a, epsilon=args.bn_epsilon, **kw)
 
 
 def main(argv=None) -> None:
@@ -100,6 +118,9 @@ def main(argv=None) -> None:
     parser.add_argument("--bias-rate", type=float, default=1.0)
     parser.add_argument("--whitening-stride", type=int, default=1)
     parser.add_argument("--widths", type=_widths, default=None, metavar="A,B,C")
+    parser.add_argument("--bn-epsilon", type=float, default=None)
+    parser.add_argument("--freeze", type=_freeze, action="append", default=[],
+                        metavar="PREFIX@EPOCH")
     args = parser.parse_args(argv)
     patch_engine(args)
 
@@ -143,8 +164,15 @@ def main(argv=None) -> None:
         return tf.gather(tf.gather(images, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
 
     callbacks = [EpochCounter(flip_epoch)]
-    phases = [(window, 0, small_epochs), (augment, small_epochs, spec.epochs)]
+    cuts = sorted({small_epochs, spec.epochs} | {e for _, e in args.freeze if e < spec.epochs})
+    phases = [(window, 0, small_epochs)] + [(augment, a, b) for a, b in zip(cuts, cuts[1:])]
     for phase_augment, first, last in phases:
+        frozen = [p for p, e in args.freeze if e <= first]
+        for layer in model.layers:
+            if frozen and layer.name.startswith(tuple(frozen)) and layer.trainable:
+                print(f"epoch {first}: {layer.name} frozen", flush=True)
+                layer.trainable = False
+                model.train_function = None   # traced again without its backward pass
         if last > first:
             ds = make_dataset(x_tr, labels, spec.batch_size, shuffle=True, seed=spec.seed + first,
                               augment=phase_augment, flip_epoch=flip_epoch, flip_seed=aug.seed,
