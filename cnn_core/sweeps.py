@@ -336,9 +336,10 @@ class SweepStatus:
         return self.done >= self.total
 
 
-def sweep_status(store: RunStore, sweep_id: str) -> SweepStatus:
-    """Counts of the sweep's runs per status and the fraction whose training is over."""
-    runs = sweep_runs(store, sweep_id)
+def sweep_status(store: RunStore, sweep_id: str, runs: list | None = None) -> SweepStatus:
+    """Counts of the sweep's runs per status and the fraction whose training is over; ``runs``:
+    the sweep's runs when the caller has just read them (:func:`sweep_runs`)."""
+    runs = sweep_runs(store, sweep_id) if runs is None else runs
     counts = {status: 0 for status in RUN_STATUSES}
     for run in runs:
         counts[run.status] = counts.get(run.status, 0) + 1

@@ -262,10 +262,11 @@ def _sweep_live(store, record, seconds: float | None) -> None:
     from components import compare_charts
     from components.session_identity import starter
 
+    runs = sweeps.sweep_runs(store, record.id)
     # it ended, or its runs were paused or continued elsewhere: a page run picks the new rate
-    if seconds is not None and group_seconds(sweeps.sweep_runs(store, record.id)) != seconds:
+    if seconds is not None and group_seconds(runs) != seconds:
         st.rerun()
-    status = sweeps.sweep_status(store, record.id)
+    status = sweeps.sweep_status(store, record.id, runs)
     st.progress(status.fraction_done, text=ngettext("{done} of {count} run done", "{done} of {count} runs done",
                                                     status.total, done=status.done))
     st.caption(_("{counts} · data set **{dataset}** · varies ", counts=_counts_text(status.counts),

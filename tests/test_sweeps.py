@@ -24,6 +24,7 @@ from cnn_core.sweeps import (
     load_sweep,
     stop_sweep,
     sweep_results,
+    sweep_runs,
     sweep_status,
 )
 
@@ -217,6 +218,7 @@ def test_launch_tags_runs_records_the_sweep_and_reports_status(workspace):
     status = sweep_status(store, sweep_id)
     assert status.counts["finished"] == 1 and status.counts["stopped"] == 3
     assert status.is_done and status.fraction_done == 1.0
+    assert sweep_status(store, sweep_id, sweep_runs(store, sweep_id)) == status   # runs read once
 
     table = sweep_results(store, sweep_id)
     assert list(table.columns) == ["run_id", "name", "learning_rate", "filters", "status",
