@@ -22,6 +22,7 @@ Usage (from the repository root)::
     python bench/fast_preset.py --seed 1 --short-epochs 0   # another seed, no 2-minute run
     python bench/fast_preset.py --seed 42,1,2 --short-epochs 0   # three runs and their mean
     python bench/fast_preset.py --epochs 1 --short-epochs 1 --limit 5000   # smoke test
+    python bench/fast_preset.py --set optimizer=muon --set muon_rate=0.1 --epochs 6 --short-epochs 0
 
 The machine must be otherwise idle for the time to mean anything: training on 2 cores slows
 down in proportion to anything else running. The script prints the load average before and
@@ -106,12 +107,18 @@ def _fast_augment():
 
 
 def train(data: str, preset: str, store, *, epochs: int | None,
-          augment_spec, seed: int | None = None) -> "RunFigures":
+          augment_spec, seed: int | None = None, settings: tuple[str, ...] = ()) -> "RunFigures":
+    """One run of ``preset`` with model ``settings`` changed (``NAME=VALUE``, as after --set)."""
     from cnn_core.model import PRESETS
+    from cnn_core.model.spec import ModelSpec
     from cnn_core.preprocessing import PreprocessSpec
+    from cnn_core.settings import parse_text
     from cnn_core.training import TrainingRequest, run_training
 
     spec = PRESETS[preset]
+    for item in settings:
+        name, _, value = item.partition("=")
+        spec = spec.replace(**{name: parse_text(ModelSpec, name, value)})
     if epochs is not None:
         spec = spec.replace(epochs=epochs)
     if seed is not None:
@@ -186,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="epochs of the 2-minute-budget run (0 = skip it)")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on only this many pictures (smoke test; not a figure)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="change a model setting of the fast preset, e.g. optimizer=muon")
     parser.add_argument("--baseline-epochs", type=int, default=0,
                         help="also train cifar10_tutorial for this many epochs (0 = skip)")
     args = parser.parse_args(argv)
@@ -210,14 +219,14 @@ def main(argv: list[str] | None = None) -> None:
                   f"test accuracy {base.accuracy:.3f} in {base.seconds:.0f} s", flush=True)
         if args.short_epochs > 0:
             short = train(args.data, "fast", store, epochs=args.short_epochs,
-                          augment_spec=_fast_augment(), seed=args.seed[0])
+                          augment_spec=_fast_augment(), seed=args.seed[0], settings=args.set)
             print(f"2-minute budget ({args.short_epochs} epochs): test accuracy "
                   f"{short.accuracy:.3f} in {short.seconds:.0f} s "
                   f"({_shares(short.core_share, short.others)})", flush=True)
         runs = []
         for seed in args.seed:
             runs.append(train(args.data, "fast", store, epochs=args.epochs,
-                              augment_spec=_fast_augment(), seed=seed))
+                              augment_spec=_fast_augment(), seed=seed, settings=args.set))
     if len(runs) > 1:
         for seed, run in zip(args.seed, runs):
             print(f"seed {seed}: test accuracy {run.accuracy:.3f} in {run.seconds:.0f} s "

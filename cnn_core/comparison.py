@@ -261,8 +261,8 @@ def equal_budget(mlp_spec, cnn_spec) -> str:
             raise SpecError(setting, "The MLP and the CNN must train with the same {setting_} for a fair comparison "
                                      "({setting_2} vs {setting_3}).",
                                      setting_=setting, setting_2=getattr(mlp_spec, setting), setting_3=getattr(cnn_spec, setting))
-    optimizer = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}.get(
-        cnn_spec.optimizer, cnn_spec.optimizer)
+    optimizer = {"sgd": "SGD", "muon": "Muon + SGD", "adam": "Adam", "adamw": "AdamW",
+                 "rmsprop": "RMSprop"}.get(cnn_spec.optimizer, cnn_spec.optimizer)
     from cnn_core.i18n import ngettext
 
     return ngettext("{count} epoch each, same pictures, {optimizer} with learning rate {rate}, "

@@ -117,8 +117,9 @@ def _likely_causes(config: Mapping | None, epochs_done: int) -> list[str]:
     lr, optimizer = model.get("learning_rate"), str(model.get("optimizer") or "adam")
     if _finite(lr):
         lr = float(lr)
-        high, low = (0.3, 1e-4) if optimizer == "sgd" else (0.01, 1e-5)
-        usual = "0.01" if optimizer == "sgd" else "0.001"
+        sgd = optimizer in ("sgd", "muon")
+        high, low = (0.3, 1e-4) if sgd else (0.01, 1e-5)
+        usual = "0.01" if sgd else "0.001"
         if lr >= high:
             causes.append(_("Likely cause: the learning rate ({rate:g}) is far too high for {optimizer}: every step "
                             "overshoots, so the network gives up and guesses. Fix: set the learning rate to {usual}.",

@@ -64,6 +64,7 @@ def allowed_custom_objects() -> tuple[set[str], set[str]]:
 
     import cnn_core.model.fused_batch_norm  # noqa: F401 - registers CNN Lab's batch norm
     import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
+    import cnn_core.model.muon  # noqa: F401 - registers CNN Lab's Muon optimizer
     import cnn_core.preprocessing  # noqa: F401 - may register its scaling layer
 
     names, modules = set(), set()
@@ -200,6 +201,7 @@ def load_model_safely(path: Path) -> None:
 
     import cnn_core.model.fused_batch_norm  # noqa: F401 - registers CNN Lab's batch norm
     import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
+    import cnn_core.model.muon  # noqa: F401 - registers CNN Lab's Muon optimizer
 
     try:
         keras.saving.load_model(path, safe_mode=True)

@@ -198,3 +198,14 @@ def test_falling_back_to_chance_after_learning_is_called_out():
 def test_a_model_well_above_chance_is_read_as_before():
     assert check(read_curves(HEALTHY, status="finished", epochs_planned=5, n_classes=10)).verdict == "too_few_epochs"
     assert check(read_curves(FLAT_END, status="finished", epochs_planned=7, n_classes=2)).verdict == "plateaued"
+
+
+def test_muon_learning_rate_is_read_as_sgds():
+    """Muon moves all but the filters by SGD, so 0.1 is a usual rate there, far too high for Adam."""
+    def cause(optimizer):
+        config = {"model": {"optimizer": optimizer, "learning_rate": 0.1}}
+        return check(read_curves(AT_CHANCE, status="finished", epochs_planned=3, n_classes=10,
+                                 config=config)).text
+
+    assert "far too high" in cause("adam")
+    assert "far too high" not in cause("muon") and "far too high" not in cause("sgd")

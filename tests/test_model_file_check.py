@@ -19,7 +19,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading:UserWa
 VARIANTS = [
     {}, {"batch_norm": True, "conv_dropout": 0.2, "dense_dropout": 0.2}, {"head": "global_average"},
     {"pooling": "average"}, {"pooling": "none"}, {"conv_blocks": 0, "head": "flatten"},
-    {"optimizer": "sgd", "nesterov": True}, {"optimizer": "rmsprop"}, {"optimizer": "adamw", "weight_decay": 0.01},
+    {"optimizer": "sgd", "nesterov": True}, {"optimizer": "muon"}, {"optimizer": "rmsprop"}, {"optimizer": "adamw", "weight_decay": 0.01},
     {"lr_schedule": "one_cycle"}, {"lr_schedule": "cosine"}, {"label_smoothing": 0.1},
     *({"activation": a} for a in ("elu", "gelu", "leaky_relu", "swish", "tanh", "sigmoid")),
 ]

@@ -73,7 +73,7 @@ def test_from_dict_rejects_unknown_keys_and_wrong_types():
     ({"filters": 2000}, "filters", "between 1 and 1024"),
     ({"kernel_size": 4}, "kernel_size", "odd"),
     ({"kernel_size": 13}, "kernel_size", "between 1 and 11"),
-    ({"optimizer": "adagrad"}, "optimizer", "'adam', 'adamw', 'sgd' or 'rmsprop'"),
+    ({"optimizer": "adagrad"}, "optimizer", "'adam', 'adamw', 'sgd', 'muon' or 'rmsprop'"),
     ({"activation": "softplus"}, "activation", "'leaky_relu'"),
     ({"padding": "full"}, "padding", "'same' or 'valid'"),
     ({"lr_schedule": "step"}, "lr_schedule", "'one_cycle'"),
@@ -90,7 +90,8 @@ def test_validate_names_the_setting(changes, setting, words):
 
 def test_presets_are_valid_and_described():
     assert DEFAULT_PRESET in PRESETS
-    assert set(PRESETS) == {"cifar10_tutorial", "fashion_mnist_tutorial", "lenet", "mlp", "fast"}
+    assert set(PRESETS) == {"cifar10_tutorial", "fashion_mnist_tutorial", "lenet", "mlp", "fast",
+                            "quick"}
     assert set(PRESET_DESCRIPTIONS) == set(PRESETS)
     for name, spec in PRESETS.items():
         spec.validate()

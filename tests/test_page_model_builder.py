@@ -186,3 +186,17 @@ def test_a_slider_can_go_back_to_the_presets_value_after_moving():
     assert not at.exception
     assert at.session_state["model_spec"]["filters"] == 6
     assert at.session_state["preset"] == "lenet"  # back to the preset as shipped
+
+
+def test_choosing_muon_switches_on_its_filter_step():
+    at = open_builder()
+    at.selectbox(key="spec_optimizer").select("adam").run()
+    shown = widgets(at)
+    assert shown["spec_muon_rate"].disabled and shown["spec_momentum"].disabled  # not Adam's
+    at.selectbox(key="spec_optimizer").select("muon").run()
+    assert not at.exception
+    shown = widgets(at)
+    assert not shown["spec_muon_rate"].disabled and not shown["spec_momentum"].disabled
+    at.select_slider(key="spec_muon_rate").set_value(0.1).run()
+    assert at.session_state["model_spec"]["optimizer"] == "muon"
+    assert at.session_state["model_spec"]["muon_rate"] == 0.1

@@ -8,6 +8,7 @@
 ``build``              :func:`build_model`: spec -> uncompiled Keras model
 ``fused_batch_norm``   Keras' batch norm through TensorFlow's fused kernel (half the fast step)
 ``optimizers``         schedules (Keras ``CosineDecay``), optimizers, loss, :func:`load_model`
+``muon``               the ``muon`` optimizer: Muon steps for the filters, SGD for the rest
 ``legacy_schedules``   the schedule classes older ``model.keras`` files name, still loadable
                        (``OneCycleSchedule`` is also the ``triangle`` schedule)
 ``whitening``          the patch-whitening first layer's kernel, from the training pictures

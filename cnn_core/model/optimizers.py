@@ -13,6 +13,7 @@ import numpy as np
 from cnn_core.errors import SpecError
 import cnn_core.model.fused_batch_norm  # noqa: F401 - registers the batch norm load_model meets
 from cnn_core.model.legacy_schedules import CUSTOM_OBJECTS, OneCycleSchedule
+from cnn_core.model.muon import MuonFilters
 from cnn_core.model.spec import LABEL_ENCODINGS, ModelSpec
 from cnn_core.settings import choice_list
 
@@ -75,7 +76,9 @@ def build_optimizer(spec: ModelSpec, steps_per_epoch: int) -> keras.optimizers.O
     """The Keras optimizer of the spec, with its learning-rate schedule.
 
     ``adam``; ``adamw`` (decoupled ``weight_decay``); ``sgd`` (``momentum``, ``nesterov``);
-    ``rmsprop``. For optimizers other than ``adamw`` a non-zero ``weight_decay`` is passed as
+    ``muon`` (:class:`~cnn_core.model.muon.MuonFilters`: SGD as ``sgd``, the convolution
+    filters by Muon steps of ``muon_rate`` at the schedule's peak); ``rmsprop``. For optimizers
+    other than ``adamw`` a non-zero ``weight_decay`` is passed as
     Keras' ``weight_decay`` argument. Schedules span ``spec.epochs * steps_per_epoch`` steps.
     """
     spec.validate()
@@ -89,6 +92,10 @@ def build_optimizer(spec: ModelSpec, steps_per_epoch: int) -> keras.optimizers.O
     if spec.optimizer == "sgd":
         return opt.SGD(learning_rate=lr, momentum=float(spec.momentum),
                        nesterov=bool(spec.nesterov) and spec.momentum > 0, weight_decay=wd)
+    if spec.optimizer == "muon":
+        return MuonFilters(learning_rate=lr, momentum=float(spec.momentum),
+                           nesterov=bool(spec.nesterov) and spec.momentum > 0, weight_decay=wd,
+                           filter_rate_scale=float(spec.muon_rate) / float(spec.learning_rate))
     return opt.RMSprop(learning_rate=lr, weight_decay=wd)
 
 

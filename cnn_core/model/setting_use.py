@@ -18,8 +18,10 @@ from typing import Any
 #: Settings of the convolution layers: no effect on a model without them (an MLP).
 CONVOLUTION_SETTINGS = ("filters", "filter_growth", "convs_per_block", "kernel_size", "stride",
                         "padding", "pooling", "conv_dropout", "head", "batch_norm")
-#: Settings of SGD only.
+#: Settings of SGD (and of Muon, which moves all but the filters by SGD).
 SGD_SETTINGS = ("momentum", "nesterov")
+#: Settings of Muon only.
+MUON_SETTINGS = ("muon_rate",)
 
 
 def is_used(name: str, spec: Mapping[str, Any]) -> bool:
@@ -32,7 +34,9 @@ def is_used(name: str, spec: Mapping[str, Any]) -> bool:
     if name == "dense_shrink":
         return spec.get("dense_layers", 1) >= 2
     if name in SGD_SETTINGS:
-        return spec.get("optimizer", "sgd") == "sgd"
+        return spec.get("optimizer", "sgd") in ("sgd", "muon")
+    if name in MUON_SETTINGS:
+        return spec.get("optimizer", "muon") == "muon" and spec.get("conv_blocks", 1) != 0
     return True
 
 
@@ -44,4 +48,4 @@ def unused_settings(spec: Mapping[str, Any]) -> set[str]:
     return {name for name in declared(ModelSpec) if not is_used(name, spec)}
 
 
-__all__ = ["CONVOLUTION_SETTINGS", "SGD_SETTINGS", "is_used", "unused_settings"]
+__all__ = ["CONVOLUTION_SETTINGS", "MUON_SETTINGS", "SGD_SETTINGS", "is_used", "unused_settings"]

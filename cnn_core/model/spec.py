@@ -21,7 +21,7 @@ HEADS = ("flatten", "global_average", "global_max")
 POOL_POSITIONS = ("after_last_conv", "after_first_conv")
 TEST_TIME_AUGMENTATIONS = ("off", "flip", "flip_shift")
 PRECISIONS = ("float32", "bfloat16")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+OPTIMIZERS = ("adam", "adamw", "sgd", "muon", "rmsprop")
 LR_SCHEDULES = ("constant", "one_cycle", "cosine", "triangle")
 
 #: The model builder's sections, in the order they are drawn.
@@ -43,8 +43,10 @@ class ModelSpec:
     convolution of each block; ``pooling`` halves the feature map at the end of each block.
     ``batch_norm`` puts batch normalisation between each convolution and its activation (conv
     layers only). Dense layer ``j`` (from 0) has ``round(dense_units * dense_shrink ** j)`` units.
-    ``momentum`` and ``nesterov`` apply to ``sgd`` only. ``weight_decay`` is AdamW's decoupled
-    decay for ``adamw`` and Keras' ``weight_decay`` optimizer argument for the others.
+    ``momentum`` and ``nesterov`` apply to ``sgd`` and ``muon`` only; ``muon`` moves the
+    convolution filters by Muon steps of ``muon_rate`` (see :mod:`cnn_core.model.muon`).
+    ``weight_decay`` is AdamW's decoupled decay for ``adamw`` and Keras' ``weight_decay``
+    optimizer argument for the others.
     ``label_smoothing > 0`` needs one-hot labels (see :func:`cnn_core.model.optimizers.needs_onehot`).
     """
 
@@ -176,7 +178,7 @@ class ModelSpec:
     optimizer: str = setting(
         "adam", kind="choice", choices=OPTIMIZERS, widget="selectbox", group=OPTIMISATION,
         words={"adam": N_("Adam"), "adamw": N_("AdamW"), "sgd": N_("SGD with momentum"),
-               "rmsprop": N_("RMSprop")},
+               "muon": N_("Muon filters + SGD"), "rmsprop": N_("RMSprop")},
         label=N_("Optimiser"),
         help=N_("The rule that nudges the weights after each batch; Adam is a safe default."),
         sweep=("adam", "sgd"), sweep_rank=7)
@@ -197,6 +199,14 @@ class ModelSpec:
     nesterov: bool = setting(
         False, kind="bool", group=OPTIMISATION, label=N_("Nesterov momentum"),
         help=N_("For SGD: looks one step ahead before nudging; often a little faster."))
+    muon_rate: float = setting(
+        0.05, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
+        label=N_("Muon filter step"),
+        help=N_("For Muon: how far each step turns the convolution filters, as a share of their "
+                "size, at the schedule's peak; the rest learns by SGD at the learning rate."),
+        hint=N_("0.02 to 0.1 is usual."), show="number",
+        ladder=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0),
+        sweep=(0.02, 0.05, 0.1), sweep_range=(0.01, 0.2), sweep_rank=27)
     lr_schedule: str = setting(
         "constant", kind="choice", choices=LR_SCHEDULES, widget="selectbox", group=OPTIMISATION,
         words={"constant": N_("constant"), "one_cycle": N_("one cycle"), "cosine": N_("cosine decay"),
