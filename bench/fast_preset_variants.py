@@ -41,6 +41,7 @@ at 13 epochs 89.1%):
     MUON0.1 --epochs 8                                      87.8% in 156 s
     MUON0.05                                                90.1% in 525 s
     MUON0.1 --widths 64,256,256 --epochs 12                 90.5% in 510 s
+    MUON0.15 --widths 64,256,256 --epochs 12                89.8% in 494 s
     MUON0.1 --widths 64,192,192 --epochs 16                 90.3% in 472 s
 
 Usage::

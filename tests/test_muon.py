@@ -55,6 +55,18 @@ def test_build_optimizer_muon_scales_the_filter_rate_by_the_schedule():
     assert opt.filter_rate_scale == pytest.approx(0.05 / 0.1)
 
 
+def test_muon_without_momentum_still_keeps_its_own_for_the_filters():
+    """SGD keeps no momentum at 0; the filters' Muon momentum (0.6) needs its buffers anyway."""
+    spec = SPEC.replace(momentum=0.0, nesterov=False)
+    model = build_model(spec, (8, 8, 1), 2)
+    compile_model(model, spec, steps_per_epoch=4, label_encoding="integer")
+    x, y = _data(16)
+    first = [np.asarray(w) for w in model.trainable_weights]
+    model.train_on_batch(x[:8], y[:8])
+    model.train_on_batch(x[8:], y[8:])
+    assert all(not np.allclose(a, np.asarray(w)) for a, w in zip(first, model.trainable_weights))
+
+
 def test_a_step_keeps_filter_norm_and_moves_other_weights_like_sgd():
     keras.utils.set_random_seed(0)
     x, y = _data()
