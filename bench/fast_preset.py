@@ -109,16 +109,12 @@ def _fast_augment():
 def train(data: str, preset: str, store, *, epochs: int | None,
           augment_spec, seed: int | None = None, settings: tuple[str, ...] = ()) -> "RunFigures":
     """One run of ``preset`` with model ``settings`` changed (``NAME=VALUE``, as after --set)."""
+    from cnn_core.cli.parsing import apply_settings
     from cnn_core.model import PRESETS
-    from cnn_core.model.spec import ModelSpec
     from cnn_core.preprocessing import PreprocessSpec
-    from cnn_core.settings import parse_text
     from cnn_core.training import TrainingRequest, run_training
 
-    spec = PRESETS[preset]
-    for item in settings:
-        name, _, value = item.partition("=")
-        spec = spec.replace(**{name: parse_text(ModelSpec, name, value)})
+    spec = apply_settings(PRESETS[preset], settings).validate()
     if epochs is not None:
         spec = spec.replace(epochs=epochs)
     if seed is not None:

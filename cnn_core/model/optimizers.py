@@ -89,13 +89,13 @@ def build_optimizer(spec: ModelSpec, steps_per_epoch: int) -> keras.optimizers.O
         return opt.Adam(learning_rate=lr, weight_decay=wd)
     if spec.optimizer == "adamw":
         return opt.AdamW(learning_rate=lr, weight_decay=float(spec.weight_decay))
-    if spec.optimizer == "sgd":
-        return opt.SGD(learning_rate=lr, momentum=float(spec.momentum),
-                       nesterov=bool(spec.nesterov) and spec.momentum > 0, weight_decay=wd)
-    if spec.optimizer == "muon":
-        return MuonFilters(learning_rate=lr, momentum=float(spec.momentum),
-                           nesterov=bool(spec.nesterov) and spec.momentum > 0, weight_decay=wd,
-                           filter_rate_scale=float(spec.muon_rate) / float(spec.learning_rate))
+    if spec.optimizer in ("sgd", "muon"):
+        sgd = dict(learning_rate=lr, momentum=float(spec.momentum),
+                   nesterov=bool(spec.nesterov) and spec.momentum > 0, weight_decay=wd)
+        if spec.optimizer == "muon":
+            scale = float(spec.muon_rate) / float(spec.learning_rate)
+            return MuonFilters(**sgd, filter_rate_scale=scale)
+        return opt.SGD(**sgd)
     return opt.RMSprop(learning_rate=lr, weight_decay=wd)
 
 
