@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import pytest
 
-from cnn_core import runs
+from cnn_core import process_owner, runs
 from cnn_core.errors import RunNotFoundError, RunStateError
 from cnn_core.process_owner import current_owner, owner_alive
 from cnn_core.run_record import new_run_id
@@ -188,13 +188,36 @@ def test_run_row_appears_only_after_its_folder_and_config(monkeypatch, workspace
 def test_owner_liveness():
     assert owner_alive(current_owner())
     assert not owner_alive(dead_owner())
-    pid, _, token = current_owner().partition(":")
+    pid, token = current_owner().split(":")[:2]
+    # (owner strings without the Linux start tick, as other systems and older versions write)
     # same pid but another start time = a reused pid = dead owner
     assert not owner_alive(f"{pid}:{float(token) + 30:.2f}")
     # the boot time psutil adds can read a second off (seen in CI): still the same process
     assert owner_alive(f"{pid}:{float(token) + 1:.2f}")
     assert owner_alive(f"{pid}:{float(token) - 1:.2f}")
     assert not owner_alive(None) and not owner_alive("garbage")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the start tick is read from Linux's /proc")
+def test_a_step_of_the_wall_clock_leaves_a_live_owner_alive(monkeypatch, workspace):
+    # psutil's start time is the start tick plus a boot time the kernel works out from the wall
+    # clock at each reading: when the clock is set, every live process looks started at another
+    # time (it once marked a sweep's run interrupted while it trained)
+    owner = current_owner()
+    pid, token, tick = owner.split(":")
+    monkeypatch.setattr(process_owner, "_start_token", lambda process: f"{float(token) + 3600:.2f}")
+    assert owner_alive(owner)
+    store = RunStore()
+    run_id = store.create_run(CONFIG)
+    store.set_status(run_id, "running")
+    assert store.mark_interrupted() == [] and store.get(run_id).status == "running"
+    # the tick still tells a reused pid, and the boot id the same pid after a restart
+    ticks, boot = tick.split("@")
+    assert not owner_alive(f"{pid}:{token}:{int(ticks) + 1}@{boot}")
+    assert not owner_alive(f"{pid}:{token}:{ticks}@{'0' * len(boot)}")
+    # a child that has ended and been reaped is gone whatever its owner string says
+    dead_pid = dead_owner().partition(":")[0]
+    assert not owner_alive(f"{dead_pid}:{token}:{tick}")
 
 
 def test_mark_interrupted_only_for_dead_owners(workspace):

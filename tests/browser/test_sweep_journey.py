@@ -131,7 +131,7 @@ def test_grid_sweep_from_form_to_heatmap(page, app_server, run_store):
     clock("4 of 4 runs done")
 
     runs = [run_store.get(run.id) for run in new]
-    assert all(run.status == "finished" for run in runs), [(r.name, r.status) for r in runs]
+    assert all(run.status == "finished" for run in runs), [(r.status.value, r.shown_message) for r in runs]
     assert all(run.test_accuracy is not None for run in runs), [(r.name, r.test_accuracy) for r in runs]
     accuracy = {(run.config["model"][ROWS[0]], run.config["model"][COLS[0]]): run.test_accuracy * 100
                 for run in runs}
