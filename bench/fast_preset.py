@@ -23,6 +23,7 @@ Usage (from the repository root)::
     python bench/fast_preset.py --seed 42,1,2 --short-epochs 0   # three runs and their mean
     python bench/fast_preset.py --epochs 1 --short-epochs 1 --limit 5000   # smoke test
     python bench/fast_preset.py --set optimizer=muon --set muon_rate=0.1 --epochs 6 --short-epochs 0
+    python bench/fast_preset.py --set optimizer=muon --set muon_rate=0.1 --widths 64,256,256 --epochs 12
 
 The machine must be otherwise idle for the time to mean anything: training on 2 cores slows
 down in proportion to anything else running. The script prints the load average before and
@@ -47,6 +48,7 @@ sys.path.insert(0, str(REPO))
 DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "cifar10"
 
 from bench_support import load  # noqa: E402 - python bench/NAME.py puts bench/ on the path
+from fast_preset_tuning import use_widths, widths_arg  # noqa: E402
 
 
 #: Epochs of the "2-minute budget" run (an epoch of 50,000 pictures takes ~18 s on 2 idle
@@ -191,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="train on only this many pictures (smoke test; not a figure)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="change a model setting of the fast preset, e.g. optimizer=muon")
+    parser.add_argument("--widths", type=widths_arg, default=None, metavar="A,B,C",
+                        help="filters of the three conv blocks, e.g. 64,256,256 (not a setting)")
     parser.add_argument("--baseline-epochs", type=int, default=0,
                         help="also train cifar10_tutorial for this many epochs (0 = skip)")
     args = parser.parse_args(argv)
@@ -205,6 +209,8 @@ def main(argv: list[str] | None = None) -> None:
         from cnn_core.runs import RunStore
 
         store = RunStore(Path(tmp))
+        if args.widths:
+            use_widths(args.widths)
         if args.limit:
             args.data = _limited_copy(args.data, args.limit, Path(tmp) / "limited")
         print(f"load average at start {load()} on {os.cpu_count()} CPUs", flush=True)

@@ -62,6 +62,19 @@ def jpeg_again(images, quality: int):
     return out
 
 
+def widths_arg(text: str) -> list[int]:
+    """``--widths A,B,C`` read: the filters of each conv block."""
+    return [int(v) for v in text.split(",")]
+
+
+def use_widths(widths: list[int]) -> None:
+    """From now on (this process only), conv block ``i`` gets ``widths[i]`` filters, whatever
+    ``filters`` and ``filter_growth`` say: widths such as 64-256-256 that the two cannot give."""
+    import cnn_core.model.build as build
+
+    build.block_filters = lambda spec, block: widths[block]
+
+
 def fast_spec(settings: list[str], epochs: int | None = None):
     """The fast preset with ``NAME=VALUE`` model settings (as typed after ``--set``) and epochs."""
     from cnn_core.model import PRESETS

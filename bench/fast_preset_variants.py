@@ -43,6 +43,11 @@ at 13 epochs 89.1%):
     MUON0.1 --widths 64,256,256 --epochs 12                 90.5% in 510 s
     MUON0.15 --widths 64,256,256 --epochs 12                89.8% in 494 s
     MUON0.1 --widths 64,192,192 --epochs 16                 90.3% in 472 s
+    MUON0.1 --set filter_growth=2 --epochs 20 (64-128-256)  90.3% in 595 s (core share 0.77)
+
+The best of these on the test sample (2026-12-06, ``bench/fast_preset.py --set optimizer=muon
+--set muon_rate=0.1 --widths 64,256,256 --epochs 12 --short-epochs 0 --seed 42,1``): 0.887 and
+0.890 in 508 and 549 s, the fast preset's 0.890 (five seeds): no better.
 
 Usage::
 
@@ -60,7 +65,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fast_preset_tuning import DEFAULT_DATA, _train_arrays, fast_spec  # noqa: E402
+from fast_preset_tuning import DEFAULT_DATA, _train_arrays, fast_spec, use_widths, widths_arg  # noqa: E402
 
 
 def _warmup(text: str) -> tuple[int, int]:
@@ -77,10 +82,6 @@ def _freeze(text: str) -> tuple[str, int]:
     return prefix, int(epoch)
 
 
-def _widths(text: str) -> list[int]:
-    return [int(v) for v in text.split(",")]
-
-
 def patch_engine(args) -> None:
     """Make the asked-for changes to model building (this process only)."""
     import keras
@@ -92,7 +93,7 @@ def patch_engine(args) -> None:
         real_input = keras.Input
         build.keras.Input = lambda shape, **kw: real_input(shape=(None, None, shape[-1]), **kw)
     if args.widths:
-        build.block_filters = lambda spec, block: args.widths[block]
+        use_widths(args.widths)
     if args.whitening_stride > 1:
         real_conv = keras.layers.Conv2D
 
@@ -129,7 +130,7 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=_warmup, default=None, metavar="SIZE:EPOCHS")
     parser.add_argument("--bias-rate", type=float, default=1.0)
     parser.add_argument("--whitening-stride", type=int, default=1)
-    parser.add_argument("--widths", type=_widths, default=None, metavar="A,B,C")
+    parser.add_argument("--widths", type=widths_arg, default=None, metavar="A,B,C")
     parser.add_argument("--bn-epsilon", type=float, default=None)
     parser.add_argument("--freeze", type=_freeze, action="append", default=[],
                         metavar="PREFIX@EPOCH")

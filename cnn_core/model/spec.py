@@ -193,12 +193,13 @@ class ModelSpec:
     momentum: float = setting(
         0.9, kind="float", low=0.0, high=0.999, widget_range=(0.0, 0.99), step=0.01,
         group=OPTIMISATION, label=N_("Momentum"),
-        help=N_("For SGD: how much of the previous step is carried into the next, like a rolling "
-             "ball."), hint=N_("0.9 is usual."), sweep=(0.8, 0.9, 0.95), sweep_range=(0.5, 0.99),
-        sweep_rank=19)
+        help=N_("For SGD (with Muon, for all but the filters): how much of the previous step is "
+             "carried into the next, like a rolling ball."), hint=N_("0.9 is usual."),
+        sweep=(0.8, 0.9, 0.95), sweep_range=(0.5, 0.99), sweep_rank=19)
     nesterov: bool = setting(
         False, kind="bool", group=OPTIMISATION, label=N_("Nesterov momentum"),
-        help=N_("For SGD: looks one step ahead before nudging; often a little faster."))
+        help=N_("For SGD (with Muon, for all but the filters): looks one step ahead before nudging; "
+             "often a little faster."))
     muon_rate: float = setting(
         0.05, kind="float", low=0.0, high=1.0, low_open=True, scale="log", group=OPTIMISATION,
         label=N_("Muon filter step"),
