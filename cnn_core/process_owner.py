@@ -8,9 +8,10 @@ the start time as psutil reports it (seconds since the epoch, 2 decimals), and o
 The tick and the boot id are what decide on Linux. psutil's start time is the tick plus the boot
 time the kernel reports, and the kernel works that out anew at each reading from the wall clock,
 so it moves whenever the clock is set (NTP, a virtual machine catching up): a second off from
-one reading to the next is common on CI machines, and a larger step once made every live owner
-look gone, so a training run was marked interrupted while it trained (psutil issue #2526). The
-tick never moves, and the boot id tells a pid of this boot from the same pid of the last.
+one reading to the next is common on CI machines, and a larger step makes every live owner look
+gone (psutil issue #2526), the likely cause of a training run once marked interrupted in CI
+while it trained. The tick never moves, and the boot id tells a pid of this boot from the same
+pid of the last.
 
 Elsewhere (and for owner strings without the Linux part) the start time decides, compared to
 within 2 seconds. A process that is gone, or whose pid now belongs to a process started at

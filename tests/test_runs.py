@@ -202,7 +202,7 @@ def test_owner_liveness():
 def test_a_step_of_the_wall_clock_leaves_a_live_owner_alive(monkeypatch, workspace):
     # psutil's start time is the start tick plus a boot time the kernel works out from the wall
     # clock at each reading: when the clock is set, every live process looks started at another
-    # time (it once marked a sweep's run interrupted while it trained)
+    # time (the likely cause of a sweep's run marked interrupted in CI while it trained)
     owner = current_owner()
     pid, token, tick = owner.split(":")
     monkeypatch.setattr(process_owner, "_start_token", lambda process: f"{float(token) + 3600:.2f}")
