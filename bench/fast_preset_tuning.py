@@ -77,14 +77,10 @@ def use_widths(widths: list[int]) -> None:
 
 def fast_spec(settings: list[str], epochs: int | None = None):
     """The fast preset with ``NAME=VALUE`` model settings (as typed after ``--set``) and epochs."""
+    from cnn_core.cli.parsing import apply_settings
     from cnn_core.model import PRESETS
-    from cnn_core.model.spec import ModelSpec
-    from cnn_core.settings import parse_text
 
-    spec = PRESETS["fast"]
-    for item in settings:
-        name, value = item.split("=", 1)
-        spec = spec.replace(**{name: parse_text(ModelSpec, name, value)})
+    spec = apply_settings(PRESETS["fast"], settings)
     return spec.replace(epochs=epochs) if epochs else spec
 
 
@@ -107,14 +103,12 @@ def main(argv=None) -> None:
     from cnn_core.augment import AugmentSpec, augment_fn
     from cnn_core.augment_layers import EpochCounter, epoch_variable
     from cnn_core.model import PRESET_AUGMENTS, build_model, compile_model, plan_summary
+    from cnn_core.cli.parsing import apply_settings
     from cnn_core.preprocessing import encode_labels, fit_scaling
-    from cnn_core.settings import parse_text
 
     spec = fast_spec(args.set, args.epochs)
-    aug = AugmentSpec.from_dict(PRESET_AUGMENTS.get("fast", {}))
-    for item in args.augment:
-        name, value = item.split("=", 1)
-        aug = aug.replace(**{name: parse_text(AugmentSpec, name, value)})
+    aug = apply_settings(AugmentSpec.from_dict(PRESET_AUGMENTS.get("fast", {})), args.augment,
+                         "augmentation")
     spec.validate(), aug.validate()
 
     x, y = _train_arrays(args.data)

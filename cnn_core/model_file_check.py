@@ -58,14 +58,19 @@ def _is_keras_module(module: str) -> bool:
     return module == "keras" or module.startswith("keras.")
 
 
-def allowed_custom_objects() -> tuple[set[str], set[str]]:
-    """(registered names, modules) of CNN Lab's own Keras-serializable objects."""
-    import keras
-
+def _register_own_objects() -> None:
+    """Register CNN Lab's own Keras-serializable classes (importing their modules does it)."""
     import cnn_core.model.fused_batch_norm  # noqa: F401 - registers CNN Lab's batch norm
     import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
     import cnn_core.model.muon  # noqa: F401 - registers CNN Lab's Muon optimizer
     import cnn_core.preprocessing  # noqa: F401 - may register its scaling layer
+
+
+def allowed_custom_objects() -> tuple[set[str], set[str]]:
+    """(registered names, modules) of CNN Lab's own Keras-serializable objects."""
+    import keras
+
+    _register_own_objects()
 
     names, modules = set(), set()
     for registered, obj in keras.saving.get_custom_objects().items():
@@ -199,10 +204,7 @@ def load_model_safely(path: Path) -> None:
     """Load a checked model file with ``safe_mode=True``; anything Keras cannot load is refused."""
     import keras
 
-    import cnn_core.model.fused_batch_norm  # noqa: F401 - registers CNN Lab's batch norm
-    import cnn_core.model.legacy_schedules  # noqa: F401 - registers CNN Lab's old schedules
-    import cnn_core.model.muon  # noqa: F401 - registers CNN Lab's Muon optimizer
-
+    _register_own_objects()
     try:
         keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - anything Keras cannot load is refused
