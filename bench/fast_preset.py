@@ -10,7 +10,8 @@ seconds / (2 x wall seconds)) and the share other processes took (busy CPU time 
 machine from ``/proc/stat`` minus this process's), marked "contended" when others took more than
 0.1: a contended time is not a headline. (The process's own share is no test of that: the
 bfloat16 preset leaves the cores partly idle by itself, 0.72 on an idle machine.)
-Then the same preset with a 2-minute budget (fewer epochs, the figure a teacher quotes in class).
+Then the same preset with a 2-minute budget (``time_limit=2``: the epochs that fit; the
+figure a teacher quotes in class).
 The last line printed is e.g. ``test accuracy 0.903 in 571 s``. With several seeds each run is
 printed, then the mean with the standard error the 1,000-picture sample alone puts on one run's
 figure (:func:`cnn_core.accuracy_noise.standard_error`) and the seeds' own spread.
@@ -51,9 +52,9 @@ from bench_support import load  # noqa: E402 - python bench/NAME.py puts bench/ 
 from fast_preset_tuning import use_widths, widths_arg  # noqa: E402
 
 
-#: Epochs of the "2-minute budget" run (an epoch of 50,000 pictures takes ~18 s on 2 idle
-#: cores with bfloat16 units, so 6 epochs fit in 2 minutes).
-SHORT_EPOCHS = 6
+#: Time limit of the "2-minute budget" run: the fast preset with ``time_limit`` 2 keeps the
+#: epochs that fit (6 of 28 on a Xeon with AMX units, fewer on slower cores).
+SHORT_MINUTES = 2
 #: Above this share of two cores taken by other processes the run was slowed by them.
 CONTENDED_ABOVE = 0.1
 
@@ -140,13 +141,13 @@ def train(data: str, preset: str, store, *, epochs: int | None,
     if record.status != "finished" or record.test_accuracy is None:
         raise SystemExit(f"{preset} run ended as {record.status}: {record.message}")
     core_share, others = share.share(), share.others()
-    print(f"  {preset} ({spec.epochs} epochs): test accuracy {record.test_accuracy:.3f}, training "
+    print(f"  {preset} ({record.epochs_done} epochs): test accuracy {record.test_accuracy:.3f}, training "
           f"{record.train_seconds:.0f} s, {_shares(core_share, others)}, peak RSS "
           f"{_peak_rss_mb():.0f} MB, load {load()}", flush=True)
     from cnn_core.accuracy_noise import n_test_of
 
     return RunFigures(float(record.test_accuracy), float(record.train_seconds), core_share,
-                      others, n_test_of(store, record.id) or 0)
+                      others, n_test_of(store, record.id) or 0, record.epochs_done)
 
 
 class RunFigures(NamedTuple):
@@ -157,6 +158,7 @@ class RunFigures(NamedTuple):
     core_share: float
     others: float
     n_test: int
+    epochs: int
 
 
 def _shares(core_share: float, others: float) -> str:
@@ -187,8 +189,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=_seeds, default=[None],
                         help="override the preset's random seed; several, comma-separated "
                              "(42,1,2), train once each and print the mean")
-    parser.add_argument("--short-epochs", type=int, default=SHORT_EPOCHS,
-                        help="epochs of the 2-minute-budget run (0 = skip it)")
+    parser.add_argument("--short-minutes", type=int, default=SHORT_MINUTES,
+                        help="time limit of the short run, the fast preset with time_limit set to "
+                             "this (0 = skip it)")
+    parser.add_argument("--short-epochs", type=int, default=None,
+                        help="at most this many epochs in the short run (0 = skip it)")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on only this many pictures (smoke test; not a figure)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -219,10 +224,11 @@ def main(argv: list[str] | None = None) -> None:
                          augment_spec=AugmentSpec())
             print(f"baseline cifar10_tutorial ({args.baseline_epochs} epochs): "
                   f"test accuracy {base.accuracy:.3f} in {base.seconds:.0f} s", flush=True)
-        if args.short_epochs > 0:
+        if args.short_minutes > 0 and args.short_epochs != 0:
             short = train(args.data, "fast", store, epochs=args.short_epochs,
-                          augment_spec=_fast_augment(), seed=args.seed[0], settings=args.set)
-            print(f"2-minute budget ({args.short_epochs} epochs): test accuracy "
+                          augment_spec=_fast_augment(), seed=args.seed[0],
+                          settings=[*args.set, f"time_limit={args.short_minutes}"])
+            print(f"{args.short_minutes}-minute budget ({short.epochs} epochs): test accuracy "
                   f"{short.accuracy:.3f} in {short.seconds:.0f} s "
                   f"({_shares(short.core_share, short.others)})", flush=True)
         runs = []

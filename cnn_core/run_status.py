@@ -112,6 +112,7 @@ class Phase(str, Enum):
     LOADING_DATA = "loading data"
     LOADING_CHECKPOINT = "loading checkpoint"
     BUILDING_MODEL = "building model"
+    TIMING = "timing"   # a few batches timed to fit the epochs to the time limit
     TRAINING = "training"
     PAUSED = "paused"
     EVALUATING = "evaluating"

@@ -190,6 +190,19 @@ class RunStore(RunFiles):
                          (json.dumps(config, sort_keys=True), run_id))
         return config
 
+    def set_planned_epochs(self, run_id: str, epochs: int, **entries: Any) -> dict:
+        """Plan ``epochs`` epochs for the run from now on (its config's model settings and the
+        index), with further top-level config ``entries``; e.g. when a time limit keeps fewer
+        epochs than were asked for. Returns the new config."""
+        with self._transaction() as conn:
+            config = json.loads(self._require(conn, run_id)["config"])
+            config["model"] = {**(config.get("model") or {}), "epochs": int(epochs)}
+            config.update(entries)
+            atomic_write_json(self.run_dir(run_id) / "config.json", config)
+            conn.execute("UPDATE runs SET config = ?, epochs_planned = ? WHERE id = ?",
+                         (json.dumps(config, sort_keys=True), int(epochs), run_id))
+        return config
+
     def config(self, run_id: str) -> dict:
         return self.get(run_id).config
 

@@ -54,6 +54,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "square": lambda v: f"{v}x{v}",
     "off_or_number": _off_or(lambda v: f"{v:g}"),
     "off_or_epochs": _off_or(lambda v: ngettext("after {count} epoch", "after {count} epochs", v)),
+    "off_or_minutes": _off_or(lambda v: ngettext("{count} minute", "{count} minutes", v)),
     "turn": _off_or(lambda v: gettext("up to ±{angle:.0f}°", angle=v * 360)),   # a fraction of a full turn
     "plus_minus_percent": _off_or(lambda v: gettext("up to ±{share:.0%}", share=v)),
 }

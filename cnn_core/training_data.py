@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     from cnn_core.runs import RunStore
 
 
+#: Batches augmented at once, and batches made ready ahead of training (fixed: see
+#: :func:`_fixed_options`).
+PIPELINE_THREADS = 2
+PREFETCH_BATCHES = 2
+
+
 def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
                  seed: int = 0, augment: Callable | None = None,
                  flip_epoch: tf.Variable | None = None, flip_seed: int = 0,
@@ -87,13 +93,22 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffl
         def _augment(images, *labels):
             images = augment(images)
             return (images, *labels) if labels else images
-        ds = ds.map(_augment, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(_augment, num_parallel_calls=PIPELINE_THREADS)
     else:
         def _cast(images, *labels):
             images = tf.cast(images, tf.float32)
             return (images, *labels) if labels else images
         ds = ds.map(_cast)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ds.prefetch(PREFETCH_BATCHES).with_options(_fixed_options())
+
+
+def _fixed_options() -> tf.data.Options:
+    """No tf.data autotuning: deleting an autotuned pipeline's iterator (what Keras does at the
+    end of every ``fit``) waited for the tuner's sleeping thread, up to a minute with the cores
+    idle (in 1 of 3 tries after 100 s of batches; never in 3 without the tuner)."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def probabilities(outputs: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from cnn_core.errors import CnnLabError
 from cnn_core.i18n import N_, _, ngettext
 from cnn_core.run_status import ERROR_STATUSES, STEERABLE_STATUSES, Phase, RunStatus
 from cnn_core.run_record import RunRecord
+from cnn_core.time_limit import fit_words
 from components import state
 from components.run_picker import STATUS_WORDS, duration
 from components.session_identity import started_by, starter
@@ -114,6 +115,8 @@ def status_panel(run: RunRecord) -> None:
         elif phase in (Phase.BUILDING_MODEL, Phase.LOADING_CHECKPOINT):
             st.progress(0.0, text=_("Starting: building the model…") if phase == Phase.BUILDING_MODEL
                         else _("Starting: loading the last saved epoch…"))
+        elif phase == Phase.TIMING:
+            st.progress(0.0, text=_("Starting: timing a few batches to fit the epochs to the time limit…"))
         elif phase in (Phase.EVALUATING, Phase.SAVING):
             st.progress(1.0, text=_("Testing the trained model on the test pictures…")
                         if phase == Phase.EVALUATING else _("Saving the model…"))
@@ -131,6 +134,8 @@ def status_panel(run: RunRecord) -> None:
             st.progress(min(1.0, batch / batches) if batches else 0.0, text=text)
         st.caption(_("The bar fills once per epoch (one pass over all training pictures). Training goes on "
                    "if you open other pages or close this tab."))
+        if run.config.get("time_limit_fit"):
+            st.caption(fit_words(run.config["time_limit_fit"]))
     elif run.status == RunStatus.FINISHED:
         # runs of older versions stored their usual words in English: said again in the session's language
         plain = not run.message or run.message in (f"Trained {done} epoch.", f"Trained {done} epochs.")

@@ -44,7 +44,9 @@ def calibration(dataset_id: str, facts) -> SpeedCalibration | None:
 
 
 def time_range(models: list[dict], dataset_id: str) -> tuple[float, float] | None:
-    """(low, high) seconds the runs ``models`` (spec dicts) will take on ``dataset_id``; None if unknown."""
+    """(low, high) seconds the runs ``models`` (spec dicts) will take on ``dataset_id``; None if unknown.
+
+    Runs that all have a ``time_limit`` (minutes) take at most the sum of their limits."""
     from components.model_summary import dataset_facts
 
     try:
@@ -56,7 +58,12 @@ def time_range(models: list[dict], dataset_id: str) -> tuple[float, float] | Non
     pure = [_pure_seconds(model, facts) for model in models]
     if not pure or any(p is None for p in pure):
         return None
-    return time_range_before_start(pure, calibration(dataset_id, facts))
+    span = time_range_before_start(pure, calibration(dataset_id, facts))
+    limits = [60.0 * float(model.get("time_limit") or 0) for model in models]
+    if span is None or not all(limits):
+        return span
+    # each run under a time limit trains only the epochs that fit into it
+    return min(span[0], sum(limits)), min(span[1], sum(limits))
 
 
 def time_range_text(models: list[dict], dataset_id: str) -> str:

@@ -230,3 +230,5 @@ def test_the_mlp_vs_cnn_pair_is_said_to_differ_in_convolutions_and_dense_layers(
     words = network_differences(mlp.to_dict(), fast.to_dict())
     assert "3 convolution blocks" in words and "Dense layers: 2 (MLP) vs 0 (CNN)" in words
     assert "Units in the first dense layer" not in words   # the fast CNN has no dense layer
+    assert fast.time_limit == mlp.time_limit == 0 and fast.epochs == mlp.epochs == 1   # all epochs
+    assert "Time limit" not in words

@@ -221,6 +221,20 @@ def test_training_pipeline_alternates_the_flip_with_the_epoch_variable():
         assert np.array_equal(first[k][:, ::-1], second[k])
 
 
+def test_training_pipelines_run_without_the_tf_data_tuner():
+    """Deleting an autotuned pipeline's iterator (Keras does at the end of every fit) could wait
+    up to a minute for the tuner's sleeping thread; every pipeline opts out of it."""
+    from cnn_core.augment import AugmentSpec, augment_fn
+    from cnn_core.training_data import make_dataset
+
+    images, labels = _rgb(n=10), np.arange(10)
+    augment = augment_fn(AugmentSpec(flip="horizontal"))
+    for ds in (make_dataset(images, labels, 4, shuffle=True, endless_from_epoch=0, augment=augment),
+               make_dataset(images, labels, 4)):
+        assert ds.options().autotune.enabled is False
+        assert len(list(ds.take(3))) == 3
+
+
 def test_an_endless_training_pipeline_reshuffles_each_pass_and_counts_the_flip_epoch_itself():
     """Training keeps one iterator for the whole fit (a fresh one each epoch stalled training);
     each pass is still every picture once, and the flip alternates with the pass, starting from

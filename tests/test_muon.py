@@ -138,7 +138,9 @@ def test_quick_preset_is_the_fast_network_with_muon_for_short_runs():
 
     quick, fast = PRESETS["quick"], PRESETS["fast"]
     assert quick.optimizer == "muon" and quick.epochs < fast.epochs
-    assert quick.replace(optimizer="sgd", epochs=fast.epochs, muon_rate=fast.muon_rate) == fast
+    assert (quick.time_limit, fast.time_limit) == (2, 10)          # minutes, on any computer
+    assert quick.replace(optimizer="sgd", epochs=fast.epochs, muon_rate=fast.muon_rate,
+                         time_limit=fast.time_limit) == fast
     assert plan_summary(quick, (32, 32, 3), 10) == plan_summary(fast, (32, 32, 3), 10)
     assert AugmentSpec.from_dict(PRESET_AUGMENTS["quick"]) == AugmentSpec.from_dict(
         PRESET_AUGMENTS["fast"])

@@ -200,3 +200,14 @@ def test_choosing_muon_switches_on_its_filter_step():
     at.select_slider(key="spec_muon_rate").set_value(0.1).run()
     assert at.session_state["model_spec"]["optimizer"] == "muon"
     assert at.session_state["model_spec"]["muon_rate"] == 0.1
+
+
+def test_a_time_limit_caps_the_training_time_estimate():
+    at = open_builder()
+    at.slider(key="spec_epochs").set_value(100).run()
+    at.select_slider(key="spec_filters").set_value(64).run()
+    unlimited = metric(at, "Training time")
+    assert "min" in unlimited and unlimited != "about 1 min", unlimited   # longer than the limit
+    at.select_slider(key="spec_time_limit").set_value(1).run()
+    assert not at.exception, at.exception
+    assert metric(at, "Training time") in ("about 1 min", "about 40 s – 1 min", "about 50 s – 1 min")

@@ -271,3 +271,21 @@ def test_a_run_shows_every_setting_it_trained_with_in_the_widgets_words(workspac
     # the next run is what the screen holds now (no augmentation in this session), not this run's
     assert "Next run: data set **Shapes**" in texts(at) and "augmentation: no augmentation" in texts(at)
 
+
+
+def test_a_run_under_a_time_limit_says_it_is_timing_then_how_many_epochs_fit(workspace):
+    from cnn_core.runs import RunStore
+
+    store = RunStore(workspace)
+    run_id = make_finished_run(workspace, name="timed", status="running", predictions=False)
+    store.set_progress(run_id, replace=True, phase="timing")
+    at = open_page(active=run_id)
+    bars = " ".join(str(bar.proto.text) for bar in at.get("progress"))
+    assert "timing a few batches" in bars
+    store.set_planned_epochs(run_id, 14, time_limit_fit={"minutes": 10, "asked_epochs": 28,
+                                                          "epochs": 14, "epoch_seconds": 41.2})
+    store.set_progress(run_id, replace=True, phase="training", epoch=3, epochs=14, batch=5,
+                       batches=196)
+    at = open_page(active=run_id)
+    assert "14 of the 28 epochs fit (about 41 s an epoch" in texts(at)
+    assert "of 14" in " ".join(str(bar.proto.text) for bar in at.get("progress"))

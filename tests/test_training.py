@@ -97,6 +97,46 @@ def test_run_training_records_everything(workspace):
     assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]   # no temp files left
 
 
+def test_a_time_limit_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them(workspace,
+                                                                               monkeypatch):
+    import math
+
+    from cnn_core import time_limit
+
+    timed = []
+    real = time_limit.measure_speed
+
+    def slow_computer(model, dataset, **kwargs):
+        timed.append(real(model, dataset, **kwargs))         # the real timing runs...
+        return time_limit.Speed(0.1, 0.1, 0.0)               # ...on a computer this slow
+    monkeypatch.setattr(time_limit, "measure_speed", slow_computer)
+    store = RunStore()
+    spec = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate=0.05,
+                        lr_schedule="triangle")
+    record = run_training(request(spec), store)
+    assert record.status == "finished", record.message
+    fit = record.config["time_limit_fit"]
+    kept = math.floor(60 / fit["epoch_seconds"])
+    assert 1 <= kept < 40 and fit["asked_epochs"] == 40 and fit["minutes"] == 1
+    assert record.epochs_done == record.epochs_planned == fit["epochs"] == kept
+    assert record.config["model"]["epochs"] == kept
+    assert timed and timed[0].step_seconds > 0
+    rows = store.epochs(record.id)
+    assert rows[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-6)   # cooled down at the end
+    assert max(r["learning_rate"] for r in rows) == pytest.approx(0.05, rel=0.35)
+
+
+def test_without_a_time_limit_nothing_is_timed(workspace, monkeypatch):
+    from cnn_core import time_limit
+
+    def never(*args, **kwargs):
+        raise AssertionError("timed without a time limit")
+    monkeypatch.setattr(time_limit, "measure_speed", never)
+    record = run_training(request(TINY), RunStore())
+    assert record.status == "finished" and record.epochs_planned == TINY.epochs
+    assert "time_limit_fit" not in record.config
+
+
 def test_schedule_smoothing_augmentation_and_early_stopping(workspace):
     store = RunStore()
     spec = TINY.replace(epochs=3, lr_schedule="cosine", label_smoothing=0.1,

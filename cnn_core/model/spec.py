@@ -233,6 +233,12 @@ class ModelSpec:
         10, demo=True, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
         label=N_("Epochs"), help=N_("How many times training goes through all training images."),
         sweep=(3, 5, 10), sweep_range=(3, 10), sweep_rank=8)
+    time_limit: int = setting(
+        0, kind="int", low=0, high=1440, group=OPTIMISATION, label=N_("Time limit"),
+        help=N_("Trains only as many of the epochs as fit into this many minutes on this computer "
+                "(timed on a few batches first), with the learning-rate schedule fitted to them."),
+        hint=N_("0 turns it off: all epochs are trained."), show="off_or_minutes",
+        ladder=(0, 1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120))
     seed: int = setting(
         42, kind="int", low=0, high=2**31 - 1, widget="number", step=1, group=OPTIMISATION,
         label=N_("Random seed"),

@@ -1,0 +1,56 @@
+"""A run's time limit: a few timed batches decide how many of its epochs fit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_core.time_limit import Speed, epoch_seconds, epochs_within, measure_speed
+
+
+def test_only_the_epochs_that_fit_are_kept_and_no_limit_keeps_them_all():
+    speed = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
+    assert epoch_seconds(speed, 100) > 10.0                       # the batches and a little more
+    assert epochs_within(1, speed, planned=50, steps_per_epoch=100) == 5      # 60 s / ~10.3 s
+    assert epochs_within(2, speed, planned=50, steps_per_epoch=100) == 11
+    assert epochs_within(10, speed, planned=50, steps_per_epoch=100) == 50    # all fit
+    assert epochs_within(0, speed, planned=50, steps_per_epoch=100) == 50     # no limit
+
+
+def test_the_timing_itself_and_the_first_batch_count_against_the_limit():
+    plain = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
+    slow_start = Speed(step_seconds=0.1, first_step_seconds=20.1, probe_seconds=25.0)
+    # 60 s - 25 s of timing - 20 s of tracing again when training starts = 15 s: one epoch
+    assert epochs_within(1, slow_start, planned=50, steps_per_epoch=100) == 1
+    assert epochs_within(1, plain, planned=50, steps_per_epoch=100) == 5
+
+
+def test_validation_batches_lengthen_an_epoch_and_one_epoch_always_stays():
+    speed = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
+    assert epoch_seconds(speed, 100, validation_steps=30) > epoch_seconds(speed, 100)
+    assert epochs_within(1, speed, 50, 100, validation_steps=300) < epochs_within(1, speed, 50, 100)
+    assert epochs_within(1, Speed(10.0, 10.0, 0.0), planned=50, steps_per_epoch=100) == 1
+
+
+def test_timing_trains_real_batches_and_puts_every_weight_back():
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    data = tf.data.Dataset.from_tensor_slices(
+        (rng.normal(size=(64, 8, 8, 3)).astype("float32"), rng.integers(0, 2, 64))).batch(8)
+    before = [w.copy() for w in model.get_weights()]
+    ticks = iter(range(100))
+    speed = measure_speed(model, data.repeat(), steps=4, clock=lambda: float(next(ticks)))
+    # clock: 0 at the start, 1..5 after each of the 5 batches, 6 at the end
+    assert speed == Speed(step_seconds=1.0, first_step_seconds=1.0, probe_seconds=6.0)
+    assert int(model.optimizer.iterations) == 5                   # it did train...
+    after = model.get_weights()
+    assert len(after) == len(before)                               # ...moving statistics included,
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))   # and all came back
