@@ -19,11 +19,13 @@ Example:
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from typing import Callable, NamedTuple
 
-#: Batches timed after the first (which also traces the training step and is timed apart).
-PROBE_STEPS = 6
+#: Batches timed after the first (which also traces the training step and is timed apart);
+#: their median is the step time, so one slow batch does not cost the run an epoch.
+PROBE_STEPS = 12
 #: An epoch costs a little more than its batches (callbacks, the end-of-epoch bookkeeping).
 EPOCH_OVERHEAD = 1.03
 #: A validation batch (forward pass only) costs about this share of a training batch.
@@ -65,7 +67,8 @@ def epochs_within(minutes: float, speed: Speed, planned: int, steps_per_epoch: i
 
 def measure_speed(model, dataset, steps: int = PROBE_STEPS,
                   clock: Callable[[], float] = time.perf_counter) -> Speed:
-    """Train ``steps + 1`` batches of ``dataset`` through ``model.fit`` and time them.
+    """Train ``steps + 1`` batches of ``dataset`` through ``model.fit`` and time them: the
+    first apart, the rest by their median.
 
     The model's weights (batch norm's moving statistics included) are put back afterwards; its
     optimizer has moved, so the caller compiles the model again before training.
@@ -87,8 +90,8 @@ def measure_speed(model, dataset, steps: int = PROBE_STEPS,
     if not stamps:
         return Speed(0.0, 0.0, clock() - started)
     first = stamps[0] - started
-    timed = len(stamps) - 1
-    step = (stamps[-1] - stamps[0]) / timed if timed > 0 else first
+    steps_timed = [b - a for a, b in zip(stamps, stamps[1:])]
+    step = statistics.median(steps_timed) if steps_timed else first
     return Speed(step_seconds=step, first_step_seconds=first, probe_seconds=clock() - started)
 
 
