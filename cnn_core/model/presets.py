@@ -70,7 +70,8 @@ PRESETS: dict[str, ModelSpec] = {
     # one scored 0.887 and 0.890 (the preset 0.890). So the preset keeps SGD.
     # time_limit=10 keeps the epochs that fit on the computer at hand (cnn_core.time_limit times a
     # few batches first): all 28 on the Xeon with AMX it was tuned on (~19 s an epoch); 14 on 2 AMD
-    # EPYC cores (avx512_bf16, no AMX: ~41 s an epoch), 0.883 on the test sample in 576 s.
+    # EPYC cores (avx512_bf16, no AMX: ~41 s an epoch): on the test sample 0.883 in 576 s and
+    # 0.863 in 587 s (14 epochs), 0.868 in 515 s (12).
     "fast": ModelSpec(
         conv_blocks=3, filters=64, filter_growth=1.5, convs_per_block=2, kernel_size=3,
         padding="same", activation="relu", batch_norm=True, bn_scale=False, pooling="max",
@@ -111,7 +112,7 @@ PRESET_DESCRIPTIONS: dict[str, str] = {
                "global max pooling) with a triangle learning rate, label smoothing and "
                "test-time mirroring, computing in 16-bit numbers. It trains for at most 10 "
                "minutes, as many of its 28 epochs as fit: about 89% on CIFAR-10 on 2 Intel Xeon "
-               "cores with AMX units (all 28), about 88% on 2 AMD EPYC cores (14)."),
+               "cores with AMX units (all 28), about 87% on 2 AMD EPYC cores (12-14)."),
     "quick": N_("The fast network for a class demo: at most 6 epochs in at most 2 minutes, its "
                 "filters learning by Muon, which learns faster in short runs: about 85% on "
                 "CIFAR-10 on 2 Intel Xeon cores with AMX units, less on slower ones."),
