@@ -95,6 +95,29 @@ def measure_speed(model, dataset, steps: int = PROBE_STEPS,
     return Speed(step_seconds=step, first_step_seconds=first, probe_seconds=clock() - started)
 
 
+def fit_to_time_limit(store, run_id: str, model, train_ds, spec, steps_per_epoch: int,
+                      validation_steps: int, label_encoding: str, say: Callable[[str], None]):
+    """The training engine's step before a new run's ``fit``: time a few batches, keep the
+    epochs that fit into ``spec.time_limit`` minutes, record them in the run
+    (``RunStore.set_planned_epochs``, config entry ``time_limit_fit``), and compile the model
+    afresh for them (its schedule spans the kept epochs; the timed batches' optimizer steps are
+    dropped, their weights were put back). Returns the spec to train."""
+    from cnn_core import model as models_module
+    from cnn_core.run_status import Phase
+
+    store.set_progress(run_id, phase=Phase.TIMING)
+    speed = measure_speed(model, train_ds)
+    epochs = epochs_within(spec.time_limit, speed, spec.epochs, steps_per_epoch, validation_steps)
+    fitted = {"asked_epochs": int(spec.epochs), "epochs": int(epochs),
+              "epoch_seconds": round(epoch_seconds(speed, steps_per_epoch, validation_steps), 2),
+              "minutes": int(spec.time_limit)}
+    spec = spec.replace(epochs=epochs)
+    store.set_planned_epochs(run_id, spec.epochs, time_limit_fit=fitted)
+    say(fit_words(fitted))
+    models_module.compile_model(model, spec, steps_per_epoch, label_encoding)
+    return spec
+
+
 def fit_words(fit: dict) -> str:
     """What the time limit kept, in the session's language, from a run's ``time_limit_fit``
     config entry (``minutes``, ``asked_epochs``, ``epochs``, ``epoch_seconds``).
@@ -114,4 +137,4 @@ def fit_words(fit: dict) -> str:
 
 
 __all__ = ["EPOCH_OVERHEAD", "PROBE_STEPS", "Speed", "epoch_seconds", "epochs_within",
-           "fit_words", "measure_speed"]
+           "fit_to_time_limit", "fit_words", "measure_speed"]

@@ -58,6 +58,7 @@ from cnn_core.run_record import RunRecord, resume_hint  # noqa: E402
 from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.stored_messages import Message, error_message, stored_message, stored_plural  # noqa: E402
 from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
+from cnn_core.time_limit import fit_to_time_limit  # noqa: E402
 from cnn_core.training_callbacks import (  # noqa: E402
     DivergenceGuard,
     EpochHook,
@@ -233,27 +234,6 @@ class _StoppedBeforeTraining(Exception):
     """A stop request arrived while the data set was loading."""
 
 
-def _fit_to_time_limit(store: RunStore, run_id: str, model, train_ds, spec, steps_per_epoch: int,
-                       validation_steps: int, label_encoding: str, say: Callable[[str], None]):
-    """Time a few batches, keep the epochs that fit into ``spec.time_limit`` minutes, and
-    compile the model afresh for them (its schedule spans the kept epochs; the timed batches'
-    optimizer steps are dropped, their weights were put back). Returns the spec trained."""
-    from cnn_core import time_limit
-    from cnn_core.time_limit import epoch_seconds, epochs_within, fit_words
-
-    store.set_progress(run_id, phase=Phase.TIMING)
-    speed = time_limit.measure_speed(model, train_ds)
-    epochs = epochs_within(spec.time_limit, speed, spec.epochs, steps_per_epoch, validation_steps)
-    fitted = {"asked_epochs": int(spec.epochs), "epochs": int(epochs),
-              "epoch_seconds": round(epoch_seconds(speed, steps_per_epoch, validation_steps), 2),
-              "minutes": int(spec.time_limit)}
-    spec = spec.replace(epochs=epochs)
-    store.set_planned_epochs(run_id, spec.epochs, time_limit_fit=fitted)
-    say(fit_words(fitted))
-    models_module.compile_model(model, spec, steps_per_epoch, label_encoding)
-    return spec
-
-
 def _fail(store: RunStore, run_id: str, message: Message, *, user_error: bool) -> None:
     store.set_progress(run_id, phase=Phase.FAILED, user_error=user_error)
     store.set_status(run_id, RunStatus.FAILED, message)
@@ -337,7 +317,7 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     val_ds = (make_dataset(data.x_val, data.y_val_encoded, batch_size)
               if len(data.x_val) else None)
     if initial_epoch == 0 and spec.time_limit > 0:
-        spec = _fit_to_time_limit(store, run_id, model, train_ds, spec, steps_per_epoch,
+        spec = fit_to_time_limit(store, run_id, model, train_ds, spec, steps_per_epoch,
                                   validation_steps=math.ceil(len(data.x_val) / batch_size),
                                   label_encoding=data.label_encoding, say=say)
 
