@@ -161,10 +161,9 @@ def _scale_head(build, factor: float, std: float | None) -> None:
     class ScaledDense(real_dense):
         def __init__(self, *a, **kw):
             self.head_factor = factor if kw.get("name") == "output" else 1.0
-            if self.head_factor != 1.0 or (std and kw.get("name") == "output"):
-                if std:
-                    kw["kernel_initializer"] = keras.initializers.RandomNormal(
-                        stddev=std / self.head_factor)
+            if std and kw.get("name") == "output":
+                kw["kernel_initializer"] = keras.initializers.RandomNormal(
+                    stddev=std / self.head_factor)
             super().__init__(*a, **kw)
 
         def call(self, inputs, training=None):
