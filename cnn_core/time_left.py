@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -60,14 +61,19 @@ class TimeLeftEstimator:
         validation_batches: validation batches per epoch (for the guess before an epoch ended).
         warmup_batches: first batches of the fit left out of the measurement.
         min_batches: measured batches needed before there is an estimate.
+        epoch_costs: each epoch's batch cost relative to the others, when they differ (a run
+            learning from the hardest pictures: :func:`cnn_core.hard_examples.epoch_costs`);
+            batches are measured in, and projected from, the cost of a 1.0 epoch's batch.
     """
 
     #: Before a validation batch was measured, it is guessed at this share of a training one.
     VALIDATION_SHARE = 0.35
 
     def __init__(self, epochs: int, batches: int, *, validation_batches: int = 0,
-                 warmup_batches: int = 2, min_batches: int = 3):
+                 warmup_batches: int = 2, min_batches: int = 3,
+                 epoch_costs: Sequence[float] | None = None):
         self.epochs = int(epochs)
+        self.epoch_costs = list(epoch_costs or [])
         self.batches = max(1, int(batches))
         self.validation_batches = int(validation_batches)
         self.warmup_batches = int(warmup_batches)
@@ -90,7 +96,7 @@ class TimeLeftEstimator:
         now = time.monotonic() if now is None else now
         if (self._last_batch_end is not None and self._seen >= self.warmup_batches
                 and epoch == self._epoch and batch > 0):
-            self._batch_time.add(now - self._last_batch_end)
+            self._batch_time.add((now - self._last_batch_end) / self._cost(epoch))
         self._seen += 1
         self._epoch, self._batch = int(epoch), int(batch) + 1
         self._last_batch_end = now
@@ -120,6 +126,10 @@ class TimeLeftEstimator:
         """A pause of ``seconds`` happened since the last batch: not part of any batch."""
         if self._last_batch_end is not None:
             self._last_batch_end += seconds
+
+    def _cost(self, epoch: int) -> float:
+        """Epoch ``epoch``'s (0-based) batch cost relative to a 1.0 epoch's."""
+        return self.epoch_costs[epoch] if 0 <= epoch < len(self.epoch_costs) else 1.0
 
     # ---------------------------------------------------------------- reading
     @property
@@ -155,13 +165,15 @@ class TimeLeftEstimator:
         per_epoch = self.seconds_per_epoch
         if per_batch is None or per_epoch is None:
             return None
-        left_in_epoch = (self.batches - min(self._batch, self.batches)) * per_batch
+        this_batch = per_batch * self._cost(self._epoch)
+        left_in_epoch = (self.batches - min(self._batch, self.batches)) * this_batch
         left_in_epoch += self.epoch_overhead or 0.0
         if self._last_batch_end is not None and self._batch < self.batches:
             now = time.monotonic() if now is None else now
-            left_in_epoch -= min(per_batch, max(0.0, now - self._last_batch_end))
-        later_epochs = max(0, self.epochs - self._epoch - 1)
-        return max(0.0, left_in_epoch + later_epochs * per_epoch)
+            left_in_epoch -= min(this_batch, max(0.0, now - self._last_batch_end))
+        later = range(self._epoch + 1, self.epochs)
+        later_batches = sum(self.batches * per_batch * self._cost(e) for e in later)
+        return max(0.0, left_in_epoch + later_batches + len(later) * (self.epoch_overhead or 0.0))
 
 
 def estimate_run_seconds(*, epochs: int, batches: int, seconds_per_batch: float,

@@ -18,10 +18,11 @@ Example:
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from typing import Callable, NamedTuple
+
+from cnn_core.hard_examples import epoch_costs
 
 #: Batches timed after the first (which also traces the training step and is timed apart);
 #: their median is the step time, so one slow batch does not cost the run an epoch.
@@ -48,11 +49,14 @@ def epoch_seconds(speed: Speed, steps_per_epoch: int, validation_steps: int = 0)
 
 
 def epochs_within(minutes: float, speed: Speed, planned: int, steps_per_epoch: int,
-                  validation_steps: int = 0) -> int:
+                  validation_steps: int = 0,
+                  run_cost: Callable[[int], float] | None = None) -> int:
     """How many of ``planned`` epochs fit into ``minutes`` (0: no limit, all of them).
 
     The probe's own seconds and the training step's tracing (paid again when training starts)
-    count against the limit. At least one epoch is always kept.
+    count against the limit. At least one epoch is always kept. ``run_cost(epochs)``: what a
+    run of that many epochs costs in epochs like the timed one, when its epochs differ
+    (:func:`cnn_core.hard_examples.epoch_costs`); by default ``epochs``.
     """
     planned = max(1, int(planned))
     if not minutes or minutes <= 0:
@@ -62,7 +66,8 @@ def epochs_within(minutes: float, speed: Speed, planned: int, steps_per_epoch: i
     per_epoch = epoch_seconds(speed, steps_per_epoch, validation_steps)
     if per_epoch <= 0:
         return planned
-    return max(1, min(planned, math.floor(left / per_epoch)))
+    cost = run_cost or float
+    return next((e for e in range(planned, 1, -1) if cost(e) * per_epoch <= left), 1)
 
 
 def measure_speed(model, dataset, steps: int = PROBE_STEPS,
@@ -106,11 +111,15 @@ def fit_to_time_limit(store, run_id: str, model, train_ds, spec, steps_per_epoch
     from cnn_core.run_status import Phase
 
     store.set_progress(run_id, phase=Phase.TIMING)
-    speed = measure_speed(model, train_ds)
-    epochs = epochs_within(spec.time_limit, speed, spec.epochs, steps_per_epoch, validation_steps)
+    speed = measure_speed(model, train_ds)   # a warm-up step, when learning from the hardest
+
+    def run_cost(epochs: int) -> float:
+        return sum(epoch_costs(spec.hard_share, epochs))
+    epochs = epochs_within(spec.time_limit, speed, spec.epochs, steps_per_epoch, validation_steps,
+                           run_cost=run_cost)
+    average = epoch_seconds(speed, steps_per_epoch, validation_steps) * run_cost(epochs) / epochs
     fitted = {"asked_epochs": int(spec.epochs), "epochs": int(epochs),
-              "epoch_seconds": round(epoch_seconds(speed, steps_per_epoch, validation_steps), 2),
-              "minutes": int(spec.time_limit)}
+              "epoch_seconds": round(average, 2), "minutes": int(spec.time_limit)}
     spec = spec.replace(epochs=epochs)
     store.set_planned_epochs(run_id, spec.epochs, time_limit_fit=fitted)
     say(fit_words(fitted))

@@ -41,6 +41,7 @@ import tensorflow as tf  # noqa: E402,F401
 import keras  # noqa: E402
 
 from cnn_core import augment as augment_module  # noqa: E402
+from cnn_core import hard_examples  # noqa: E402
 from cnn_core import model as models_module  # noqa: E402
 from cnn_core import test_time_augmentation  # noqa: E402
 from cnn_core.augment_layers import EpochCounter, epoch_variable  # noqa: E402
@@ -291,7 +292,9 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         raise _StoppedBeforeTraining
 
     batch_size = int(spec.batch_size)
-    steps_per_epoch = max(1, math.ceil(len(data.x_train) / batch_size))
+    # with hard_share below 1 each step draws more pictures and learns from the hardest
+    train_batch = hard_examples.scoring_batch(batch_size, spec.hard_share)
+    steps_per_epoch = max(1, math.ceil(len(data.x_train) / train_batch))
 
     # Model: new, or continued from the checkpoint of an interrupted/stopped run.
     checkpoint = store.checkpoint_path(run_id)
@@ -308,10 +311,11 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         model = models_module.build_model(spec, input_shape, n_classes, data.scaling,
                                           train_images=data.x_train)
         models_module.compile_model(model, spec, steps_per_epoch, data.label_encoding)
+    hardest = hard_examples.install(model, spec)
 
     augment = augment_module.augment_fn(request.augment) if request.augment.enabled else None
     flip_epoch = epoch_variable() if request.augment.flip == "alternating" else None
-    train_ds = make_dataset(data.x_train, data.y_train_encoded, batch_size, shuffle=True,
+    train_ds = make_dataset(data.x_train, data.y_train_encoded, train_batch, shuffle=True,
                             seed=int(spec.seed), augment=augment, flip_epoch=flip_epoch,
                             flip_seed=int(request.augment.seed), endless_from_epoch=initial_epoch)
     val_ds = (make_dataset(data.x_val, data.y_val_encoded, batch_size)
@@ -320,10 +324,14 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         spec = fit_to_time_limit(store, run_id, model, train_ds, spec, steps_per_epoch,
                                   validation_steps=math.ceil(len(data.x_val) / batch_size),
                                   label_encoding=data.label_encoding, say=say)
+    if hardest is not None:
+        hardest.plan(spec.epochs)
 
     fit = FitState()
     estimator = TimeLeftEstimator(int(spec.epochs), steps_per_epoch,
-                                  validation_batches=math.ceil(len(data.x_val) / batch_size))
+                                  validation_batches=math.ceil(len(data.x_val) / batch_size),
+                                  epoch_costs=hard_examples.epoch_costs(spec.hard_share,
+                                                                        spec.epochs))
     reporter = ProgressReporter(store, run_id, control, fit, epochs=spec.epochs,
                                 batches=steps_per_epoch, progress_interval=progress_interval,
                                 estimator=estimator)
@@ -344,6 +352,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     callbacks.append(tensorboard)
     if flip_epoch is not None:
         callbacks.append(EpochCounter(flip_epoch))
+    if hardest is not None:
+        callbacks.insert(0, hardest)
     callbacks.extend(extra_callbacks)
 
     store.set_progress(run_id, phase=Phase.TRAINING, epoch=initial_epoch + 1, epochs=spec.epochs,

@@ -39,6 +39,20 @@ def test_validation_time_is_measured_not_taken_from_the_first_epoch():
     assert clock.seconds_left(now=28.5) == pytest.approx(3 * 1 + 2 + 6)
 
 
+def test_dearer_later_epochs_are_projected_at_their_cost():
+    # a run learning from the hardest pictures: 2 cheap warm-up epochs, then batches twice as dear
+    clock = TimeLeftEstimator(epochs=4, batches=10, warmup_batches=1, min_batches=2,
+                              epoch_costs=[1.0, 1.0, 2.0, 2.0])
+    feed(clock, 0, [5.0, 6.0, 7.0, 8.0])                 # 1 s a warm-up batch
+    assert clock.seconds_left(now=8.0) == pytest.approx(6 + 10 + 2 * 20)
+    clock.epoch_done(0, now=11.0)
+    feed(clock, 1, [float(t) for t in range(12, 22)])
+    clock.epoch_done(1, now=21.0)
+    feed(clock, 2, [23.0, 25.0, 27.0])                   # 2 s a batch now: the same speed
+    assert clock.seconds_per_batch == pytest.approx(1.0)
+    assert clock.seconds_left(now=27.0) == pytest.approx(7 * 2 + 20)
+
+
 def test_a_pause_is_not_part_of_a_batch():
     clock = TimeLeftEstimator(epochs=1, batches=10, warmup_batches=1, min_batches=2)
     feed(clock, 0, [5.0, 6.0, 7.0])

@@ -16,6 +16,18 @@ def test_only_the_epochs_that_fit_are_kept_and_no_limit_keeps_them_all():
     assert epochs_within(0, speed, planned=50, steps_per_epoch=100) == 50     # no limit
 
 
+def test_epochs_of_different_cost_are_counted_at_their_cost():
+    from cnn_core.hard_examples import epoch_costs
+
+    speed = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
+    assert epochs_within(1, speed, 50, 100, run_cost=lambda e: 2.0 * e) == 2   # 60 s / 20.6 s
+    # learning from the hardest half: 40% cheap warm-up epochs, the rest 5/3 as dear
+    kept = epochs_within(2, speed, 50, 100, run_cost=lambda e: sum(epoch_costs(0.5, e)))
+    assert sum(epoch_costs(0.5, kept)) * epoch_seconds(speed, 100) <= 120
+    assert sum(epoch_costs(0.5, kept + 1)) * epoch_seconds(speed, 100) > 120
+    assert kept == 8                                      # where 11 plain ones would fit
+
+
 def test_the_timing_itself_and_the_first_batch_count_against_the_limit():
     plain = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
     slow_start = Speed(step_seconds=0.1, first_step_seconds=20.1, probe_seconds=25.0)

@@ -126,6 +126,47 @@ def test_a_time_limit_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them(
     assert max(r["learning_rate"] for r in rows) == pytest.approx(0.05, rel=0.35)
 
 
+def test_learning_from_the_hardest_half_takes_half_the_steps_and_survives_a_resume(workspace,
+                                                                                  monkeypatch):
+    import math
+
+    from cnn_core import hard_examples
+
+    monkeypatch.setattr(training, "CHECKPOINT_COST_FACTOR", 1e9)
+    traced = []
+    real = hard_examples.selective_train_step
+
+    def spy(model, batch_size, choosing):
+        step = real(model, batch_size, choosing)
+
+        def train_step(data):
+            traced.append(batch_size)        # once per tracing of the training step
+            return step(data)
+        return train_step
+    monkeypatch.setattr(hard_examples, "selective_train_step", spy)
+    store, control = RunStore(), JobControl()
+
+    def stop_after_first(epoch, epochs, metrics):
+        if epoch == 1:
+            control.request_stop()
+
+    spec = TINY.replace(epochs=2, hard_share=0.5)
+    record = run_training(request(spec), store, control, on_epoch=stop_after_first)
+    assert record.status == "stopped" and record.epochs_done == 1
+    assert traced and set(traced) == {TINY.batch_size}            # it trained 64 of each 128
+    steps = math.ceil(store.dataset_info(record.id)["n_train"] / (2 * TINY.batch_size))
+    assert int(load_model(store.checkpoint_path(record.id)).optimizer.iterations) == steps
+    traced.clear()
+    queue = get_job_queue()
+    assert queue.resume_interrupted(record.id) == record.id
+    done = queue.wait(record.id, timeout=60)
+    assert done.status == "finished", done.message
+    assert traced                                                  # resumed with it too
+    final = load_model(store.model_path(record.id))               # an ordinary saved model
+    assert int(final.optimizer.iterations) == 2 * steps
+    assert "train_step" not in vars(final)
+
+
 def test_without_a_time_limit_nothing_is_timed(workspace, monkeypatch):
     from cnn_core import time_limit
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.hard_examples import passes_per_picture, scoring_batch
 from cnn_core.model.plan import plan_summary
 from cnn_core.model.spec import ModelSpec
 
@@ -82,12 +83,15 @@ def estimate_epoch_seconds(spec: ModelSpec, input_shape, n_classes: int, n_train
     """Rough seconds one training epoch takes on this machine: an estimate, not a promise.
 
     ``forward FLOPs x 3 (forward + backward) x n_train / measured FLOP rate`` plus a fixed cost
-    per batch, both from :func:`calibrate` (one small timed conv net per process). Real times
+    per batch, both from :func:`calibrate` (one small timed conv net per process); with
+    ``hard_share`` below 1 every picture costs a forward pass and that share of them the
+    training step (:func:`cnn_core.hard_examples.passes_per_picture`). Real times
     vary with layer kinds (the calibration is a conv net), augmentation, other work on the
     machine and, for the first epoch, graph tracing.
     """
     flops = plan_summary(spec, input_shape, n_classes).flops_per_image
     rate = calibrate()
     n_train = max(0, int(n_train))
-    steps = math.ceil(n_train / spec.batch_size)
-    return steps * rate.seconds_per_step + 3.0 * flops * n_train / rate.flops_per_second
+    steps = math.ceil(n_train / scoring_batch(spec.batch_size, spec.hard_share))
+    passes = passes_per_picture(spec.hard_share)
+    return steps * rate.seconds_per_step + passes * flops * n_train / rate.flops_per_second

@@ -222,6 +222,15 @@ class ModelSpec:
         help=N_("How many images the model looks at before each nudge of the weights."),
         hint=N_("Typical values are 32 to 256."), ladder=(8, 16, 32, 64, 128, 256, 512, 1024),
         sweep=(32, 64, 128), sweep_range=(16, 128), sweep_rank=6)
+    hard_share: float = setting(
+        1.0, kind="float", low=0.0, high=1.0, low_open=True, group=OPTIMISATION,
+        label=N_("Learn from the hardest"),
+        help=N_("Each step scores more pictures and learns only from this share of them that the "
+                "model gets most wrong: epochs get shorter and the time goes where there is still "
+                "something to learn."),
+        hint=N_("100% learns from every picture; 33% is a good start."), show="percent",
+        ladder=(0.1, 0.2, 0.25, 0.33, 0.5, 0.75, 1.0), sweep=(1.0, 0.5, 0.33),
+        sweep_range=(0.25, 1.0), sweep_rank=28)
     precision: str = setting(
         "float32", kind="choice", choices=PRECISIONS, group=OPTIMISATION,
         words={"float32": N_("32-bit"), "bfloat16": N_("16-bit (bfloat16)")},
