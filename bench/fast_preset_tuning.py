@@ -102,6 +102,7 @@ def main(argv=None) -> None:
     from cnn_core import test_time_augmentation as tta
     from cnn_core.augment import AugmentSpec, augment_fn
     from cnn_core.augment_layers import EpochCounter, epoch_variable
+    from cnn_core.hard_examples import install, scoring_batch
     from cnn_core.model import PRESET_AUGMENTS, build_model, compile_model, plan_summary
     from cnn_core.cli.parsing import apply_settings
     from cnn_core.preprocessing import encode_labels, fit_scaling
@@ -128,13 +129,16 @@ def main(argv=None) -> None:
     wall0, cpu0 = time.monotonic(), time.process_time()
     scaling = fit_scaling("standardize_channel", x_tr)
     model = build_model(spec, x.shape[1:], 10, scaling, train_images=x_tr)
-    steps = -(-len(x_tr) // spec.batch_size)
+    draw = scoring_batch(spec.batch_size, spec.hard_share)    # as the engine trains it
+    steps = -(-len(x_tr) // draw)
     compile_model(model, spec, steps, "onehot")
+    switch = install(model, spec)
     flip_epoch = epoch_variable() if aug.flip == "alternating" else None
-    ds = make_dataset(x_tr, encode_labels(y_tr, 10, "onehot"), spec.batch_size, shuffle=True,
+    ds = make_dataset(x_tr, encode_labels(y_tr, 10, "onehot"), draw, shuffle=True,
                       seed=spec.seed, augment=augment_fn(aug) if aug.enabled else None,
                       flip_epoch=flip_epoch, flip_seed=aug.seed)
     callbacks = [EpochCounter(flip_epoch)] if flip_epoch is not None else []
+    callbacks += [switch] if switch else []
     model.fit(ds, epochs=spec.epochs, verbose=2, callbacks=callbacks)
     wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
     share = cpu / (2 * wall)

@@ -227,12 +227,14 @@ def main(argv=None) -> None:
     from cnn_core import test_time_augmentation as tta
     from cnn_core.augment import AugmentSpec, augment_fn
     from cnn_core.augment_layers import EpochCounter, epoch_variable
-    from cnn_core.hard_examples import selective_train_step
+    from cnn_core.hard_examples import install, scoring_batch, selective_train_step
     from cnn_core.model import PRESET_AUGMENTS, build_model, compile_model
     from cnn_core.preprocessing import encode_labels, fit_scaling
     from cnn_core.training_data import make_dataset
 
     spec = fast_spec(args.set, args.epochs)
+    if args.keep_hard:   # its own selection instead of the setting's
+        spec = spec.replace(hard_share=1.0)
     aug = AugmentSpec.from_dict(PRESET_AUGMENTS["fast"])
     x, y = _train_arrays(args.data)
     order = np.random.default_rng(0).permutation(len(x))
@@ -244,13 +246,15 @@ def main(argv=None) -> None:
     wall0, cpu0 = time.monotonic(), time.process_time()
     model = build_model(spec, x.shape[1:], 10, fit_scaling("standardize_channel", x_tr),
                         train_images=x_tr)
-    steps = -(-len(x_tr) // spec.batch_size)
+    draw = scoring_batch(spec.batch_size, spec.hard_share)   # the setting hard_share, as trained
+    steps = -(-len(x_tr) // draw)
     share, hard_from = args.keep_hard or (1.0, spec.epochs)
     big_batch = int(round(spec.batch_size / share))
     hard_steps = -(-len(x_tr) // big_batch)
     # the schedule spans the steps really taken: full epochs, then the shorter selective ones
     total = steps * hard_from + hard_steps * (spec.epochs - hard_from)
     compile_model(model, spec, max(1, round(total / spec.epochs)), "onehot")
+    switch = install(model, spec)
     labels = encode_labels(y_tr, 10, "onehot")
     flip_epoch = epoch_variable()
     augment = augment_fn(aug)
@@ -265,7 +269,7 @@ def main(argv=None) -> None:
         cols = corner[:, 1:] + tf.range(size)[None, :]
         return tf.gather(tf.gather(images, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
 
-    callbacks = [EpochCounter(flip_epoch)]
+    callbacks = [EpochCounter(flip_epoch)] + ([switch] if switch else [])
     cuts = sorted({small_epochs, spec.epochs} | {e for _, e in args.freeze if e < spec.epochs}
                   | ({hard_from} if hard_from < spec.epochs else set()))
     phases = [(window, 0, small_epochs)] + [(augment, a, b) for a, b in zip(cuts, cuts[1:])]
@@ -276,7 +280,7 @@ def main(argv=None) -> None:
                 print(f"epoch {first}: {layer.name} frozen", flush=True)
                 layer.trainable = False
                 model.train_function = None   # traced again without its backward pass
-        batch, phase_steps = spec.batch_size, steps
+        batch, phase_steps = draw, steps
         if first >= hard_from:
             if "train_step" not in vars(model):
                 print(f"epoch {first}: training on the hardest {share:.0%} of each "

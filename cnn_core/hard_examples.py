@@ -25,8 +25,10 @@ Example:
     (776, 256)
     >>> warmup_epochs(0.33, 28), warmup_epochs(1.0, 28)
     (11, 0)
-    >>> [round(c, 2) for c in epoch_costs(0.5, 5)]   # 2 warm-up epochs, then choosing ones
-    [1.0, 1.0, 1.67, 1.67, 1.67]
+    >>> [round(c, 2) for c in epoch_costs(0.5, 10)]   # 4 warm-up epochs, then choosing ones
+    [1.0, 1.0, 1.0, 1.0, 1.67, 1.67, 1.67, 1.67, 1.67, 1.67]
+    >>> epoch_costs(0.5, 3)                            # too short to choose
+    [1.0, 1.0, 1.0]
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ SCORING_PASSES = 1.0
 #: The share of a run's epochs that learn from a random part of each draw before the hardest
 #: part is chosen (4 of 20 epoch-equivalents in the measured run: 12 of the 28 epochs at 0.33).
 WARMUP_SHARE = 0.4
+#: A run of fewer epochs never chooses (each of its epochs learns from a random part of each
+#: draw, like ordinary training in shorter epochs): choosing pays off only after the model has
+#: learned the basics, and a time limit can leave a slow computer just a few epochs (at 2
+#: minutes on 2 AMD EPYC cores the fast preset kept 4, and its 65-step warm-up ran away).
+MIN_CHOOSING_RUN = 10
 
 
 def is_on(share: float) -> bool:
@@ -56,8 +63,13 @@ def scoring_batch(batch_size: int, share: float) -> int:
 
 
 def warmup_epochs(share: float, epochs: int) -> int:
-    """How many of a run's ``epochs`` learn from a random part of each draw (0 when off)."""
-    return int(math.floor(WARMUP_SHARE * int(epochs))) if is_on(share) else 0
+    """How many of a run's ``epochs`` learn from a random part of each draw (0 when off; all
+    of them in a run shorter than :data:`MIN_CHOOSING_RUN` epochs)."""
+    if not is_on(share):
+        return 0
+    if int(epochs) < MIN_CHOOSING_RUN:
+        return int(epochs)
+    return int(math.floor(WARMUP_SHARE * int(epochs)))
 
 
 def choosing_step_cost(share: float) -> float:
@@ -111,9 +123,9 @@ def selective_train_step(model, batch_size: int, choosing):
         order = tf.argsort(-tf.math.log(right_answers(probs, y) + 1e-7), direction="DESCENDING")
         return order, probs
 
-    def as_drawn(self, x, y):
+    def as_drawn(self, x, y):   # not scored: even answers, counted with weight 0 below
         n = tf.shape(x)[0]
-        return tf.range(n), tf.zeros(tf.stack([n, classes]), tf.float32)
+        return tf.range(n), tf.fill(tf.stack([n, classes]), 1.0 / classes)
 
     def train_step(self, data):
         x, y = data[0], data[1]

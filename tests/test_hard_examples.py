@@ -78,18 +78,23 @@ def test_class_number_labels_pick_the_same_pictures_as_one_hot_ones():
 def test_the_warm_up_epochs_learn_from_the_first_pictures_of_each_shuffled_draw():
     x, y = _batch()
     model = _model()
-    switch = hard_examples.install(model, ModelSpec(batch_size=4, hard_share=1 / 3, epochs=10))
-    assert switch.first_choosing_epoch == 4                       # 40% of the 10 epochs
-    switch.plan(5)                                                # a time limit kept 5
-    assert switch.first_choosing_epoch == 2
-    switch.on_epoch_begin(1)
+    switch = hard_examples.install(model, ModelSpec(batch_size=4, hard_share=1 / 3, epochs=20))
+    assert switch.first_choosing_epoch == 8                       # 40% of the 20 epochs
+    switch.plan(5)                                                # a time limit kept 5:
+    assert switch.first_choosing_epoch == 5                       # too few to choose
+    switch.plan(10)
+    assert switch.first_choosing_epoch == 4
+    switch.on_epoch_begin(3)
     assert not bool(switch.choosing.numpy())
-    model.train_on_batch(x, y)
+    logs = model.train_on_batch(x, y, return_dict=True)
     plain = _model()
-    plain.train_on_batch(x[:4], y[:4])
+    plain_logs = plain.train_on_batch(x[:4], y[:4], return_dict=True)
     for a, b in zip(plain.get_weights(), model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    switch.on_epoch_begin(2)
+    assert np.isfinite(logs["loss"])                  # the 8 pictures not scored count nothing
+    assert logs["loss"] == pytest.approx(plain_logs["loss"], rel=1e-5)
+    assert logs["accuracy"] == pytest.approx(plain_logs["accuracy"])
+    switch.on_epoch_begin(4)
     assert bool(switch.choosing.numpy())
 
 

@@ -139,7 +139,9 @@ def test_quick_preset_is_the_fast_network_for_short_runs():
     quick, fast = PRESETS["quick"], PRESETS["fast"]
     assert quick.optimizer == fast.optimizer == "muon" and quick.epochs < fast.epochs
     assert (quick.time_limit, fast.time_limit) == (2, 10)          # minutes, on any computer
-    assert quick.replace(epochs=fast.epochs, time_limit=fast.time_limit) == fast
+    assert quick.hard_share == 1.0 and fast.hard_share < 1.0      # short runs never choose
+    assert quick.replace(epochs=fast.epochs, time_limit=fast.time_limit,
+                         hard_share=fast.hard_share) == fast
     assert plan_summary(quick, (32, 32, 3), 10) == plan_summary(fast, (32, 32, 3), 10)
     assert AugmentSpec.from_dict(PRESET_AUGMENTS["quick"]) == AugmentSpec.from_dict(
         PRESET_AUGMENTS["fast"])

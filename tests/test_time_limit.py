@@ -21,11 +21,13 @@ def test_epochs_of_different_cost_are_counted_at_their_cost():
 
     speed = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
     assert epochs_within(1, speed, 50, 100, run_cost=lambda e: 2.0 * e) == 2   # 60 s / 20.6 s
-    # learning from the hardest half: 40% cheap warm-up epochs, the rest 5/3 as dear
-    kept = epochs_within(2, speed, 50, 100, run_cost=lambda e: sum(epoch_costs(0.5, e)))
-    assert sum(epoch_costs(0.5, kept)) * epoch_seconds(speed, 100) <= 120
-    assert sum(epoch_costs(0.5, kept + 1)) * epoch_seconds(speed, 100) > 120
-    assert kept == 8                                      # where 11 plain ones would fit
+    # learning from the hardest half: 40% cheap warm-up epochs, the rest 5/3 as dear (runs of
+    # 10 epochs or more; shorter ones are all warm-up)
+    kept = epochs_within(3, speed, 50, 100, run_cost=lambda e: sum(epoch_costs(0.5, e)))
+    assert sum(epoch_costs(0.5, kept)) * epoch_seconds(speed, 100) <= 180
+    assert sum(epoch_costs(0.5, kept + 1)) * epoch_seconds(speed, 100) > 180
+    assert kept == 12                                     # where 17 plain ones would fit
+    assert epochs_within(2, speed, 50, 100, run_cost=lambda e: sum(epoch_costs(0.5, e))) == 9
 
 
 def test_the_timing_itself_and_the_first_batch_count_against_the_limit():
