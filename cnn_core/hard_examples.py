@@ -123,7 +123,7 @@ def selective_train_step(model, batch_size: int, choosing):
         order = tf.argsort(-tf.math.log(right_answers(probs, y) + 1e-7), direction="DESCENDING")
         return order, probs
 
-    def as_drawn(self, x, y):   # not scored: even answers, counted with weight 0 below
+    def as_drawn(self, x, y):   # not scored (the answers are placeholders, never counted)
         n = tf.shape(x)[0]
         return tf.range(n), tf.fill(tf.stack([n, classes]), 1.0 / classes)
 
@@ -133,15 +133,17 @@ def selective_train_step(model, batch_size: int, choosing):
         order, probs = tf.cond(choosing, lambda: hardest_first(self, x, y),
                                lambda: as_drawn(self, x, y))
         real_step(self, (tf.gather(x, order[:k]), tf.gather(y, order[:k])))
-        # the scored pictures not trained count in the loss and accuracy too (not in warm-up)
-        rest = order[k:]
-        y_rest, probs_rest = tf.gather(y, rest), tf.gather(probs, rest)
-        weight = tf.cast(choosing, tf.float32)
-        self._loss_tracker.update_state(
-            self.compute_loss(y=y_rest, y_pred=probs_rest, training=False),
-            sample_weight=weight * tf.cast(tf.shape(rest)[0], tf.float32))
-        return self.compute_metrics(None, y_rest, probs_rest,
-                                    sample_weight=tf.fill(tf.shape(rest), weight))
+
+        def count_the_rest():   # the scored pictures not trained count in the loss and accuracy
+            rest = order[k:]
+            y_rest, probs_rest = tf.gather(y, rest), tf.gather(probs, rest)
+            self._loss_tracker.update_state(
+                self.compute_loss(y=y_rest, y_pred=probs_rest, training=False),
+                sample_weight=tf.shape(rest)[0])
+            self.compute_metrics(None, y_rest, probs_rest)
+            return tf.constant(True)
+        tf.cond(choosing, count_the_rest, lambda: tf.constant(False))   # warm-up: not scored
+        return self.get_metrics_result()
 
     return train_step.__get__(model)
 
