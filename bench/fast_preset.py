@@ -23,7 +23,7 @@ Usage (from the repository root)::
     python bench/fast_preset.py --seed 1 --short-epochs 0   # another seed, no 2-minute run
     python bench/fast_preset.py --seed 42,1,2 --short-epochs 0   # three runs and their mean
     python bench/fast_preset.py --epochs 1 --short-epochs 1 --limit 5000   # smoke test
-    python bench/fast_preset.py --set optimizer=muon --set muon_rate=0.1 --epochs 6 --short-epochs 0
+    python bench/fast_preset.py --set hard_share=1 --epochs 6 --short-epochs 0   # quick, no limit
     python bench/fast_preset.py --set optimizer=muon --set muon_rate=0.1 --widths 64,256,256 --epochs 12
 
 The machine must be otherwise idle for the time to mean anything: training on 2 cores slows
@@ -53,7 +53,7 @@ from fast_preset_tuning import use_widths, widths_arg  # noqa: E402
 
 
 #: Time limit of the "2-minute budget" run: the fast preset with ``time_limit`` 2 keeps the
-#: epochs that fit (6 of 28 on a Xeon with AMX units, fewer on slower cores).
+#: epochs that fit (7 of 28 on 2 AMD EPYC cores: too few to choose the hardest pictures).
 SHORT_MINUTES = 2
 #: Above this share of two cores taken by other processes the run was slowed by them.
 CONTENDED_ABOVE = 0.1
