@@ -83,6 +83,8 @@ in equal seconds neither beats the preset by a clear margin.
     MUON0.1 --keep-hard 0.33@4 --epochs 20                  90.1% in 555 s
     MUON0.1 --keep-hard 0.33@0 --epochs 22                  88.8% in 550 s
     the same, scoring on the batch's statistics             89.0% in 552 s
+    MUON0.1 --keep-hard 0.33@6 --epochs 20                  89.8% in 591 s
+    MUON0.1 --keep-hard 0.25@4 --epochs 23                  89.3% in 583 s
 
     So the hardest are chosen after a warm-up, as the setting ``hard_share`` does.
 
