@@ -74,18 +74,28 @@ def warmup_epochs(share: float, epochs: int) -> int:
 
 def choosing_step_cost(share: float) -> float:
     """A step that scores its whole draw and trains on the hardest part, in warm-up steps
-    (which train on ``batch_size`` pictures and score none): ``(1 + 3 x share) / (3 x share)``."""
+    (which train on ``batch_size`` pictures and score none): ``(1 + 3 x share) / (3 x share)``.
+    An estimate: a run with a time limit times both kinds of step on the computer at hand
+    (:func:`cnn_core.time_limit.fit_to_time_limit`; 1.86 at a third on 2 AMD EPYC cores, where
+    this gives 2.0)."""
     if not is_on(share):
         return 1.0
     share = float(share)
     return (SCORING_PASSES + TRAINING_PASSES * share) / (TRAINING_PASSES * share)
 
 
-def epoch_costs(share: float, epochs: int) -> list[float]:
+def epoch_costs(share: float, epochs: int, choosing_cost: float | None = None) -> list[float]:
     """Each epoch's cost relative to the first (all 1.0 without selection): the warm-up epochs
-    1.0, the choosing ones :func:`choosing_step_cost`."""
+    1.0, the choosing ones ``choosing_cost`` (a measured ratio) or else
+    :func:`choosing_step_cost`."""
     warm = warmup_epochs(share, epochs)
-    return [1.0 if e < warm else choosing_step_cost(share) for e in range(int(epochs))]
+    dear = choosing_step_cost(share) if choosing_cost is None else float(choosing_cost)
+    return [1.0 if e < warm else dear for e in range(int(epochs))]
+
+
+def chooses(share: float, epochs: int) -> bool:
+    """True when a run of ``epochs`` epochs at ``share`` has choosing epochs."""
+    return is_on(share) and warmup_epochs(share, epochs) < int(epochs)
 
 
 def passes_per_picture(share: float) -> float:
@@ -164,15 +174,22 @@ def install(model, spec):
     model.train_step = selective_train_step(model, int(spec.batch_size), choosing)
 
     class HardestAfterWarmup(keras.callbacks.Callback):
-        """Sets ``choosing`` at the start of each epoch: true after the warm-up epochs."""
+        """Sets ``choosing`` at the start of each epoch: true after the warm-up epochs.
+        ``choosing_cost``: a choosing step's seconds over a warm-up step's, once the time limit
+        has timed both on this computer (None: :func:`choosing_step_cost`'s estimate)."""
 
         def __init__(self):
             super().__init__()
             self.choosing = choosing
+            self.choosing_cost: float | None = None
             self.plan(spec.epochs)
 
         def plan(self, epochs: int) -> None:
             self.first_choosing_epoch = warmup_epochs(spec.hard_share, epochs)
+
+        def epoch_costs(self, epochs: int) -> list[float]:
+            """:func:`epoch_costs` for this run, at the measured cost when there is one."""
+            return epoch_costs(spec.hard_share, epochs, self.choosing_cost)
 
         def on_epoch_begin(self, epoch, logs=None):
             choosing.assign(epoch >= self.first_choosing_epoch)
@@ -180,5 +197,5 @@ def install(model, spec):
     return HardestAfterWarmup()
 
 
-__all__ = ["WARMUP_SHARE", "choosing_step_cost", "epoch_costs", "install", "is_on",
+__all__ = ["WARMUP_SHARE", "chooses", "choosing_step_cost", "epoch_costs", "install", "is_on",
            "passes_per_picture", "scoring_batch", "selective_train_step", "warmup_epochs"]

@@ -22,7 +22,7 @@ import statistics
 import time
 from typing import Callable, NamedTuple
 
-from cnn_core.hard_examples import epoch_costs
+from cnn_core.hard_examples import chooses, epoch_costs
 
 #: Batches timed after the first (which also traces the training step and is timed apart);
 #: their median is the step time, so one slow batch does not cost the run an epoch.
@@ -100,26 +100,56 @@ def measure_speed(model, dataset, steps: int = PROBE_STEPS,
     return Speed(step_seconds=step, first_step_seconds=first, probe_seconds=clock() - started)
 
 
+def time_choosing(model, dataset, hardest, warm_up: Speed) -> tuple[float, Speed]:
+    """Time the steps that choose the hardest pictures (``hardest``: the callback of
+    :func:`cnn_core.hard_examples.install`) after ``warm_up`` timed the warm-up ones. Returns
+    a choosing step's cost in warm-up steps and ``warm_up`` with both timings' seconds."""
+    hardest.choosing.assign(True)
+    try:
+        chosen = measure_speed(model, dataset)
+    finally:
+        hardest.choosing.assign(False)
+    cost = chosen.step_seconds / warm_up.step_seconds if warm_up.step_seconds > 0 else 1.0
+    return cost, warm_up._replace(probe_seconds=warm_up.probe_seconds + chosen.probe_seconds)
+
+
 def fit_to_time_limit(store, run_id: str, model, train_ds, spec, steps_per_epoch: int,
-                      validation_steps: int, label_encoding: str, say: Callable[[str], None]):
+                      validation_steps: int, label_encoding: str, say: Callable[[str], None],
+                      hardest=None):
     """The training engine's step before a new run's ``fit``: time a few batches, keep the
     epochs that fit into ``spec.time_limit`` minutes, record them in the run
     (``RunStore.set_planned_epochs``, config entry ``time_limit_fit``), and compile the model
     afresh for them (its schedule spans the kept epochs; the timed batches' optimizer steps are
-    dropped, their weights were put back). Returns the spec to train."""
+    dropped, their weights were put back). Returns the spec to train.
+
+    A run learning from the hardest pictures (``hardest``: its callback) times its warm-up
+    steps first and, when the epochs that fit include choosing ones, its choosing steps too:
+    how much dearer they are differs from computer to computer (1.86 warm-up steps on 2 AMD EPYC
+    cores where :func:`cnn_core.hard_examples.choosing_step_cost` estimates 2.0). The measured
+    ratio is kept on ``hardest.choosing_cost`` for the time-left estimate."""
     from cnn_core import model as models_module
     from cnn_core.run_status import Phase
 
     store.set_progress(run_id, phase=Phase.TIMING)
     speed = measure_speed(model, train_ds)   # a warm-up step, when learning from the hardest
+    choosing_cost = None
 
     def run_cost(epochs: int) -> float:
-        return sum(epoch_costs(spec.hard_share, epochs))
-    epochs = epochs_within(spec.time_limit, speed, spec.epochs, steps_per_epoch, validation_steps,
-                           run_cost=run_cost)
+        return sum(epoch_costs(spec.hard_share, epochs, choosing_cost))
+
+    def fitting() -> int:
+        return epochs_within(spec.time_limit, speed, spec.epochs, steps_per_epoch,
+                             validation_steps, run_cost=run_cost)
+    epochs = fitting()
+    if hardest is not None and chooses(spec.hard_share, epochs):
+        choosing_cost, speed = time_choosing(model, train_ds, hardest, speed)
+        hardest.choosing_cost = choosing_cost
+        epochs = fitting()
     average = epoch_seconds(speed, steps_per_epoch, validation_steps) * run_cost(epochs) / epochs
     fitted = {"asked_epochs": int(spec.epochs), "epochs": int(epochs),
               "epoch_seconds": round(average, 2), "minutes": int(spec.time_limit)}
+    if choosing_cost is not None:
+        fitted["choosing_cost"] = round(choosing_cost, 3)
     spec = spec.replace(epochs=epochs)
     store.set_planned_epochs(run_id, spec.epochs, time_limit_fit=fitted)
     say(fit_words(fitted))
@@ -146,4 +176,4 @@ def fit_words(fit: dict) -> str:
 
 
 __all__ = ["EPOCH_OVERHEAD", "PROBE_STEPS", "Speed", "epoch_seconds", "epochs_within",
-           "fit_to_time_limit", "fit_words", "measure_speed"]
+           "fit_to_time_limit", "fit_words", "measure_speed", "time_choosing"]

@@ -323,15 +323,16 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     if initial_epoch == 0 and spec.time_limit > 0:
         spec = fit_to_time_limit(store, run_id, model, train_ds, spec, steps_per_epoch,
                                   validation_steps=math.ceil(len(data.x_val) / batch_size),
-                                  label_encoding=data.label_encoding, say=say)
+                                  label_encoding=data.label_encoding, say=say,
+                                  hardest=hardest)
     if hardest is not None:
         hardest.plan(spec.epochs)
 
     fit = FitState()
     estimator = TimeLeftEstimator(int(spec.epochs), steps_per_epoch,
                                   validation_batches=math.ceil(len(data.x_val) / batch_size),
-                                  epoch_costs=hard_examples.epoch_costs(spec.hard_share,
-                                                                        spec.epochs))
+                                  epoch_costs=(hardest.epoch_costs(spec.epochs)
+                                               if hardest is not None else None))
     reporter = ProgressReporter(store, run_id, control, fit, epochs=spec.epochs,
                                 batches=steps_per_epoch, progress_interval=progress_interval,
                                 estimator=estimator)

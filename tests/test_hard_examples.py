@@ -120,6 +120,10 @@ def test_batches_grow_by_the_share_and_an_epoch_costs_fewer_passes():
     costs = hard_examples.epoch_costs(0.5, 10)                    # 4 warm-up epochs, 6 choosing
     assert costs[:4] == [1.0] * 4 and costs[4:] == [pytest.approx(5 / 3)] * 6
     assert hard_examples.epoch_costs(1.0, 3) == [1.0, 1.0, 1.0]
+    # a measured cost replaces the estimate for the choosing epochs only
+    assert hard_examples.epoch_costs(0.5, 10, 1.4) == [1.0] * 4 + [1.4] * 6
+    assert hard_examples.chooses(0.5, 10) and not hard_examples.chooses(0.5, 9)
+    assert not hard_examples.chooses(1.0, 28)
 
 
 def test_the_setting_takes_a_share_and_refuses_zero_or_more_than_all():

@@ -69,3 +69,32 @@ def test_timing_trains_real_batches_and_puts_every_weight_back():
     after = model.get_weights()
     assert len(after) == len(before)                               # ...moving statistics included,
     assert all(np.array_equal(a, b) for a, b in zip(before, after))   # and all came back
+
+
+def test_timing_the_choosing_steps_adds_its_seconds_and_always_switches_choosing_off(monkeypatch):
+    import types
+
+    import pytest
+    import tensorflow as tf
+
+    from cnn_core import time_limit
+
+    hardest = types.SimpleNamespace(choosing=tf.Variable(False))
+    seen = []
+
+    def choosing_steps(model, dataset):
+        seen.append(bool(hardest.choosing.numpy()))
+        return Speed(step_seconds=0.3, first_step_seconds=0.3, probe_seconds=4.0)
+    monkeypatch.setattr(time_limit, "measure_speed", choosing_steps)
+    warm_up = Speed(step_seconds=0.2, first_step_seconds=2.0, probe_seconds=5.0)
+    cost, both = time_limit.time_choosing(None, None, hardest, warm_up)
+    assert seen == [True] and not bool(hardest.choosing.numpy())
+    assert cost == pytest.approx(1.5)
+    assert both == Speed(step_seconds=0.2, first_step_seconds=2.0, probe_seconds=9.0)
+
+    def broken(model, dataset):
+        raise RuntimeError("out of memory")
+    monkeypatch.setattr(time_limit, "measure_speed", broken)
+    with pytest.raises(RuntimeError):
+        time_limit.time_choosing(None, None, hardest, warm_up)
+    assert not bool(hardest.choosing.numpy())

@@ -126,6 +126,45 @@ def test_a_time_limit_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them(
     assert max(r["learning_rate"] for r in rows) == pytest.approx(0.05, rel=0.35)
 
 
+def test_a_time_limit_times_the_choosing_steps_too_and_keeps_the_epochs_they_allow(workspace,
+                                                                                  monkeypatch):
+    import math
+
+    from cnn_core import hard_examples, time_limit
+
+    installed, timed = [], []
+    real_install = hard_examples.install
+
+    def spy_install(model, spec):
+        installed.append(real_install(model, spec))
+        return installed[-1]
+    monkeypatch.setattr(hard_examples, "install", spy_install)
+
+    def computer(model, dataset, **kwargs):   # a choosing step costs 1.5 warm-up steps here
+        timed.append(bool(installed[-1].choosing.numpy()))
+        return time_limit.Speed(0.12 if timed[-1] else 0.08, 0.08, 0.0)
+    monkeypatch.setattr(time_limit, "measure_speed", computer)
+    store = RunStore()
+    spec = TINY.replace(epochs=60, time_limit=1, hard_share=0.5)
+    record = run_training(request(spec, preprocess=PreprocessSpec(validation_fraction=0.2)), store)
+    assert record.status == "finished", record.message
+    assert timed == [False, True]                       # the warm-up steps, then the choosing ones
+    fit = record.config["time_limit_fit"]
+    assert fit["choosing_cost"] == pytest.approx(1.5)
+    info = store.dataset_info(record.id)
+    steps = math.ceil(info["n_train"] / (2 * TINY.batch_size))
+    val_steps = math.ceil(info["n_validation"] / TINY.batch_size)
+    speed = time_limit.Speed(0.08, 0.08, 0.0)
+
+    def kept(cost):
+        return time_limit.epochs_within(1, speed, 60, steps, val_steps, run_cost=lambda e: sum(
+            hard_examples.epoch_costs(0.5, e, cost)))
+    assert fit["epochs"] == record.epochs_done == kept(1.5)
+    assert kept(1.5) > kept(None) >= hard_examples.MIN_CHOOSING_RUN   # more than the estimate
+    assert installed[-1].choosing_cost == pytest.approx(1.5)
+    assert bool(installed[-1].choosing.numpy())         # the last epochs chose the hardest
+
+
 def test_learning_from_the_hardest_half_takes_half_the_steps_and_survives_a_resume(workspace,
                                                                                   monkeypatch):
     import math
