@@ -141,6 +141,12 @@ def train(data: str, preset: str, store, *, epochs: int | None,
     if record.status != "finished" or record.test_accuracy is None:
         raise SystemExit(f"{preset} run ended as {record.status}: {record.message}")
     core_share, others = share.share(), share.others()
+    fitted = record.config.get("time_limit_fit")
+    if fitted:
+        chosen = (f"; a choosing step timed at {fitted['choosing_cost']} warm-up steps"
+                  if "choosing_cost" in fitted else "")
+        print(f"  time limit kept {fitted['epochs']} of {fitted['asked_epochs']} epochs "
+              f"(~{fitted['epoch_seconds']} s each{chosen})", flush=True)
     print(f"  {preset} ({record.epochs_done} epochs): test accuracy {record.test_accuracy:.3f}, training "
           f"{record.train_seconds:.0f} s, {_shares(core_share, others)}, peak RSS "
           f"{_peak_rss_mb():.0f} MB, load {load()}", flush=True)
