@@ -88,6 +88,8 @@ def epoch_costs(share: float, epochs: int, choosing_cost: float | None = None) -
     """Each epoch's cost relative to the first (all 1.0 without selection): the warm-up epochs
     1.0, the choosing ones ``choosing_cost`` (a measured ratio) or else
     :func:`choosing_step_cost`."""
+    if not is_on(share):
+        return [1.0] * int(epochs)
     warm = warmup_epochs(share, epochs)
     dear = choosing_step_cost(share) if choosing_cost is None else float(choosing_cost)
     return [1.0 if e < warm else dear for e in range(int(epochs))]

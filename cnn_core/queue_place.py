@@ -8,7 +8,8 @@ twelve trainings; it trains in turn with everybody else's runs.
 "3rd in line, about 2 min": the place counts the runs waiting before it (1st = next to start);
 the wait comes from the engine's own measurements (:mod:`cnn_core.time_left`): the time left the
 training runs report, and for each waiting run the measured speed of the latest finished run on
-the same data set (the same model when there is one). With several trainings at once
+the same data set (the same model when there is one), for a run with a time limit never more
+than that limit. With several trainings at once
 (``max_parallel_trainings``) each waiting run goes to the first trainer that becomes free.
 
 This module imports nothing heavy.
@@ -30,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from cnn_core.hard_examples import epoch_costs
 from cnn_core.i18n import _, ngettext
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
@@ -101,18 +103,25 @@ def run_seconds(run: RunRecord, finished: Sequence[RunRecord]) -> float | None:
     """How long ``run`` (not started) will take, measured on the newest finished run of the same
     data set (the same model settings preferred); None when there is none."""
     same_data = [r for r in finished if _dataset_key(r) == _dataset_key(run)]
-    model = (run.config or {}).get("model")
+    model = (run.config or {}).get("model") or {}
     same_model = [r for r in same_data if (r.config or {}).get("model") == model]
+    epochs = max(1, run.epochs_planned)
     for measured in (*same_model, *same_data):
         progress = measured.live_progress
         extra = progress.extra
         per_batch = extra.get("seconds_per_batch")
         if not per_batch or not progress.batches:
             continue
+        # a run learning from the hardest: its choosing epochs cost more batches' worth (at
+        # the cost the measured run's time limit timed, when it did)
+        fitted = (measured.config or {}).get("time_limit_fit") or {}
+        costs = epoch_costs(float(model.get("hard_share", 1.0) or 1.0), epochs,
+                            fitted.get("choosing_cost"))
         return estimate_run_seconds(
-            epochs=max(1, run.epochs_planned), batches=int(progress.batches),
+            epochs=epochs, batches=int(progress.batches),
             seconds_per_batch=float(per_batch), epoch_overhead=float(extra.get("epoch_overhead") or 0.0),
-            startup_seconds=float(extra.get("startup_seconds") or 0.0))
+            startup_seconds=float(extra.get("startup_seconds") or 0.0), epoch_costs=costs,
+            time_limit_seconds=60.0 * float(model.get("time_limit", 0) or 0))
     return None
 
 

@@ -177,7 +177,9 @@ class TimeLeftEstimator:
 
 
 def estimate_run_seconds(*, epochs: int, batches: int, seconds_per_batch: float,
-                         epoch_overhead: float = 0.0, startup_seconds: float = 0.0) -> float:
+                         epoch_overhead: float = 0.0, startup_seconds: float = 0.0,
+                         epoch_costs: Sequence[float] | None = None,
+                         time_limit_seconds: float = 0.0) -> float:
     """The whole duration of a run not started yet: start-up plus its epochs.
 
     Args:
@@ -186,8 +188,16 @@ def estimate_run_seconds(*, epochs: int, batches: int, seconds_per_batch: float,
             (:class:`TimeLeftEstimator`).
         startup_seconds: a run's start-up until its first batch ends (loading data, building
             the model, TensorFlow's first-batch preparation), measured on a run before.
+        epoch_costs: each epoch's batch cost relative to a measured batch, when they differ
+            (:func:`cnn_core.hard_examples.epoch_costs`).
+        time_limit_seconds: the run's time limit (0: none): it keeps only the epochs that fit.
     """
-    return startup_seconds + epochs * (batches * seconds_per_batch + epoch_overhead)
+    costs = list(epoch_costs or [])[:int(epochs)]
+    costs += [1.0] * (int(epochs) - len(costs))
+    training = sum(batches * seconds_per_batch * cost + epoch_overhead for cost in costs)
+    if time_limit_seconds and time_limit_seconds > 0:
+        training = min(training, float(time_limit_seconds))
+    return startup_seconds + training
 
 
 @dataclass(frozen=True)

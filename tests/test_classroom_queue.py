@@ -387,6 +387,31 @@ def test_place_in_line_names_the_place_and_the_measured_wait(workspace, held):
     assert queue.place(third) == QueuePlace(2, 80.0)     # everyone behind moves up
 
 
+def test_a_waiting_run_learning_from_the_hardest_is_counted_at_its_cost_up_to_its_time_limit(
+        workspace):
+    from cnn_core.queue_place import run_seconds
+
+    store = RunStore(workspace)
+    measured = store.create_run(request(epochs=28).to_config(), name="measured earlier")
+    store.set_progress(measured, batches=10, seconds_per_batch=1.0, epoch_overhead=0.0,
+                       startup_seconds=10.0)
+    store.update_config(measured, time_limit_fit={"asked_epochs": 28, "epochs": 28,
+                                                  "epoch_seconds": 10.0, "minutes": 10,
+                                                  "choosing_cost": 1.5})
+    store.set_status(measured, RunStatus.FINISHED)
+    finished = [store.get(measured)]
+    assert PRESETS["fast"].hard_share < 1 and PRESETS["fast"].time_limit == 10
+    fast = store.get(store.create_run(request(epochs=28).to_config()))
+    # 11 warm-up epochs of 10 batches at 1 s, 17 choosing ones at 1.5 times that, 10 s start-up
+    assert run_seconds(fast, finished) == pytest.approx(10 + 11 * 10 + 17 * 15)
+    longer = store.get(store.create_run(request(epochs=60).to_config()))
+    assert run_seconds(longer, finished) == pytest.approx(10 + 600)   # its 10 minutes at most
+    plain = TrainingRequest("shapes", PRESETS["fast"].replace(epochs=28, hard_share=1.0,
+                                                              time_limit=0))
+    assert run_seconds(store.get(store.create_run(plain.to_config())), finished) == \
+        pytest.approx(10 + 28 * 10)
+
+
 def test_place_without_measurements_says_only_the_place():
     from cnn_core.run_record import RunRecord
 

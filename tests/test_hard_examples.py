@@ -122,6 +122,7 @@ def test_batches_grow_by_the_share_and_an_epoch_costs_fewer_passes():
     assert hard_examples.epoch_costs(1.0, 3) == [1.0, 1.0, 1.0]
     # a measured cost replaces the estimate for the choosing epochs only
     assert hard_examples.epoch_costs(0.5, 10, 1.4) == [1.0] * 4 + [1.4] * 6
+    assert hard_examples.epoch_costs(1.0, 10, 1.4) == [1.0] * 10     # off: no dearer epochs
     assert hard_examples.chooses(0.5, 10) and not hard_examples.chooses(0.5, 9)
     assert not hard_examples.chooses(1.0, 28)
 

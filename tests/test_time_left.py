@@ -66,6 +66,19 @@ def test_a_run_not_started_yet_includes_its_start_up():
                                 startup_seconds=4.0) == pytest.approx(4 + 3 * 6)
 
 
+def test_a_waiting_run_counts_dearer_epochs_at_their_cost_and_stops_at_its_time_limit():
+    plain = estimate_run_seconds(epochs=4, batches=10, seconds_per_batch=0.5, epoch_overhead=1.0)
+    assert plain == pytest.approx(4 * 6)
+    dearer = estimate_run_seconds(epochs=4, batches=10, seconds_per_batch=0.5, epoch_overhead=1.0,
+                                  epoch_costs=[1.0, 1.0, 2.0, 2.0])
+    assert dearer == pytest.approx(2 * 6 + 2 * 11)
+    limited = estimate_run_seconds(epochs=4, batches=10, seconds_per_batch=0.5, epoch_overhead=1.0,
+                                   startup_seconds=4.0, time_limit_seconds=15.0)
+    assert limited == pytest.approx(4 + 15)                 # the limit keeps what fits
+    assert estimate_run_seconds(epochs=4, batches=10, seconds_per_batch=0.5,
+                                time_limit_seconds=600.0) == pytest.approx(20)   # all fit
+
+
 def test_before_a_run_the_range_is_wide_until_this_machine_was_measured():
     from cnn_core.time_left import MeasuredRun, calibrate_speed, range_text, time_range_before_start
 
