@@ -326,6 +326,9 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
                                   label_encoding=data.label_encoding, say=say,
                                   hardest=hardest)
     if hardest is not None:
+        if hardest.choosing_cost is None:   # resumed: the cost its time limit timed, if any
+            hardest.choosing_cost = ((record.config or {}).get("time_limit_fit")
+                                     or {}).get("choosing_cost")
         hardest.plan(spec.epochs)
 
     fit = FitState()

@@ -165,6 +165,37 @@ def test_a_time_limit_times_the_choosing_steps_too_and_keeps_the_epochs_they_all
     assert bool(installed[-1].choosing.numpy())         # the last epochs chose the hardest
 
 
+def test_a_resumed_run_keeps_the_choosing_cost_its_time_limit_timed(workspace, monkeypatch):
+    from cnn_core import hard_examples, time_limit
+
+    installed = []
+    real_install = hard_examples.install
+
+    def spy_install(model, spec):
+        installed.append(real_install(model, spec))
+        return installed[-1]
+    monkeypatch.setattr(hard_examples, "install", spy_install)
+    monkeypatch.setattr(training, "CHECKPOINT_COST_FACTOR", 1e9)
+
+    def computer(model, dataset, **kwargs):   # a choosing step costs 1.25 warm-up steps here
+        return time_limit.Speed(0.1 if installed[-1].choosing.numpy() else 0.08, 0.08, 0.0)
+    monkeypatch.setattr(time_limit, "measure_speed", computer)
+    store, control = RunStore(), JobControl()
+
+    def stop_after_first(epoch, epochs, metrics):
+        if epoch == 1:
+            control.request_stop()
+    spec = TINY.replace(epochs=60, time_limit=1, hard_share=0.5)
+    record = run_training(request(spec), store, control, on_epoch=stop_after_first)
+    assert record.status == "stopped" and record.config["time_limit_fit"]["choosing_cost"] == 1.25
+    queue = get_job_queue()
+    assert queue.resume_interrupted(record.id) == record.id
+    wait_for(lambda: len(installed) == 2, timeout=60)
+    queue.stop(record.id)                      # only its start matters here
+    queue.wait(record.id, timeout=120)
+    assert installed[-1].choosing_cost == pytest.approx(1.25)
+
+
 def test_learning_from_the_hardest_half_takes_half_the_steps_and_survives_a_resume(workspace,
                                                                                   monkeypatch):
     import math
