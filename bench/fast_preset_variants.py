@@ -103,9 +103,9 @@ in equal seconds neither beats the preset by a clear margin.
     many training pictures (not augmented) under the final weights, and the held-out pictures
     scored again. Learning from the hardest moves those statistics with batches of the hardest
     only, so this looked like a free gain; it is a loss: the seed-1 run above 89.4% -> 87.9%,
-    the Muon 0.15 one 89.4% -> 87.9% (10,000 pictures), while after ordinary training (4 epochs, 10,000 pictures) it changes
-    nothing (74.4% -> 74.2%). The network learned with the hardest batches' statistics and
-    answers best with them.
+    the Muon 0.15 one 89.4% -> 87.9% (10,000 pictures), while after ordinary training (4
+    epochs, 10,000 pictures) it changes nothing (74.4% -> 74.2%). The network learned with the
+    hardest batches' statistics and answers best with them.
 
 Usage::
 

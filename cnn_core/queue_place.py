@@ -36,6 +36,7 @@ from cnn_core.i18n import _, ngettext
 from cnn_core.run_record import RunRecord
 from cnn_core.run_status import RunStatus
 from cnn_core.time_left import estimate_run_seconds
+from cnn_core.time_limit import measured_choosing_cost
 
 
 def ordinal(n: int) -> str:
@@ -114,9 +115,8 @@ def run_seconds(run: RunRecord, finished: Sequence[RunRecord]) -> float | None:
             continue
         # a run learning from the hardest: its choosing epochs cost more batches' worth (at
         # the cost the measured run's time limit timed, when it did)
-        fitted = (measured.config or {}).get("time_limit_fit") or {}
         costs = epoch_costs(float(model.get("hard_share", 1.0) or 1.0), epochs,
-                            fitted.get("choosing_cost"))
+                            measured_choosing_cost(measured.config))
         return estimate_run_seconds(
             epochs=epochs, batches=int(progress.batches),
             seconds_per_batch=float(per_batch), epoch_overhead=float(extra.get("epoch_overhead") or 0.0),

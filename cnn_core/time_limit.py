@@ -157,6 +157,12 @@ def fit_to_time_limit(store, run_id: str, model, train_ds, spec, steps_per_epoch
     return spec
 
 
+def measured_choosing_cost(config: dict | None) -> float | None:
+    """The choosing step's cost a run's time limit timed (its config's ``time_limit_fit``), or
+    None when it timed none."""
+    return ((config or {}).get("time_limit_fit") or {}).get("choosing_cost")
+
+
 def fit_words(fit: dict) -> str:
     """What the time limit kept, in the session's language, from a run's ``time_limit_fit``
     config entry (``minutes``, ``asked_epochs``, ``epochs``, ``epoch_seconds``).
@@ -176,4 +182,5 @@ def fit_words(fit: dict) -> str:
 
 
 __all__ = ["EPOCH_OVERHEAD", "PROBE_STEPS", "Speed", "epoch_seconds", "epochs_within",
-           "fit_to_time_limit", "fit_words", "measure_speed", "time_choosing"]
+           "fit_to_time_limit", "fit_words", "measure_speed", "measured_choosing_cost",
+           "time_choosing"]

@@ -59,7 +59,7 @@ from cnn_core.run_record import RunRecord, resume_hint  # noqa: E402
 from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.stored_messages import Message, error_message, stored_message, stored_plural  # noqa: E402
 from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
-from cnn_core.time_limit import fit_to_time_limit  # noqa: E402
+from cnn_core.time_limit import fit_to_time_limit, measured_choosing_cost  # noqa: E402
 from cnn_core.training_callbacks import (  # noqa: E402
     DivergenceGuard,
     EpochHook,
@@ -326,9 +326,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
                                   label_encoding=data.label_encoding, say=say,
                                   hardest=hardest)
     if hardest is not None:
-        if hardest.choosing_cost is None:   # resumed: the cost its time limit timed, if any
-            hardest.choosing_cost = ((record.config or {}).get("time_limit_fit")
-                                     or {}).get("choosing_cost")
+        if initial_epoch > 0:   # resumed: the choosing cost its time limit timed, if it did
+            hardest.choosing_cost = measured_choosing_cost(record.config)
         hardest.plan(spec.epochs)
 
     fit = FitState()
