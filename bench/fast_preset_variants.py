@@ -98,6 +98,32 @@ in equal seconds neither beats the preset by a clear margin.
 
     A second seed of the preset's recipe moves it 0.7 points, so none of these is better.
 
+    Other ways of choosing (2026-12-06, same machine, core share 0.93-0.94; the lines without
+    a command were changes to :func:`cnn_core.hard_examples.selective_train_step`, not kept):
+
+    MUON0.1 --keep-hard 0.33@4 --epochs 20 --set seed=2               89.2% in 575 s
+        (the preset's recipe again: seeds 42, 1, 2 90.1%, 89.4%, 89.2%, mean 89.6%)
+    scoring each draw on its central 24x24 (the model taking any size; a choosing step
+        330 ms instead of ~410), --keep-hard 0.33@4 --epochs 24      89.0% in 547 s
+    choosing by scores remembered per picture, every picture scored once every 2 epochs
+        (Jiang et al.'s stale variant; --keep-hard 0.33@4 --epochs 26)   53.1% in 567 s
+    the same, each class keeping its share of every draw              86.8% in 586 s
+    scoring each draw, each class keeping its share                   88.5% in 542 s
+    scoring each draw, the trained third drawn with weight (hardness
+        percentile)^2 (Selective Backprop's own soft choice)          89.1% in 571 s
+    MUON0.1 --keep-hard 0.33@4 --hard-until 18 --epochs 20            89.3% in 585 s
+
+    The stale scores fail for want of the feedback fresh scores give: a step's update changes
+    which pictures the next step finds hardest, and without it the same hardest pictures,
+    mostly of a few classes, fill the batches for two epochs (10,000 pictures, 8 epochs: 59%
+    scored every 2 epochs, 49% every epoch, 77% scoring each draw, 75% choosing at random).
+    Keeping each class's share stops that collapse, but the classes the model finds hard then
+    get less training, which costs more than the choosing saves.
+
+``--hard-until EPOCH``
+    with ``--keep-hard``: from epoch EPOCH on, train on every picture again (the last epochs
+    learning the whole picture set, batch norm's statistics with them; measured above).
+
 ``--bn-recalibrate PICTURES``
     after scoring, batch norm's moving statistics are recomputed as the plain average over that
     many training pictures (not augmented) under the final weights, and the held-out pictures
@@ -236,6 +262,8 @@ def main(argv=None) -> None:
     parser.add_argument("--head-std", type=float, default=None)
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--keep-hard", type=_keep_hard, default=None, metavar="SHARE@EPOCH")
+    parser.add_argument("--hard-until", type=int, default=None, metavar="EPOCH",
+                        help="with --keep-hard: from this epoch on, train on every picture again")
     parser.add_argument("--bn-recalibrate", type=int, default=0, metavar="PICTURES",
                         help="also score after recomputing batch norm's statistics on this many")
     parser.add_argument("--freeze", type=_freeze, action="append", default=[],
@@ -275,7 +303,9 @@ def main(argv=None) -> None:
     big_batch = int(round(spec.batch_size / share))
     hard_steps = -(-len(x_tr) // big_batch)
     # the schedule spans the steps really taken: full epochs, then the shorter selective ones
-    total = steps * hard_from + hard_steps * (spec.epochs - hard_from)
+    hard_until = min(args.hard_until or spec.epochs, spec.epochs)
+    total = (steps * (hard_from + spec.epochs - hard_until)
+             + hard_steps * max(0, hard_until - hard_from))
     compile_model(model, spec, max(1, round(total / spec.epochs)), "onehot")
     switch = install(model, spec)
     labels = encode_labels(y_tr, 10, "onehot")
@@ -294,7 +324,8 @@ def main(argv=None) -> None:
 
     callbacks = [EpochCounter(flip_epoch)] + ([switch] if switch else [])
     cuts = sorted({small_epochs, spec.epochs} | {e for _, e in args.freeze if e < spec.epochs}
-                  | ({hard_from} if hard_from < spec.epochs else set()))
+                  | ({hard_from} if hard_from < spec.epochs else set())
+                  | ({hard_until} if hard_from < hard_until < spec.epochs else set()))
     phases = [(window, 0, small_epochs)] + [(augment, a, b) for a, b in zip(cuts, cuts[1:])]
     for phase_augment, first, last in phases:
         frozen = [p for p, e in args.freeze if e <= first]
@@ -304,7 +335,11 @@ def main(argv=None) -> None:
                 layer.trainable = False
                 model.train_function = None   # traced again without its backward pass
         batch, phase_steps = draw, steps
-        if first >= hard_from:
+        if first >= hard_until and "train_step" in vars(model):
+            print(f"epoch {first}: training on every picture again", flush=True)
+            del model.train_step
+            model.train_function = None
+        elif hard_from <= first < hard_until:
             if "train_step" not in vars(model):
                 print(f"epoch {first}: training on the hardest {share:.0%} of each "
                       f"{big_batch}", flush=True)

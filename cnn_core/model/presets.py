@@ -85,6 +85,8 @@ PRESETS: dict[str, ModelSpec] = {
     # epochs: seeds 42, 1, 2 scored 0.878, 0.887, 0.889 in 557, 574, 548 s (mean 0.885).
     # Held out at the same seconds, none better than the hardest third from epoch 4 with Muon
     # 0.1 (90.1%; seed 1 89.4%): a half 89.5%, Muon 0.15 89.4% (bench/fast_preset_variants.py).
+    # Nor other ways of choosing: scoring a 24x24 window 89.0%, each class keeping its share
+    # 88.5%, Selective Backprop's soft choice 89.1%, scores remembered for 2 epochs 53.1%.
     # Not measured on the Xeon with AMX.
     "fast": ModelSpec(
         conv_blocks=3, filters=64, filter_growth=1.5, convs_per_block=2, kernel_size=3,
