@@ -302,9 +302,10 @@ def main(argv=None) -> None:
     share, hard_from = args.keep_hard or (1.0, spec.epochs)
     big_batch = int(round(spec.batch_size / share))
     hard_steps = -(-len(x_tr) // big_batch)
-    # the schedule spans the steps really taken: full epochs, then the shorter selective ones
-    hard_until = min(args.hard_until or spec.epochs, spec.epochs)
-    total = (steps * (hard_from + spec.epochs - hard_until)
+    # the schedule spans the steps really taken: full epochs, the shorter selective ones, and
+    # full ones again after --hard-until
+    hard_until = min(max(args.hard_until or spec.epochs, hard_from), spec.epochs)
+    total = (steps * (min(hard_from, spec.epochs) + spec.epochs - hard_until)
              + hard_steps * max(0, hard_until - hard_from))
     compile_model(model, spec, max(1, round(total / spec.epochs)), "onehot")
     switch = install(model, spec)
