@@ -302,11 +302,9 @@ def main(argv=None) -> None:
     share, hard_from = args.keep_hard or (1.0, spec.epochs)
     big_batch = int(round(spec.batch_size / share))
     hard_steps = -(-len(x_tr) // big_batch)
-    # the schedule spans the steps really taken: full epochs, the shorter selective ones, and
-    # full ones again after --hard-until
-    hard_until = min(max(args.hard_until or spec.epochs, hard_from), spec.epochs)
-    total = (steps * (min(hard_from, spec.epochs) + spec.epochs - hard_until)
-             + hard_steps * max(0, hard_until - hard_from))
+    hard_until = args.hard_until or spec.epochs
+    # the schedule spans the steps really taken: the selective epochs are the shorter ones
+    total = sum(hard_steps if hard_from <= e < hard_until else steps for e in range(spec.epochs))
     compile_model(model, spec, max(1, round(total / spec.epochs)), "onehot")
     switch = install(model, spec)
     labels = encode_labels(y_tr, 10, "onehot")
@@ -338,8 +336,7 @@ def main(argv=None) -> None:
         batch, phase_steps = draw, steps
         if first >= hard_until and "train_step" in vars(model):
             print(f"epoch {first}: training on every picture again", flush=True)
-            del model.train_step
-            model.train_function = None
+            install(model, spec)   # the spec's own step: every picture (hard_share 1 here)
         elif hard_from <= first < hard_until:
             if "train_step" not in vars(model):
                 print(f"epoch {first}: training on the hardest {share:.0%} of each "
