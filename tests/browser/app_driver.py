@@ -186,18 +186,21 @@ def multiselect_add(page, multiselect, option: str) -> None:
 
     choice = page.get_by_role("option", name=option, exact=True)
     # Streamlit 1.67's react-aria combobox: the first click on its input may only focus it (seen
-    # often), and a rerun landing on the click can close the list; then its "Open" chevron opens it.
-    for attempt in range(4):
+    # often), and a rerun landing on the click can close the list, before the option shows or
+    # between its showing and the click on it (CI, 2026-12-06); then its "Open" chevron opens it.
+    attempts = 4
+    for attempt in range(attempts):
         if attempt == 0:
             multiselect.get_by_role("combobox").click()
         else:
             multiselect.get_by_role("button", name="Open", exact=True).click()
         try:
-            choice.wait_for(state="visible", timeout=5_000)
+            choice.click(timeout=5_000)
             break
-        except Exception:  # noqa: BLE001 - the list did not open; try again (the last try raises below)
+        except Exception:  # noqa: BLE001 - the list did not open or closed again: try again
+            if attempt == attempts - 1:
+                raise
             page.keyboard.press("Escape")
-    choice.click()
     page.keyboard.press("Escape")
     expect(multiselect_chips(multiselect).filter(has_text=option)).to_have_count(1)
 
