@@ -101,9 +101,10 @@ def test_timing_the_choosing_steps_adds_its_seconds_and_always_switches_choosing
 
 
 def test_the_fast_preset_fills_its_ten_minutes_on_a_computer_twice_as_fast_as_measured():
-    """Its epochs are only a cap: where this machine's steps take half the seconds of 2 AMD
-    EPYC cores (a Xeon with AMX units), the run still trains for nearly all of it, so the extra
-    speed buys epochs (twice the epochs: 90.0% held out against 89.2%, bench/fast_preset_tuning.py)."""
+    """Its epochs are only a cap: on 2 AMD EPYC cores, and on a computer whose steps take half
+    their seconds (a Xeon with AMX units), the run trains for nearly all of its 10 minutes, so
+    extra speed buys epochs (twice the epochs: 90.0% held out against 89.2%; the old cap of 28
+    used 53% of the limit there)."""
     from cnn_core.hard_examples import epoch_costs, scoring_batch
     from cnn_core.model import PRESETS
 
