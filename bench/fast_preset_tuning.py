@@ -101,12 +101,14 @@ def score_ensemble(paths: list[str], data: str, holdout: int) -> None:
     """Print each saved run's held-out accuracy and that of their averaged answers."""
     import numpy as np
 
+    from cnn_core.evaluation import ensemble_predictions
+
     _, y = _train_arrays(data)
     y_ho = y[held_out_split(len(y), holdout)[0]]
     answers = [np.load(path) for path in paths]
     for path, probs in zip(paths, answers):
         print(f"{path}: {np.mean(np.argmax(probs, 1) == y_ho):.4f}")
-    mean = np.mean(answers, axis=0)
+    mean = ensemble_predictions(answers)
     print(f"ensemble of {len(paths)}: held-out accuracy {np.mean(np.argmax(mean, 1) == y_ho):.4f}")
 
 
