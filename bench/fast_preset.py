@@ -145,7 +145,9 @@ def train(data: str, preset: str, store, *, epochs: int | None,
     if fitted:
         chosen = (f"; a choosing step timed at {fitted['choosing_cost']} warm-up steps"
                   if "choosing_cost" in fitted else "")
-        print(f"  time limit kept {fitted['epochs']} of {fitted['asked_epochs']} epochs "
+        cut = (f", the last cut to {fitted['last_epoch_steps']} of its "
+               f"{fitted['steps_per_epoch']} batches" if "last_epoch_steps" in fitted else "")
+        print(f"  time limit kept {fitted['epochs']} of {fitted['asked_epochs']} epochs{cut} "
               f"(~{fitted['epoch_seconds']} s each{chosen})", flush=True)
     print(f"  {preset} ({record.epochs_done} epochs): test accuracy {record.test_accuracy:.3f}, training "
           f"{record.train_seconds:.0f} s, {_shares(core_share, others)}, peak RSS "

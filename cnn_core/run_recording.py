@@ -53,7 +53,8 @@ class ProgressReporter(keras.callbacks.Callback):
         store, run_id: where to write. control: flags told about requests made in the store.
         state: the fit's :class:`FitState`. epochs, batches: planned epochs, batches per epoch.
         progress_interval: minimum seconds between two points.
-        estimator: the time-left estimate (default: a new :class:`TimeLeftEstimator`).
+        estimator: the time-left estimate (default: a new :class:`TimeLeftEstimator`); the
+            batches of each epoch are its (a last epoch cut short by a time limit has fewer).
     """
 
     def __init__(self, store: RunStore, run_id: str, control: JobControl, state: FitState, *,
@@ -61,9 +62,9 @@ class ProgressReporter(keras.callbacks.Callback):
                  estimator: TimeLeftEstimator | None = None):
         super().__init__()
         self.store, self.run_id, self.control, self.state = store, run_id, control, state
-        self.epochs, self.batches = int(epochs), int(batches)
+        self.epochs = int(epochs)
         self.progress_interval = float(progress_interval)
-        self.estimator = estimator or TimeLeftEstimator(self.epochs, self.batches)
+        self.estimator = estimator or TimeLeftEstimator(self.epochs, int(batches))
         self.first_batch_at: float | None = None   # monotonic time the fit's first batch ended
         self._epoch = 0
         self._batch = 0
@@ -84,6 +85,11 @@ class ProgressReporter(keras.callbacks.Callback):
             seconds_left=left, seconds_per_batch=self.estimator.seconds_per_batch,
             epoch_overhead=self.estimator.epoch_overhead)
         self.control.obey(status)
+
+    @property
+    def batches(self) -> int:
+        """Training batches of the epoch under way."""
+        return self.estimator.batches_in(self._epoch)
 
     def paused(self, starting: bool) -> None:
         """``StopAndPause.on_pause``: a point saying paused, then training again."""

@@ -64,6 +64,7 @@ class TimeLeftEstimator:
         epoch_costs: each epoch's batch cost relative to the others, when they differ (a run
             learning from the hardest pictures: :func:`cnn_core.hard_examples.epoch_costs`);
             batches are measured in, and projected from, the cost of a 1.0 epoch's batch.
+        last_batches: training batches of the last epoch, when a time limit cut it short.
     """
 
     #: Before a validation batch was measured, it is guessed at this share of a training one.
@@ -71,10 +72,11 @@ class TimeLeftEstimator:
 
     def __init__(self, epochs: int, batches: int, *, validation_batches: int = 0,
                  warmup_batches: int = 2, min_batches: int = 3,
-                 epoch_costs: Sequence[float] | None = None):
+                 epoch_costs: Sequence[float] | None = None, last_batches: int | None = None):
         self.epochs = int(epochs)
         self.epoch_costs = list(epoch_costs or [])
         self.batches = max(1, int(batches))
+        self.last_batches = None if last_batches is None else max(1, int(last_batches))
         self.validation_batches = int(validation_batches)
         self.warmup_batches = int(warmup_batches)
         self.min_batches = max(1, int(min_batches))
@@ -127,6 +129,12 @@ class TimeLeftEstimator:
         if self._last_batch_end is not None:
             self._last_batch_end += seconds
 
+    def batches_in(self, epoch: int) -> int:
+        """Training batches of epoch ``epoch`` (0-based): fewer in a last epoch cut short."""
+        if self.last_batches is not None and epoch == self.epochs - 1:
+            return self.last_batches
+        return self.batches
+
     def _cost(self, epoch: int) -> float:
         """Epoch ``epoch``'s (0-based) batch cost relative to a 1.0 epoch's."""
         return self.epoch_costs[epoch] if 0 <= epoch < len(self.epoch_costs) else 1.0
@@ -166,13 +174,14 @@ class TimeLeftEstimator:
         if per_batch is None or per_epoch is None:
             return None
         this_batch = per_batch * self._cost(self._epoch)
-        left_in_epoch = (self.batches - min(self._batch, self.batches)) * this_batch
+        batches = self.batches_in(self._epoch)
+        left_in_epoch = (batches - min(self._batch, batches)) * this_batch
         left_in_epoch += self.epoch_overhead or 0.0
-        if self._last_batch_end is not None and self._batch < self.batches:
+        if self._last_batch_end is not None and self._batch < batches:
             now = time.monotonic() if now is None else now
             left_in_epoch -= min(this_batch, max(0.0, now - self._last_batch_end))
         later = range(self._epoch + 1, self.epochs)
-        later_batches = sum(self.batches * per_batch * self._cost(e) for e in later)
+        later_batches = sum(self.batches_in(e) * per_batch * self._cost(e) for e in later)
         return max(0.0, left_in_epoch + later_batches + len(later) * (self.epoch_overhead or 0.0))
 
 

@@ -6,7 +6,9 @@ cores). A model setting ``time_limit`` (minutes, 0 = none) makes "10 minutes" tr
 before training, :func:`measure_speed` trains a few batches of the real data through the real
 ``fit`` and puts the weights back; :func:`epochs_within` then keeps as many of the planned
 epochs as fit into the limit, and training builds its learning-rate schedule for those epochs
-(a schedule cut off halfway would never cool down).
+(a schedule cut off halfway would never cool down). When the whole epochs leave a good part
+of the limit unused, :func:`last_epoch_steps` fills it with one more epoch cut short: on a
+slow computer a 2-minute demo of 42-second epochs would otherwise stop after 85 s.
 
 Example:
     >>> speed = Speed(step_seconds=0.2, first_step_seconds=3.0, probe_seconds=5.0)
@@ -14,6 +16,8 @@ Example:
     14
     >>> epochs_within(0, speed, planned=28, steps_per_epoch=196)
     28
+    >>> last_epoch_steps(10, speed, epochs=14, planned=28, steps_per_epoch=196)   # 27 s left
+    130
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ PROBE_STEPS = 12
 EPOCH_OVERHEAD = 1.03
 #: A validation batch (forward pass only) costs about this share of a training batch.
 VALIDATION_SHARE = 0.35
+#: One more epoch cut short is trained only when at least this share of its batches fits: a
+#: sliver of an epoch is not worth its validation and bookkeeping.
+MIN_CUT_EPOCH_SHARE = 0.2
 
 
 class Speed(NamedTuple):
@@ -68,6 +75,33 @@ def epochs_within(minutes: float, speed: Speed, planned: int, steps_per_epoch: i
         return planned
     cost = run_cost or float
     return next((e for e in range(planned, 1, -1) if cost(e) * per_epoch <= left), 1)
+
+
+def last_epoch_steps(minutes: float, speed: Speed, epochs: int, planned: int,
+                     steps_per_epoch: int, validation_steps: int = 0,
+                     run_cost: Callable[[int], float] | None = None) -> int | None:
+    """Batches of one more epoch, cut short, that fit into what ``epochs`` whole ones leave of
+    ``minutes`` (its validation counted whole); None when all ``planned`` epochs fit, there is no
+    limit, or less than :data:`MIN_CUT_EPOCH_SHARE` of an epoch fits.
+
+    ``run_cost`` as for :func:`epochs_within`: the extra epoch costs what a run of ``epochs + 1``
+    costs more than one of ``epochs`` (a run learning from the hardest pictures plans its
+    warm-up by its length).
+    """
+    epochs, steps = int(epochs), max(1, int(steps_per_epoch))
+    if not minutes or minutes <= 0 or epochs >= int(planned):
+        return None
+    cost = run_cost or float
+    left = (minutes * 60.0 - speed.probe_seconds
+            - max(0.0, speed.first_step_seconds - speed.step_seconds)
+            - cost(epochs) * epoch_seconds(speed, steps, validation_steps))
+    marginal = cost(epochs + 1) - cost(epochs)    # the extra epoch, in epochs like the timed one
+    if speed.step_seconds <= 0 or marginal <= 0:
+        return None
+    batches = left / (marginal * speed.step_seconds * EPOCH_OVERHEAD) \
+        - VALIDATION_SHARE * validation_steps
+    fitting = min(steps - 1, int(batches))
+    return fitting if fitting >= MIN_CUT_EPOCH_SHARE * steps else None
 
 
 def measure_speed(model, dataset, steps: int = PROBE_STEPS,
@@ -148,13 +182,38 @@ def fit_to_time_limit(store, run_id: str, model, train_ds, spec, steps_per_epoch
     average = epoch_seconds(speed, steps_per_epoch, validation_steps) * run_cost(epochs) / epochs
     fitted = {"asked_epochs": int(spec.epochs), "epochs": int(epochs),
               "epoch_seconds": round(average, 2), "minutes": int(spec.time_limit)}
+    cut = last_epoch_steps(spec.time_limit, speed, epochs, spec.epochs, steps_per_epoch,
+                           validation_steps, run_cost=run_cost)
+    if cut is not None:   # one more epoch, cut short after this many batches
+        fitted.update(epochs=int(epochs) + 1, last_epoch_steps=int(cut),
+                      steps_per_epoch=int(steps_per_epoch))
     if choosing_cost is not None:
         fitted["choosing_cost"] = round(choosing_cost, 3)
-    spec = spec.replace(epochs=epochs)
+    spec = spec.replace(epochs=fitted["epochs"])
     store.set_planned_epochs(run_id, spec.epochs, time_limit_fit=fitted)
     say(fit_words(fitted))
-    models_module.compile_model(model, spec, steps_per_epoch, label_encoding)
+    models_module.compile_model(model, spec, steps_per_epoch, label_encoding,
+                                total_steps=planned_steps(fitted, steps_per_epoch))
     return spec
+
+
+def planned_steps(fit: dict | None, steps_per_epoch: int) -> int | None:
+    """The training steps of a run whose time limit cut its last epoch short (its config's
+    ``time_limit_fit``), for the learning-rate schedule to end with them; None for whole epochs.
+
+    >>> planned_steps({"epochs": 3, "last_epoch_steps": 120}, 196)
+    512
+    >>> planned_steps({"epochs": 3}, 196) is None
+    True
+    """
+    cut = last_epoch_cut(fit)
+    return None if cut is None else (int(fit["epochs"]) - 1) * int(steps_per_epoch) + cut
+
+
+def last_epoch_cut(fit: dict | None) -> int | None:
+    """The batches a run's last epoch stops after (its time limit cut it short), or None."""
+    cut = (fit or {}).get("last_epoch_steps")
+    return None if cut is None else int(cut)
 
 
 def measured_choosing_cost(config: dict | None) -> float | None:
@@ -165,15 +224,25 @@ def measured_choosing_cost(config: dict | None) -> float | None:
 
 def fit_words(fit: dict) -> str:
     """What the time limit kept, in the session's language, from a run's ``time_limit_fit``
-    config entry (``minutes``, ``asked_epochs``, ``epochs``, ``epoch_seconds``).
+    config entry (``minutes``, ``asked_epochs``, ``epochs``, ``epoch_seconds``; with a last
+    epoch cut short also ``last_epoch_steps`` and ``steps_per_epoch``).
 
     >>> fit_words({"minutes": 10, "asked_epochs": 28, "epochs": 14, "epoch_seconds": 41.2})
     'Time limit 10 min: 14 of the 28 epochs fit (about 41 s an epoch on this computer).'
+    >>> fit_words({"minutes": 2, "asked_epochs": 6, "epochs": 3, "epoch_seconds": 42.0,
+    ...            "last_epoch_steps": 120, "steps_per_epoch": 196})
+    'Time limit 2 min: 2 of the 6 epochs fit, and 120 of the 196 batches of one more (about 42 s an epoch on this computer).'
     """
     from cnn_core.i18n import _
 
     values = dict(minutes=fit.get("minutes"), asked=fit.get("asked_epochs"),
                   seconds=round(float(fit.get("epoch_seconds") or 0)))
+    cut = last_epoch_cut(fit)
+    if cut is not None:
+        return _("Time limit {minutes} min: {epochs} of the {asked} epochs fit, and {cut} of the "
+                 "{batches} batches of one more (about {seconds} s an epoch on this computer).",
+                 epochs=int(fit.get("epochs") or 1) - 1, cut=cut,
+                 batches=fit.get("steps_per_epoch") or cut, **values)
     if int(fit.get("epochs") or 0) < int(fit.get("asked_epochs") or 0):
         return _("Time limit {minutes} min: {epochs} of the {asked} epochs fit (about {seconds} s an "
                  "epoch on this computer).", epochs=fit.get("epochs"), **values)
@@ -181,6 +250,7 @@ def fit_words(fit: dict) -> str:
              "computer).", **values)
 
 
-__all__ = ["EPOCH_OVERHEAD", "PROBE_STEPS", "Speed", "epoch_seconds", "epochs_within",
-           "fit_to_time_limit", "fit_words", "measure_speed", "measured_choosing_cost",
+__all__ = ["EPOCH_OVERHEAD", "MIN_CUT_EPOCH_SHARE", "PROBE_STEPS", "Speed", "epoch_seconds",
+           "epochs_within", "fit_to_time_limit", "fit_words", "last_epoch_cut",
+           "last_epoch_steps", "measure_speed", "measured_choosing_cost", "planned_steps",
            "time_choosing"]

@@ -59,13 +59,18 @@ from cnn_core.run_record import RunRecord, resume_hint  # noqa: E402
 from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.stored_messages import Message, error_message, stored_message, stored_plural  # noqa: E402
 from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
-from cnn_core.time_limit import fit_to_time_limit, measured_choosing_cost  # noqa: E402
+from cnn_core.time_limit import (  # noqa: E402
+    fit_to_time_limit,
+    last_epoch_cut,
+    measured_choosing_cost,
+)
 from cnn_core.training_callbacks import (  # noqa: E402
     DivergenceGuard,
     EpochHook,
     EpochSummaryWriter,
     FitState,
     JobControl,
+    LastEpochCut,
     StopAndPause,
     UserAwareEarlyStopping,
     current_learning_rate,
@@ -329,12 +334,16 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
         if initial_epoch > 0:   # resumed: the choosing cost its time limit timed, if it did
             hardest.choosing_cost = measured_choosing_cost(record.config)
         hardest.plan(spec.epochs)
+    # the batches the last epoch stops after, when the time limit cut it short (a resumed run:
+    # what its limit decided; the schedule that ends with them came back with the checkpoint)
+    last_batches = last_epoch_cut(store.get(run_id).config.get("time_limit_fit"))
 
     fit = FitState()
     estimator = TimeLeftEstimator(int(spec.epochs), steps_per_epoch,
                                   validation_batches=math.ceil(len(data.x_val) / batch_size),
                                   epoch_costs=(hardest.epoch_costs(spec.epochs)
-                                               if hardest is not None else None))
+                                               if hardest is not None else None),
+                                  last_batches=last_batches)
     reporter = ProgressReporter(store, run_id, control, fit, epochs=spec.epochs,
                                 batches=steps_per_epoch, progress_interval=progress_interval,
                                 estimator=estimator)
@@ -355,6 +364,8 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     callbacks.append(tensorboard)
     if flip_epoch is not None:
         callbacks.append(EpochCounter(flip_epoch))
+    if last_batches is not None:
+        callbacks.append(LastEpochCut(int(spec.epochs) - 1, last_batches))
     if hardest is not None:
         callbacks.insert(0, hardest)
     callbacks.extend(extra_callbacks)

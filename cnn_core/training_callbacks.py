@@ -320,6 +320,29 @@ def divergence_message(kind: str, epoch: int | None, learning_rate: float) -> Me
         rate=format(learning_rate, "g"), lower=format(learning_rate / 10, "g"))
 
 
+# =========================================================================== time limit
+
+class LastEpochCut(keras.callbacks.Callback):
+    """Ends the fit after ``batches`` batches of epoch ``epoch`` (0-based, the last): the run's
+    time limit left room for only that part of it (:func:`cnn_core.time_limit.last_epoch_steps`).
+
+    Unlike a stop by the user, the cut epoch is validated and recorded like the others: it is
+    planned, and the learning-rate schedule ends with its last batch.
+    """
+
+    def __init__(self, epoch: int, batches: int):
+        super().__init__()
+        self.epoch, self.batches = int(epoch), int(batches)
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = int(epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._epoch == self.epoch and int(batch) + 1 >= self.batches:
+            self.model.stop_training = True   # Keras checks it after each batch
+
+
 # =========================================================================== early stopping
 
 class UserAwareEarlyStopping(keras.callbacks.EarlyStopping):
@@ -416,6 +439,6 @@ def save_model_atomic(model: keras.Model, path: Path) -> None:
 
 __all__ = [
     "DivergenceGuard", "EpochHook", "EpochSummaryWriter", "FitState", "JobControl",
-    "StopAndPause", "UserAwareEarlyStopping", "current_learning_rate", "divergence_message",
+    "LastEpochCut", "StopAndPause", "UserAwareEarlyStopping", "current_learning_rate", "divergence_message",
     "save_model_atomic",
 ]

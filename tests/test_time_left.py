@@ -39,6 +39,20 @@ def test_validation_time_is_measured_not_taken_from_the_first_epoch():
     assert clock.seconds_left(now=28.5) == pytest.approx(3 * 1 + 2 + 6)
 
 
+def test_a_last_epoch_cut_short_is_projected_with_its_own_batches():
+    clock = TimeLeftEstimator(epochs=3, batches=4, warmup_batches=1, min_batches=2,
+                              last_batches=2)
+    assert [clock.batches_in(e) for e in range(3)] == [4, 4, 2]
+    feed(clock, 0, [5.0, 6.0, 7.0])                      # 1 s a batch
+    assert clock.seconds_left(now=7.0) == pytest.approx(1 + 4 + 2)   # not 1 + 4 + 4
+    clock.batch_done(0, 3, now=8.0)
+    clock.epoch_done(0, now=8.0)
+    feed(clock, 1, [9.0, 10.0, 11.0, 12.0])
+    clock.epoch_done(1, now=12.0)
+    clock.batch_done(2, 0, now=13.0)
+    assert clock.seconds_left(now=13.0) == pytest.approx(1.0)      # the cut epoch's last batch
+
+
 def test_dearer_later_epochs_are_projected_at_their_cost():
     # a run learning from the hardest pictures: 2 cheap warm-up epochs, then batches twice as dear
     clock = TimeLeftEstimator(epochs=4, batches=10, warmup_batches=1, min_batches=2,

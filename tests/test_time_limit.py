@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_core.time_limit import Speed, epoch_seconds, epochs_within, measure_speed
+from cnn_core.time_limit import (
+    Speed,
+    epoch_seconds,
+    epochs_within,
+    last_epoch_steps,
+    measure_speed,
+)
 
 
 def test_only_the_epochs_that_fit_are_kept_and_no_limit_keeps_them_all():
@@ -28,6 +34,32 @@ def test_epochs_of_different_cost_are_counted_at_their_cost():
     assert sum(epoch_costs(0.5, kept + 1)) * epoch_seconds(speed, 100) > 180
     assert kept == 12                                     # where 17 plain ones would fit
     assert epochs_within(2, speed, 50, 100, run_cost=lambda e: sum(epoch_costs(0.5, e))) == 9
+
+
+def test_one_more_epoch_cut_short_fills_what_the_whole_epochs_leave():
+    speed = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
+    batch = 0.1 * 1.03                                    # a batch with the epoch's overhead
+    assert epochs_within(1, speed, 50, 100) == 5                 # 51.5 s of the 60
+    cut = last_epoch_steps(1, speed, 5, 50, 100)
+    assert cut == 82                                              # 8.5 s: 82 batches of a sixth
+    assert 5 * epoch_seconds(speed, 100) + cut * batch <= 60
+    assert 5 * epoch_seconds(speed, 100) + (cut + 1) * batch > 60
+    # its validation counts whole: 20 validation batches cost 7 training ones
+    assert epochs_within(1, speed, 50, 100, validation_steps=20) == 5
+    assert last_epoch_steps(1, speed, 5, 50, 100, validation_steps=20) == 40
+    # an extra epoch costing twice as much gets half the batches
+    assert epochs_within(1, speed, 50, 100, run_cost=lambda e: 2.0 * e) == 2
+    assert last_epoch_steps(1, speed, 2, 50, 100, run_cost=lambda e: 2.0 * e) == 91
+
+
+def test_no_epoch_is_cut_when_all_fit_or_only_a_sliver_would():
+    speed = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=0.0)
+    assert last_epoch_steps(10, speed, 50, 50, 100) is None      # all planned epochs fit
+    assert last_epoch_steps(0, speed, 50, 50, 100) is None       # no limit
+    timed_long = Speed(step_seconds=0.1, first_step_seconds=0.1, probe_seconds=7.0)
+    assert epochs_within(1, timed_long, 50, 100) == 5            # 1.5 s left: 14 batches,
+    assert last_epoch_steps(1, timed_long, 5, 50, 100) is None   # under a fifth of an epoch
+    assert last_epoch_steps(1, Speed(10.0, 10.0, 0.0), 1, 50, 100) is None   # none left
 
 
 def test_the_timing_itself_and_the_first_batch_count_against_the_limit():

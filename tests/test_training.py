@@ -118,12 +118,55 @@ def test_a_time_limit_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them(
     fit = record.config["time_limit_fit"]
     kept = math.floor(60 / fit["epoch_seconds"])
     assert 1 <= kept < 40 and fit["asked_epochs"] == 40 and fit["minutes"] == 1
-    assert record.epochs_done == record.epochs_planned == fit["epochs"] == kept
-    assert record.config["model"]["epochs"] == kept
+    cut_short = "last_epoch_steps" in fit     # plus one more cut short, when a part of it fits
+    assert fit["epochs"] == kept + cut_short
+    assert record.epochs_done == record.epochs_planned == record.config["model"]["epochs"] \
+        == fit["epochs"]
     assert timed and timed[0].step_seconds > 0
     rows = store.epochs(record.id)
     assert rows[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-6)   # cooled down at the end
     assert max(r["learning_rate"] for r in rows) == pytest.approx(0.05, rel=0.35)
+
+
+def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(workspace,
+                                                                             monkeypatch):
+    """Two and a half epochs fit: the run trains two and half of a third, records all three,
+    and its learning rate reaches zero with the cut epoch's last batch."""
+    import math
+
+    from cnn_core import time_limit
+
+    store = RunStore()
+    steps = []
+
+    def computer(model, dataset, **kwargs):   # an epoch takes 2/5 of the minute here
+        info = store.dataset_info(store.list_runs()[0].id)   # written before the timing
+        steps.append(math.ceil(info["n_train"] / TINY.batch_size))
+        step = 60.0 / (2.5 * steps[-1] * time_limit.EPOCH_OVERHEAD)
+        return time_limit.Speed(step, step, 0.0)
+    monkeypatch.setattr(time_limit, "measure_speed", computer)
+    spec = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate=0.05,
+                        lr_schedule="triangle")
+    record = run_training(request(spec), store)
+    assert record.status == "finished", record.message
+    fit, per_epoch = record.config["time_limit_fit"], steps[0]
+    assert fit["epochs"] == record.epochs_done == record.epochs_planned == 3
+    assert fit["steps_per_epoch"] == per_epoch
+    # what half an epoch leaves after the third epoch's validation, whole
+    validation = math.ceil(store.dataset_info(record.id)["n_validation"] / TINY.batch_size)
+    speed = computer(None, None)
+    assert fit["last_epoch_steps"] == time_limit.last_epoch_steps(1, speed, 2, 40, per_epoch,
+                                                                  validation)
+    assert 0.2 * per_epoch <= fit["last_epoch_steps"] < 0.5 * per_epoch
+    assert "2 of the 40 epochs fit, and" in time_limit.fit_words(fit)
+    rows = store.epochs(record.id)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]                # the cut epoch is recorded too
+    assert rows[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-6)   # cooled down with it
+    assert rows[1]["learning_rate"] > 0.01
+    trained = load_model(store.model_path(record.id))
+    assert int(trained.optimizer.iterations) == 2 * per_epoch + fit["last_epoch_steps"]
+    progress = store.get(record.id).progress
+    assert progress["batches"] == fit["last_epoch_steps"]
 
 
 def test_a_time_limit_times_the_choosing_steps_too_and_keeps_the_epochs_they_allow(workspace,
@@ -159,7 +202,8 @@ def test_a_time_limit_times_the_choosing_steps_too_and_keeps_the_epochs_they_all
     def kept(cost):
         return time_limit.epochs_within(1, speed, 60, steps, val_steps, run_cost=lambda e: sum(
             hard_examples.epoch_costs(0.5, e, cost)))
-    assert fit["epochs"] == record.epochs_done == kept(1.5)
+    cut_short = "last_epoch_steps" in fit     # one more cut short, when a part of it fits
+    assert fit["epochs"] == record.epochs_done == kept(1.5) + cut_short
     assert kept(1.5) > kept(None) >= hard_examples.MIN_CHOOSING_RUN   # more than the estimate
     assert installed[-1].choosing_cost == pytest.approx(1.5)
     assert bool(installed[-1].choosing.numpy())         # the last epochs chose the hardest

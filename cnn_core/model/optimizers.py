@@ -30,7 +30,7 @@ TRIANGLE_START_FACTOR = 0.2
 TRIANGLE_WARMUP_FRACTION = 0.25
 
 
-def build_schedule(spec: ModelSpec, steps_per_epoch: int):
+def build_schedule(spec: ModelSpec, steps_per_epoch: int, total_steps: int | None = None):
     """The learning rate the optimizer gets: a float (``constant``) or a Keras schedule.
 
     ``one_cycle``: Keras' ``CosineDecay`` with a linear warm-up from 4% of ``learning_rate``
@@ -38,9 +38,11 @@ def build_schedule(spec: ModelSpec, steps_per_epoch: int):
     ``cosine``: ``CosineDecay`` from ``learning_rate`` to 0. ``triangle``: the registered
     :class:`~cnn_core.model.legacy_schedules.OneCycleSchedule` with straight lines, from 20% of
     ``learning_rate`` up to it over the first 25% of the steps, then down to 0. All span
-    ``spec.epochs * steps_per_epoch`` steps and stay at their last value afterwards.
+    ``spec.epochs * steps_per_epoch`` steps, or ``total_steps`` when given (a time limit cut
+    the last epoch short), and stay at their last value afterwards.
     """
-    total = max(1, int(spec.epochs) * max(1, int(steps_per_epoch)))
+    total = max(1, int(total_steps) if total_steps
+                else int(spec.epochs) * max(1, int(steps_per_epoch)))
     lr = float(spec.learning_rate)
     schedules = keras.optimizers.schedules
     if spec.lr_schedule == "one_cycle":
@@ -72,17 +74,19 @@ def learning_rate_curve(spec: ModelSpec, steps_per_epoch: int) -> np.ndarray:
     return np.array([float(schedule(s)) for s in steps])
 
 
-def build_optimizer(spec: ModelSpec, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+def build_optimizer(spec: ModelSpec, steps_per_epoch: int,
+                    total_steps: int | None = None) -> keras.optimizers.Optimizer:
     """The Keras optimizer of the spec, with its learning-rate schedule.
 
     ``adam``; ``adamw`` (decoupled ``weight_decay``); ``sgd`` (``momentum``, ``nesterov``);
     ``muon`` (:class:`~cnn_core.model.muon.MuonFilters`: SGD as ``sgd``, the convolution
     filters by Muon steps of ``muon_rate`` at the schedule's peak); ``rmsprop``. For optimizers
     other than ``adamw`` a non-zero ``weight_decay`` is passed as
-    Keras' ``weight_decay`` argument. Schedules span ``spec.epochs * steps_per_epoch`` steps.
+    Keras' ``weight_decay`` argument. Schedules span ``spec.epochs * steps_per_epoch`` steps
+    (or ``total_steps``: :func:`build_schedule`).
     """
     spec.validate()
-    lr = build_schedule(spec, steps_per_epoch)
+    lr = build_schedule(spec, steps_per_epoch, total_steps)
     wd = float(spec.weight_decay) or None
     opt = keras.optimizers
     if spec.optimizer == "adam":
@@ -114,8 +118,9 @@ def needs_onehot(spec: ModelSpec, encoding: str) -> bool:
 
 
 def compile_model(model: keras.Model, spec: ModelSpec, steps_per_epoch: int,
-                  label_encoding: str) -> None:
-    """Compile with the spec's optimizer, a loss matching the labels, and ``accuracy``.
+                  label_encoding: str, total_steps: int | None = None) -> None:
+    """Compile with the spec's optimizer (its schedule over ``total_steps`` when given, see
+    :func:`build_schedule`), a loss matching the labels, and ``accuracy``.
 
     One-hot labels (see :func:`needs_onehot`) -> ``CategoricalCrossentropy(label_smoothing)``;
     integer labels -> ``SparseCategoricalCrossentropy``.
@@ -124,7 +129,7 @@ def compile_model(model: keras.Model, spec: ModelSpec, steps_per_epoch: int,
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=float(spec.label_smoothing))
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()
-    model.compile(optimizer=build_optimizer(spec, steps_per_epoch), loss=loss,
+    model.compile(optimizer=build_optimizer(spec, steps_per_epoch, total_steps), loss=loss,
                   metrics=["accuracy"])
 
 

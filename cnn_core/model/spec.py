@@ -245,7 +245,8 @@ class ModelSpec:
     time_limit: int = setting(
         0, kind="int", low=0, high=1440, group=OPTIMISATION, label=N_("Time limit"),
         help=N_("Trains only as many of the epochs as fit into this many minutes on this computer "
-                "(timed on a few batches first), with the learning-rate schedule fitted to them."),
+                "(timed on a few batches first), the last one cut short when only part of it "
+                "fits, with the learning-rate schedule fitted to them."),
         hint=N_("0 turns it off: all epochs are trained."), show="off_or_minutes",
         ladder=(0, 1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120))
     seed: int = setting(
