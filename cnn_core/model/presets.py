@@ -94,6 +94,9 @@ PRESETS: dict[str, ModelSpec] = {
     # minutes for ~0.8 points more; with the old cap of 28 it stopped after ~5 minutes there.
     # On the test sample all 48 (bench/fast_preset.py --set time_limit=0 --epochs 48 --seed
     # 42,1): 0.895 and 0.888 in 1120 and 1106 s here (mean 0.891; 24-25 epochs: 0.885).
+    # Once the limit filled what whole epochs leave with one more cut short (bench/fast_preset.py
+    # --seed 42): 24 epochs and 33 of the 65 batches of a 25th, 0.878 in 572 s; 2 minutes: 7
+    # and 27 of 65, 0.815 in 115 s.
     "fast": ModelSpec(
         conv_blocks=3, filters=64, filter_growth=1.5, convs_per_block=2, kernel_size=3,
         padding="same", activation="relu", batch_norm=True, bn_scale=False, pooling="max",
@@ -112,7 +115,10 @@ PRESETS: dict[str, ModelSpec] = {
 # and 85.7% in 127 and 124 s; the fast preset cut to 6 epochs (SGD) 84.2% and 84.1% in 143
 # and 117 s, measured right before. Held out, 8 epochs: muon_rate 0.025 86.5%, 0.05 87.5%, 0.1 87.8%.
 # Its 2-minute time limit keeps 5 of the 6 epochs there (~20 s each, plus the timing), fewer on
-# slower computers.
+# slower computers: on 2 AMD EPYC cores (~42 s an epoch) 2 and 127 of the 196 batches of a third
+# (the limit cuts the last epoch short), bench/fast_preset.py --set hard_share=1 --set
+# time_limit=2 --epochs 6 --short-epochs 0 --seed 42,1: 0.829 and 0.821 in 113 and 115 s; with
+# whole epochs only (2) 0.823 and 0.806 in 85 and 86 s.
 # It learns from every picture (hard_share=1): runs this short never choose the hardest.
 PRESETS["quick"] = PRESETS["fast"].replace(hard_share=1.0, epochs=6, time_limit=2)
 
@@ -140,7 +146,8 @@ PRESET_DESCRIPTIONS: dict[str, str] = {
                "fast (all 48), about 82% with 2 minutes."),
     "quick": N_("The fast network for a class demo: at most 6 epochs in at most 2 minutes, its "
                 "filters learning by Muon, which learns faster in short runs: about 85% on "
-                "CIFAR-10 on 2 Intel Xeon cores with AMX units, less on slower ones."),
+                "CIFAR-10 on 2 Intel Xeon cores with AMX units, about 82.5% on 2 AMD EPYC cores "
+                "(2½ epochs)."),
 }
 
 DEFAULT_PRESET = "lenet"
