@@ -289,3 +289,13 @@ def test_a_run_under_a_time_limit_says_it_is_timing_then_how_many_epochs_fit(wor
     at = open_page(active=run_id)
     assert "14 of the 28 epochs fit (about 41 s an epoch" in texts(at)
     assert "of 14" in " ".join(str(bar.proto.text) for bar in at.get("progress"))
+    # room for part of one more: the caption says how much of it
+    store.set_planned_epochs(run_id, 15, time_limit_fit={
+        "minutes": 10, "asked_epochs": 28, "epochs": 15, "epoch_seconds": 41.2,
+        "last_epoch_steps": 120, "steps_per_epoch": 196})
+    store.set_progress(run_id, replace=True, phase="training", epoch=15, epochs=15, batch=60,
+                       batches=120)
+    at = open_page(active=run_id)
+    assert "14 of the 28 epochs fit, and 120 of the 196 batches of one more" in texts(at)
+    bars = " ".join(str(bar.proto.text) for bar in at.get("progress"))
+    assert "Epoch 15 of 15 · batch 60 of 120" in bars            # the cut epoch's own batches
