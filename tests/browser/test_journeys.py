@@ -277,6 +277,7 @@ def test_stop_a_run(page, app_server, run_store):
     expect(sidebar(page)).to_contain_text("stopped")
     expect(main(page).get_by_role("button", name="Stop", exact=True)).to_have_count(0)
     expect(main(page).get_by_text(f"Stopped after {stopped.epochs_done} epoch", exact=False)).to_be_visible()
+    wait_for_curve_points(page, stopped.epochs_done, EPOCH_TIMEOUT)   # Plotly redraws after the text
     assert curve_epochs(page) == list(range(1, stopped.epochs_done + 1))
     screenshot(page, "training-stopped")
     clock("done")

@@ -112,6 +112,8 @@ def test_resume_follows_the_resumed_run(page, app_server, run_store):
     expect(sidebar(page)).to_contain_text("finished")
     final = run_store.get(first.id)
     assert final.status == "finished" and final.epochs_done == 20
+    # Plotly redraws the chart after the status text is on screen: wait for it, then check it
+    wait_for_curve_points(page, 20, EPOCH_TIMEOUT)
     assert curve_epochs(page) == list(range(1, 21))
     screenshot(page, "resume-follows-its-run")
 
