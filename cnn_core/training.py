@@ -371,11 +371,14 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
     callbacks.extend(extra_callbacks)
 
     store.set_progress(run_id, phase=Phase.TRAINING, epoch=initial_epoch + 1, epochs=spec.epochs,
-                       batch=0, batches=steps_per_epoch, seconds_left=None)
+                       batch=0, batches=estimator.batches_in(initial_epoch), seconds_left=None)
     say(ngettext("Training {count} epoch of {batches} batches on {train} images ({val} for validation).",
                  "Training {count} epochs of {batches} batches on {train} images ({val} for validation).",
                  spec.epochs - initial_epoch, batches=steps_per_epoch, train=len(data.x_train),
                  val=len(data.x_val)))
+    if last_batches is not None:
+        say(_("The last epoch stops after {cut} of its {batches} batches: the time limit leaves room "
+              "for only that part of it.", cut=last_batches, batches=steps_per_epoch))
     fit_started = time.monotonic()
     try:
         if initial_epoch < spec.epochs:

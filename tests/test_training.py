@@ -147,9 +147,12 @@ def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(
     monkeypatch.setattr(time_limit, "measure_speed", computer)
     spec = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate=0.05,
                         lr_schedule="triangle")
-    record = run_training(request(spec), store)
+    said = []
+    record = run_training(request(spec), store, on_status=said.append)
     assert record.status == "finished", record.message
     fit, per_epoch = record.config["time_limit_fit"], steps[0]
+    assert (f"The last epoch stops after {fit['last_epoch_steps']} of its {per_epoch} batches"
+            in " ".join(said))
     assert fit["epochs"] == record.epochs_done == record.epochs_planned == 3
     assert fit["steps_per_epoch"] == per_epoch
     # what half an epoch leaves after the third epoch's validation, whole
