@@ -172,6 +172,42 @@ def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(
     assert progress["batches"] == fit["last_epoch_steps"]
 
 
+def test_a_resumed_run_still_cuts_its_last_epoch_short(workspace, monkeypatch):
+    """Stopped after 2 of its 2 whole epochs and the cut third, resumed: the third stops where
+    the time limit said, with the learning rate at zero."""
+    import math
+
+    from cnn_core import time_limit
+
+    store, control = RunStore(), JobControl()
+
+    def computer(model, dataset, **kwargs):   # 2.5 epochs in the minute, as above
+        info = store.dataset_info(store.list_runs()[0].id)
+        step = 60.0 / (2.5 * math.ceil(info["n_train"] / TINY.batch_size)
+                       * time_limit.EPOCH_OVERHEAD)
+        return time_limit.Speed(step, step, 0.0)
+    monkeypatch.setattr(time_limit, "measure_speed", computer)
+
+    def stop_after_second(epoch, epochs, metrics):
+        if epoch == 2:
+            control.request_stop()
+    spec = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate=0.05,
+                        lr_schedule="triangle")
+    record = run_training(request(spec), store, control, on_epoch=stop_after_second)
+    assert record.status == "stopped" and record.checkpoint_epoch == 2
+    fit = record.config["time_limit_fit"]
+    assert fit["epochs"] == 3 and fit["last_epoch_steps"] < fit["steps_per_epoch"]
+    training.prepare_resume(store, record.id)
+    said = []
+    resumed = run_training(record.id, store, on_status=said.append)
+    assert resumed.status == "finished", resumed.message
+    assert resumed.epochs_done == 3
+    assert f"stops after {fit['last_epoch_steps']} of its" in " ".join(said)
+    trained = load_model(store.model_path(record.id))
+    assert int(trained.optimizer.iterations) == 2 * fit["steps_per_epoch"] + fit["last_epoch_steps"]
+    assert store.epochs(record.id)[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-6)
+
+
 def test_a_time_limit_times_the_choosing_steps_too_and_keeps_the_epochs_they_allow(workspace,
                                                                                   monkeypatch):
     import math
