@@ -142,7 +142,7 @@ PRESET_DESCRIPTIONS: dict[str, str] = {
                "global max pooling) with a triangle learning rate, label smoothing and "
                "test-time mirroring, computing in 16-bit numbers; its filters learn by Muon "
                "and, after a warm-up, only from the hardest third of the pictures. It trains "
-               "for at most 10 minutes, as many of its 48 epochs as fit: about 88.5% on "
+               "for at most 10 minutes, as many of its 48 epochs as fit: about 88% on "
                "CIFAR-10 on 2 AMD EPYC cores (24-25 epochs), about 89% on computers twice as "
                "fast (all 48), about 82% with 2 minutes."),
     "quick": N_("The fast network for a class demo: at most 6 epochs in at most 2 minutes, its "
