@@ -55,6 +55,13 @@ def epoch_seconds(speed: Speed, steps_per_epoch: int, validation_steps: int = 0)
     return speed.step_seconds * steps * EPOCH_OVERHEAD
 
 
+def _training_seconds(minutes: float, speed: Speed) -> float:
+    """What ``minutes`` leave for epochs: the probe's own seconds and the training step's tracing
+    (paid again when training starts) count against the limit."""
+    return minutes * 60.0 - speed.probe_seconds - max(0.0, speed.first_step_seconds
+                                                       - speed.step_seconds)
+
+
 def epochs_within(minutes: float, speed: Speed, planned: int, steps_per_epoch: int,
                   validation_steps: int = 0,
                   run_cost: Callable[[int], float] | None = None) -> int:
@@ -68,8 +75,7 @@ def epochs_within(minutes: float, speed: Speed, planned: int, steps_per_epoch: i
     planned = max(1, int(planned))
     if not minutes or minutes <= 0:
         return planned
-    left = minutes * 60.0 - speed.probe_seconds - max(0.0, speed.first_step_seconds
-                                                        - speed.step_seconds)
+    left = _training_seconds(minutes, speed)
     per_epoch = epoch_seconds(speed, steps_per_epoch, validation_steps)
     if per_epoch <= 0:
         return planned
@@ -92,8 +98,7 @@ def last_epoch_steps(minutes: float, speed: Speed, epochs: int, planned: int,
     if not minutes or minutes <= 0 or epochs >= int(planned):
         return None
     cost = run_cost or float
-    left = (minutes * 60.0 - speed.probe_seconds
-            - max(0.0, speed.first_step_seconds - speed.step_seconds)
+    left = (_training_seconds(minutes, speed)
             - cost(epochs) * epoch_seconds(speed, steps, validation_steps))
     marginal = cost(epochs + 1) - cost(epochs)    # the extra epoch, in epochs like the timed one
     if speed.step_seconds <= 0 or marginal <= 0:

@@ -128,6 +128,36 @@ def test_a_time_limit_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them(
     assert max(r["learning_rate"] for r in rows) == pytest.approx(0.05, rel=0.35)
 
 
+#: A run whose schedule ends at zero and whose epochs a one-minute limit cuts.
+CUT_SHORT = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate=0.05,
+                         lr_schedule="triangle")
+
+
+def two_and_a_half_epochs_a_minute(steps_per_epoch: int):
+    """The timing of a computer where 2.5 epochs of ``steps_per_epoch`` batches fill a minute."""
+    from cnn_core import time_limit
+
+    step = 60.0 / (2.5 * steps_per_epoch * time_limit.EPOCH_OVERHEAD)
+    return time_limit.Speed(step, step, 0.0)
+
+
+def time_runs_at_two_and_a_half_epochs_a_minute(store, monkeypatch) -> list[int]:
+    """Every run's timing says 2.5 of its epochs fit into a minute; returns the batches per
+    epoch each timing saw (from ``dataset.json``, written before the timing)."""
+    import math
+
+    from cnn_core import time_limit
+
+    steps = []
+
+    def computer(model, dataset, **kwargs):
+        info = store.dataset_info(store.list_runs()[0].id)
+        steps.append(math.ceil(info["n_train"] / TINY.batch_size))
+        return two_and_a_half_epochs_a_minute(steps[-1])
+    monkeypatch.setattr(time_limit, "measure_speed", computer)
+    return steps
+
+
 def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(workspace,
                                                                              monkeypatch):
     """Two and a half epochs fit: the run trains two and half of a third, records all three,
@@ -137,18 +167,9 @@ def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(
     from cnn_core import time_limit
 
     store = RunStore()
-    steps = []
-
-    def computer(model, dataset, **kwargs):   # an epoch takes 2/5 of the minute here
-        info = store.dataset_info(store.list_runs()[0].id)   # written before the timing
-        steps.append(math.ceil(info["n_train"] / TINY.batch_size))
-        step = 60.0 / (2.5 * steps[-1] * time_limit.EPOCH_OVERHEAD)
-        return time_limit.Speed(step, step, 0.0)
-    monkeypatch.setattr(time_limit, "measure_speed", computer)
-    spec = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate=0.05,
-                        lr_schedule="triangle")
+    steps = time_runs_at_two_and_a_half_epochs_a_minute(store, monkeypatch)
     said = []
-    record = run_training(request(spec), store, on_status=said.append)
+    record = run_training(request(CUT_SHORT), store, on_status=said.append)
     assert record.status == "finished", record.message
     fit, per_epoch = record.config["time_limit_fit"], steps[0]
     assert (f"The last epoch stops after {fit['last_epoch_steps']} of its {per_epoch} batches"
@@ -157,9 +178,8 @@ def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(
     assert fit["steps_per_epoch"] == per_epoch
     # what half an epoch leaves after the third epoch's validation, whole
     validation = math.ceil(store.dataset_info(record.id)["n_validation"] / TINY.batch_size)
-    speed = computer(None, None)
-    assert fit["last_epoch_steps"] == time_limit.last_epoch_steps(1, speed, 2, 40, per_epoch,
-                                                                  validation)
+    assert fit["last_epoch_steps"] == time_limit.last_epoch_steps(
+        1, two_and_a_half_epochs_a_minute(per_epoch), 2, 40, per_epoch, validation)
     assert 0.2 * per_epoch <= fit["last_epoch_steps"] < 0.5 * per_epoch
     assert "2 of the 40 epochs fit, and" in time_limit.fit_words(fit)
     rows = store.epochs(record.id)
@@ -175,25 +195,13 @@ def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(
 def test_a_resumed_run_still_cuts_its_last_epoch_short(workspace, monkeypatch):
     """Stopped after 2 of its 2 whole epochs and the cut third, resumed: the third stops where
     the time limit said, with the learning rate at zero."""
-    import math
-
-    from cnn_core import time_limit
-
     store, control = RunStore(), JobControl()
-
-    def computer(model, dataset, **kwargs):   # 2.5 epochs in the minute, as above
-        info = store.dataset_info(store.list_runs()[0].id)
-        step = 60.0 / (2.5 * math.ceil(info["n_train"] / TINY.batch_size)
-                       * time_limit.EPOCH_OVERHEAD)
-        return time_limit.Speed(step, step, 0.0)
-    monkeypatch.setattr(time_limit, "measure_speed", computer)
+    time_runs_at_two_and_a_half_epochs_a_minute(store, monkeypatch)
 
     def stop_after_second(epoch, epochs, metrics):
         if epoch == 2:
             control.request_stop()
-    spec = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate=0.05,
-                        lr_schedule="triangle")
-    record = run_training(request(spec), store, control, on_epoch=stop_after_second)
+    record = run_training(request(CUT_SHORT), store, control, on_epoch=stop_after_second)
     assert record.status == "stopped" and record.checkpoint_epoch == 2
     fit = record.config["time_limit_fit"]
     assert fit["epochs"] == 3 and fit["last_epoch_steps"] < fit["steps_per_epoch"]
