@@ -47,11 +47,11 @@ from cnn_core.queue_place import QueuePlace, fair_line, queue_place
 from cnn_core.process_owner import owner_alive
 from cnn_core.run_status import ACTIVE_STATUSES, STEERABLE_STATUSES, RunStatus
 from cnn_core.run_record import RunRecord, Starter
+from cnn_core.run_resume import prepare_resume
 from cnn_core.runs import RunStore
 from cnn_core.stored_messages import stored_message
 from cnn_core.training import (  # imports TensorFlow, Keras and NumPy at module level
     TrainingRequest,
-    prepare_resume,
     run_training,
 )
 from cnn_core.training_callbacks import JobControl

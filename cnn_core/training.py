@@ -1,4 +1,5 @@
-"""Training one run: :func:`run_training`, and resumption of a stopped or interrupted run.
+"""Training one run: :func:`run_training`, which also continues a resumed run from its checkpoint
+(:func:`~cnn_core.run_resume.prepare_resume` queues it again; importable from here too).
 
 What to train is a :class:`~cnn_core.training_request.TrainingRequest`; the data's way into
 ``fit`` is :mod:`cnn_core.training_data` (both importable from here too).
@@ -47,15 +48,10 @@ from cnn_core import test_time_augmentation  # noqa: E402
 from cnn_core.augment_layers import EpochCounter, epoch_variable  # noqa: E402
 from cnn_core.errors import CnnLabError, RunStateError, SpecError  # noqa: E402
 from cnn_core.i18n import N_, _, ngettext  # noqa: E402
-from cnn_core.process_owner import owner_alive  # noqa: E402
 from cnn_core.run_recording import CheckpointSaver, EpochRecorder, ProgressReporter  # noqa: E402
-from cnn_core.run_status import (  # noqa: E402
-    ACTIVE_STATUSES,
-    RESUMABLE_STATUSES,
-    Phase,
-    RunStatus,
-)
+from cnn_core.run_status import Phase, RunStatus  # noqa: E402
 from cnn_core.run_record import RunRecord, resume_hint  # noqa: E402
+from cnn_core.run_resume import prepare_resume, resume_epoch  # noqa: E402,F401 - prepare_resume re-exported
 from cnn_core.runs import RunStore  # noqa: E402
 from cnn_core.stored_messages import Message, error_message, stored_message, stored_plural  # noqa: E402
 from cnn_core.time_left import TimeLeftEstimator  # noqa: E402
@@ -95,47 +91,6 @@ from cnn_core.workspace import atomic_write_json  # noqa: E402
 #: 0 writes one after every epoch. Overridable
 #: with the environment variable ``CNN_LAB_CHECKPOINT_COST_FACTOR``.
 CHECKPOINT_COST_FACTOR = float(os.environ.get("CNN_LAB_CHECKPOINT_COST_FACTOR", "100"))
-
-def resume_epoch(store: RunStore, record: RunRecord) -> int:
-    """The epoch a resumed run continues after: the one its checkpoint holds (0: none)."""
-    if not store.checkpoint_path(record.id).exists():
-        return 0
-    return int(record.checkpoint_epoch or 0)
-
-
-def prepare_resume(store: RunStore, run_id: str) -> RunRecord:
-    """Put an interrupted or stopped run back to ``queued`` so it continues from its checkpoint.
-
-    Raises:
-        RunStateError: the run is not interrupted/stopped, or it has no epochs left to train.
-    """
-    record = store.get(run_id)
-    if record.status in ACTIVE_STATUSES and not owner_alive(record.owner):
-        store.mark_interrupted()
-        record = store.get(run_id)
-    if record.status not in RESUMABLE_STATUSES:
-        raise RunStateError(
-            "Run '{name}' is {status}; only interrupted or stopped runs can be resumed. Start a new "
-            "run instead.",
-            name=record.name, status=record.status
-        )
-    done = resume_epoch(store, record)
-    if done >= record.epochs_planned and store.model_path(run_id).exists():
-        raise RunStateError(
-            ngettext("Run '{name}' already trained its {count} epoch. To train longer, start a new "
-                     "run with more epochs.",
-                     "Run '{name}' already trained all {count} epochs. To train longer, start a new "
-                     "run with more epochs.", record.epochs_planned, name=record.name)
-        )
-    message = (stored_message("Waiting to resume: continues with epoch {epoch} of {planned} from the save "
-                              "after epoch {done}.", epoch=done + 1, planned=record.epochs_planned, done=done)
-               if done else stored_message("Waiting to start again from the beginning (no epoch was saved)."))
-    if not store.set_status(run_id, RunStatus.QUEUED, message, expected=RESUMABLE_STATUSES):
-        raise RunStateError("Run '{name}' changed state meanwhile; try again.",
-                            name=record.name)
-    store.set_owner(run_id)
-    return store.get(run_id)
-
 
 def _spec_message(error: SpecError) -> Message:
     message = error_message(error)

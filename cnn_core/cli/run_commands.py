@@ -130,8 +130,9 @@ def cmd_train(args) -> int:
 
 
 def cmd_resume(args) -> int:
+    from cnn_core.run_resume import prepare_resume
     from cnn_core.runs import RunStore
-    from cnn_core.training import JobControl, prepare_resume, run_training
+    from cnn_core.training import JobControl, run_training
 
     store = RunStore(args.workspace)
     prepare_resume(store, args.run_id)
