@@ -17,10 +17,20 @@ GFLOP/s, convolutions 399-411 GFLOP/s (670-689 µs a picture); the step 848 µs 
 core share of 0.94 when the preset learned by SGD, 997 µs at 0.77 with Muon (one run each;
 in real epochs the two cost about the same: 38.1 and 38.6 s for 45,000 pictures).
 
+Computers without bfloat16 units, imitated on the same cores (2026-12-06; convolutions' µs a
+picture, bfloat16 against float32): oneDNN held to AVX-512 without BF16
+(``ONEDNN_MAX_CPU_ISA=AVX512_CORE``, e.g. Intel Skylake to Ice Lake) 3,062 against 1,013;
+without oneDNN (``TF_ENABLE_ONEDNN_OPTS=0``: Eigen, the path TensorFlow takes for bfloat16 on
+processors without AVX-512, most laptops) 30,041 against 1,847; with the units 670-689 against
+1,212. (``ONEDNN_MAX_CPU_ISA=AVX2`` aborts in bfloat16: oneDNN has no such matrix product.) So
+the fast presets compute in bfloat16 only where the computer has the units (precision "auto",
+:func:`cnn_core.device.has_bfloat16_units`).
+
 Usage::
 
     python bench/conv_peak.py            # ~1 minute on 2 idle cores
     python bench/conv_peak.py --float32
+    TF_ENABLE_ONEDNN_OPTS=0 python bench/conv_peak.py   # as on a laptop without AVX-512
 """
 
 from __future__ import annotations

@@ -205,6 +205,7 @@ def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str,
     ``error`` (a SpecError) is shown right under the widget of the setting it names.
     Returns the spec the widgets hold.
     """
+    from cnn_core.model.number_precision import precision_warning
     from components.presentation import is_on as presenting
 
     error_setting = getattr(error, "setting", None)
@@ -213,6 +214,8 @@ def spec_form(spec: dict[str, Any], error: Exception | None = None) -> dict[str,
     def draw(setting) -> None:
         disabled = _not_used(setting.name, values)
         values[setting.name] = draw_setting(setting, spec[setting.name], disabled=disabled)
+        if setting.name == "precision" and (slow := precision_warning(values[setting.name])):
+            st.warning(slow, icon=":material/speed:")
         if setting.name == error_setting:
             st.error(str(error), icon=":material/error:")
 

@@ -62,6 +62,20 @@ def test_user_errors_print_a_plain_message_and_exit_2(capsys, workspace):
     assert RunStore().list_runs() == []                            # nothing half-created
 
 
+def test_training_in_16_bits_without_bfloat16_units_is_warned_about(capsys, workspace, monkeypatch):
+    from cnn_core import device
+    from cnn_core.model.number_precision import precision_warning
+
+    monkeypatch.setattr(device, "has_bfloat16_units", lambda: False)
+    args = ["train", "--dataset", "shapes", "--preset", "lenet", "--epochs", "1"]
+    assert cli.main([*args, "--set", "precision=bfloat16"]) == 0
+    assert precision_warning("bfloat16") in capsys.readouterr().err
+    assert cli.main([*args, "--set", "precision=auto"]) == 0
+    assert "bfloat16 units" not in capsys.readouterr().err
+    assert [r.config["model"]["precision"] for r in RunStore().list_runs()] in (
+        ["bfloat16", "auto"], ["auto", "bfloat16"])
+
+
 def test_impossible_spec_fails_the_run_and_exits_2(capsys, workspace):
     code = cli.main(["train", "--dataset", "shapes", "--preset", "lenet",
                      *set_args(["conv_blocks=8", "filter_growth=1", "padding=valid",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 
 from cnn_core.model.fused_batch_norm import BatchNormalization
+from cnn_core.model.number_precision import computed_precision
 from cnn_core.model.plan import (
     POOL_SIZE, WHITENING_PATCH, check_spec, pools_after, pools_at_block_end, whitening_filters,
 )
@@ -18,12 +19,13 @@ from cnn_core.model.spec import ModelSpec, block_filters, dense_units_at
 #: have few steps per epoch, and 0.99 left validation accuracy at chance for several epochs.
 BN_MOMENTUM = 0.9
 
-#: Keras dtype policy of each ``precision`` setting (weights stay float32 in both).
+#: Keras dtype policy of each precision computed in (weights stay float32 in both); "auto" is
+#: first resolved on this computer (:func:`computed_precision`).
 DTYPE_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 
 def _pool(spec: ModelSpec, x, b: int):
-    dtype = DTYPE_POLICIES[spec.precision]
+    dtype = DTYPE_POLICIES[computed_precision(spec.precision)]
     if spec.pooling == "max":
         return keras.layers.MaxPooling2D(POOL_SIZE, name=f"block{b}_pool", dtype=dtype)(x)
     return keras.layers.AveragePooling2D(POOL_SIZE, name=f"block{b}_pool", dtype=dtype)(x)
@@ -44,6 +46,7 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
     training pictures, see :mod:`cnn_core.model.whitening`) when given. With ``pool_position=
     "after_first_conv"`` each block pools right after its first convolution, before its batch
     norm. ``bn_scale=False`` leaves out batch norm's learned scale. ``precision="bfloat16"``
+    (or ``"auto"`` on a computer with bfloat16 units, :mod:`cnn_core.model.number_precision`)
     gives every layer between the scaling and the output Keras' ``mixed_bfloat16`` policy
     (bfloat16 arithmetic, float32 weights); the output layer computes its softmax in float32.
 
@@ -54,7 +57,7 @@ def build_model(spec: ModelSpec, input_shape, n_classes: int, scaling=None,
     """
     check_spec(spec, input_shape, n_classes)
     layers = keras.layers
-    dtype = DTYPE_POLICIES[spec.precision]
+    dtype = DTYPE_POLICIES[computed_precision(spec.precision)]
     h, w, c = (int(v) for v in input_shape)
     inputs = keras.Input(shape=(h, w, c), name="image")
     if scaling is not None:

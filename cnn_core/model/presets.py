@@ -41,7 +41,9 @@ PRESETS: dict[str, ModelSpec] = {
     # convs per block pooling after the first, batch norm without scale, ReLU, a global-max head,
     # Nesterov SGD on a triangle schedule, label smoothing, mirror + 1 px shifts at test time, and
     # bfloat16 arithmetic (the AMX units of this machine's Xeon: a 64-96-144 step costs what a
-    # 32-64-128 step costs in float32). Pair it with PRESET_AUGMENTS["fast"] (alternating flip,
+    # 32-64-128 step costs in float32) where the computer has bfloat16 units: precision "auto",
+    # since elsewhere (most laptops) TensorFlow emulates it 2 to 20 times slower than float32
+    # (cnn_core.device.has_bfloat16_units has the figures). Pair it with PRESET_AUGMENTS["fast"] (alternating flip,
     # 2-pixel crop). Held-out tuning, 45,000 training pictures, 5,000 held out:
     # 32-64-128 float32, 4 epochs: peak learning rate 0.1 -> 78.4% (80.0% with mirror + shift
     # TTA), 0.2 -> 80.5% (81.4%), 0.4 -> 78.7% (79.6%); GELU 167 ms a step, ReLU 135 ms: ReLU.
@@ -106,7 +108,7 @@ PRESETS: dict[str, ModelSpec] = {
         optimizer="muon", muon_rate=0.1, nesterov=True, momentum=0.85, learning_rate=0.2,
         lr_schedule="triangle", weight_decay=0.005, label_smoothing=0.2, batch_size=256,
         hard_share=0.33, epochs=48, time_limit=10, test_time_augmentation="flip_shift",
-        precision="bfloat16",
+        precision="auto",
     ),
 }
 
@@ -140,7 +142,8 @@ PRESET_DESCRIPTIONS: dict[str, str] = {
            "a baseline that shows what convolutions add."),
     "fast": N_("An airbench-style compact network (patch-whitening first layer, batch norm, "
                "global max pooling) with a triangle learning rate, label smoothing and "
-               "test-time mirroring, computing in 16-bit numbers; its filters learn by Muon "
+               "test-time mirroring, computing in 16-bit numbers where the processor has "
+               "bfloat16 units; its filters learn by Muon "
                "and, after a warm-up, only from the hardest third of the pictures. It trains "
                "for at most 10 minutes, as many of its 48 epochs as fit: about 88% on "
                "CIFAR-10 on 2 AMD EPYC cores (24-25 epochs), about 89% on computers twice as "

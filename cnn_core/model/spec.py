@@ -20,7 +20,7 @@ POOLINGS = ("max", "average", "none")
 HEADS = ("flatten", "global_average", "global_max")
 POOL_POSITIONS = ("after_last_conv", "after_first_conv")
 TEST_TIME_AUGMENTATIONS = ("off", "flip", "flip_shift")
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16", "auto")
 OPTIMIZERS = ("adam", "adamw", "sgd", "muon", "rmsprop")
 LR_SCHEDULES = ("constant", "one_cycle", "cosine", "triangle")
 
@@ -233,10 +233,13 @@ class ModelSpec:
         sweep_range=(0.25, 1.0), sweep_rank=28)
     precision: str = setting(
         "float32", kind="choice", choices=PRECISIONS, group=OPTIMISATION,
-        words={"float32": N_("32-bit"), "bfloat16": N_("16-bit (bfloat16)")},
+        words={"float32": N_("32-bit"), "bfloat16": N_("16-bit (bfloat16)"),
+               "auto": N_("Automatic")},
         label=N_("Number precision"),
-        help=N_("Computes with 16-bit numbers while keeping the weights in 32 bits: about 1.2 to 2 "
-                "times faster on processors with bfloat16 units (recent Intel Xeon), slower elsewhere."),
+        help=N_("16-bit computes with 16-bit numbers while keeping the weights in 32 bits: about 1.2 "
+                "to 2 times faster on processors with bfloat16 units (Intel Xeon since 2020, AMD "
+                "since Zen 4, recent NVIDIA GPUs), 2 to 20 times slower elsewhere, most laptops "
+                "included. Automatic picks 16-bit where it is faster, else 32-bit."),
         sweep=("float32", "bfloat16"), sweep_rank=26)
     epochs: int = setting(
         10, demo=True, kind="int", low=1, high=1000, widget_range=(1, 100), group=OPTIMISATION,
