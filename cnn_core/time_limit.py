@@ -8,7 +8,9 @@ before training, :func:`measure_speed` trains a few batches of the real data thr
 epochs as fit into the limit, and training builds its learning-rate schedule for those epochs
 (a schedule cut off halfway would never cool down). When the whole epochs leave a good part
 of the limit unused, :func:`last_epoch_steps` fills it with one more epoch cut short: on a
-slow computer a 2-minute demo of 42-second epochs would otherwise stop after 85 s.
+slow computer a 2-minute demo of 42-second epochs would otherwise stop after 85 s. When not
+even one epoch fits, :func:`first_epoch_steps` cuts the first one short instead: a 2-minute
+demo stays a 2-minute demo on a computer where an epoch takes 145 s.
 
 Example:
     >>> speed = Speed(step_seconds=0.2, first_step_seconds=3.0, probe_seconds=5.0)
@@ -109,6 +111,32 @@ def last_epoch_steps(minutes: float, speed: Speed, epochs: int, planned: int,
     return fitting if fitting >= MIN_CUT_EPOCH_SHARE * steps else None
 
 
+def first_epoch_steps(minutes: float, speed: Speed, steps_per_epoch: int,
+                      validation_steps: int = 0,
+                      run_cost: Callable[[int], float] | None = None) -> int | None:
+    """Batches of the first epoch that fit into ``minutes`` when not even that one fits whole
+    (its validation counted whole; at least one batch); None when it fits or there is no limit.
+
+    ``run_cost`` as for :func:`epochs_within`.
+
+    >>> speed = Speed(step_seconds=1.0, first_step_seconds=1.0, probe_seconds=13.0)
+    >>> first_epoch_steps(2, speed, steps_per_epoch=196)   # 107 s left, 196 s an epoch
+    103
+    >>> first_epoch_steps(10, speed, steps_per_epoch=196) is None
+    True
+    """
+    steps = max(1, int(steps_per_epoch))
+    cost = run_cost or float
+    if not minutes or minutes <= 0 or speed.step_seconds <= 0:
+        return None
+    left = _training_seconds(minutes, speed)
+    if cost(1) * epoch_seconds(speed, steps, validation_steps) <= left:
+        return None
+    batches = left / (cost(1) * speed.step_seconds * EPOCH_OVERHEAD) \
+        - VALIDATION_SHARE * validation_steps
+    return max(1, min(steps - 1, int(batches)))
+
+
 def measure_speed(model, dataset, steps: int = PROBE_STEPS,
                   clock: Callable[[], float] = time.perf_counter) -> Speed:
     """Train ``steps + 1`` batches of ``dataset`` through ``model.fit`` and time them: the
@@ -189,9 +217,13 @@ def fit_to_time_limit(store, run_id: str, model, train_ds, spec, steps_per_epoch
               "epoch_seconds": round(average, 2), "minutes": int(spec.time_limit)}
     cut = last_epoch_steps(spec.time_limit, speed, epochs, spec.epochs, steps_per_epoch,
                            validation_steps, run_cost=run_cost)
+    first = first_epoch_steps(spec.time_limit, speed, steps_per_epoch, validation_steps,
+                              run_cost=run_cost) if epochs == 1 else None
     if cut is not None:   # one more epoch, cut short after this many batches
         fitted.update(epochs=int(epochs) + 1, last_epoch_steps=int(cut),
                       steps_per_epoch=int(steps_per_epoch))
+    elif first is not None:   # not even one epoch fits: the only one is cut short
+        fitted.update(last_epoch_steps=int(first), steps_per_epoch=int(steps_per_epoch))
     if choosing_cost is not None:
         fitted["choosing_cost"] = round(choosing_cost, 3)
     spec = spec.replace(epochs=fitted["epochs"])
@@ -237,12 +269,20 @@ def fit_words(fit: dict) -> str:
     >>> fit_words({"minutes": 2, "asked_epochs": 6, "epochs": 3, "epoch_seconds": 42.0,
     ...            "last_epoch_steps": 120, "steps_per_epoch": 196})
     'Time limit 2 min: 2 of the 6 epochs fit, and 120 of the 196 batches of one more (about 42 s an epoch on this computer).'
+    >>> fit_words({"minutes": 2, "asked_epochs": 6, "epochs": 1, "epoch_seconds": 145.0,
+    ...            "last_epoch_steps": 150, "steps_per_epoch": 196})
+    'Time limit 2 min: not even one whole epoch fits, so training stops after 150 of the 196 batches of the first (about 145 s an epoch on this computer).'
     """
     from cnn_core.i18n import _
 
     values = dict(minutes=fit.get("minutes"), asked=fit.get("asked_epochs"),
                   seconds=round(float(fit.get("epoch_seconds") or 0)))
     cut = last_epoch_cut(fit)
+    if cut is not None and int(fit.get("epochs") or 1) <= 1:
+        return _("Time limit {minutes} min: not even one whole epoch fits, so training stops "
+                 "after {cut} of the {batches} batches of the first (about {seconds} s an epoch "
+                 "on this computer).", cut=cut, batches=fit.get("steps_per_epoch") or cut,
+                 **values)
     if cut is not None:
         return _("Time limit {minutes} min: {epochs} of the {asked} epochs fit, and {cut} of the "
                  "{batches} batches of one more (about {seconds} s an epoch on this computer).",
@@ -256,6 +296,6 @@ def fit_words(fit: dict) -> str:
 
 
 __all__ = ["EPOCH_OVERHEAD", "MIN_CUT_EPOCH_SHARE", "PROBE_STEPS", "Speed", "epoch_seconds",
-           "epochs_within", "fit_to_time_limit", "fit_words", "last_epoch_cut",
-           "last_epoch_steps", "measure_speed", "measured_choosing_cost", "planned_steps",
+           "epochs_within", "first_epoch_steps", "fit_to_time_limit", "fit_words",
+           "last_epoch_cut", "last_epoch_steps", "measure_speed", "measured_choosing_cost", "planned_steps",
            "time_choosing"]

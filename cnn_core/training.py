@@ -332,8 +332,11 @@ def _train(request: TrainingRequest, run_id: str, store: RunStore, control: JobC
                  spec.epochs - initial_epoch, batches=steps_per_epoch, train=len(data.x_train),
                  val=len(data.x_val)))
     if last_batches is not None:
-        say(_("The last epoch stops after {cut} of its {batches} batches: the time limit leaves room "
-              "for only that part of it.", cut=last_batches, batches=steps_per_epoch))
+        words = (N_("The epoch stops after {cut} of its {batches} batches: the time limit leaves "
+                    "room for only that part of it.") if spec.epochs == 1 else
+                 N_("The last epoch stops after {cut} of its {batches} batches: the time limit "
+                    "leaves room for only that part of it."))
+        say(_(words, cut=last_batches, batches=steps_per_epoch))
     fit_started = time.monotonic()
     try:
         if initial_epoch < spec.epochs:

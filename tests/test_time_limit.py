@@ -8,6 +8,8 @@ from cnn_core.time_limit import (
     Speed,
     epoch_seconds,
     epochs_within,
+    first_epoch_steps,
+    fit_words,
     last_epoch_steps,
     measure_speed,
 )
@@ -60,6 +62,23 @@ def test_no_epoch_is_cut_when_all_fit_or_only_a_sliver_would():
     assert epochs_within(1, timed_long, 50, 100) == 5            # 1.5 s left: 14 batches,
     assert last_epoch_steps(1, timed_long, 5, 50, 100) is None   # under a fifth of an epoch
     assert last_epoch_steps(1, Speed(10.0, 10.0, 0.0), 1, 50, 100) is None   # none left
+
+
+def test_when_not_even_one_epoch_fits_the_first_is_cut_to_the_limit():
+    speed = Speed(step_seconds=1.0, first_step_seconds=1.0, probe_seconds=0.0)
+    # 196 batches of 1 s: ~202 s an epoch, a 2-minute limit holds 116 of them
+    assert epochs_within(2, speed, planned=6, steps_per_epoch=196) == 1   # one is always kept
+    cut = first_epoch_steps(2, speed, 196)
+    assert cut == 116 and cut * 1.03 <= 120 < (cut + 1) * 1.03
+    assert first_epoch_steps(2, speed, 196, validation_steps=20) == 109   # its validation, whole
+    assert first_epoch_steps(2, speed, 196, run_cost=lambda e: 2.0 * e) == 58   # dearer epochs
+    assert first_epoch_steps(1, Speed(100.0, 100.0, 0.0), 196) == 1      # at least one batch
+    assert first_epoch_steps(4, speed, 196) is None                       # 240 s: it fits whole
+    assert first_epoch_steps(0, speed, 196) is None                       # no limit
+    assert last_epoch_steps(2, speed, 1, 6, 196) is None    # nothing left after the whole one
+    words = fit_words({"minutes": 2, "asked_epochs": 6, "epochs": 1, "epoch_seconds": 202.0,
+                       "last_epoch_steps": cut, "steps_per_epoch": 196})
+    assert "not even one whole epoch fits" in words and "116 of the 196 batches" in words
 
 
 def test_the_timing_itself_and_the_first_batch_count_against_the_limit():

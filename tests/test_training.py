@@ -133,17 +133,19 @@ CUT_SHORT = TINY.replace(epochs=40, time_limit=1, optimizer="sgd", learning_rate
                          lr_schedule="triangle")
 
 
-def two_and_a_half_epochs_a_minute(steps_per_epoch: int):
-    """The timing of a computer where 2.5 epochs of ``steps_per_epoch`` batches fill a minute."""
+def two_and_a_half_epochs_a_minute(steps_per_epoch: int, epochs: float = 2.5):
+    """The timing of a computer where 2.5 (``epochs``) epochs of ``steps_per_epoch`` batches
+    fill a minute."""
     from cnn_core import time_limit
 
-    step = 60.0 / (2.5 * steps_per_epoch * time_limit.EPOCH_OVERHEAD)
+    step = 60.0 / (epochs * steps_per_epoch * time_limit.EPOCH_OVERHEAD)
     return time_limit.Speed(step, step, 0.0)
 
 
-def time_runs_at_two_and_a_half_epochs_a_minute(store, monkeypatch) -> list[int]:
-    """Every run's timing says 2.5 of its epochs fit into a minute; returns the batches per
-    epoch each timing saw (from ``dataset.json``, written before the timing)."""
+def time_runs_at_two_and_a_half_epochs_a_minute(store, monkeypatch,
+                                                epochs: float = 2.5) -> list[int]:
+    """Every run's timing says 2.5 (``epochs``) of its epochs fit into a minute; returns the
+    batches per epoch each timing saw (from ``dataset.json``, written before the timing)."""
     import math
 
     from cnn_core import time_limit
@@ -153,7 +155,7 @@ def time_runs_at_two_and_a_half_epochs_a_minute(store, monkeypatch) -> list[int]
     def computer(model, dataset, **kwargs):
         info = store.dataset_info(store.list_runs()[0].id)
         steps.append(math.ceil(info["n_train"] / TINY.batch_size))
-        return two_and_a_half_epochs_a_minute(steps[-1])
+        return two_and_a_half_epochs_a_minute(steps[-1], epochs)
     monkeypatch.setattr(time_limit, "measure_speed", computer)
     return steps
 
@@ -190,6 +192,30 @@ def test_a_time_limit_fills_what_the_whole_epochs_leave_with_one_more_cut_short(
     assert int(trained.optimizer.iterations) == 2 * per_epoch + fit["last_epoch_steps"]
     progress = store.get(record.id).progress
     assert progress["batches"] == fit["last_epoch_steps"]
+
+
+def test_when_not_even_one_epoch_fits_the_time_limit_cuts_the_first(workspace, monkeypatch):
+    """Half an epoch fits into the minute (a slow computer): the run trains about half of one
+    epoch, not a whole one twice as long as its limit, and still cools down to zero."""
+    from cnn_core import time_limit
+
+    store = RunStore()
+    steps = time_runs_at_two_and_a_half_epochs_a_minute(store, monkeypatch, epochs=0.5)
+    said = []
+    record = run_training(request(CUT_SHORT), store, on_status=said.append)
+    assert record.status == "finished", record.message
+    fit, per_epoch = record.config["time_limit_fit"], steps[0]
+    assert fit["epochs"] == record.epochs_done == record.epochs_planned == 1
+    assert 0.2 * per_epoch <= fit["last_epoch_steps"] < 0.5 * per_epoch   # validation whole
+    assert f"The epoch stops after {fit['last_epoch_steps']} of its {per_epoch} batches" \
+        in " ".join(said)
+    assert "not even one whole epoch fits" in time_limit.fit_words(fit)
+    trained = load_model(store.model_path(record.id))
+    assert int(trained.optimizer.iterations) == fit["last_epoch_steps"]
+    rows = store.epochs(record.id)
+    assert [r["epoch"] for r in rows] == [1]
+    assert rows[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-6)
+    assert store.get(record.id).progress["batches"] == fit["last_epoch_steps"]
 
 
 def test_a_resumed_run_still_cuts_its_last_epoch_short(workspace, monkeypatch):
