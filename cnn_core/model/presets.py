@@ -122,6 +122,13 @@ PRESETS: dict[str, ModelSpec] = {
 # (the limit cuts the last epoch short), bench/fast_preset.py --set hard_share=1 --set
 # time_limit=2 --epochs 6 --short-epochs 0 --seed 42,1: 0.829 and 0.821 in 113 and 115 s; with
 # whole epochs only (2) 0.823 and 0.806 in 85 and 86 s.
+# On computers without bfloat16 units (imitated on those EPYC cores, bench/fast_preset.py
+# --set hard_share=1 --set time_limit=2 --epochs 6 --short-epochs 0 --seed 42 --set precision=P):
+# through Eigen (TF_ENABLE_ONEDNN_OPTS=0, TensorFlow's bfloat16 path without AVX-512) bfloat16
+# planned one 1,237-second epoch for the 2 minutes; float32, what precision "auto" picks there,
+# 0.783 in 146 s (contended) for its one whole epoch; once the limit cut a first epoch that does not fit,
+# 0.742 in 100 s (151 of 196 batches); oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA=AVX2), float32:
+# 0.794 in 127 s (1 epoch and 62 of 196 batches, ~83 s an epoch).
 # It learns from every picture (hard_share=1): runs this short never choose the hardest.
 PRESETS["quick"] = PRESETS["fast"].replace(hard_share=1.0, epochs=6, time_limit=2)
 
