@@ -64,7 +64,8 @@ def _gpu_capabilities() -> tuple[tuple[int, int], ...] | None:
         gpus = tf.config.list_physical_devices("GPU")
         if not gpus:
             return None
-        found = [tf.config.experimental.get_device_details(g).get("compute_capability") for g in gpus]
+        found = [tf.config.experimental.get_device_details(gpu).get("compute_capability")
+                 for gpu in gpus]
         return tuple(tuple(c) if c else (0, 0) for c in found)
     if not _gpu_names_from_driver():
         return None

@@ -43,8 +43,8 @@ PRESETS: dict[str, ModelSpec] = {
     # bfloat16 arithmetic (the AMX units of this machine's Xeon: a 64-96-144 step costs what a
     # 32-64-128 step costs in float32) where the computer has bfloat16 units: precision "auto",
     # since elsewhere (most laptops) TensorFlow emulates it 2 to 20 times slower than float32
-    # (cnn_core.device.has_bfloat16_units has the figures). Pair it with PRESET_AUGMENTS["fast"] (alternating flip,
-    # 2-pixel crop). Held-out tuning, 45,000 training pictures, 5,000 held out:
+    # (cnn_core.device.has_bfloat16_units has the figures). Pair it with PRESET_AUGMENTS["fast"]
+    # (alternating flip, 2-pixel crop). Held-out tuning, 45,000 training pictures, 5,000 held out:
     # 32-64-128 float32, 4 epochs: peak learning rate 0.1 -> 78.4% (80.0% with mirror + shift
     # TTA), 0.2 -> 80.5% (81.4%), 0.4 -> 78.7% (79.6%); GELU 167 ms a step, ReLU 135 ms: ReLU.
     # 64-96-144 bfloat16, 18 epochs: 88.1% (89.1% with mirror + shift TTA); adding identity-
@@ -126,8 +126,8 @@ PRESETS: dict[str, ModelSpec] = {
 # --set hard_share=1 --set time_limit=2 --epochs 6 --short-epochs 0 --seed 42 --set precision=P):
 # through Eigen (TF_ENABLE_ONEDNN_OPTS=0, TensorFlow's bfloat16 path without AVX-512) bfloat16
 # planned one 1,237-second epoch for the 2 minutes; float32, what precision "auto" picks there,
-# 0.783 in 146 s (contended) for its one whole epoch; once the limit cut a first epoch that does not fit,
-# 0.742 in 100 s (151 of 196 batches); oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA=AVX2), float32:
+# 0.783 in 146 s (contended) for its one whole epoch; once the limit cut a first epoch that
+# does not fit, 0.742 in 100 s (151 of 196 batches); oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA=AVX2), float32:
 # 0.794 in 127 s (1 epoch and 62 of 196 batches, ~83 s an epoch).
 # It learns from every picture (hard_share=1): runs this short never choose the hardest.
 PRESETS["quick"] = PRESETS["fast"].replace(hard_share=1.0, epochs=6, time_limit=2)
