@@ -70,7 +70,8 @@ def epochs_within(minutes: float, speed: Speed, planned: int, steps_per_epoch: i
     """How many of ``planned`` epochs fit into ``minutes`` (0: no limit, all of them).
 
     The probe's own seconds and the training step's tracing (paid again when training starts)
-    count against the limit. At least one epoch is always kept. ``run_cost(epochs)``: what a
+    count against the limit. At least one epoch is always kept (cut short by
+    :func:`first_epoch_steps` when not even that one fits). ``run_cost(epochs)``: what a
     run of that many epochs costs in epochs like the timed one, when its epochs differ
     (:func:`cnn_core.hard_examples.epoch_costs`); by default ``epochs``.
     """
