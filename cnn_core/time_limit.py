@@ -100,14 +100,9 @@ def last_epoch_steps(minutes: float, speed: Speed, epochs: int, planned: int,
     epochs, steps = int(epochs), max(1, int(steps_per_epoch))
     if not minutes or minutes <= 0 or epochs >= int(planned):
         return None
-    cost = run_cost or float
-    left = (_training_seconds(minutes, speed)
-            - cost(epochs) * epoch_seconds(speed, steps, validation_steps))
-    marginal = cost(epochs + 1) - cost(epochs)    # the extra epoch, in epochs like the timed one
-    if speed.step_seconds <= 0 or marginal <= 0:
+    batches = _batches_after(minutes, speed, epochs, steps, validation_steps, run_cost or float)
+    if batches is None:
         return None
-    batches = left / (marginal * speed.step_seconds * EPOCH_OVERHEAD) \
-        - VALIDATION_SHARE * validation_steps
     fitting = min(steps - 1, int(batches))
     return fitting if fitting >= MIN_CUT_EPOCH_SHARE * steps else None
 
@@ -126,16 +121,28 @@ def first_epoch_steps(minutes: float, speed: Speed, steps_per_epoch: int,
     >>> first_epoch_steps(10, speed, steps_per_epoch=196) is None
     True
     """
-    steps = max(1, int(steps_per_epoch))
-    cost = run_cost or float
-    if not minutes or minutes <= 0 or speed.step_seconds <= 0:
+    steps, cost = max(1, int(steps_per_epoch)), run_cost or float
+    if not minutes or minutes <= 0 \
+            or cost(1) * epoch_seconds(speed, steps, validation_steps) \
+            <= _training_seconds(minutes, speed):
         return None
-    left = _training_seconds(minutes, speed)
-    if cost(1) * epoch_seconds(speed, steps, validation_steps) <= left:
+    batches = _batches_after(minutes, speed, 0, steps, validation_steps, cost)
+    return None if batches is None else max(1, min(steps - 1, int(batches)))
+
+
+def _batches_after(minutes: float, speed: Speed, epochs: int, steps: int, validation_steps: int,
+                   cost: Callable[[int], float]) -> float | None:
+    """Batches of epoch ``epochs + 1`` that fit into what ``epochs`` whole ones leave of
+    ``minutes``, its validation counted whole (may be negative); None when a batch costs
+    nothing. The extra epoch costs what a run of ``epochs + 1`` costs more than one of
+    ``epochs`` (a run learning from the hardest pictures plans its warm-up by its length)."""
+    left = _training_seconds(minutes, speed) - cost(epochs) * epoch_seconds(
+        speed, steps, validation_steps)
+    marginal = cost(epochs + 1) - cost(epochs)    # the extra epoch, in epochs like the timed one
+    if speed.step_seconds <= 0 or marginal <= 0:
         return None
-    batches = left / (cost(1) * speed.step_seconds * EPOCH_OVERHEAD) \
+    return left / (marginal * speed.step_seconds * EPOCH_OVERHEAD) \
         - VALIDATION_SHARE * validation_steps
-    return max(1, min(steps - 1, int(batches)))
 
 
 def measure_speed(model, dataset, steps: int = PROBE_STEPS,
@@ -218,12 +225,12 @@ def fit_to_time_limit(store, run_id: str, model, train_ds, spec, steps_per_epoch
               "epoch_seconds": round(average, 2), "minutes": int(spec.time_limit)}
     cut = last_epoch_steps(spec.time_limit, speed, epochs, spec.epochs, steps_per_epoch,
                            validation_steps, run_cost=run_cost)
-    first = first_epoch_steps(spec.time_limit, speed, steps_per_epoch, validation_steps,
-                              run_cost=run_cost) if epochs == 1 else None
     if cut is not None:   # one more epoch, cut short after this many batches
         fitted.update(epochs=int(epochs) + 1, last_epoch_steps=int(cut),
                       steps_per_epoch=int(steps_per_epoch))
-    elif first is not None:   # not even one epoch fits: the only one is cut short
+    elif epochs == 1 and (first := first_epoch_steps(spec.time_limit, speed, steps_per_epoch,
+                                                     validation_steps, run_cost=run_cost)):
+        # not even one epoch fits: the only one is cut short
         fitted.update(last_epoch_steps=int(first), steps_per_epoch=int(steps_per_epoch))
     if choosing_cost is not None:
         fitted["choosing_cost"] = round(choosing_cost, 3)
@@ -298,5 +305,5 @@ def fit_words(fit: dict) -> str:
 
 __all__ = ["EPOCH_OVERHEAD", "MIN_CUT_EPOCH_SHARE", "PROBE_STEPS", "Speed", "epoch_seconds",
            "epochs_within", "first_epoch_steps", "fit_to_time_limit", "fit_words",
-           "last_epoch_cut", "last_epoch_steps", "measure_speed", "measured_choosing_cost", "planned_steps",
-           "time_choosing"]
+           "last_epoch_cut", "last_epoch_steps", "measure_speed", "measured_choosing_cost",
+           "planned_steps", "time_choosing"]

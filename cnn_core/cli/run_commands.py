@@ -120,12 +120,11 @@ def cmd_train(args) -> int:
     request = _build_request(args)   # SpecError before any run is created
     from cnn_core.model.number_precision import precision_warning
     from cnn_core.runs import RunStore
+    from cnn_core.training import JobControl, run_training
 
     slow = precision_warning(request.model.precision)
     if slow:
         print(slow, file=sys.stderr, flush=True)
-    from cnn_core.training import JobControl, run_training
-
     store = RunStore(args.workspace)
     control = JobControl()
     with _CtrlC(control):
