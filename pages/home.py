@@ -16,6 +16,7 @@ from components.dataset_upload import select_dataset
 from components.feedback import engine_errors
 from components.launch import FIRST_MODEL_EPOCHS
 from components.navigation import run_inside_app
+from components.whole_labels import STEP_CARDS_KEY
 
 STEPS = [
     ("pages/data.py", _("1. Look at the data"), ":material/photo_library:",
@@ -68,7 +69,8 @@ if st.button(_("Train a first model"), key="home_train_first", type="primary", i
         train_first_model()
 
 st.subheader(_("The steps"))
-for column, (page, label, icon, text) in zip(st.columns(len(STEPS)), STEPS):
+steps_row = st.container(key=STEP_CARDS_KEY).columns(len(STEPS))   # two a row on a narrow screen
+for column, (page, label, icon, text) in zip(steps_row, STEPS):
     with column, st.container(border=True):
         st.page_link(page, label=label, icon=icon)
         st.caption(text)

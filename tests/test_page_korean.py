@@ -50,7 +50,7 @@ def visible_texts(at) -> list[str]:
 def english_sentences(at) -> list[str]:
     found = []
     for text in visible_texts(at):
-        if text.lstrip().startswith("{"):  # a chart's JSON spec
+        if text.lstrip().startswith(("{", "<style>")):  # a chart's JSON spec, a stylesheet
             continue
         found += ENGLISH_RUN.findall(ALLOWED.sub(" ", text))
     return sorted(set(found))

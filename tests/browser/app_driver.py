@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
+#: A 1024x768 projector (XGA), the narrowest screen a class is shown CNN Lab on.
+XGA = {"width": 1024, "height": 768}
 
 
 class Clock:
@@ -177,6 +179,30 @@ def screenshot(page, name: str) -> Path:
     finally:
         page.set_viewport_size(VIEWPORT)
     return path
+
+
+def cut_labels(page) -> list[str]:
+    """The visible labels drawn cut short: buttons, links, tabs, widget and metric labels and
+    values whose text is wider than its box while the box hides the rest (Streamlit ends such a
+    label with "…"). Each as ``"text [box width < text width]"``."""
+    return page.evaluate("""() => {
+        const roots = 'button, a, [role=tab], [data-testid=stWidgetLabel], [data-testid=stMetricLabel], '
+                    + '[data-testid=stMetricValue]';
+        const cut = new Set();
+        for (const root of document.querySelectorAll(roots)) {
+            const box = root.getBoundingClientRect();
+            if (!root.offsetParent || box.width <= 1 || box.height <= 1) continue;   // hidden, or for screen readers
+            for (const el of [root, ...root.querySelectorAll('*')]) {
+                const style = getComputedStyle(el);
+                const hides = style.textOverflow === 'ellipsis' || style.overflowX === 'hidden';
+                const text = (el.innerText || '').trim();
+                if (hides && text && el.scrollWidth > el.clientWidth + 1) {
+                    cut.add(`${text.slice(0, 60)} [${el.clientWidth} < ${el.scrollWidth}]`);
+                }
+            }
+        }
+        return [...cut];
+    }""")
 
 
 def multiselect_add(page, multiselect, option: str) -> None:

@@ -4,7 +4,9 @@ Open ``/?present=1``, pick Shapes, then only ever press "Next step": Data (pictu
 the page wide) -> Model (only the demo's settings up front) -> Train (the one-click model starts by
 itself; the bar asks to wait until it has finished) -> Evaluation (its confusion matrix) ->
 Mistakes -> Try it. At every step the bar reads out that step, the button
-is on screen without scrolling, the address keeps ``present=1`` and the projector type is on.
+is on screen without scrolling, the address keeps ``present=1`` and the projector type is on, and
+no button, link or figure label is cut short, at 1280x720 nor on a 1024x768 projector (where the
+Home page's step cards sit two a row).
 Screenshots: ``test-artifacts/screenshots/present-*.png``.
 """
 
@@ -16,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from app_driver import (Clock, choose_dataset, expander, main, screenshot, wait_for_app, wait_for_images, wait_for_path,
-                        widget)
+from app_driver import (XGA, Clock, choose_dataset, cut_labels, expander, main, screenshot, wait_for_app,
+                        wait_for_images, wait_for_path, widget)
 from components.guided_demo import STEPS
 
 pytestmark = pytest.mark.browser
@@ -49,6 +51,18 @@ def assert_presenting(page) -> None:
     page.wait_for_function("getComputedStyle(document.documentElement).fontSize === '20px'", timeout=30_000)
 
 
+def assert_labels_whole(page, where: str) -> None:
+    """No label cut short at the projector's size nor at 1024x768 (then back to the projector)."""
+    try:
+        for size in (PROJECTOR, XGA):
+            page.set_viewport_size(size)
+            page.wait_for_timeout(300)   # the browser lays the page out again; no rerun
+            cut = cut_labels(page)
+            assert not cut, f"{where} at {size['width']}x{size['height']}: labels cut short: {cut}"
+    finally:
+        page.set_viewport_size(PROJECTOR)
+
+
 def press_next(page, index: int) -> None:
     """Press the bar's button and wait until step ``index`` (from 0) is on screen."""
     step = STEPS[index]
@@ -63,6 +77,7 @@ def press_next(page, index: int) -> None:
     wait_for_app(page)
     assert_presenting(page)
     expect(next_button(page)).to_be_in_viewport()
+    assert_labels_whole(page, step.url_path)
 
 
 def test_the_guided_demo_walks_from_the_data_to_try_it(page, app_server, run_store):
@@ -76,6 +91,13 @@ def test_the_guided_demo_walks_from_the_data_to_try_it(page, app_server, run_sto
     expect(switch).to_be_checked()
     assert_presenting(page)
     choose_dataset(page, "Shapes")
+    assert_labels_whole(page, "home")
+    page.set_viewport_size(XGA)   # the four step cards, two a row: each wide enough for its title
+    page.wait_for_timeout(300)
+    cards = page.evaluate("() => [...document.querySelectorAll('.st-key-home_step_cards [data-testid=stColumn]')]"
+                          ".map(c => c.getBoundingClientRect()).map(r => [Math.round(r.top), Math.round(r.width)])")
+    assert len(cards) == 4 and len({top for top, _ in cards}) == 2, cards
+    page.set_viewport_size(PROJECTOR)
     shot(page, "home")
     clock("home, presentation mode on")
 
