@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+from cnn_core.korean_particles import fit_particles
+
 #: Language code -> its name in that language (what the switch shows).
 LANGUAGES: dict[str, str] = {"en": "English", "ko": "한국어"}
 DEFAULT_LANGUAGE = "en"
@@ -111,12 +113,15 @@ def reload_catalogs() -> None:
 
 
 def _fill(text: str, params: dict[str, Any]) -> str:
+    """``text`` with its fields filled; a Korean particle after a field takes the form the
+    filled-in word needs ("LeNet-5를", not "LeNet-5을(를)": :mod:`cnn_core.korean_particles`)."""
     if not params:
         return text
     try:
-        return text.format(**params)
+        filled = text.format(**params)
     except (KeyError, IndexError, ValueError):  # a broken translation must not break the page
         return text
+    return fit_particles(filled)
 
 
 def gettext(message: str, /, **params: Any) -> str:

@@ -60,7 +60,7 @@ def test_printed_result_lines_are_in_korean(workspace, capsys):
     store = RunStore()
     run_id = store.create_run({"model": {"epochs": 3}}, name="first")
     assert cli.main(["--lang", "ko", "rename", run_id, "고양이 분류"]) == 0
-    assert capsys.readouterr().out.strip() == f"실행 {run_id}의 이름을 '고양이 분류'(으)로 바꿨습니다."
+    assert capsys.readouterr().out.strip() == f"실행 {run_id}의 이름을 '고양이 분류'로 바꿨습니다."
     assert cli.main(["runs", "--lang", "ko"]) == 0
     table = capsys.readouterr().out
     assert table.splitlines()[0].split()[:3] == ["id", "이름", "상태"] and "고양이 분류" in table

@@ -79,6 +79,12 @@ def test_the_link_language_is_used_and_written_back():
     assert at.button(key="home_train_first").label == "첫 모델 학습하기"
 
 
+def test_the_home_page_fits_the_particle_to_the_network_it_names():
+    at = open_page(None, lang="ko")
+    caption = next(c.value for c in at.caption if "LeNet-5" in c.value)
+    assert "LeNet-5를 3 에포크" in caption and "(를)" not in caption, caption
+
+
 def test_switching_to_english_in_the_sidebar_changes_page_and_address():
     at = open_page(None, lang="ko")
     at.sidebar.radio(key="language_switch").set_value("en").run()
