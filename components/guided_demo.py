@@ -117,7 +117,7 @@ def demo_bar(url_path: str) -> None:
         return
     index = step_index(url_path)
     with st.container(border=True, key=BAR_KEY):
-        text, button = st.columns([5, 2], vertical_alignment="center")   # room for "Next step" at 1024 px
+        text, button = st.columns([2, 1], vertical_alignment="center")   # "Next step" on one line at 1024 px
         with text:
             if index is None:
                 st.markdown("**" + _("Guided demo") + "**")
