@@ -192,6 +192,7 @@ def cut_labels(page) -> list[str]:
         for (const root of document.querySelectorAll(roots)) {
             const box = root.getBoundingClientRect();
             if (!root.offsetParent || box.width <= 1 || box.height <= 1) continue;   // hidden, or for screen readers
+            if (box.right <= 0 || box.left >= window.innerWidth) continue;   // off screen: a folded sidebar
             for (const el of [root, ...root.querySelectorAll('*')]) {
                 const style = getComputedStyle(el);
                 const hides = style.textOverflow === 'ellipsis' || style.overflowX === 'hidden';
