@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnn_core import engine_warmup, training_priority
 from cnn_core.i18n import _
-from components import presentation, spec_query, state, whole_labels
+from components import narrow_screens, presentation, spec_query, state
 from components.language import apply_language
 from components.rerun_cleanup import keep_keras_session
 from components.sidebar import render_sidebar
@@ -46,7 +46,7 @@ state.forget_live_view()  # the Training page's live view beats again if this pa
 spec_query.sync_with_url(page.url_path)  # the link's setup, read once per session, before the sidebar shows it
 spec_query.write_url()   # the URL is the setup on screen: here too, as a page that calls st.stop() ends the run
 render_sidebar()
-whole_labels.inject()  # long labels wrap on narrow screens instead of ending in "…"
+narrow_screens.inject()  # a 1024 px projector: labels wrap instead of ending in "…", rows give way
 presentation.render(page)  # ?present=1, its sidebar switch, projector CSS, the guided demo bar
 page.run()
 spec_query.write_url()   # what the page changed (e.g. "Use for training")

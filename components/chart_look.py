@@ -37,6 +37,9 @@ class ChartLook:
 
 
 LAPTOP = ChartLook()
+#: The numbers written in a heatmap's cells (a confusion matrix's counts), unless a look names a
+#: size: left to itself Plotly sizes them to fit and drew them 1 px high, dots instead of counts.
+CELL_TEXT_SIZE = 13
 #: Streamlit's chart theme writes axis labels, ticks and legends in a faded grey, in its template:
 #: the projector look names its own size and colour for each of them.
 PROJECTOR = ChartLook(font_size=18, title_size=21, height_scale=1.35, line_scale=1.6, text_colour=TEXT)
@@ -50,7 +53,11 @@ def current_look() -> ChartLook:
 
 
 def apply_look(fig, look: ChartLook):
-    """``fig`` with ``look``'s sizes (in place; returned for chaining). :data:`LAPTOP` changes nothing."""
+    """``fig`` with ``look``'s sizes (in place; returned for chaining). :data:`LAPTOP` changes
+    nothing but give a heatmap's cell numbers a size (:data:`CELL_TEXT_SIZE`)."""
+    for trace in fig.data:
+        if trace.type == "heatmap" and trace.texttemplate and trace.textfont.size is None:
+            trace.textfont.size = look.font_size or CELL_TEXT_SIZE
     if look.height_scale != 1.0 and fig.layout.height:
         fig.layout.height = round(fig.layout.height * look.height_scale)
     words = {k: v for k, v in (("size", look.font_size), ("color", look.text_colour)) if v}
@@ -129,6 +136,6 @@ def coloured_cell_text(texts: Sequence[Sequence[str]], values, colorscale, zmin:
     return out
 
 
-__all__ = ["CELL_TEXT_DARK", "CELL_TEXT_LIGHT", "CHART_BACKGROUND", "ChartLook", "LAPTOP", "PROJECTOR",
+__all__ = ["CELL_TEXT_DARK", "CELL_TEXT_LIGHT", "CELL_TEXT_SIZE", "CHART_BACKGROUND", "ChartLook", "LAPTOP", "PROJECTOR",
            "apply_look", "cell_text_colours", "coloured_cell_text", "colour_at", "current_look", "finish",
            "scale_stops"]

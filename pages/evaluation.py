@@ -17,6 +17,7 @@ from components import state
 from components.feedback import engine_errors
 from components.image_grid import image_grid
 from components.navigation import run_inside_app
+from components.narrow_screens import MATRIX_ROW_KEY
 from components.run_charts import clicked_cell, confusion_figure, per_class_figure
 from components.run_picker import default_finished_run, pick_run
 from components.run_results import finished_runs, run_evaluation, run_test_images
@@ -81,7 +82,7 @@ if click is not None and click != st.session_state.get("eval_last_click"):
     st.session_state["eval_last_click"] = click
     st.session_state["eval_true"], st.session_state["eval_pred"] = names[click[0]], names[click[1]]
 true_index, pred_index = names.index(st.session_state["eval_true"]), names.index(st.session_state["eval_pred"])
-chart_column, cell_column = st.columns([1.25, 1], gap="large")
+chart_column, cell_column = st.container(key=MATRIX_ROW_KEY).columns([1.25, 1], gap="large")  # stacked when narrow
 chart_column.plotly_chart(
     confusion_figure(ev.confusion, names, normalized=normalized, selected=(true_index, pred_index)),
     key="eval_confusion", on_select="rerun", selection_mode="points", config={"displayModeBar": False})

@@ -16,7 +16,7 @@ from components.dataset_upload import select_dataset
 from components.feedback import engine_errors
 from components.launch import FIRST_MODEL_EPOCHS
 from components.navigation import run_inside_app
-from components.whole_labels import STEP_CARDS_KEY
+from components.narrow_screens import STEP_CARDS_KEY
 
 STEPS = [
     ("pages/data.py", _("1. Look at the data"), ":material/photo_library:",

@@ -63,3 +63,15 @@ def test_a_confusion_figure_of_many_classes_draws_only_the_most_confused():
     assert {"class 7", "class 900", "class 999"} <= set(drawn)
     assert [7, 900] in [list(c) for c in fig.data[1].customdata]   # clicks give real class numbers
     assert "most-confused of 1,000 classes" in fig.layout.title.text
+
+
+def test_a_confusion_matrix_writes_its_counts_at_a_readable_size_laptop_and_projector():
+    from components.chart_look import CELL_TEXT_SIZE, PROJECTOR, apply_look
+    from components.run_charts import confusion_figure
+
+    counts = np.array([[8, 2], [1, 9]])
+    laptop = confusion_figure(counts, ["cat", "dog"])   # outside presentation mode: the laptop look
+    heatmap = next(t for t in laptop.data if t.type == "heatmap")
+    assert heatmap.texttemplate and heatmap.textfont.size == CELL_TEXT_SIZE >= 12
+    projected = apply_look(confusion_figure(counts, ["cat", "dog"]), PROJECTOR)
+    assert next(t for t in projected.data if t.type == "heatmap").textfont.size == PROJECTOR.font_size
