@@ -136,6 +136,6 @@ def coloured_cell_text(texts: Sequence[Sequence[str]], values, colorscale, zmin:
     return out
 
 
-__all__ = ["CELL_TEXT_DARK", "CELL_TEXT_LIGHT", "CELL_TEXT_SIZE", "CHART_BACKGROUND", "ChartLook", "LAPTOP", "PROJECTOR",
-           "apply_look", "cell_text_colours", "coloured_cell_text", "colour_at", "current_look", "finish",
+__all__ = ["CELL_TEXT_DARK", "CELL_TEXT_LIGHT", "CELL_TEXT_SIZE", "CHART_BACKGROUND", "ChartLook", "LAPTOP",
+           "PROJECTOR", "apply_look", "cell_text_colours", "coloured_cell_text", "colour_at", "current_look", "finish",
            "scale_stops"]
