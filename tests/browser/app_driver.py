@@ -7,6 +7,7 @@ Streamlit widgets are found by their ``data-testid`` (``stSelectbox``, ``stSlide
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -179,6 +180,18 @@ def screenshot(page, name: str) -> Path:
     finally:
         page.set_viewport_size(VIEWPORT)
     return path
+
+
+@contextmanager
+def window_size(page, size: dict, back: dict = VIEWPORT):
+    """The page laid out at ``size`` (the browser lays it out again; Streamlit does not rerun),
+    then at ``back``."""
+    page.set_viewport_size(size)
+    page.wait_for_timeout(300)
+    try:
+        yield
+    finally:
+        page.set_viewport_size(back)
 
 
 def cut_labels(page) -> list[str]:

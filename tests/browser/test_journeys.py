@@ -22,9 +22,9 @@ from playwright.sync_api import expect
 from cnn_core.builtin_datasets import SHAPES_PER_CLASS
 from cnn_core.model.presets import preset_name
 
-from app_driver import (VIEWPORT, XGA, Clock, choose, choose_dataset, cut_labels, expander, metric, open_page,
-                        plotly_traces, screenshot, main, set_slider, wait_for_app, wait_for_images, wait_for_path,
-                        widget)
+from app_driver import (XGA, Clock, choose, choose_dataset, cut_labels, expander, metric, open_page, plotly_traces,
+                        screenshot, main, set_slider, wait_for_app, wait_for_images, wait_for_path, widget,
+                        window_size)
 
 # Each journey trains a real model inside the app on 2 CPU cores, next to Chromium. No retries:
 # a journey that fails once is a bug to look at (the last one was Streamlit clearing the Keras
@@ -184,17 +184,15 @@ def test_first_model_from_data_to_mistakes(page, app_server, run_store):
                            ".map(t => [t.textContent, parseFloat(getComputedStyle(t).fontSize)])")
     assert [int(text) for text, _ in counts] == [v for row in heatmap["z"] for v in row], counts
     assert min(size for _, size in counts) >= 12, f"the counts are drawn too small to read: {counts}"
-    page.set_viewport_size(XGA)   # a 1024x768 projector: the matrix takes the whole width, its cell below it
-    page.wait_for_timeout(300)
-    widths = page.evaluate("""() => {
-        const main = document.querySelector('[data-testid=stMainBlockContainer]'), style = getComputedStyle(main);
-        const chart = document.querySelector('.st-key-eval_matrix_row [data-testid=stPlotlyChart]');
-        return [chart.getBoundingClientRect().width,
-                main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)];
-    }""")
-    assert widths[0] >= 0.95 * widths[1], f"the matrix should fill the page at 1024 px: {widths}"
-    assert not cut_labels(page), cut_labels(page)
-    page.set_viewport_size(VIEWPORT)
+    with window_size(page, XGA):   # a 1024x768 projector: the matrix takes the whole width, its cell below it
+        widths = page.evaluate("""() => {
+            const main = document.querySelector('[data-testid=stMainBlockContainer]'), style = getComputedStyle(main);
+            const chart = document.querySelector('.st-key-eval_matrix_row [data-testid=stPlotlyChart]');
+            return [chart.getBoundingClientRect().width,
+                    main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)];
+        }""")
+        assert widths[0] >= 0.95 * widths[1], f"the matrix should fill the page at 1024 px: {widths}"
+        assert not cut_labels(page), cut_labels(page)
     screenshot(page, "evaluation")
     clock("evaluation")
 

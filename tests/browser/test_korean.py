@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from app_driver import (VIEWPORT, XGA, Clock, cut_labels, main, open_page, screenshot, wait_for_app, wait_for_images,
-                        wait_for_path)
+from app_driver import (XGA, Clock, cut_labels, main, open_page, screenshot, wait_for_app, wait_for_images,
+                        wait_for_path, window_size)
 
 pytestmark = pytest.mark.browser
 
@@ -78,13 +78,11 @@ def test_the_one_click_demo_through_to_mistakes_in_korean(page, app_server, run_
     expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name="틀린 예측", exact=True)).to_be_visible()
     assert _lang(page) == "ko"
     assert_hangul_renders(page)
-    page.set_viewport_size(XGA)   # a 1024x768 projector: the step cards' titles whole, lines broken between words
-    page.wait_for_timeout(300)
-    assert not cut_labels(page), cut_labels(page)
-    breaks = page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] p')]"
-                           ".map(p => getComputedStyle(p).wordBreak)")
-    assert breaks and set(breaks) == {"keep-all"}, f"Korean lines may break inside a word: {set(breaks)}"
-    page.set_viewport_size(VIEWPORT)
+    with window_size(page, XGA):   # a 1024x768 projector: the step cards' titles whole, lines broken between words
+        assert not cut_labels(page), cut_labels(page)
+        breaks = page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] p')]"
+                               ".map(p => getComputedStyle(p).wordBreak)")
+        assert breaks and set(breaks) == {"keep-all"}, f"Korean lines may break inside a word: {set(breaks)}"
     screenshot(page, "korean-home")
     clock("home in Korean, Hangul renders")
 

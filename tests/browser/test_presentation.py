@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app_driver import (XGA, Clock, choose_dataset, cut_labels, expander, main, screenshot, wait_for_app,
-                        wait_for_images, wait_for_path, widget)
+                        wait_for_images, wait_for_path, widget, window_size)
 from components.guided_demo import STEPS
 
 pytestmark = pytest.mark.browser
@@ -53,14 +53,10 @@ def assert_presenting(page) -> None:
 
 def assert_labels_whole(page, where: str) -> None:
     """No label cut short at the projector's size nor at 1024x768 (then back to the projector)."""
-    try:
-        for size in (PROJECTOR, XGA):
-            page.set_viewport_size(size)
-            page.wait_for_timeout(300)   # the browser lays the page out again; no rerun
+    for size in (PROJECTOR, XGA):
+        with window_size(page, size, back=PROJECTOR):
             cut = cut_labels(page)
             assert not cut, f"{where} at {size['width']}x{size['height']}: labels cut short: {cut}"
-    finally:
-        page.set_viewport_size(PROJECTOR)
 
 
 def press_next(page, index: int) -> None:
@@ -92,12 +88,10 @@ def test_the_guided_demo_walks_from_the_data_to_try_it(page, app_server, run_sto
     assert_presenting(page)
     choose_dataset(page, "Shapes")
     assert_labels_whole(page, "home")
-    page.set_viewport_size(XGA)   # the four step cards, two a row: each wide enough for its title
-    page.wait_for_timeout(300)
-    cards = page.evaluate("() => [...document.querySelectorAll('.st-key-home_step_cards [data-testid=stColumn]')]"
-                          ".map(c => c.getBoundingClientRect()).map(r => [Math.round(r.top), Math.round(r.width)])")
-    assert len(cards) == 4 and len({top for top, _ in cards}) == 2, cards
-    page.set_viewport_size(PROJECTOR)
+    with window_size(page, XGA, back=PROJECTOR):   # the four step cards, two a row: each wide enough for its title
+        cards = page.evaluate("() => [...document.querySelectorAll('.st-key-home_step_cards [data-testid=stColumn]')]"
+                              ".map(c => c.getBoundingClientRect()).map(r => [Math.round(r.top), Math.round(r.width)])")
+        assert len(cards) == 4 and len({top for top, _ in cards}) == 2, cards
     shot(page, "home")
     clock("home, presentation mode on")
 
